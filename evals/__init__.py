@@ -1,0 +1,3 @@
+"""Evals: datasets in; metrics with confidence intervals, plots, reports and run comparisons out."""
+
+__all__: list[str] = []

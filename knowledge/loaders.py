@@ -1,0 +1,538 @@
+"""Read knowledge files into :class:`~knowledge.types.Document` objects.
+
+One entry point, :func:`load_source`, takes a file name and its bytes (an upload or a file on
+disk) and returns the documents it holds, or raises :class:`~knowledge.errors.IngestError`
+naming the file, the problem and the fix. Nothing here touches the index.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from knowledge.errors import IngestError
+from knowledge.text import fold
+from knowledge.types import Document
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A DOCX/XLSX is a zip: refuse archives that inflate beyond this, or by more than this ratio.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+
+_SCRIPT_BLOCK = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+_MD_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
+
+QUESTION_COLUMNS = ("question", "questions", "q", "intitule", "title", "titre")
+ANSWER_COLUMNS = ("answer", "answers", "reponse", "reponses", "a", "response", "text", "texte")
+LANG_COLUMNS = ("lang", "langue", "language")
+
+
+def supported_extensions() -> tuple[str, ...]:
+    return tuple(sorted(_LOADERS))
+
+
+def load_path(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
+) -> list[Document]:
+    """Read a file from disk (see :func:`load_source`)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise IngestError(p.name, f"cannot be read ({exc.strerror}).", "Check the path.") from exc
+    _check_size(p.name, size, max_bytes)
+    return load_source(p.name, p.read_bytes(), max_bytes=max_bytes, encoding=encoding)
+
+
+def load_source(
+    name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
+) -> list[Document]:
+    """Parse one knowledge file. ``encoding`` overrides UTF-8 for the text formats."""
+    ext = Path(name).suffix.lower()
+    loader = _LOADERS.get(ext)
+    if loader is None:
+        shown = ext or "no extension"
+        raise IngestError(
+            name,
+            f"has {shown}, which Souffleur cannot read.",
+            f"Upload one of: {', '.join(supported_extensions())}.",
+        )
+    _check_size(name, len(data), max_bytes)
+    if not data.strip():
+        raise IngestError(name, "is empty.", "Upload the file again, with its content.")
+    docs = loader(name, data, encoding)
+    docs = [d for d in docs if d.text.strip()]
+    if not docs:
+        raise IngestError(
+            name,
+            "contains no text to index.",
+            "Check that it is the right file (a scanned PDF needs OCR first).",
+        )
+    return docs
+
+
+def _check_size(name: str, size: int, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise IngestError(
+            name,
+            f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
+            "Split it into smaller files, or raise SOUFFLEUR_MAX_UPLOAD_MB.",
+        )
+
+
+# ---------------------------------------------------------------------------- text helpers
+
+
+def _decode(name: str, data: bytes, encoding: str | None) -> str:
+    head = data[:8192]
+    if b"\x00" in head or _control_ratio(head) > 0.1:
+        raise IngestError(
+            name,
+            "looks like binary data, not text.",
+            "Was a PDF, Word or image file renamed? Upload the original file with its real extension.",
+        )
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise IngestError(
+                name, f"cannot be decoded as {encoding} ({exc}).", "Check the encoding."
+            ) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        guess = data[exc.start : exc.start + 1].decode("cp1252", errors="replace")
+        raise IngestError(
+            name,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02X} at position {exc.start}, "
+            f"'{guess}' in Windows-1252/Latin-1, common for French files).",
+            "Re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`), or ingest it with "
+            "`souffleur ingest --encoding latin-1`.",
+        ) from exc
+
+
+def _control_ratio(chunk: bytes) -> float:
+    if not chunk:
+        return 0.0
+    bad = sum(1 for b in chunk if b < 32 and b not in (9, 10, 12, 13))
+    return bad / len(chunk)
+
+
+def clean_text(text: str) -> str:
+    """Drop script/style blocks and stray markup tags; normalise blank lines."""
+    text = _SCRIPT_BLOCK.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
+    return s or "document"
+
+
+def _title_from_name(name: str) -> str:
+    stem = Path(name).stem.replace("_", " ").replace("-", " ").strip()
+    return stem[:1].upper() + stem[1:] if stem else name
+
+
+def _doc_id_from_name(name: str) -> str:
+    return slug(Path(name).stem)
+
+
+# ---------------------------------------------------------------------------- formats
+
+
+def _load_markdown(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    text = _decode(name, data, encoding)
+    meta: dict[str, str] = {}
+    m = _FRONT_MATTER.match(text)
+    if m:
+        for line in m.group(1).splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip():
+                meta[key.strip().lower()] = value.strip().strip("'\"")
+        text = text[m.end() :]
+    text = clean_text(text)
+    title = meta.pop("title", "")
+    if not title:
+        h = _MD_HEADING.search(text)
+        title = h.group(1).strip() if h else _title_from_name(name)
+    return [
+        Document(
+            doc_id=meta.pop("id", "") or _doc_id_from_name(name),
+            title=title,
+            text=text,
+            lang=meta.pop("lang", None) or None,
+            url=meta.pop("url", ""),
+            source_name=name,
+            format="markdown",
+            metadata=meta,
+        )
+    ]
+
+
+def _load_text(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    text = clean_text(_decode(name, data, encoding))
+    return [
+        Document(
+            _doc_id_from_name(name), _title_from_name(name), text, source_name=name, format="text"
+        )
+    ]
+
+
+def _load_html(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    from bs4 import BeautifulSoup
+
+    html = _decode(name, data, encoding)
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(
+        ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "form"]
+    ):
+        tag.decompose()
+    title = ""
+    if soup.title and soup.title.string:
+        title = soup.title.string.strip()
+    if soup.head:
+        soup.head.decompose()
+    lang = None
+    html_tag = soup.find("html")
+    if html_tag is not None and html_tag.get("lang"):
+        lang = str(html_tag.get("lang"))[:2].lower()
+    for level in range(1, 7):
+        for h in soup.find_all(f"h{level}"):
+            h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
+    for li in soup.find_all("li"):
+        li.replace_with(f"\n- {li.get_text(' ', strip=True)}\n")
+    for tr in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+        tr.replace_with("\n| " + " | ".join(cells) + " |\n")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for block in soup.find_all(["p", "div", "section", "article", "blockquote", "pre"]):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    text = clean_text(soup.get_text())
+    if not title:
+        first = _MD_HEADING.search(text)
+        title = first.group(1).strip() if first else _title_from_name(name)
+    return [
+        Document(_doc_id_from_name(name), title, text, lang=lang, source_name=name, format="html")
+    ]
+
+
+def _load_pdf(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise IngestError(name, "is not a PDF (no %PDF header).", "Upload the original PDF file.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(
+                name,
+                "is password-protected.",
+                "Remove the password (e.g. print it to a new PDF) and upload it again.",
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info_title = (reader.metadata.title if reader.metadata else None) or ""
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise IngestError(
+            name,
+            f"is a damaged PDF ({exc.__class__.__name__}: {exc}).",
+            "Re-export it from the original document.",
+        ) from exc
+    except Exception as exc:  # pypdf raises a wide range of errors on broken files
+        if "crypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise IngestError(
+                name,
+                "is encrypted and cannot be opened.",
+                "Remove the password and upload it again.",
+            ) from exc
+        raise IngestError(
+            name,
+            f"is a damaged PDF ({exc.__class__.__name__}: {exc}).",
+            "Re-export it from the original document.",
+        ) from exc
+    text = clean_text("\n\n".join(pages))
+    if not text:
+        raise IngestError(
+            name,
+            "has no extractable text (a scanned PDF?).",
+            "Run OCR on it first, or upload the source document.",
+        )
+    title = str(info_title).strip() or text.splitlines()[0].strip()[:120] or _title_from_name(name)
+    return [
+        Document(
+            _doc_id_from_name(name),
+            title,
+            text,
+            source_name=name,
+            format="pdf",
+            metadata={"pages": len(pages)},
+        )
+    ]
+
+
+def _open_zip(name: str, data: bytes, kind: str) -> zipfile.ZipFile:
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise IngestError(
+            name,
+            f"is not a valid {kind} file (not a zip archive).",
+            f"Re-save it from the original application as {kind}.",
+        )
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_UNZIPPED_BYTES or (
+            info.file_size > 1_000_000 and ratio > MAX_COMPRESSION_RATIO
+        ):
+            raise IngestError(
+                name,
+                f"expands to more than {MAX_UNZIPPED_BYTES // 1_000_000} MB or compresses {ratio:.0f}:1 (a zip bomb?).",
+                "Upload the document as saved by Word/Excel; if it is genuine, split it.",
+            )
+    return zf
+
+
+def _load_docx(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    _open_zip(name, data, ".docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise IngestError(
+            name, f"is not a readable Word document ({exc}).", "Re-save it from Word as .docx."
+        ) from exc
+    lines: list[str] = []
+    title = (document.core_properties.title or "").strip()
+    for para in document.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        if style == "Title":
+            title = title or text
+            continue
+        m = re.match(r"Heading (\d)", style)
+        lines.append(f"\n{'#' * int(m.group(1))} {text}\n" if m else text)
+    for table in document.tables:
+        for row in table.rows:
+            lines.append("| " + " | ".join(c.text.strip() for c in row.cells) + " |")
+    text = clean_text("\n".join(lines))
+    if not title:
+        h = _MD_HEADING.search(text)
+        title = h.group(1).strip() if h else _title_from_name(name)
+    return [Document(_doc_id_from_name(name), title, text, source_name=name, format="docx")]
+
+
+def _faq_documents(
+    name: str, header: list[str], rows: Iterable[tuple[int, list[Any]]], kind: str
+) -> list[Document]:
+    norm = [fold(str(h or "")).strip().replace(" ", "_") for h in header]
+
+    def find(candidates: tuple[str, ...]) -> int | None:
+        for c in candidates:
+            if c in norm:
+                return norm.index(c)
+        return None
+
+    qi, ai, li = find(QUESTION_COLUMNS), find(ANSWER_COLUMNS), find(LANG_COLUMNS)
+    missing = [label for label, idx in (("question", qi), ("answer", ai)) if idx is None]
+    if missing:
+        found = ", ".join(str(h) for h in header if h) or "none"
+        raise IngestError(
+            name,
+            f"has no {' and no '.join(missing)} column (found: {found}).",
+            "A FAQ table needs a header row with 'question' and 'answer' (or 'réponse') columns; "
+            "'lang' is optional.",
+        )
+    assert qi is not None and ai is not None
+    by_lang: dict[str | None, list[str]] = {}
+    problems: list[str] = []
+    for rownum, row in rows:
+        cells = [str(c).strip() if c is not None else "" for c in row]
+        if not any(cells):
+            continue
+        q = cells[qi] if qi < len(cells) else ""
+        a = cells[ai] if ai < len(cells) else ""
+        if not q or not a:
+            problems.append(f"row {rownum}: {'question' if not q else 'answer'} is empty")
+            continue
+        lang = cells[li][:2].lower() if li is not None and li < len(cells) and cells[li] else None
+        by_lang.setdefault(lang, []).append(f"## {clean_text(q)}\n\n{clean_text(a)}\n")
+    if problems:
+        shown = "; ".join(problems[:10]) + (
+            f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        )
+        raise IngestError(
+            name,
+            f"has incomplete FAQ rows: {shown}.",
+            "Fill in or delete those rows, then upload it again.",
+        )
+    base, title = _doc_id_from_name(name), _title_from_name(name)
+    multi = len(by_lang) > 1
+    return [
+        Document(
+            doc_id=f"{base}-{lang}" if multi and lang else base,
+            title=f"{title} ({lang})" if multi and lang else title,
+            text="\n".join(entries),
+            lang=lang,
+            source_name=name,
+            format=kind,
+            metadata={"faq_entries": len(entries)},
+        )
+        for lang, entries in by_lang.items()
+    ]
+
+
+def _load_csv(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    text = _decode(name, data, encoding)
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        raise IngestError(
+            name, f"is not valid CSV ({exc}).", "Check the quoting, or save it again as CSV UTF-8."
+        ) from exc
+    if not rows:
+        raise IngestError(name, "is empty.", "Upload a CSV with a header row.")
+    return _faq_documents(name, rows[0], ((i + 2, r) for i, r in enumerate(rows[1:])), "csv")
+
+
+def _load_xlsx(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    import openpyxl
+
+    _open_zip(name, data, ".xlsx")
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on broken workbooks
+        raise IngestError(
+            name,
+            f"is not a readable Excel workbook ({exc.__class__.__name__}).",
+            "Re-save it from Excel as .xlsx.",
+        ) from exc
+    try:
+        last_error: IngestError | None = None
+        for ws in wb.worksheets:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            rows = [r for r in rows if any(c not in (None, "") for c in r)]
+            if not rows:
+                continue
+            try:
+                return _faq_documents(
+                    name,
+                    [str(c or "") for c in rows[0]],
+                    ((i + 2, r) for i, r in enumerate(rows[1:])),
+                    "xlsx",
+                )
+            except IngestError as exc:
+                last_error = exc
+        raise last_error or IngestError(
+            name, "has no rows.", "Upload a workbook with a question/answer table."
+        )
+    finally:
+        wb.close()
+
+
+def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    text = _decode(name, data, encoding)
+    records: list[tuple[int, Any]] = []
+    problems: list[str] = []
+    if name.lower().endswith(".json"):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IngestError(
+                name,
+                f"is not valid JSON (line {exc.lineno}: {exc.msg}).",
+                "Fix the JSON, or use JSONL (one document per line).",
+            ) from exc
+        if not isinstance(parsed, list):
+            parsed = [parsed]
+        records = [(i + 1, r) for i, r in enumerate(parsed)]
+    else:
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((lineno, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                problems.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+    docs: list[Document] = []
+    seen: dict[str, int] = {}
+    for lineno, rec in records:
+        if not isinstance(rec, dict):
+            problems.append(f"line {lineno}: expected a JSON object")
+            continue
+        doc_id = str(rec.get("doc_id") or rec.get("id") or "").strip()
+        body = rec.get("text")
+        if not doc_id:
+            problems.append(f"line {lineno}: missing 'doc_id'")
+            continue
+        if not isinstance(body, str) or not body.strip():
+            problems.append(f"line {lineno}: 'text' is missing or empty (doc_id {doc_id})")
+            continue
+        if doc_id in seen:
+            problems.append(
+                f"line {lineno}: duplicate doc_id '{doc_id}' (first on line {seen[doc_id]})"
+            )
+            continue
+        seen[doc_id] = lineno
+        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        docs.append(
+            Document(
+                doc_id=doc_id,
+                title=str(rec.get("title") or "").strip() or doc_id,
+                text=clean_text(body),
+                lang=(str(rec["lang"]).lower()[:2] if rec.get("lang") else None),
+                url=str(rec.get("url") or ""),
+                source_name=name,
+                format="jsonl",
+                metadata=dict(meta or {}),
+            )
+        )
+    if problems:
+        shown = "; ".join(problems[:10]) + (
+            f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        )
+        raise IngestError(
+            name,
+            f"has {len(problems)} invalid line(s): {shown}.",
+            "Each line must be one JSON object with 'doc_id' and 'text' (optional: title, url, lang, metadata). Nothing from this file was indexed.",
+        )
+    return docs
+
+
+_LOADERS: dict[str, Callable[[str, bytes, str | None], list[Document]]] = {
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".txt": _load_text,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".csv": _load_csv,
+    ".xlsx": _load_xlsx,
+    ".jsonl": _load_jsonl,
+    ".json": _load_jsonl,
+}

@@ -1,0 +1,669 @@
+"""The order feed: import with a per-row validation report, and a customer-scoped lookup.
+
+The lookup is the only way drafting reads orders, and it is scoped by construction: every
+read takes the customer id, and an order number quoted in a message is returned only when it
+belongs to that customer. Another customer's order is reported as "foreign" by the number as
+quoted, never with its contents.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from knowledge.db import create_tables, migrate
+from knowledge.errors import OrderFeedError
+
+STATUSES = (
+    "pending",
+    "processing",
+    "shipped",
+    "in_transit",
+    "out_for_delivery",
+    "delivered",
+    "delayed",
+    "lost",
+    "cancelled",
+    "returned",
+    "refunded",
+)
+_STATUS_ALIASES = {
+    "in transit": "in_transit",
+    "out for delivery": "out_for_delivery",
+    "canceled": "cancelled",
+}
+FIELDS = (
+    "order_number",
+    "customer_id",
+    "customer_name",
+    "email",
+    "created_at",
+    "status",
+    "items",
+    "total",
+    "currency",
+    "carrier",
+    "tracking_number",
+    "estimated_delivery",
+    "delivered_at",
+)
+REQUIRED = ("order_number", "customer_id", "created_at", "status")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An order number as customers type it: optional letters, then digits with separators.
+_QUOTED = re.compile(r"(?<![\w])#?\s*(([A-Za-z]{2,5})?[\s\-_/#:]{0,2}(\d[\d\s\-]{2,14}\d))(?![\w])")
+_NOT_A_PREFIX = {
+    "order",
+    "cmd",
+    "ref",
+    "no",
+    "num",
+    "nr",
+    "nro",
+    "is",
+    "de",
+    "la",
+    "ma",
+    "my",
+    "the",
+}
+# A tracking number: one token of letters and digits with at least 6 digits.
+_TRACKING = re.compile(r"\b(?=(?:[A-Za-z]*\d){6})[A-Za-z0-9]{8,30}\b")
+
+metadata = sa.MetaData()
+orders_table = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_key", sa.String(64), primary_key=True),
+    sa.Column("order_digits", sa.String(64), nullable=False, index=True),
+    sa.Column("order_number", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.String(128), nullable=False, index=True),
+    sa.Column("customer_name", sa.Text, nullable=False, default=""),
+    sa.Column("email", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("items", sa.Text, nullable=False, default="[]"),
+    sa.Column("total", sa.Float, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=False, default="EUR"),
+    sa.Column("carrier", sa.Text, nullable=True),
+    sa.Column("tracking_number", sa.String(64), nullable=True),
+    sa.Column("estimated_delivery", sa.String(40), nullable=True),
+    sa.Column("delivered_at", sa.String(40), nullable=True),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+customers_table = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("email", sa.Text, nullable=False, default=""),
+    sa.Column("phone", sa.Text, nullable=False, default=""),
+    sa.Column("lang", sa.String(8), nullable=True),
+    sa.Column("city", sa.Text, nullable=False, default=""),
+    sa.Column("country", sa.String(8), nullable=False, default=""),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+MIGRATIONS = [create_tables(orders_table, customers_table)]
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: float | None
+
+
+@dataclass(frozen=True)
+class Order:
+    order_number: str
+    customer_id: str
+    customer_name: str
+    email: str
+    created_at: datetime
+    status: str
+    items: tuple[Item, ...]
+    total: float | None
+    currency: str
+    carrier: str | None
+    tracking_number: str | None
+    estimated_delivery: date | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Customer:
+    customer_id: str
+    name: str
+    email: str = ""
+    phone: str = ""
+    lang: str | None = None
+    city: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.field}: {self.problem}"
+
+
+@dataclass
+class ImportReport:
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.inserted + self.updated
+
+    @property
+    def invalid_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems})
+
+
+@dataclass(frozen=True)
+class QuoteLookup:
+    """Order numbers quoted in a message, split by whose they are."""
+
+    own: tuple[Order, ...] = ()
+    foreign: tuple[str, ...] = ()  # as quoted; belongs to someone else: contents never read
+    unknown: tuple[str, ...] = ()  # looks like an order number, matches no order
+
+
+def order_key(number: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", number.upper())
+
+
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
+def _parse_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        dt = (
+            datetime.fromisoformat(text)
+            if "T" in text or " " in text
+            else datetime.combine(date.fromisoformat(text), datetime.min.time())
+        )
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    return (
+        _parse_datetime(text).date() if ("T" in text or " " in text) else date.fromisoformat(text)
+    )
+
+
+def _parse_number(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    return float(text)
+
+
+def validate_record(
+    rec: dict[str, Any], row: int
+) -> tuple[dict[str, Any] | None, list[RowProblem]]:
+    """Normalise one feed record; return (values for the table, problems)."""
+    problems: list[RowProblem] = []
+
+    def bad(fieldname: str, problem: str) -> None:
+        problems.append(RowProblem(row, fieldname, problem))
+
+    def text(name: str) -> str:
+        v = rec.get(name)
+        return "" if v is None else str(v).strip()
+
+    for name in REQUIRED:
+        if not text(name):
+            bad(name, "is required")
+    out: dict[str, Any] = {"order_number": text("order_number"), "customer_id": text("customer_id")}
+    if out["order_number"] and not order_key(out["order_number"]):
+        bad("order_number", f"'{out['order_number']}' has no letters or digits")
+    out["customer_name"] = text("customer_name") or text("name")
+    email = text("email")
+    if email and not _EMAIL.match(email):
+        bad("email", f"'{email}' is not an e-mail address")
+    out["email"] = email
+    if text("created_at"):
+        try:
+            out["created_at"] = _parse_datetime(rec["created_at"]).isoformat()
+        except ValueError:
+            bad(
+                "created_at",
+                f"'{text('created_at')}' is not an ISO date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)",
+            )
+    status = text("status").lower()
+    status = _STATUS_ALIASES.get(status, status.replace(" ", "_").replace("-", "_"))
+    if status and status not in STATUSES:
+        bad("status", f"'{text('status')}' is not one of: {', '.join(STATUSES)}")
+    out["status"] = status
+    items_raw = rec.get("items")
+    items: list[dict[str, Any]] = []
+    if isinstance(items_raw, str) and items_raw.strip():
+        try:
+            items_raw = json.loads(items_raw)
+        except json.JSONDecodeError:
+            bad(
+                "items",
+                'must be a JSON list like [{"sku": "A1", "name": "Lamp", "quantity": 1, "unit_price": 10.0}]',
+            )
+            items_raw = []
+    if items_raw in (None, ""):
+        items_raw = []
+    if not isinstance(items_raw, list):
+        bad("items", "must be a list of items")
+        items_raw = []
+    for n, it in enumerate(items_raw, start=1):
+        if not isinstance(it, dict) or not (it.get("name") or it.get("sku")):
+            bad("items", f"item {n} needs at least a name or a sku")
+            continue
+        try:
+            qty = int(it.get("quantity", 1))
+            if qty <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            bad("items", f"item {n} quantity '{it.get('quantity')}' is not a positive whole number")
+            continue
+        price = None
+        if it.get("unit_price") not in (None, ""):
+            try:
+                price = _parse_number(it["unit_price"])
+                if price < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                bad(
+                    "items",
+                    f"item {n} unit_price '{it.get('unit_price')}' is not a positive amount",
+                )
+                continue
+        items.append(
+            {
+                "sku": str(it.get("sku") or ""),
+                "name": str(it.get("name") or it.get("sku")),
+                "quantity": qty,
+                "unit_price": price,
+            }
+        )
+    out["items"] = json.dumps(items, ensure_ascii=False)
+    out["total"] = None
+    if text("total"):
+        try:
+            out["total"] = _parse_number(rec["total"])
+            if out["total"] < 0:
+                bad("total", "is negative")
+        except ValueError:
+            bad("total", f"'{text('total')}' is not an amount")
+    currency = (text("currency") or "EUR").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        bad("currency", f"'{text('currency')}' is not a 3-letter ISO code such as EUR")
+    out["currency"] = currency
+    out["carrier"] = text("carrier") or None
+    out["tracking_number"] = text("tracking_number") or None
+    for name, parser in (("estimated_delivery", _parse_date), ("delivered_at", _parse_datetime)):
+        if text(name):
+            try:
+                out[name] = parser(rec[name]).isoformat()
+            except ValueError:
+                bad(name, f"'{text(name)}' is not an ISO date")
+        else:
+            out[name] = None
+    if problems:
+        return None, problems
+    out["order_key"] = order_key(out["order_number"])
+    out["order_digits"] = _digits(out["order_number"]) or out["order_key"]
+    return out, []
+
+
+def read_feed(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """(row number, record) pairs of a CSV, JSON or JSONL order feed."""
+    ext = Path(name).suffix.lower()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise OrderFeedError(
+            f"{name}: is not UTF-8 (byte {exc.start}).", "Re-save it as UTF-8."
+        ) from exc
+    if not text.strip():
+        raise OrderFeedError(f"{name}: is empty.", "Upload an order feed with at least one order.")
+    if ext == ".csv":
+        try:
+            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [f for f in REQUIRED if f not in header]
+        if missing:
+            raise OrderFeedError(
+                f"{name}: the header has no column {', '.join(missing)} (found: {', '.join(header) or 'none'}).",
+                f"Use the column names {', '.join(FIELDS)}.",
+            )
+        return [
+            (i + 2, {k.strip(): v for k, v in row.items() if k}) for i, row in enumerate(reader)
+        ]
+    if ext == ".json":
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise OrderFeedError(
+                f"{name}: is not valid JSON (line {exc.lineno}: {exc.msg}).",
+                "Fix it, or use JSONL.",
+            ) from exc
+        if isinstance(parsed, dict) and isinstance(parsed.get("orders"), list):
+            parsed = parsed["orders"]
+        if not isinstance(parsed, list):
+            raise OrderFeedError(
+                f"{name}: expected a list of orders.", 'Use [{"order_number": ...}, ...] or JSONL.'
+            )
+        return [
+            (i + 1, r if isinstance(r, dict) else {"__invalid__": r}) for i, r in enumerate(parsed)
+        ]
+    if ext == ".jsonl":
+        out: list[tuple[int, dict[str, Any]]] = []
+        for lineno, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                out.append(
+                    (lineno, {"__invalid__": f"not valid JSON ({exc.msg} at column {exc.colno})"})
+                )
+                continue
+            out.append(
+                (
+                    lineno,
+                    rec if isinstance(rec, dict) else {"__invalid__": "expected a JSON object"},
+                )
+            )
+        return out
+    raise OrderFeedError(
+        f"{name}: has extension {ext or '(none)'}.", "Order feeds are .csv, .json or .jsonl files."
+    )
+
+
+class OrderBook:
+    """Orders and customers in SQL, with customer-scoped reads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        migrate(engine, "knowledge.orders", MIGRATIONS)
+
+    # -- import ------------------------------------------------------------------------
+    def import_file(self, name: str, data: bytes) -> ImportReport:
+        return self.import_records(read_feed(name, data), source=name)
+
+    def import_path(self, path: str | Path) -> ImportReport:
+        p = Path(path)
+        return self.import_file(p.name, p.read_bytes())
+
+    def import_records(
+        self, rows: Iterable[tuple[int, dict[str, Any]]], *, source: str = "feed"
+    ) -> ImportReport:
+        report = ImportReport(source)
+        valid: dict[str, dict[str, Any]] = {}
+        first_row: dict[str, int] = {}
+        for row, rec in rows:
+            if "__invalid__" in rec:
+                report.problems.append(RowProblem(row, "line", str(rec["__invalid__"])))
+                continue
+            values, problems = validate_record(rec, row)
+            if values is None:
+                report.problems.extend(problems)
+                continue
+            key = values["order_key"]
+            if key in valid:
+                report.problems.append(
+                    RowProblem(
+                        row,
+                        "order_number",
+                        f"'{values['order_number']}' already appears on row {first_row[key]}; this row was skipped",
+                    )
+                )
+                continue
+            valid[key] = values
+            first_row[key] = row
+        stamp = datetime.now(UTC).isoformat()
+        with self.engine.begin() as conn:
+            keys = list(valid)
+            existing: set[str] = set()
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                existing.update(
+                    r[0]
+                    for r in conn.execute(
+                        sa.select(orders_table.c.order_key).where(
+                            orders_table.c.order_key.in_(part)
+                        )
+                    )
+                )
+            for key, record in valid.items():
+                values = {**record, "updated_at": stamp}
+                if key in existing:
+                    conn.execute(
+                        sa.update(orders_table)
+                        .where(orders_table.c.order_key == key)
+                        .values(**values)
+                    )
+                    report.updated += 1
+                else:
+                    conn.execute(sa.insert(orders_table).values(**values))
+                    report.inserted += 1
+            # Customers seen in the feed get a card (name/e-mail) if they have none yet.
+            seen: dict[str, dict[str, Any]] = {}
+            for v in valid.values():
+                seen.setdefault(v["customer_id"], {"name": v["customer_name"], "email": v["email"]})
+            self._upsert_customers(
+                conn,
+                [Customer(cid, d["name"], d["email"]) for cid, d in seen.items()],
+                only_missing=True,
+            )
+        return report
+
+    def import_customers(self, customers: Sequence[Customer]) -> int:
+        with self.engine.begin() as conn:
+            self._upsert_customers(conn, customers, only_missing=False)
+        return len(customers)
+
+    @staticmethod
+    def _upsert_customers(
+        conn: sa.Connection, customers: Sequence[Customer], *, only_missing: bool
+    ) -> None:
+        stamp = datetime.now(UTC).isoformat()
+        for c in customers:
+            values = {
+                "name": c.name,
+                "email": c.email,
+                "phone": c.phone,
+                "lang": c.lang,
+                "city": c.city,
+                "country": c.country,
+                "updated_at": stamp,
+            }
+            exists = conn.execute(
+                sa.select(customers_table.c.customer_id).where(
+                    customers_table.c.customer_id == c.customer_id
+                )
+            ).first()
+            if exists and not only_missing:
+                conn.execute(
+                    sa.update(customers_table)
+                    .where(customers_table.c.customer_id == c.customer_id)
+                    .values(**values)
+                )
+            elif not exists:
+                conn.execute(sa.insert(customers_table).values(customer_id=c.customer_id, **values))
+
+    # -- customer-scoped reads ---------------------------------------------------------
+    def orders_of(self, customer_id: str) -> list[Order]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(orders_table)
+                    .where(orders_table.c.customer_id == customer_id)
+                    .order_by(orders_table.c.created_at.desc())
+                )
+                .mappings()
+                .all()
+            )
+        return [_order(r) for r in rows]
+
+    def order_of(self, customer_id: str, number: str) -> Order | None:
+        """The order with this number if it belongs to ``customer_id``; None otherwise."""
+        key, digits = order_key(number), _digits(number)
+        for order in self.orders_of(customer_id):
+            if order_key(order.order_number) == key or (
+                digits and _digits(order.order_number) == digits
+            ):
+                return order
+        return None
+
+    def quoted(self, customer_id: str | None, text: str) -> QuoteLookup:
+        """Order numbers (or tracking numbers) quoted in ``text``, resolved for this customer."""
+        own_orders = self.orders_of(customer_id) if customer_id else []
+        own: dict[str, Order] = {}
+        foreign: list[str] = []
+        unknown: list[str] = []
+        for raw, keys in _candidates(text).items():
+            mine = next((o for o in own_orders if keys & _keys_of(o)), None)
+            if mine is not None:
+                own[mine.order_number] = mine
+                continue
+            with self.engine.connect() as conn:
+                other = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(orders_table)
+                    .where(
+                        sa.or_(
+                            orders_table.c.order_key.in_(keys),
+                            orders_table.c.order_digits.in_(keys),
+                            sa.func.upper(sa.func.coalesce(orders_table.c.tracking_number, "")).in_(
+                                keys
+                            ),
+                        )
+                    )
+                ).scalar_one()
+            (foreign if other else unknown).append(raw)
+        return QuoteLookup(tuple(own.values()), tuple(foreign), tuple(unknown))
+
+    def customer(self, customer_id: str) -> Customer | None:
+        with self.engine.connect() as conn:
+            r = (
+                conn.execute(
+                    sa.select(customers_table).where(customers_table.c.customer_id == customer_id)
+                )
+                .mappings()
+                .first()
+            )
+        return _customer(r) if r else None
+
+    def customers(self) -> list[Customer]:
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(sa.select(customers_table).order_by(customers_table.c.name))
+                .mappings()
+                .all()
+            )
+        return [_customer(r) for r in rows]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(orders_table)).scalar_one()
+            )
+
+    def all_order_numbers(self) -> list[tuple[str, str]]:
+        """(order number, customer id) of every order: for audits and leak checks, never for drafting."""
+        with self.engine.connect() as conn:
+            return [
+                (r[0], r[1])
+                for r in conn.execute(
+                    sa.select(orders_table.c.order_number, orders_table.c.customer_id)
+                )
+            ]
+
+
+def _candidates(text: str) -> dict[str, set[str]]:
+    """Things in ``text`` that look like order or tracking numbers -> their lookup keys."""
+    out: dict[str, set[str]] = {}
+    for m in _QUOTED.finditer(text):
+        prefix, number = m.group(2), m.group(3)
+        raw = (
+            number.strip() if not prefix or prefix.lower() in _NOT_A_PREFIX else m.group(1).strip()
+        )
+        digits = _digits(number)
+        if len(digits) >= 4:
+            out.setdefault(raw, set()).update({order_key(raw), digits})
+    for m in _TRACKING.finditer(text):
+        raw = m.group(0)
+        if not any(raw in seen or seen in raw for seen in out):
+            out.setdefault(raw, set()).update({order_key(raw), _digits(raw)})
+    return out
+
+
+def _keys_of(order: Order) -> set[str]:
+    keys = {order_key(order.order_number), _digits(order.order_number)}
+    if order.tracking_number:
+        keys.add(order_key(order.tracking_number))
+    return keys - {""}
+
+
+def _order(r: Any) -> Order:
+    items = tuple(
+        Item(i.get("sku", ""), i.get("name", ""), int(i.get("quantity", 1)), i.get("unit_price"))
+        for i in json.loads(r["items"] or "[]")
+    )
+    return Order(
+        order_number=r["order_number"],
+        customer_id=r["customer_id"],
+        customer_name=r["customer_name"] or "",
+        email=r["email"] or "",
+        created_at=_parse_datetime(r["created_at"]),
+        status=r["status"],
+        items=items,
+        total=r["total"],
+        currency=r["currency"],
+        carrier=r["carrier"],
+        tracking_number=r["tracking_number"],
+        estimated_delivery=date.fromisoformat(r["estimated_delivery"])
+        if r["estimated_delivery"]
+        else None,
+        delivered_at=_parse_datetime(r["delivered_at"]) if r["delivered_at"] else None,
+    )
+
+
+def _customer(r: Any) -> Customer:
+    return Customer(
+        r["customer_id"],
+        r["name"] or "",
+        r["email"] or "",
+        r["phone"] or "",
+        r["lang"],
+        r["city"] or "",
+        r["country"] or "",
+    )

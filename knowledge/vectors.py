@@ -1,0 +1,216 @@
+"""Dense vectors in Chroma: embedded ``PersistentClient`` by default, ``HttpClient`` for a server.
+
+One collection per language: a language filter is then a choice of collection, which keeps
+the ~2 ms HNSW query time (Chroma's ``where`` filter costs 100 ms at 100k chunks). Vectors are
+computed by our own :class:`~knowledge.embeddings.Embedder`, never by Chroma, so Chroma never
+downloads its default model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.errors import EmbedderMismatchError, IndexUnavailableError
+
+_BATCH = 4000
+
+
+def open_chroma(
+    *, path: str | Path | None = None, host: str | None = None, port: int = 8000
+) -> Any:
+    """A Chroma client: a server at ``host:port`` when a host is given, else files under ``path``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    try:
+        if host:
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        if path is None:
+            raise IndexUnavailableError(
+                "No index location configured.", "Set SOUFFLEUR_DATA_DIR or SOUFFLEUR_CHROMA_HOST."
+            )
+        Path(path).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except IndexUnavailableError:
+        raise
+    except Exception as exc:  # chromadb wraps connection and storage errors in many types
+        where = f"the Chroma server at {host}:{port}" if host else f"the index at {path}"
+        fix = (
+            "Start it with `chroma run --path DIR --host HOST --port PORT`, or unset SOUFFLEUR_CHROMA_HOST."
+            if host
+            else "Check the data directory's permissions and free space."
+        )
+        raise IndexUnavailableError(
+            f"Cannot open {where} ({exc.__class__.__name__}: {exc}).", fix
+        ) from exc
+
+
+def mismatch_error(on_disk: set[str], configured: str) -> EmbedderMismatchError:
+    return EmbedderMismatchError(
+        f"The knowledge index was built with the embedder '{', '.join(sorted(on_disk))}', "
+        f"but '{configured}' is configured: their vectors are not comparable.",
+        "Run `souffleur reindex` to rebuild the index with the configured embedder, "
+        "or set SOUFFLEUR_EMBEDDER back to the one the index was built with.",
+    )
+
+
+class VectorStore:
+    """Chunk vectors partitioned by language, tagged with the embedder that made them."""
+
+    def __init__(
+        self, client: Any, *, embedder_name: str, dim: int, prefix: str = "souffleur"
+    ) -> None:
+        self.client = client
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self.prefix = re.sub(r"[^a-zA-Z0-9_-]", "_", prefix)
+        self._collections: dict[str, Any] = {}
+
+    def _name(self, lang: str) -> str:
+        safe = re.sub(r"[^a-z]", "", lang.lower())[:8] or "xx"
+        return f"{self.prefix}_{safe}"
+
+    def languages(self) -> list[str]:
+        out = []
+        for col in self.client.list_collections():
+            name = col if isinstance(col, str) else col.name
+            if name.startswith(self.prefix + "_"):
+                out.append(name[len(self.prefix) + 1 :])
+        return sorted(out)
+
+    def built_with(self) -> set[str]:
+        """The embedder names recorded on the existing collections."""
+        names = set()
+        for lang in self.languages():
+            meta = self.client.get_collection(self._name(lang)).metadata or {}
+            names.add(str(meta.get("embedder", "unknown")))
+        return names
+
+    def check_embedder(self) -> None:
+        other = self.built_with() - {self.embedder_name}
+        if other:
+            raise mismatch_error(other, self.embedder_name)
+
+    def _collection(self, lang: str, *, create: bool) -> Any | None:
+        name = self._name(lang)
+        if name in self._collections:
+            return self._collections[name]
+        try:
+            if create:
+                col = self.client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": 120}},
+                    metadata={"embedder": self.embedder_name, "dim": self.dim},
+                )
+            else:
+                col = self.client.get_collection(name, embedding_function=None)
+        except Exception:  # chromadb raises NotFoundError/ValueError depending on the client
+            if create:
+                raise
+            return None
+        meta = col.metadata or {}
+        if meta.get("embedder") not in (None, self.embedder_name):
+            self.check_embedder()
+        self._collections[name] = col
+        return col
+
+    def _fresh(self, lang: str, *, create: bool) -> Any | None:
+        """The collection, re-fetched: another process may have dropped and rebuilt it."""
+        self._collections.pop(self._name(lang), None)
+        return self._collection(lang, create=create)
+
+    def _call(self, lang: str, create: bool, fn: Any) -> Any:
+        from chromadb.errors import NotFoundError
+
+        col = self._collection(lang, create=create)
+        if col is None:
+            return None
+        try:
+            return fn(col)
+        except NotFoundError:
+            col = self._fresh(lang, create=create)
+            return None if col is None else fn(col)
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray, langs: Sequence[str]) -> None:
+        by_lang: dict[str, list[int]] = {}
+        for i, lang in enumerate(langs):
+            by_lang.setdefault(lang, []).append(i)
+        for lang, rows in by_lang.items():
+            for start in range(0, len(rows), _BATCH):
+                part = rows[start : start + _BATCH]
+                self._call(
+                    lang,
+                    True,
+                    lambda col, part=part: col.upsert(
+                        ids=[ids[i] for i in part], embeddings=vectors[part]
+                    ),
+                )
+
+    def delete(self, ids_by_lang: Iterable[tuple[str, str]]) -> None:
+        grouped: dict[str, list[str]] = {}
+        for chunk_id, lang in ids_by_lang:
+            grouped.setdefault(lang, []).append(chunk_id)
+        for lang, ids in grouped.items():
+            for start in range(0, len(ids), _BATCH):
+                self._call(
+                    lang,
+                    False,
+                    lambda col, start=start, ids=ids: col.delete(ids=ids[start : start + _BATCH]),
+                )
+
+    def query(
+        self, vector: np.ndarray, n: int, langs: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Top ``n`` (chunk id, cosine similarity) over the given languages (all when None)."""
+        results: list[tuple[str, float]] = []
+        for lang in langs if langs is not None else self.languages():
+            res = self._call(lang, False, lambda col: _query(col, vector, n))
+            if res:
+                results.extend(res)
+        results.sort(key=lambda x: -x[1])
+        return results[:n]
+
+    def all_ids(self) -> dict[str, str]:
+        """chunk id -> language of every stored vector."""
+        out: dict[str, str] = {}
+        for lang in self.languages():
+            col = self._fresh(lang, create=False)
+            if col is None:
+                continue
+            offset = 0
+            while True:
+                got = col.get(include=[], limit=10000, offset=offset)
+                if not got["ids"]:
+                    break
+                out.update((cid, lang) for cid in got["ids"])
+                offset += len(got["ids"])
+        return out
+
+    def count(self) -> int:
+        return sum(
+            self._call(lang, False, lambda col: col.count()) or 0 for lang in self.languages()
+        )
+
+    def drop_all(self) -> None:
+        for lang in self.languages():
+            self.client.delete_collection(self._name(lang))
+        self._collections.clear()
+
+
+def _query(col: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+    count = col.count()
+    if count == 0:
+        return []
+    res = col.query(
+        query_embeddings=vector.reshape(1, -1), n_results=min(n, count), include=["distances"]
+    )
+    return [
+        (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
+    ]

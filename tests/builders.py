@@ -1,0 +1,69 @@
+"""Build real PDF, DOCX and XLSX files in memory for the loader tests."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+
+def pdf_bytes(lines: list[str], *, title: str = "", password: str | None = None) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    if title:
+        c.setTitle(title)
+    y = 800
+    for line in lines:
+        c.drawString(50, y, line)
+        y -= 16
+    c.showPage()
+    c.save()
+    data = buf.getvalue()
+    if password is None:
+        return data
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    writer.encrypt(user_password=password, owner_password=password + "-owner", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def docx_bytes(title: str, sections: list[tuple[str, str]]) -> bytes:
+    import docx
+
+    d = docx.Document()
+    d.add_heading(title, level=0)
+    for heading, body in sections:
+        d.add_heading(heading, level=1)
+        d.add_paragraph(body)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def xlsx_bytes(rows: list[list[object]]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def zip_bomb_docx(size: int = 300 * 1024 * 1024) -> bytes:
+    """A .docx-named zip whose one member inflates to ``size`` bytes of zeros."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(size // len(block)):
+                member.write(block)
+    return buf.getvalue()

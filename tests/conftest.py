@@ -1,0 +1,55 @@
+"""Shared fixtures. The whole suite runs offline: a guard refuses any non-loopback connection."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from copilot import Settings, Workspace, load_settings, open_workspace
+from knowledge import HashEmbedder
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None and self.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = host == "localhost"
+        if not ok:
+            raise OSError(f"test suite is offline: connection to {host} refused")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _offline() -> Iterator[None]:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path / "data", demo_autoload=False)
+
+
+@pytest.fixture
+def ws(settings: Settings) -> Workspace:
+    """An empty workspace with the instant hash embedder."""
+    return open_workspace(settings, embedder=HashEmbedder())
+
+
+def shared_set(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not (path / "kb.jsonl").exists():
+        pytest.skip(f"../shared/data/{name} is not here (the dev sets live beside the repository)")
+    return path

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from copilot import Settings, Workspace, open_workspace
+from knowledge import EmbedderMismatchError, HashEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def kb_file(tmp_path: Path, version: int, n_docs: int = 40, name: str = "kb.jsonl") -> Path:
+    lines = []
+    for i in range(n_docs):
+        lang = "fr" if i % 2 else "en"
+        text = (
+            f"## Section {i}\n\nDocument {i} version {version}. "
+            + (
+                "Le colis est livré en trois jours ouvrés. "
+                if lang == "fr"
+                else "The parcel arrives in three working days. "
+            )
+            * 30
+        )
+        lines.append(
+            json.dumps(
+                {
+                    "doc_id": f"doc-{i}",
+                    "title": f"Doc {i} v{version}",
+                    "url": "",
+                    "lang": lang,
+                    "text": text,
+                    "metadata": {},
+                }
+            )
+        )
+    path = tmp_path / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_ingest_registers_documents_and_chunks(ws: Workspace, tmp_path: Path) -> None:
+    (res,) = ws.kb.ingest_paths([kb_file(tmp_path, 1, 6)])
+    assert res.ok and len(res.docs) == 6 and all(d.status == "added" for d in res.docs)
+    docs = {d.doc_id: d for d in ws.kb.documents()}
+    assert docs["doc-1"].lang == "fr" and docs["doc-0"].lang == "en"
+    assert (
+        docs["doc-0"].version == 1
+        and docs["doc-0"].source_name == "kb.jsonl"
+        and docs["doc-0"].status == "active"
+    )
+    stats = ws.kb.stats()
+    assert stats["chunks"] == res.chunks == stats["vectors"] > 6
+
+
+def test_identical_upload_is_a_no_op(ws: Workspace, tmp_path: Path) -> None:
+    path = kb_file(tmp_path, 1, 4)
+    ws.kb.ingest_paths([path])
+    before = {d.doc_id: (d.version, d.updated_at) for d in ws.kb.documents()}
+    gen = ws.kb.registry.generation()
+    (res,) = ws.kb.ingest_paths([path])
+    assert [d.status for d in res.docs] == ["unchanged"] * 4
+    assert {d.doc_id: (d.version, d.updated_at) for d in ws.kb.documents()} == before
+    assert ws.kb.registry.generation() == gen
+
+
+def test_changed_file_replaces_the_previous_version(ws: Workspace, tmp_path: Path) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1, 4)])
+    (res,) = ws.kb.ingest_paths([kb_file(tmp_path, 2, 3)])  # doc-3 is gone from the new file
+    statuses = {d.doc_id: d.status for d in res.docs}
+    assert statuses == {
+        "doc-0": "updated",
+        "doc-1": "updated",
+        "doc-2": "updated",
+        "doc-3": "removed",
+    }
+    docs = {d.doc_id: d for d in ws.kb.documents()}
+    assert (
+        set(docs) == {"doc-0", "doc-1", "doc-2"}
+        and docs["doc-0"].version == 2
+        and docs["doc-0"].title == "Doc 0 v2"
+    )
+    hits = ws.kb.search("parcel three working days", k=20)
+    assert hits and all("::v2-" in h.chunk.chunk_id and h.title.endswith("v2") for h in hits)
+    # old vectors were cleaned up: one vector per current chunk
+    assert ws.kb.stats()["vectors"] == ws.kb.stats()["chunks"]
+
+
+def test_single_file_upload_with_same_name_replaces(ws: Workspace) -> None:
+    ws.kb.ingest_file("policy.md", b"# Returns\n\nYou have 14 days to return an item.")
+    ws.kb.ingest_file("policy.md", b"# Returns\n\nYou have 30 days to return an item.")
+    (doc,) = ws.kb.documents()
+    assert doc.doc_id == "policy" and doc.version == 2
+    (hit,) = ws.kb.search("how many days to return", k=1)
+    assert "30 days" in hit.chunk.text
+
+
+def test_delete_removes_the_document_and_all_its_chunks(ws: Workspace, tmp_path: Path) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1, 4)])
+    assert ws.kb.delete("doc-2") is True
+    assert ws.kb.delete("doc-2") is False
+    assert "doc-2" not in {d.doc_id for d in ws.kb.documents()}
+    assert all(h.doc_id != "doc-2" for h in ws.kb.search("parcel working days document", k=50))
+    assert ws.kb.stats()["vectors"] == ws.kb.stats()["chunks"]
+
+
+def test_a_bad_file_does_not_stop_the_batch(ws: Workspace, tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text("# Hours\n\nWe answer from 9:00 to 18:00.", encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"doc_id": "x", "text": "fine"}\n{broken\n', encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    results = ws.kb.ingest_paths([bad, good, empty, tmp_path / "missing.md"])
+    assert [r.ok for r in results] == [False, True, False, False]
+    assert "line 2" in (results[0].error or "")
+    assert "cannot be read" in (results[3].error or "")
+    assert [d.doc_id for d in ws.kb.documents()] == ["good"]
+
+
+def test_language_filter_and_per_signal_scores(ws: Workspace) -> None:
+    ws.kb.ingest_file(
+        "fr.md", "# Livraison\n\nLe colis est livré en trois jours ouvrés par Colissimo.".encode()
+    )
+    ws.kb.ingest_file(
+        "en.md", b"# Delivery\n\nThe parcel is delivered in three working days by Colissimo."
+    )
+    fr = ws.kb.search("Colissimo", k=5, lang="fr")
+    assert [h.doc_id for h in fr] == ["fr"]
+    both = ws.kb.search("Colissimo", k=5)
+    assert {h.doc_id for h in both} == {"fr", "en"}
+    h = ws.kb.search("colis livré trois jours", k=1, lang="fr")[0]
+    assert (
+        h.bm25_score and h.bm25_rank == 1 and h.dense_rank == 1 and h.score == pytest.approx(2 / 61)
+    )
+    assert "Colissimo" in h.snippet
+    dense_only = ws.kb.search("colis livré", k=2, mode="dense")
+    assert all(x.bm25_score is None for x in dense_only)
+
+
+def test_switching_embedder_on_an_existing_index_is_refused_with_the_fix(
+    ws: Workspace, settings: Settings
+) -> None:
+    ws.kb.ingest_file("a.md", b"# A\n\nSome text about returns.")
+    with pytest.raises(EmbedderMismatchError) as info:
+        open_workspace(settings, embedder=HashEmbedder(dim=64))
+    assert "hash-256" in str(info.value) and "souffleur reindex" in info.value.fix
+    n_chunks = ws.kb.stats()["chunks"]
+    ws2 = open_workspace(settings, embedder=HashEmbedder(dim=64), check_embedder=False)
+    assert ws2.kb.reindex() == n_chunks
+    ws3 = open_workspace(settings, embedder=HashEmbedder(dim=64))
+    assert ws3.kb.search("returns", k=1)[0].doc_id == "a"
+    # a process still running with the old embedder now gets the clear error, not garbage
+    with pytest.raises(EmbedderMismatchError):
+        ws.kb.search("returns", k=1)
+
+
+def _run_crash(settings: Settings, stage: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tests.crash_ingest", str(settings.data_dir), stage, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _assert_consistent(settings: Settings, expect_versions: set[int]) -> int:
+    ws = open_workspace(settings, embedder=HashEmbedder())  # start-up repairs what a crash left
+    docs = ws.kb.documents()
+    versions = {d.version for d in docs}
+    assert len(versions) == 1 and versions <= expect_versions, (
+        f"half-applied file: versions {versions}"
+    )
+    (version,) = versions
+    assert all(f"v{version}" in d.title for d in docs)
+    stats = ws.kb.stats()
+    assert stats["vectors"] == stats["chunks"] == sum(d.chunk_count for d in docs)
+    hits = ws.kb.search("parcel working days document", k=30)
+    assert hits and all(h.chunk.version == version and f"v{version}" in h.title for h in hits)
+    return version
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("stage", "expected"), [("embedded", 1), ("committed", 2)])
+def test_kill_9_at_each_stage_leaves_old_or_new_version(
+    ws: Workspace, settings: Settings, tmp_path: Path, stage: str, expected: int
+) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1)])
+    proc = _run_crash(settings, stage, kb_file(tmp_path, 2))
+    assert proc.returncode == -9, proc.stderr
+    assert _assert_consistent(settings, {1, 2}) == expected
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_never_shows_half_a_file(
+    ws: Workspace, settings: Settings, tmp_path: Path
+) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1, 150)])
+    v2 = kb_file(tmp_path, 2, 150, name="kb.jsonl")
+    t0 = time.perf_counter()
+    assert _run_crash(settings, "never", v2).returncode == 0  # a full run, to time it
+    full = time.perf_counter() - t0
+    # back to version 1, then kill runs of version 3 at random moments
+    rng = random.Random(7)
+    seen: set[int] = set()
+    for _ in range(4):
+        v3 = kb_file(tmp_path, 3, 150, name="kb.jsonl")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.crash_ingest", str(settings.data_dir), "never", str(v3)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, full))
+        proc.kill()
+        proc.wait(timeout=30)
+        seen.add(_assert_consistent(settings, {2, 3}))
+    assert seen  # each run ended in a consistent state (which one depends on timing)

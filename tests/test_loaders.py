@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from knowledge import IngestError, load_source
+from knowledge.loaders import DEFAULT_MAX_BYTES
+from tests.builders import docx_bytes, pdf_bytes, xlsx_bytes, zip_bomb_docx
+
+MD = """---
+id: returns-en
+title: Returning an item
+lang: en
+url: https://help.example/returns
+category: returns
+---
+# Returning an item
+
+You have 30 days from delivery to return an item.
+
+## How do I start a return?
+
+Open your account, choose the order and click **Return**.
+"""
+
+
+def test_markdown_front_matter_and_headings() -> None:
+    (doc,) = load_source("returns.md", MD.encode())
+    assert doc.doc_id == "returns-en"
+    assert doc.title == "Returning an item"
+    assert doc.lang == "en"
+    assert doc.url == "https://help.example/returns"
+    assert doc.metadata == {"category": "returns"}
+    assert "## How do I start a return?" in doc.text
+    assert not doc.text.startswith("---")
+
+
+def test_markdown_without_front_matter_takes_title_from_heading_and_id_from_name() -> None:
+    (doc,) = load_source(
+        "Délais de livraison.md", "# Délais de livraison\n\nTrois à cinq jours ouvrés.".encode()
+    )
+    assert doc.doc_id == "delais-de-livraison"
+    assert doc.title == "Délais de livraison"
+    assert doc.lang is None  # detected later, at indexing
+
+
+def test_plain_text() -> None:
+    (doc,) = load_source("opening_hours.txt", b"We answer Monday to Friday, 9:00-18:00.")
+    assert doc.title == "Opening hours"
+    assert doc.format == "text"
+
+
+def test_html_scripts_and_styles_are_stripped_and_headings_kept() -> None:
+    html = b"""<html lang="fr"><head><title>Paiement</title><style>body{color:red}</style>
+    <script>alert('x')</script></head><body><h1>Paiement</h1><p>Nous acceptons Visa.</p>
+    <script>document.cookie</script><h2>En 3 fois</h2><ul><li>Avec Alma</li></ul>
+    <img src=x onerror="alert(2)"></body></html>"""
+    (doc,) = load_source("paiement.html", html)
+    assert doc.title == "Paiement"
+    assert doc.lang == "fr"
+    assert "alert" not in doc.text and "cookie" not in doc.text and "color:red" not in doc.text
+    assert "# Paiement" in doc.text and "## En 3 fois" in doc.text and "- Avec Alma" in doc.text
+    assert "<" not in doc.text
+
+
+def test_script_blocks_are_removed_from_markdown_too() -> None:
+    (doc,) = load_source("x.md", b"# T\n\nSafe text.\n<script>steal()</script>\n")
+    assert "steal" not in doc.text and "Safe text." in doc.text
+
+
+def test_pdf_text_is_extracted() -> None:
+    data = pdf_bytes(["Warranty", "All lamps carry a two-year legal guarantee."], title="Warranty")
+    (doc,) = load_source("warranty.pdf", data)
+    assert doc.title == "Warranty"
+    assert "two-year legal guarantee" in doc.text
+    assert doc.metadata["pages"] == 1
+
+
+def test_docx_headings_become_markdown() -> None:
+    data = docx_bytes(
+        "Garantie", [("Durée", "Deux ans de garantie légale."), ("Comment faire", "Écrivez-nous.")]
+    )
+    (doc,) = load_source("garantie.docx", data)
+    assert doc.title == "Garantie"
+    assert "# Durée" in doc.text and "Deux ans de garantie légale." in doc.text
+
+
+def test_csv_faq_with_semicolons_and_lang_column_gives_one_document_per_language() -> None:
+    data = (
+        "Question;Réponse;Langue\nQuel délai ?;3 à 5 jours.;fr\nHow long?;3-5 days.;en\n".encode()
+    )
+    docs = load_source("faq.csv", data)
+    assert sorted(d.doc_id for d in docs) == ["faq-en", "faq-fr"]
+    fr = next(d for d in docs if d.lang == "fr")
+    assert fr.text.startswith("## Quel délai ?")
+
+
+def test_xlsx_faq() -> None:
+    data = xlsx_bytes(
+        [["question", "answer"], ["Do you ship to Belgium?", "Yes, in 3-6 working days."]]
+    )
+    (doc,) = load_source("faq.xlsx", data)
+    assert "## Do you ship to Belgium?" in doc.text
+
+
+def test_jsonl_knowledge_file_in_the_dev_set_schema() -> None:
+    lines = [
+        {
+            "doc_id": "a",
+            "title": "A",
+            "url": "u",
+            "lang": "fr",
+            "text": "Texte A",
+            "metadata": {"x": 1},
+        },
+        {"doc_id": "b", "title": "B", "url": "", "lang": "en", "text": "Text B", "metadata": {}},
+    ]
+    docs = load_source("kb.jsonl", "\n".join(json.dumps(x) for x in lines).encode())
+    assert [(d.doc_id, d.lang, d.metadata) for d in docs] == [
+        ("a", "fr", {"x": 1}),
+        ("b", "en", {}),
+    ]
+
+
+# ----------------------------------------------------------------------- bad input
+
+
+def _error(name: str, data: bytes, **kw: object) -> IngestError:
+    with pytest.raises(IngestError) as info:
+        load_source(name, data, **kw)  # type: ignore[arg-type]
+    assert info.value.source == name
+    assert info.value.fix, "every error names a fix"
+    return info.value
+
+
+def test_unknown_extension() -> None:
+    err = _error("notes.rtf", b"{\\rtf1 hello}")
+    assert ".rtf" in str(err) and ".md" in err.fix
+
+
+def test_empty_file() -> None:
+    assert "empty" in str(_error("empty.md", b""))
+    assert "empty" in str(_error("blank.txt", b"  \n\n "))
+
+
+def test_binary_content_with_text_extension() -> None:
+    err = _error("photo.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert "binary" in str(err)
+
+
+def test_latin1_french_text_is_refused_with_the_byte_and_the_fix() -> None:
+    err = _error("livraison.txt", "Délai de livraison : 3 à 5 jours".encode("latin-1"))
+    assert "not UTF-8" in str(err) and "0xE9" in str(err)
+    assert "--encoding latin-1" in err.fix
+
+
+def test_latin1_text_reads_when_the_encoding_is_given() -> None:
+    (doc,) = load_source(
+        "livraison.txt", "Délai : 3 à 5 jours".encode("latin-1"), encoding="latin-1"
+    )
+    assert "Délai" in doc.text
+
+
+def test_corrupt_pdf() -> None:
+    good = pdf_bytes(["hello"])
+    err = _error("broken.pdf", good[: len(good) // 3])
+    assert "damaged PDF" in str(err) or "no extractable text" in str(err)
+    assert "not a PDF" in str(_error("fake.pdf", b"this is not a pdf at all"))
+
+
+def test_encrypted_pdf() -> None:
+    err = _error("secret.pdf", pdf_bytes(["confidential"], password="s3cret"))
+    assert "password" in str(err)
+
+
+def test_pdf_encrypted_with_an_empty_password_is_read() -> None:
+    (doc,) = load_source("open.pdf", pdf_bytes(["Open content here"], password=""))
+    assert "Open content" in doc.text
+
+
+def test_file_over_the_size_limit() -> None:
+    err = _error("big.md", b"# x\n" + b"a" * 2000, max_bytes=1000)
+    assert "limit" in str(err) and "SOUFFLEUR_MAX_UPLOAD_MB" in err.fix
+    assert DEFAULT_MAX_BYTES >= 10 * 1024 * 1024
+
+
+def test_docx_that_is_not_a_zip() -> None:
+    assert "not a zip" in str(_error("letter.docx", b"PK but not really a zip file"))
+
+
+def test_docx_zip_bomb_is_refused_before_inflating() -> None:
+    err = _error("bomb.docx", zip_bomb_docx())
+    assert "zip bomb" in str(err)
+
+
+def test_csv_without_the_required_columns_names_them() -> None:
+    err = _error("faq.csv", b"sujet,contenu\nA,B\n")
+    assert "no question and no answer column (found: sujet, contenu)" in str(err)
+    err2 = _error("faq2.csv", b"question,comment\nA,B\n")
+    assert "no answer column" in str(err2) and "found: question, comment" in str(err2)
+
+
+def test_csv_rows_with_an_empty_answer_are_listed() -> None:
+    err = _error("faq.csv", b"question,answer\nA,B\nC,\n")
+    assert "row 3: answer is empty" in str(err)
+
+
+def test_jsonl_malformed_line_reports_the_line_number_and_indexes_nothing() -> None:
+    data = b'{"doc_id": "a", "text": "A"}\n{"doc_id": "b", "text": \n{"doc_id": "c", "text": "C"}\n'
+    err = _error("kb.jsonl", data)
+    assert "line 2" in str(err) and "Nothing from this file was indexed" in err.fix
+
+
+def test_jsonl_duplicate_doc_ids() -> None:
+    data = b'{"doc_id": "a", "text": "A"}\n{"doc_id": "a", "text": "A2"}\n'
+    assert "line 2: duplicate doc_id 'a' (first on line 1)" in str(_error("kb.jsonl", data))
+
+
+def test_jsonl_missing_fields() -> None:
+    data = b'{"title": "no id", "text": "x"}\n{"doc_id": "b"}\n[1,2]\n'
+    msg = str(_error("kb.jsonl", data))
+    assert (
+        "line 1: missing 'doc_id'" in msg
+        and "line 2: 'text'" in msg
+        and "line 3: expected a JSON object" in msg
+    )

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from copilot import Workspace
+from knowledge import OrderFeedError, order_key
+
+ORDERS = [
+    {
+        "order_number": "LUM-104233",
+        "customer_id": "C1",
+        "customer_name": "Camille Martin",
+        "email": "camille@example.fr",
+        "created_at": "2026-11-10T10:00:00+01:00",
+        "status": "shipped",
+        "items": [{"sku": "LMP-1", "name": "Lampe Opaline", "quantity": 1, "unit_price": 89.0}],
+        "total": 93.9,
+        "currency": "EUR",
+        "carrier": "Colissimo",
+        "tracking_number": "6A12345678901",
+        "estimated_delivery": "2026-11-21",
+        "delivered_at": None,
+    },
+    {
+        "order_number": "LUM-200001",
+        "customer_id": "C2",
+        "customer_name": "John Smith",
+        "email": "john@example.com",
+        "created_at": "2026-11-01T09:00:00+01:00",
+        "status": "delivered",
+        "items": [],
+        "total": 45.0,
+        "currency": "EUR",
+        "carrier": "DHL Express",
+        "tracking_number": "1234567890",
+        "estimated_delivery": "2026-11-04",
+        "delivered_at": "2026-11-04T15:00:00+01:00",
+    },
+]
+
+
+def jsonl(records: list[dict[str, object]]) -> bytes:
+    return "\n".join(json.dumps(r) for r in records).encode()
+
+
+def test_import_jsonl_and_scoped_lookup(ws: Workspace) -> None:
+    report = ws.orders.import_file("orders.jsonl", jsonl(ORDERS))
+    assert (report.inserted, report.updated, report.problems) == (2, 0, [])
+    (mine,) = ws.orders.orders_of("C1")
+    assert mine.order_number == "LUM-104233" and mine.tracking_number == "6A12345678901"
+    assert mine.items[0].name == "Lampe Opaline" and mine.estimated_delivery is not None
+    assert (
+        ws.orders.customer("C1") is not None and ws.orders.customer("C1").name == "Camille Martin"
+    )  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "LUM-104233",
+        "lum104233",
+        "commande 104233",
+        "#LUM 104233",
+        "LUM 104 233",
+        "n° lum-104233",
+        "6A12345678901",
+    ],
+)
+def test_own_order_is_found_whatever_the_formatting(ws: Workspace, quoted: str) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl(ORDERS))
+    found = ws.orders.quoted("C1", f"Bonjour, où en est {quoted} ?")
+    assert [o.order_number for o in found.own] == ["LUM-104233"]
+    assert found.foreign == () and found.unknown == ()
+
+
+@pytest.mark.parametrize(
+    "quoted", ["LUM-200001", "lum200001", "commande 200001", "#LUM 200 001", "1234567890"]
+)
+def test_another_customers_order_is_never_returned(ws: Workspace, quoted: str) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl(ORDERS))
+    found = ws.orders.quoted("C1", f"where is my order {quoted}?")
+    assert found.own == ()
+    (shown,) = found.foreign  # reported as quoted, nothing more
+    assert shown in quoted
+    assert ws.orders.order_of("C1", quoted) is None
+    assert all(o.customer_id == "C1" for o in ws.orders.orders_of("C1"))
+
+
+def test_unknown_numbers_and_anonymous_customers(ws: Workspace) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl(ORDERS))
+    assert ws.orders.quoted("C1", "order LUM-999999 please").unknown == ("LUM-999999",)
+    anon = ws.orders.quoted(None, "order LUM-104233")
+    assert anon.own == () and anon.foreign == ("LUM-104233",)
+    assert ws.orders.quoted("C1", "I paid 89 euros on 12/11").own == ()
+
+
+def test_csv_feed_with_a_validation_report_per_row(ws: Workspace) -> None:
+    csv_text = (
+        "order_number,customer_id,customer_name,email,created_at,status,items,total,currency,carrier,tracking_number,estimated_delivery,delivered_at\n"
+        'LUM-1,C1,Camille,camille@example.fr,2026-11-01,shipped,"[{""sku"": ""A"", ""name"": ""Lamp"", ""quantity"": 2, ""unit_price"": 10}]",24.90,EUR,Colissimo,6A1,2026-11-05,\n'
+        "LUM-2,C1,Camille,not-an-email,2026-11-02,teleported,,abc,EURO,,,tomorrow,\n"
+        ",C3,Nobody,,2026-11-03,pending,,,,,,,\n"
+        "LUM-1,C1,Camille,camille@example.fr,2026-11-01,delivered,,24.90,EUR,,,,\n"
+        'LUM-3,C2,John,john@example.com,2026-11-03,pending,"[{""name"": ""Vase"", ""quantity"": 0}]",12,EUR,,,,\n'
+    )
+    report = ws.orders.import_file("feed.csv", csv_text.encode())
+    assert report.inserted == 1 and report.invalid_rows == [3, 4, 5, 6]
+    problems = {(p.row, p.field) for p in report.problems}
+    assert {
+        (3, "email"),
+        (3, "status"),
+        (3, "total"),
+        (3, "currency"),
+        (3, "estimated_delivery"),
+        (4, "order_number"),
+        (5, "order_number"),
+        (6, "items"),
+    } <= problems
+    assert "teleported" in str(next(p for p in report.problems if p.field == "status"))
+    (order,) = ws.orders.orders_of("C1")
+    assert order.items[0].quantity == 2 and order.total == 24.90
+
+
+def test_reimport_updates_by_order_number(ws: Workspace) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl(ORDERS))
+    changed = dict(
+        ORDERS[0],
+        status="delivered",
+        delivered_at="2026-11-20T11:00:00+01:00",
+        order_number="lum 104233",
+    )
+    report = ws.orders.import_file("orders.json", json.dumps([changed]).encode())
+    assert (report.inserted, report.updated) == (0, 1)
+    (order,) = ws.orders.orders_of("C1")
+    assert order.status == "delivered" and order.delivered_at is not None
+
+
+def test_malformed_jsonl_lines_are_reported_and_the_rest_imported(ws: Workspace) -> None:
+    data = jsonl(ORDERS[:1]) + b"\n{oops\n[1]\n"
+    report = ws.orders.import_file("orders.jsonl", data)
+    assert report.inserted == 1 and report.invalid_rows == [2, 3]
+
+
+def test_feed_level_errors() -> None:
+    from knowledge.orders import read_feed
+
+    with pytest.raises(OrderFeedError, match="no column order_number"):
+        read_feed("x.csv", b"id,customer\n1,2\n")
+    with pytest.raises(OrderFeedError, match="empty"):
+        read_feed("x.jsonl", b"")
+    with pytest.raises(OrderFeedError, match=r"\.xml"):
+        read_feed("x.xml", b"<orders/>")
+
+
+def test_order_key_normalisation() -> None:
+    assert order_key("lum-104 233") == order_key("#LUM104233") == "LUM104233"

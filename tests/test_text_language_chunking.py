@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge import Document, detect_language
+from knowledge.chunking import ChunkingConfig, chunk_document
+from knowledge.lexical import BM25Index
+from knowledge.text import content_terms, fold, sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("slt, j'ai tjrs pas reçu ma commande 😡", "fr"),
+        ("Bonjour, où en est ma livraison ?", "fr"),
+        ("je veux parler à un conseiller", "fr"),
+        ("rupture conventionnelle délai", "fr"),
+        ("Where is my parcel? It's been a week.", "en"),
+        ("can I speak to a real person please", "en"),
+        ("refund for order LUM-104233", "en"),
+    ],
+)
+def test_detect_language_on_chat_messages(text: str, lang: str) -> None:
+    assert detect_language(text)[0] == lang
+
+
+def test_detect_language_without_evidence_returns_the_default_with_zero_confidence() -> None:
+    assert detect_language("LUM-104233 ???", default="fr") == ("fr", 0.0)
+
+
+def test_fold_and_stemmed_terms_match_across_accents_and_inflections() -> None:
+    assert fold("Délai de RÉTRACTATION") == "delai de retractation"
+    assert content_terms("les délais de livraison", "fr") == content_terms("délai livraisons", "fr")
+    assert content_terms("deliveries delayed", "en") == content_terms("delivery delay", "en")
+    assert "l" not in content_terms("l'article", "fr")
+
+
+def test_sentences_keep_decimals_and_drop_markdown_markers() -> None:
+    out = sentences(
+        "## Prix\nLa livraison coûte 4.90 EUR. Elle est gratuite dès 60 EUR !\n- Chronopost : 12.90 EUR"
+    )
+    assert out == [
+        "Prix",
+        "La livraison coûte 4.90 EUR.",
+        "Elle est gratuite dès 60 EUR !",
+        "Chronopost : 12.90 EUR",
+    ]
+
+
+def test_bm25_ranks_by_term_rarity_and_respects_the_mask() -> None:
+    texts = ["refund delay for returns", "delivery delay", "refund policy refund", "gift cards"]
+    idx = BM25Index.build(texts, ["en"] * 4)
+    top = idx.top("refund", ["en"], 5)
+    assert [r for r, _ in top] == [2, 0]
+    masked = idx.top("refund", ["en"], 5, mask=__import__("numpy").array([True, True, False, True]))
+    assert [r for r, _ in masked] == [0]
+    assert idx.top("nothing matches", ["en"], 5) == []
+
+
+def test_markdown_chunks_follow_headings_and_carry_metadata() -> None:
+    body = (
+        "# Returns\n\nIntro paragraph that is long enough to stand alone. " * 5
+        + "\n\n## Conditions\n\n"
+        + "Unused items only. " * 120
+    )
+    doc = Document("ret", "Returns", body, lang="en", url="https://x/returns")
+    chunks = chunk_document(
+        doc,
+        version=3,
+        revision="v3-abc",
+        lang="en",
+        config=ChunkingConfig(chunk_size=500, chunk_overlap=50),
+    )
+    assert len(chunks) >= 3
+    assert chunks[0].heading_path == ()  # the H1 equal to the title is not repeated
+    assert all(c.heading_path == ("Conditions",) for c in chunks[1:])
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert chunks[1].chunk_id == "ret::v3-abc::1" and chunks[1].url == "https://x/returns"
+    assert all(len(c.text) <= 500 for c in chunks)
+    assert chunks[1].context_text.startswith("Returns > Conditions\n")
+
+
+def test_short_sections_are_merged_under_the_same_parent() -> None:
+    doc = Document(
+        "d", "Delivery", "## Prices\n\n### Standard\n\n4.90 EUR.\n\n### Express\n\n12.90 EUR.\n"
+    )
+    chunks = chunk_document(doc, version=1, revision="v1", lang="en")
+    assert len(chunks) == 1
+    assert "Express" in chunks[0].text and "4.90" in chunks[0].text
