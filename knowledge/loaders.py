@@ -119,6 +119,11 @@ def _decode(name: str, data: bytes, encoding: str | None) -> str:
         ) from exc
 
 
+def _listing(problems: list[str], most: int = 10) -> str:
+    more = f" (and {len(problems) - most} more)" if len(problems) > most else ""
+    return "; ".join(problems[:most]) + more
+
+
 def _control_ratio(chunk: bytes) -> float:
     if not chunk:
         return 0.0
@@ -378,12 +383,9 @@ def _faq_documents(
         lang = cells[li][:2].lower() if li is not None and li < len(cells) and cells[li] else None
         by_lang.setdefault(lang, []).append(f"## {clean_text(q)}\n\n{clean_text(a)}\n")
     if problems:
-        shown = "; ".join(problems[:10]) + (
-            f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        )
         raise IngestError(
             name,
-            f"has incomplete FAQ rows: {shown}.",
+            f"has incomplete FAQ rows: {_listing(problems)}.",
             "Fill in or delete those rows, then upload it again.",
         )
     base, title = _doc_id_from_name(name), _title_from_name(name)
@@ -512,12 +514,9 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
             )
         )
     if problems:
-        shown = "; ".join(problems[:10]) + (
-            f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        )
         raise IngestError(
             name,
-            f"has {len(problems)} invalid line(s): {shown}.",
+            f"has {len(problems)} invalid line(s): {_listing(problems)}.",
             "Each line must be one JSON object with 'doc_id' and 'text' (optional: title, url, lang, metadata). Nothing from this file was indexed.",
         )
     return docs

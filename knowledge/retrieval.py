@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -55,6 +56,8 @@ class RetrievalConfig:
     candidates: int = 30  # taken from each signal before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
     snippet_chars: int = 240
+    # How often another process's changes are looked for (this process's own are immediate).
+    refresh_s: float = 0.5
 
 
 class HybridRetriever:
@@ -70,12 +73,17 @@ class HybridRetriever:
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         self._snapshot: Snapshot | None = None
+        self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._sentence_terms: OrderedDict[str, list[tuple[str, frozenset[str]]]] = OrderedDict()
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        gen = self.registry.generation()
         snap = self._snapshot
+        if snap is not None and time.monotonic() - self._checked_at < self.config.refresh_s:
+            return snap
+        gen = self.registry.generation()
+        self._checked_at = time.monotonic()
         if snap is not None and snap.generation == gen:
             return snap
         with self._lock:
@@ -161,10 +169,22 @@ class HybridRetriever:
                     dense_rank=d[0] if d else None,
                     bm25_score=b[1] if b else None,
                     bm25_rank=b[0] if b else None,
-                    snippet=make_snippet(chunk, q_terms, self.config.snippet_chars),
+                    snippet=make_snippet(
+                        self._sentences_of(chunk), q_terms, self.config.snippet_chars
+                    ),
                 )
             )
         return hits
+
+    def _sentences_of(self, chunk: Chunk) -> list[tuple[str, frozenset[str]]]:
+        """A chunk's sentences with their stemmed terms (memoised: snippets are per query)."""
+        cached = self._sentence_terms.get(chunk.chunk_id)
+        if cached is None:
+            cached = [(s, frozenset(content_terms(s, chunk.lang))) for s in sentences(chunk.text)]
+            self._sentence_terms[chunk.chunk_id] = cached
+            if len(self._sentence_terms) > 20000:
+                self._sentence_terms.popitem(last=False)
+        return cached
 
     @staticmethod
     def _query_langs(query: str, snap: Snapshot) -> list[str]:
@@ -186,22 +206,19 @@ class HybridRetriever:
         return mask
 
 
-def make_snippet(chunk: Chunk, q_terms: set[str], limit: int = 240) -> str:
-    """The sentence(s) of the chunk that share the most terms with the query, cut to ``limit``."""
-    sents = sentences(chunk.text)
+def make_snippet(
+    sents: list[tuple[str, frozenset[str]]], q_terms: set[str], limit: int = 240
+) -> str:
+    """From the first sentence sharing the most terms with the query, about ``limit`` chars."""
     if not sents:
-        return chunk.text[:limit]
+        return ""
+    start = 0
     if q_terms:
-        scored = [
-            (len(q_terms & set(content_terms(s, chunk.lang))), -i, s) for i, s in enumerate(sents)
-        ]
-        best = max(scored)
-        start = -best[1] if best[0] > 0 else 0
-    else:
-        start = 0
+        overlap, neg_index = max((len(q_terms & terms), -i) for i, (_, terms) in enumerate(sents))
+        start = -neg_index if overlap > 0 else 0
     out = ""
-    for s in sents[start:]:
-        out = f"{out} {s}".strip()
+    for sentence, _ in sents[start:]:
+        out = f"{out} {sentence}".strip()
         if len(out) >= limit * 0.6:
             break
     return out if len(out) <= limit else out[: limit - 1].rsplit(" ", 1)[0] + "…"
