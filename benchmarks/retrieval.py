@@ -51,7 +51,7 @@ def bench_set(
     out: dict[str, Any] = {"set": name, "queries": len(cases), "runs": []}
     for emb_name in embedders:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(data_dir=Path(tmp), demo_autoload=False, embedder=emb_name)
+            settings = load_settings(data_dir=Path(tmp), demo_autoload=False)
             ws = open_workspace(settings, embedder=make_embedder(emb_name))
             t0 = time.perf_counter()
             (res,) = ws.kb.ingest_paths([path / "kb.jsonl"])
@@ -163,7 +163,7 @@ def bench_scale(sizes: list[int], embedder: str, queries: list[str]) -> list[dic
     out = []
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(data_dir=Path(tmp), demo_autoload=False, embedder=embedder)
+            settings = load_settings(data_dir=Path(tmp), demo_autoload=False)
             ws = open_workspace(settings, embedder=make_embedder(embedder))
             t0 = time.perf_counter()
             batch = 5000

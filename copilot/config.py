@@ -48,7 +48,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
     llm_temperature: float = 0.2
+    llm_context_tokens: int = Field(8192, description="Prompt + reply budget, counted with tiktoken.")
+    llm_reply_tokens: int = 700
+    llm_json_mode: bool = Field(True, description="Ask for response_format=json_object.")
     mask_pii: Literal["auto", "on", "off"] = "auto"
+    company_name: str = "Atelier Lumen"
 
     max_upload_mb: float = 20.0
     ui_lang: Literal["en", "fr"] = "en"
@@ -62,6 +66,14 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def policy_path(self) -> Path:
+        return self.data_dir / "policy.yaml"
+
+    @property
+    def confidence_path(self) -> Path:
+        return self.data_dir / "confidence.json"
 
     @property
     def cache_dir(self) -> Path:

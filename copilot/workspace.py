@@ -6,12 +6,18 @@ on the same data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
+from copilot.drafting import SuggestionService
+from copilot.escalation import Policy
+from copilot.llm import LangChainChatModel, LLMDrafter
+from copilot.tokens import Budget
 from knowledge import (
     Embedder,
     KnowledgeBase,
@@ -38,9 +44,51 @@ def embedder_from_settings(settings: Settings) -> Embedder:
                 timeout=settings.llm_timeout_s,
                 max_retries=settings.llm_max_retries,
             )
-    return make_embedder(
-        settings.embedder, openai_client=client, openai_model=settings.embedding_model
+    return make_embedder(settings.embedder, openai_client=client, openai_model=settings.embedding_model)
+
+
+def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
+    if not settings.llm_base_url:
+        return None
+    chat = LangChainChatModel(
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
+        model=settings.llm_model,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_reply_tokens,
+        json_mode=settings.llm_json_mode,
     )
+    return LLMDrafter(chat, budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens), mask_pii=settings.masks_pii, company=settings.company_name)
+
+
+@dataclass
+class PolicyStore:
+    """The active escalation policy: the data directory's copy when there is one, else the default."""
+
+    path: Path
+    _cached: tuple[float, Policy] | None = field(default=None, repr=False)
+
+    def current(self) -> Policy:
+        mtime = self.path.stat().st_mtime if self.path.exists() else -1.0
+        if self._cached is None or self._cached[0] != mtime:
+            self._cached = (mtime, Policy.load(self.path if mtime >= 0 else None))
+        return self._cached[1]
+
+    def text(self) -> str:
+        from copilot.escalation import DEFAULT_POLICY
+
+        return (self.path if self.path.exists() else DEFAULT_POLICY).read_text(encoding="utf-8")
+
+    def save(self, text: str) -> Policy:
+        """Validate then replace atomically: a broken policy raises and the previous one stays."""
+        policy = Policy.parse(text, self.path.name)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(self.path)
+        self._cached = None
+        return policy
 
 
 @dataclass
@@ -49,6 +97,8 @@ class Workspace:
     engine: Engine
     kb: KnowledgeBase
     orders: OrderBook
+    policies: PolicyStore
+    service: SuggestionService
 
     @property
     def is_empty(self) -> bool:
@@ -61,26 +111,34 @@ def open_workspace(
     embedder: Embedder | None = None,
     check_embedder: bool = True,
     load_demo_if_empty: bool | None = None,
+    drafter: Any = "settings",
 ) -> Workspace:
     """Open (and create if needed) the workspace of ``settings.data_dir``.
 
     Repairs an interrupted ingestion, and loads the demo store into an empty workspace when
-    ``settings.demo_autoload`` (or ``load_demo_if_empty``) says so.
+    ``settings.demo_autoload`` (or ``load_demo_if_empty``) says so. ``drafter`` overrides the
+    LLM drafter built from the settings (None: offline only).
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     registry = Registry(engine)
     emb = embedder or embedder_from_settings(settings)
-    client = open_chroma(
-        path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port
-    )
+    client = open_chroma(path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port)
     vectors = VectorStore(client, embedder_name=emb.name, dim=emb.dim)
-    kb = KnowledgeBase(
-        registry, vectors, emb, max_bytes=settings.max_upload_bytes, check_embedder=check_embedder
-    )
+    kb = KnowledgeBase(registry, vectors, emb, max_bytes=settings.max_upload_bytes, check_embedder=check_embedder)
     if check_embedder and kb.needs_reconcile:
         kb.reconcile()
-    ws = Workspace(settings, engine, kb, OrderBook(engine))
+    orders = OrderBook(engine)
+    policies = PolicyStore(settings.policy_path)
+    service = SuggestionService(
+        kb,
+        orders,
+        policy=policies.current,
+        drafter=llm_drafter_from_settings(settings) if drafter == "settings" else drafter,
+        confidence=ConfidenceModel.load(settings.confidence_path),
+        company=settings.company_name,
+    )
+    ws = Workspace(settings, engine, kb, orders, policies, service)
     autoload = settings.demo_autoload if load_demo_if_empty is None else load_demo_if_empty
     if autoload and ws.is_empty:
         from copilot.demo import load_demo

@@ -1,0 +1,143 @@
+"""Confidence: the probability that a draft is right and needs no human.
+
+Features describe the *evidence*, never the query text itself, so a model fitted on one
+knowledge base transfers to another: retrieval scores and their agreement, margins, how well
+the best passage covers the customer's words, question type, triggers, the order lookup, the
+language and the conversation length (and, with an LLM, its own answerability verdict).
+
+The model is a logistic regression over standardised features followed by an isotonic
+calibration map, stored as JSON (never pickle) with its deflection threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge import Hit
+from knowledge.text import content_terms
+
+DEFAULT_MODEL = Path(__file__).parent / "calibration" / "default.json"
+
+FEATURES = (
+    "dense_top", "dense_margin", "bm25_margin", "rrf_margin", "agree_top", "rank_overlap", "doc_concentration",
+    "coverage_top", "coverage_best", "title_coverage", "query_terms", "n_hits", "intent_order", "intent_policy",
+    "intent_chit_chat", "intent_other", "pattern_triggers", "order_found", "foreign_order", "unknown_order",
+    "lang_fr", "customer_turns", "llm_answerable", "llm_confidence", "has_llm",
+)
+
+
+def extract(
+    query: str,
+    lang: str,
+    hits: Sequence[Hit],
+    *,
+    intents: Sequence[str],
+    pattern_triggers: int,
+    order_found: bool,
+    foreign_order: bool,
+    unknown_order: bool,
+    customer_turns: int,
+    llm_answerable: bool | None = None,
+    llm_confidence: float | None = None,
+) -> dict[str, float]:
+    q = set(content_terms(query, lang))
+    f: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
+    f["query_terms"] = math.log1p(len(q))
+    f["n_hits"] = float(len(hits))
+    dense = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True)
+    bm25 = sorted((h.bm25_score for h in hits if h.bm25_score is not None), reverse=True)
+    if dense:
+        f["dense_top"] = dense[0]
+        f["dense_margin"] = dense[0] - (dense[1] if len(dense) > 1 else 0.0)
+    if bm25:
+        f["bm25_margin"] = (bm25[0] - (bm25[1] if len(bm25) > 1 else 0.0)) / bm25[0] if bm25[0] > 0 else 0.0
+    if hits:
+        top = hits[0]
+        f["rrf_margin"] = (top.score - (hits[1].score if len(hits) > 1 else 0.0)) * 60
+        f["agree_top"] = float((top.dense_rank or 99) <= 3 and (top.bm25_rank or 99) <= 3)
+        both = [h for h in hits[:5] if (h.dense_rank or 99) <= 5 and (h.bm25_rank or 99) <= 5]
+        f["rank_overlap"] = len(both) / min(5, len(hits))
+        f["doc_concentration"] = sum(1 for h in hits[:5] if h.doc_id == top.doc_id) / min(5, len(hits))
+        if q:
+            covers = []
+            for h in hits[:3]:
+                terms = set(content_terms(h.chunk.context_text, h.chunk.lang))
+                covers.append(len(q & terms) / len(q))
+            f["coverage_top"] = covers[0]
+            f["coverage_best"] = max(covers)
+            f["title_coverage"] = len(q & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))) / len(q)
+    order_intents = {"order_status", "return", "refund", "cancel"}
+    f["intent_order"] = float(any(i in order_intents for i in intents))
+    f["intent_chit_chat"] = float("chit_chat" in intents)
+    f["intent_other"] = float(tuple(intents) == ("other",))
+    f["intent_policy"] = float(not f["intent_order"] and not f["intent_chit_chat"] and not f["intent_other"])
+    f["pattern_triggers"] = float(pattern_triggers)
+    f["order_found"] = float(order_found)
+    f["foreign_order"] = float(foreign_order)
+    f["unknown_order"] = float(unknown_order)
+    f["lang_fr"] = float(lang == "fr")
+    f["customer_turns"] = math.log1p(customer_turns)
+    if llm_answerable is not None or llm_confidence is not None:
+        f["has_llm"] = 1.0
+        f["llm_answerable"] = float(bool(llm_answerable))
+        f["llm_confidence"] = float(llm_confidence or 0.0)
+    return f
+
+
+@dataclass
+class ConfidenceModel:
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    calib_x: list[float] = field(default_factory=list)  # isotonic map: raw probability -> calibrated
+    calib_y: list[float] = field(default_factory=list)
+    threshold: float = 0.8  # deflection threshold: at or above, the draft could go without an agent
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, feats: dict[str, float]) -> float:
+        z = self.intercept
+        for name, m, s, w in zip(self.features, self.mean, self.scale, self.coef, strict=True):
+            z += w * (feats.get(name, 0.0) - m) / (s or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def predict(self, feats: dict[str, float]) -> float:
+        p = self.raw(feats)
+        if self.calib_x:
+            p = float(np.interp(p, self.calib_x, self.calib_y))
+        return min(max(p, 0.0), 1.0)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> ConfidenceModel:
+        data = json.loads(text)
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ConfidenceModel:
+        p = path if path is not None and path.exists() else DEFAULT_MODEL
+        if not p.exists():
+            return heuristic()
+        return cls.from_json(p.read_text(encoding="utf-8"))
+
+
+def heuristic() -> ConfidenceModel:
+    """A hand-set starting point used until a model is fitted (`souffleur calibrate`)."""
+    weights = {"coverage_top": 2.0, "coverage_best": 1.0, "agree_top": 0.8, "doc_concentration": 0.6, "rrf_margin": 0.5,
+               "title_coverage": 0.6, "intent_chit_chat": 1.0, "order_found": 0.7, "pattern_triggers": -1.5,
+               "foreign_order": -2.0, "unknown_order": -1.0, "intent_other": -0.4}
+    names = list(FEATURES)
+    return ConfidenceModel(
+        features=names, mean=[0.0] * len(names), scale=[1.0] * len(names),
+        coef=[weights.get(n, 0.0) for n in names], intercept=-2.2, threshold=0.8, info={"kind": "heuristic"},
+    )

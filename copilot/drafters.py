@@ -1,0 +1,74 @@
+"""The drafter seam: a :class:`DraftRequest` in, a :class:`DraftResult` out.
+
+Two implementations: :class:`copilot.compose.OfflineDrafter` (deterministic, instant, the
+default) and :class:`copilot.llm.LLMDrafter` (any OpenAI-compatible endpoint through LangChain).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from copilot.analysis import Reading
+from copilot.escalation import Policy
+from copilot.orderfacts import OrderFacts
+from copilot.types import Channel, Citation, Conversation, DraftOptions, Usage
+from knowledge import Hit
+
+# Receives the reply text so far while an LLM streams it.
+OnDelta = Callable[[str], None]
+
+CHANNEL_LIMITS: dict[str, int] = {"sms": 320, "whatsapp": 900, "messenger": 900, "web": 1200, "email": 3000}
+
+
+@dataclass(frozen=True)
+class Passage:
+    ref: str  # "P1": how the prompt and the citations name it
+    hit: Hit
+
+
+@dataclass
+class DraftRequest:
+    conversation: Conversation
+    reading: Reading
+    options: DraftOptions
+    policy: Policy
+    customer_name: str | None
+    passages: list[Passage]
+    order_facts: list[OrderFacts]
+    foreign_orders: tuple[str, ...] = ()
+    unknown_orders: tuple[str, ...] = ()
+    handoff: tuple[str, ...] = ()  # hard escalation codes already decided by the policy
+    refund_amount: float | None = None
+    channel: Channel = "web"
+
+    @property
+    def char_limit(self) -> int:
+        limit = CHANNEL_LIMITS.get(self.channel, 1200)
+        return limit // 2 if self.options.length == "shorter" else limit
+
+
+@dataclass
+class DraftResult:
+    text: str
+    citations: list[Citation]
+    escalate: bool = False
+    reasons: list[str] = field(default_factory=list)
+    confidence: float | None = None  # the model's own, when it gives one
+    answerable: bool | None = None
+    usage: Usage = field(default_factory=Usage)
+    model: str = "offline"
+    prompt_version: str = "offline-v1"
+    ttft_ms: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Drafter(Protocol):
+    name: str
+
+    def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult: ...
+
+
+def first_name(full: str | None) -> str:
+    return (full or "").strip().split(" ")[0] if full else ""

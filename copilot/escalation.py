@@ -1,0 +1,237 @@
+"""Escalation policy: a YAML file of triggers (editable, validated) and the decision it gives.
+
+Pattern triggers come from the file; computed triggers come from the pipeline: a refund above
+the limit, repeated contact, another customer's order, no supporting knowledge, low
+confidence, and the LLM's own flag. Every fired trigger is a :class:`Reason`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from copilot.types import Escalation, Lang, Reason
+from knowledge.errors import SouffleurError
+from knowledge.text import fold
+
+DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
+
+# Computed triggers: code -> (labels, queue)
+BUILTIN: dict[str, tuple[dict[str, str], str]] = {
+    "refund_over_limit": ({"en": "Refund or compensation above the limit", "fr": "Remboursement ou geste au-dessus du plafond"}, "supervisors"),
+    "foreign_order": ({"en": "Quotes an order that is not on this customer's account", "fr": "Cite une commande absente du compte de ce client"}, "trust"),
+    "no_knowledge": ({"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"}, "support"),
+    "low_confidence": ({"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"}, "support"),
+    "llm_flag": ({"en": "The model advises a human", "fr": "Le modèle conseille un humain"}, "support"),
+    "repeated_contact_history": ({"en": "Has contacted us repeatedly", "fr": "A déjà contacté plusieurs fois"}, "supervisors"),
+    "lost_parcel": ({"en": "Parcel reported lost: needs an investigation", "fr": "Colis déclaré perdu : enquête nécessaire"}, "support"),
+}
+# Triggers whose presence means the conversation goes to a human whatever the answer quality.
+HARD = {"human_request", "anger", "legal_threat", "fraud", "gdpr", "safety", "prompt_injection", "refund_over_limit", "foreign_order", "repeated_contact", "repeated_contact_history", "lost_parcel"}
+
+_AMOUNT = re.compile(r"(?:€|eur|euros?|chf)\s*(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b|chf\b)", re.I)
+_REFUND_WORDS = re.compile(r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b")
+
+
+class Labels(BaseModel):
+    en: str
+    fr: str
+
+
+class PolicySettings(BaseModel):
+    currency: str = "EUR"
+    refund_limit: float = Field(150, ge=0)
+    return_window_days: int = Field(30, ge=0, le=365)
+    refund_delay_days: int = Field(14, ge=0, le=365)
+    repeated_contact_threshold: int = Field(2, ge=1)
+    repeated_contact_window_days: int = Field(7, ge=1)
+    low_confidence: float = Field(0.2, ge=0, le=1)
+    target_fdr: float = Field(0.05, gt=0, lt=1)
+    default_queue: str = "support"
+
+
+class Trigger(BaseModel):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Labels
+    queue: str
+    patterns: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
+        return patterns
+
+
+class PolicyModel(BaseModel):
+    version: int = 1
+    settings: PolicySettings = PolicySettings()
+    queues: dict[str, Labels]
+    triggers: list[Trigger]
+
+    @model_validator(mode="after")
+    def _queues_exist(self) -> PolicyModel:
+        missing = {t.queue for t in self.triggers if t.queue not in self.queues}
+        missing |= {q for _, q in BUILTIN.values() if q not in self.queues}
+        if self.settings.default_queue not in self.queues:
+            missing.add(self.settings.default_queue)
+        if missing:
+            raise ValueError(f"queue(s) {', '.join(sorted(missing))} are used but not defined under 'queues'")
+        codes = [t.code for t in self.triggers]
+        dupes = {c for c in codes if codes.count(c) > 1} | (set(codes) & set(BUILTIN))
+        if dupes:
+            raise ValueError(f"trigger code(s) {', '.join(sorted(dupes))} are defined twice or clash with built-in triggers")
+        return self
+
+
+class PolicyError(SouffleurError):
+    pass
+
+
+@dataclass
+class Policy:
+    model: PolicyModel
+    source: str = "default"
+    _compiled: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._compiled = {t.code: [re.compile(p) for p in t.patterns] for t in self.model.triggers}
+
+    @property
+    def settings(self) -> PolicySettings:
+        return self.model.settings
+
+    @classmethod
+    def parse(cls, text: str, source: str = "policy") -> Policy:
+        """Validate policy YAML; :class:`PolicyError` says where it is wrong."""
+        try:
+            data: Any = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"{source}: is not valid YAML ({exc}).", "Fix the indentation or quoting; the previous policy stays active.") from exc
+        if not isinstance(data, dict):
+            raise PolicyError(f"{source}: must be a mapping with 'settings', 'queues' and 'triggers'.", "Start from the shipped default policy.")
+        try:
+            return cls(PolicyModel.model_validate(data), source)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()[:8])
+            raise PolicyError(f"{source}: {problems}.", "Correct these values; the previous policy stays active.") from exc
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Policy:
+        p = path if path is not None and path.exists() else DEFAULT_POLICY
+        return cls.parse(p.read_text(encoding="utf-8"), str(p.name))
+
+    @classmethod
+    def default(cls) -> Policy:
+        return cls.load(DEFAULT_POLICY)
+
+    def label(self, code: str, lang: Lang) -> str:
+        for t in self.model.triggers:
+            if t.code == code:
+                return getattr(t.label, lang)
+        labels = BUILTIN.get(code, ({"en": code, "fr": code}, ""))[0]
+        return labels[lang]
+
+    def queue_of(self, code: str) -> str:
+        for t in self.model.triggers:
+            if t.code == code:
+                return t.queue
+        return BUILTIN.get(code, ({}, self.settings.default_queue))[1]
+
+    def queue_label(self, queue: str, lang: Lang) -> str:
+        q = self.model.queues.get(queue)
+        return getattr(q, lang) if q else queue
+
+    # -- signals -----------------------------------------------------------------------
+    def pattern_hits(self, text: str) -> dict[str, str]:
+        """code -> the matched words, for every pattern trigger that fires on ``text``."""
+        folded = fold(text)
+        hits: dict[str, str] = {}
+        for code, patterns in self._compiled.items():
+            for p in patterns:
+                m = p.search(folded)
+                if m:
+                    hits[code] = m.group(0).strip()
+                    break
+        if _shouting(text):
+            hits.setdefault("anger", "message in capitals")
+        return hits
+
+    def amounts_claimed(self, text: str) -> list[float]:
+        """Amounts the customer asks to be refunded or compensated (only with refund words)."""
+        folded = fold(text)
+        if not _REFUND_WORDS.search(folded):
+            return []
+        out = []
+        for m in _AMOUNT.finditer(folded):
+            raw = (m.group(1) or m.group(2) or "").replace(" ", "").replace("\u202f", "")
+            if raw.count(".") == 1 and len(raw.split(".")[1]) == 3:
+                raw = raw.replace(".", "")
+            try:
+                out.append(float(raw.replace(",", ".")))
+            except ValueError:
+                continue
+        return out
+
+
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 15 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the pipeline observed, for the decision."""
+
+    pattern_hits: dict[str, str]
+    refund_amount: float | None = None
+    foreign_orders: tuple[str, ...] = ()
+    lost_orders: tuple[str, ...] = ()
+    prior_contacts: int = 0
+    has_knowledge: bool = True
+    has_order_facts: bool = False
+    chit_chat: bool = False
+    confidence: float | None = None
+    llm_flag: bool = False
+    llm_reasons: tuple[str, ...] = ()
+
+
+def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
+    """Combine every fired trigger into one escalation decision with reasons and a queue."""
+    reasons: list[Reason] = []
+
+    def add(code: str, detail: str = "") -> None:
+        if code not in {r.code for r in reasons}:
+            reasons.append(Reason(code=code, label=policy.label(code, lang), detail=detail))
+
+    for code, matched in signals.pattern_hits.items():
+        add(code, f"« {matched} »" if lang == "fr" else f'"{matched}"')
+    s = policy.settings
+    if signals.refund_amount is not None and signals.refund_amount > s.refund_limit:
+        add("refund_over_limit", f"{signals.refund_amount:.2f} {s.currency} > {s.refund_limit:.0f} {s.currency}")
+    if signals.foreign_orders:
+        add("foreign_order", ", ".join(signals.foreign_orders))
+    if signals.lost_orders:
+        add("lost_parcel", ", ".join(signals.lost_orders))
+    if signals.prior_contacts >= s.repeated_contact_threshold:
+        add("repeated_contact_history", f"{signals.prior_contacts}")
+    if not signals.has_knowledge and not signals.has_order_facts and not signals.chit_chat:
+        add("no_knowledge")
+    if signals.confidence is not None and signals.confidence < s.low_confidence and not signals.chit_chat and not reasons:
+        add("low_confidence", f"{signals.confidence:.2f}")
+    if signals.llm_flag:
+        add("llm_flag", "; ".join(signals.llm_reasons))
+    if not reasons:
+        return Escalation(escalate=False)
+    order = [r.code for r in reasons]
+    main = next((c for c in order if c in HARD), order[0])
+    return Escalation(escalate=True, reasons=reasons, queue=policy.queue_label(policy.queue_of(main), lang))
