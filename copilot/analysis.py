@@ -13,27 +13,155 @@ _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
 _FR_TU = re.compile(r"\b(tu|te|toi|ton|ta|tes|t['’](?:as|es|étais|avais|inquiète|en fais))\b", re.I)
 _FR_VOUS = re.compile(r"\b(vous|votre|vos)\b", re.I)
 _FR_CASUAL = re.compile(r"\b(slt|salut|cc|coucou|stp|bcp|tjrs|jsp|mdr|ptdr|svp stp|wesh)\b", re.I)
-_EN_CASUAL = re.compile(r"\b(hey|hiya|thx|pls|plz|u|ur|lol|gonna|wanna|yo|dude|cheers mate)\b", re.I)
+_EN_CASUAL = re.compile(
+    r"\b(hey|hiya|thx|pls|plz|u|ur|lol|gonna|wanna|yo|dude|cheers mate)\b", re.I
+)
 
 # Intent keywords, matched on accent-folded lower-case text (French and English).
 INTENTS: dict[str, tuple[str, ...]] = {
     "order_status": (
-        r"\bou (en )?est\b", r"\bsuivi\b", r"\blivr", r"\bcolis\b", r"\brecu\b", r"\brecev", r"\bexpedi",
-        r"\barriv", r"\bretard", r"\btracking\b", r"\bwhere is\b", r"\bdeliver", r"\bparcel\b", r"\bpackage\b",
-        r"\bshipp", r"\bdispatch", r"\barrive", r"\bstill (not|hasn)", r"\bnot (yet )?(received|arrived)",
+        r"\bou (en )?est\b",
+        r"\bsuivi\b",
+        r"\blivr",
+        r"\bcolis\b",
+        r"\brecu\b",
+        r"\brecev",
+        r"\bexpedi",
+        r"\barriv",
+        r"\bretard",
+        r"\btracking\b",
+        r"\bwhere is\b",
+        r"\bdeliver",
+        r"\bparcel\b",
+        r"\bpackage\b",
+        r"\bshipp",
+        r"\bdispatch",
+        r"\barrive",
+        r"\bstill (not|hasn)",
+        r"\bnot (yet )?(received|arrived)",
     ),
-    "return": (r"\bretour", r"\bretourn", r"\brenvoy", r"\breturn", r"\bsend (it )?back\b", r"\bexchange\b", r"\bechang"),
-    "refund": (r"\brembours", r"\brefund", r"\bmoney back\b", r"\bmon argent\b", r"\bcredit note\b"),
-    "cancel": (r"\bannul", r"\bcancel", r"\bmodifi", r"\bchange my order\b", r"\bchanger (ma|ta) commande\b"),
-    "payment": (r"\bpaiement", r"\bpayer\b", r"\bpayment", r"\bcarte\b", r"\bcard\b", r"\bdebit", r"\bcharged\b", r"\bpaypal\b", r"\balma\b", r"\bplusieurs fois\b", r"\binstal", r"\bfacture", r"\binvoice"),
-    "warranty": (r"\bgarantie\b", r"\bwarrant", r"\bguarantee\b", r"\bdefectu", r"\bne (s')?allume plus\b", r"\bpanne\b", r"\bbroken\b", r"\bcasse", r"\babime", r"\bdamaged\b", r"\bfaulty\b", r"\bstopped working\b", r"\bclignot", r"\bgresill", r"\bflicker", r"\bbuzz", r"\bsmashed\b", r"\bbrise"),
-    "account": (r"\bcompte\b", r"\baccount\b", r"\bmot de passe\b", r"\bmdp\b", r"\bpassword\b", r"\bidentifiant", r"\blog ?in\b", r"\bconnecter\b", r"\bconnexion\b", r"\bsign in\b", r"\bnewsletter\b", r"\bfidelite\b", r"\bclub lumen\b"),
-    "privacy": (r"\brgpd\b", r"\bgdpr\b", r"\bdonnees\b", r"\bpersonal data\b", r"\bmy data\b", r"\bcookies?\b", r"\bprivacy\b", r"\bconfidentialite\b"),
-    "promo": (r"\bcode promo\b", r"\bpromo", r"\bdiscount\b", r"\breduction\b", r"\bcoupon\b", r"\bsoldes?\b", r"\bvoucher\b"),
-    "product": (r"\bampoule", r"\bbulb", r"\bculot\b", r"\bsocket\b", r"\bvariateur\b", r"\bdimm", r"\bentretien\b", r"\bnettoy", r"\bclean", r"\bstock\b", r"\bdisponib", r"\bavailab"),
-    "contact": (r"\bhoraires?\b", r"\bopening hours\b", r"\bouverts?\b", r"\bopen\b", r"\bnumero de telephone\b", r"\bphone number\b", r"\bjoindre\b", r"\b(vous|te) contacter\b", r"\bcontact (you|us)\b", r"\bservice client\b"),
+    "return": (
+        r"\bretour",
+        r"\bretourn",
+        r"\brenvoy",
+        r"\breturn",
+        r"\bsend (it )?back\b",
+        r"\bexchange\b",
+        r"\bechang",
+    ),
+    "refund": (
+        r"\brembours",
+        r"\brefund",
+        r"\bmoney back\b",
+        r"\bmon argent\b",
+        r"\bcredit note\b",
+    ),
+    "cancel": (
+        r"\bannul",
+        r"\bcancel",
+        r"\bmodifi",
+        r"\bchange my order\b",
+        r"\bchanger (ma|ta) commande\b",
+    ),
+    "payment": (
+        r"\bpaiement",
+        r"\bpayer\b",
+        r"\bpayment",
+        r"\bcarte\b",
+        r"\bcard\b",
+        r"\bdebit",
+        r"\bcharged\b",
+        r"\bpaypal\b",
+        r"\balma\b",
+        r"\bplusieurs fois\b",
+        r"\binstal",
+        r"\bfacture",
+        r"\binvoice",
+    ),
+    "warranty": (
+        r"\bgarantie\b",
+        r"\bwarrant",
+        r"\bguarantee\b",
+        r"\bdefectu",
+        r"\bne (s')?allume plus\b",
+        r"\bpanne\b",
+        r"\bbroken\b",
+        r"\bcasse",
+        r"\babime",
+        r"\bdamaged\b",
+        r"\bfaulty\b",
+        r"\bstopped working\b",
+        r"\bclignot",
+        r"\bgresill",
+        r"\bflicker",
+        r"\bbuzz",
+        r"\bsmashed\b",
+        r"\bbrise",
+    ),
+    "account": (
+        r"\bcompte\b",
+        r"\baccount\b",
+        r"\bmot de passe\b",
+        r"\bmdp\b",
+        r"\bpassword\b",
+        r"\bidentifiant",
+        r"\blog ?in\b",
+        r"\bconnecter\b",
+        r"\bconnexion\b",
+        r"\bsign in\b",
+        r"\bnewsletter\b",
+        r"\bfidelite\b",
+        r"\bclub lumen\b",
+    ),
+    "privacy": (
+        r"\brgpd\b",
+        r"\bgdpr\b",
+        r"\bdonnees\b",
+        r"\bpersonal data\b",
+        r"\bmy data\b",
+        r"\bcookies?\b",
+        r"\bprivacy\b",
+        r"\bconfidentialite\b",
+    ),
+    "promo": (
+        r"\bcode promo\b",
+        r"\bpromo",
+        r"\bdiscount\b",
+        r"\breduction\b",
+        r"\bcoupon\b",
+        r"\bsoldes?\b",
+        r"\bvoucher\b",
+    ),
+    "product": (
+        r"\bampoule",
+        r"\bbulb",
+        r"\bculot\b",
+        r"\bsocket\b",
+        r"\bvariateur\b",
+        r"\bdimm",
+        r"\bentretien\b",
+        r"\bnettoy",
+        r"\bclean",
+        r"\bstock\b",
+        r"\bdisponib",
+        r"\bavailab",
+    ),
+    "contact": (
+        r"\bhoraires?\b",
+        r"\bopening hours\b",
+        r"\bouverts?\b",
+        r"\bopen\b",
+        r"\bnumero de telephone\b",
+        r"\bphone number\b",
+        r"\bjoindre\b",
+        r"\b(vous|te) contacter\b",
+        r"\bcontact (you|us)\b",
+        r"\bservice client\b",
+    ),
 }
-_THANKS = re.compile(r"\b(merci|thanks?|thank you|thx|cheers|parfait|perfect|super|genial|brilliant|nickel|bonne (journee|soiree)|have a (nice|good|great) day|au revoir|bye)\b")
+_THANKS = re.compile(
+    r"\b(merci|thanks?|thank you|thx|cheers|parfait|perfect|super|genial|brilliant|nickel|bonne (journee|soiree)|have a (nice|good|great) day|au revoir|bye)\b"
+)
 _GREETING_ONLY = re.compile(r"^\W*(bonjour|hello|hi|hey|salut|coucou|bonsoir)\W*$")
 ORDER_INTENTS = ("order_status", "return", "refund", "cancel")
 
@@ -66,7 +194,9 @@ def detect_register(text: str, lang: str) -> Register:
         if tu > vous or (tu == vous == 0 and (_FR_CASUAL.search(text) or _EMOJI.search(text))):
             return "tu"
         return "vous"
-    if _EN_CASUAL.search(text) or (_EMOJI.search(text) and not re.search(r"\b(dear|regards|sincerely)\b", text, re.I)):
+    if _EN_CASUAL.search(text) or (
+        _EMOJI.search(text) and not re.search(r"\b(dear|regards|sincerely)\b", text, re.I)
+    ):
         return "casual"
     return "formal"
 
@@ -74,7 +204,9 @@ def detect_register(text: str, lang: str) -> Register:
 def detect_intents(text: str) -> tuple[str, ...]:
     """Intents by number of keyword hits; ties go to the one mentioned first."""
     folded = fold(text)
-    if _GREETING_ONLY.match(folded) or (_THANKS.search(folded) and "?" not in folded and len(folded) < 160):
+    if _GREETING_ONLY.match(folded) or (
+        _THANKS.search(folded) and "?" not in folded and len(folded) < 160
+    ):
         return ("chit_chat",)
     scores: dict[str, tuple[int, int]] = {}
     for name, pats in INTENTS.items():
@@ -85,7 +217,9 @@ def detect_intents(text: str) -> tuple[str, ...]:
     return found or ("other",)
 
 
-_REFERENCE = re.compile(r"#?\b[A-Za-z]{0,5}[-\s]?\d[\d\s-]{4,}\d\b|\b(?=[A-Za-z]*\d{6})[A-Za-z0-9]{8,}\b")
+_REFERENCE = re.compile(
+    r"#?\b[A-Za-z]{0,5}[-\s]?\d[\d\s-]{4,}\d\b|\b(?=[A-Za-z]*\d{6})[A-Za-z0-9]{8,}\b"
+)
 
 
 def build_query(conv: Conversation) -> str:
@@ -103,7 +237,9 @@ def build_query(conv: Conversation) -> str:
     return last
 
 
-def read_conversation(conv: Conversation, options: DraftOptions | None = None, profile_lang: str | None = None) -> Reading:
+def read_conversation(
+    conv: Conversation, options: DraftOptions | None = None, profile_lang: str | None = None
+) -> Reading:
     opts = options or DraftOptions()
     recent = "\n".join(t.text for t in conv.turns if t.role == "customer")
     last = conv.last_customer_text

@@ -166,7 +166,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(
         f"demo store loaded in {time.perf_counter() - t0:.1f} s: {report.documents} documents from {len(report.files)} files, "
         f"{report.customers} customers, {report.orders.inserted} new and {report.orders.updated} updated orders, "
-        f"{report.conversations} sample conversations"
+        f"{report.conversations} sample conversations added to the inbox"
     )
     return 0
 
@@ -183,15 +183,28 @@ def _conversation(args: argparse.Namespace) -> Conversation:
             conv.turns.append(Turn(role="customer", text=args.message))
         return conv
     if not args.message:
-        raise SouffleurError("No message to answer.", 'Pass it as an argument: souffleur draft --customer C1001 "Where is my parcel?"')
-    return Conversation(customer_id=args.customer, channel=args.channel or "web", turns=[Turn(role="customer", text=args.message)])
+        raise SouffleurError(
+            "No message to answer.",
+            'Pass it as an argument: souffleur draft --customer C1001 "Where is my parcel?"',
+        )
+    return Conversation(
+        customer_id=args.customer,
+        channel=args.channel or "web",
+        turns=[Turn(role="customer", text=args.message)],
+    )
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
     ws = _workspace(args)
     conv = _conversation(args)
     options = DraftOptions(
-        tone=args.tone, length=args.length, emoji=args.emoji, channel=args.channel, lang=args.lang, variant=args.variant, ui_lang=args.ui_lang
+        tone=args.tone,
+        length=args.length,
+        emoji=args.emoji,
+        channel=args.channel,
+        lang=args.lang,
+        variant=args.variant,
+        ui_lang=args.ui_lang,
     )
     stream = None
     if args.stream and not args.json:
@@ -221,11 +234,130 @@ def cmd_draft(args: argparse.Namespace) -> int:
     if esc.escalate:
         print("  handoff: " + esc.handoff_summary.replace("\n", "\n           "))
     review = "needs review" if s.needs_review else "could be sent without an agent"
-    print(f"--- confidence {s.confidence:.2f} ({review}); {s.language}/{s.register_}; intent {s.intent}; drafter {s.model}")
+    print(
+        f"--- confidence {s.confidence:.2f} ({review}); {s.language}/{s.register_}; intent {s.intent}; drafter {s.model}"
+    )
     t = s.timings
-    print(f"--- timings: retrieval {t.retrieval_ms:.1f} ms, orders {t.orders_ms:.1f} ms, generation {t.generation_ms:.1f} ms, total {t.total_ms:.1f} ms")
+    print(
+        f"--- timings: retrieval {t.retrieval_ms:.1f} ms, orders {t.orders_ms:.1f} ms, generation {t.generation_ms:.1f} ms, total {t.total_ms:.1f} ms"
+    )
     for note in s.notes:
         print(f"--- note: {note}")
+    return 0
+
+
+def cmd_eval_run(args: argparse.Namespace) -> int:
+    from evals import RunConfig, run_eval
+    from evals.report import summary_rows
+
+    settings: Settings = args.settings
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        pct = int(100 * done / total)
+        if pct != shown[0] and (pct % 5 == 0 or done == total):
+            shown[0] = pct
+            bar = "#" * (pct // 4)
+            print(f"\r[{bar:<25}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    cfg = RunConfig(
+        dataset=Path(args.dataset),
+        drafter=args.drafter,
+        judge=args.judge,
+        limit=args.limit,
+        seed=args.seed,
+        workers=args.workers,
+        timeout_s=args.timeout,
+        target_fdr=args.target_fdr,
+        threshold=args.threshold,
+        out=Path(args.out) if args.out else None,
+    )
+    result = run_eval(cfg, settings, progress=progress)
+    print(file=sys.stderr)
+    for name, value in summary_rows(result.summary):
+        print(f"{name:<72} {value}")
+    print(
+        f"\nrun folder: {result.folder} (report.html, report.md, summary.json, results.jsonl, manifest.json)"
+    )
+    return 0
+
+
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from evals.compare import compare_runs, format_comparison
+
+    comparison = compare_runs(Path(args.run_a), Path(args.run_b), margin=args.margin)
+    print(format_comparison(comparison))
+    if args.gate and not comparison["gate"]["passed"]:
+        print(f"\nGATE FAILED: {comparison['gate']['reason']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Refit the confidence model on labelled eval runs (or the app's feedback) and report it."""
+    from copilot.escalation import Policy
+    from evals import RunConfig, run_eval
+    from evals.calibrate import feedback_rows, format_report, report, train, training_rows
+    from evals.compare import load_run
+
+    settings: Settings = args.settings
+    policy = Policy.load(settings.policy_path)
+    target = args.target_fdr or policy.settings.target_fdr
+    sets: dict[str, list[dict[str, Any]]] = {}
+    for run in args.runs or []:
+        manifest, records = load_run(Path(run))
+        sets[manifest["dataset"]] = training_rows(list(records.values()))
+    for dataset in args.dataset or []:
+        res = run_eval(
+            RunConfig(dataset=Path(dataset), seed=args.seed, workers=args.workers), settings
+        )
+        sets[res.manifest["dataset"]] = training_rows(res.records)
+    if args.feedback:
+        from copilot.store import ConversationStore
+
+        ws = _workspace(args, load_demo_if_empty=False)
+        store = ConversationStore(ws.engine)
+        sets["agent-feedback"] = feedback_rows(store.draft_rows(), store.feedback_rows())
+    sets = {k: v for k, v in sets.items() if v}
+    if not sets:
+        raise SouffleurError(
+            "No labelled data to calibrate on.",
+            "Pass --dataset DIR, --runs RUN_DIR, or --feedback once agents have sent drafts.",
+        )
+    for name, rows in sets.items():
+        print(
+            f"{name}: {len(rows)} labelled cases, {sum(1 for r in rows if r['ok'] and not r['should_escalate'])} positives",
+            file=sys.stderr,
+        )
+    print(
+        format_report(
+            report(
+                sets,
+                target=target,
+                low_confidence=policy.settings.low_confidence,
+                folds=args.folds,
+                seed=args.seed,
+            )
+        )
+    )
+    model = train(
+        [r for rows in sets.values() for r in rows],
+        target=target,
+        low_confidence=policy.settings.low_confidence,
+        seed=args.seed,
+    )
+    model.info = {
+        "kind": "fitted",
+        "trained_on": {k: len(v) for k, v in sets.items()},
+        "target_fdr": target,
+        "folds": args.folds,
+    }
+    out = Path(args.out) if args.out else settings.confidence_path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(model.to_json(), encoding="utf-8")
+    print(
+        f"\nmodel fitted on {sum(len(v) for v in sets.values())} cases; deflection threshold {model.threshold:.3f}; written to {out}"
+    )
     return 0
 
 
@@ -289,17 +421,87 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("draft", help="draft a reply to a customer message")
     s.add_argument("message", nargs="?", help="the customer's (last) message")
     s.add_argument("--customer", help="customer id (their orders are used, nobody else's)")
-    s.add_argument("--conversation", help="JSON file: a conversation (turns, customer_id, channel) or a list of turns")
+    s.add_argument(
+        "--conversation",
+        help="JSON file: a conversation (turns, customer_id, channel) or a list of turns",
+    )
     s.add_argument("--tone", choices=["auto", "formal", "casual"], default="auto")
     s.add_argument("--length", choices=["shorter", "normal", "longer"], default="normal")
     s.add_argument("--emoji", action=argparse.BooleanOptionalAction, default=None)
     s.add_argument("--channel", choices=["web", "whatsapp", "messenger", "sms", "email"])
     s.add_argument("--lang", choices=["fr", "en"])
     s.add_argument("--variant", type=int, default=0, help="regenerate: another variant")
-    s.add_argument("--ui-lang", choices=["en", "fr"], default="en", help="language of the reasons shown to the agent")
+    s.add_argument(
+        "--ui-lang",
+        choices=["en", "fr"],
+        default="en",
+        help="language of the reasons shown to the agent",
+    )
     s.add_argument("--stream", action="store_true", help="print the reply as the LLM writes it")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)
+
+    s = sub.add_parser("eval", help="offline evaluation: run a dataset, compare runs")
+    esub = s.add_subparsers(dest="action", required=True)
+    er = esub.add_parser(
+        "run", help="run a dataset folder (cases.jsonl + kb.jsonl [+ orders.jsonl])"
+    )
+    er.add_argument("--dataset", required=True)
+    er.add_argument("--drafter", choices=["offline", "llm"], default="offline")
+    er.add_argument("--judge", choices=["offline", "llm"], default="offline")
+    er.add_argument("--limit", type=int)
+    er.add_argument("--seed", type=int, default=0)
+    er.add_argument("--workers", type=int, default=2, help="cases in flight at once")
+    er.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per case before it is marked unscored"
+    )
+    er.add_argument(
+        "--target-fdr",
+        type=float,
+        help="risk target for 'deflection at target risk' (default: the policy's)",
+    )
+    er.add_argument(
+        "--threshold", type=float, help="confidence threshold (default: the confidence model's)"
+    )
+    er.add_argument(
+        "--out", help="run folder (default: under the data directory); an existing one is resumed"
+    )
+    er.set_defaults(func=cmd_eval_run)
+    ec = esub.add_parser("compare", help="paired comparison of two runs on the same cases")
+    ec.add_argument("run_a")
+    ec.add_argument("run_b")
+    ec.add_argument(
+        "--margin", type=float, default=0.02, help="non-inferiority margin for the gate"
+    )
+    ec.add_argument(
+        "--gate", action="store_true", help="exit 1 when B is worse than A beyond the margin"
+    )
+    ec.set_defaults(func=cmd_eval_compare)
+
+    s = sub.add_parser(
+        "calibrate", help="refit the confidence model and its risk-controlled threshold"
+    )
+    s.add_argument(
+        "--dataset", action="append", help="labelled dataset folder (repeatable); it is run first"
+    )
+    s.add_argument(
+        "--runs", action="append", help="existing eval run folder to learn from (repeatable)"
+    )
+    s.add_argument(
+        "--feedback", action="store_true", help="learn from the agents' feedback stored by the app"
+    )
+    s.add_argument(
+        "--target-fdr",
+        type=float,
+        help="upper bound of the false-deflection rate (default: the policy's)",
+    )
+    s.add_argument("--folds", type=int, default=5)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument(
+        "--out", help="where to write the model (default: the data directory's confidence.json)"
+    )
+    s.set_defaults(func=cmd_calibrate)
 
     s = sub.add_parser("demo", help="(re)load the bundled demo store")
     s.set_defaults(func=cmd_demo)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_name
+from copilot.escalation import PRIORITY
 from copilot.orderfacts import fmt_amount
 from copilot.types import Citation
 from knowledge.text import content_terms, sentences
@@ -21,62 +22,155 @@ PHRASES: dict[tuple[str, bool], dict[str, list[str]]] = {
     ("fr", True): {
         "hello": ["Bonjour {name},", "Bonjour {name}, merci pour votre message."],
         "hello_anon": ["Bonjour,", "Bonjour, merci pour votre message."],
-        "bye": ["N’hésitez pas si vous avez d’autres questions. Belle journée !", "Je reste à votre disposition pour toute autre question."],
-        "checking": ["Je vérifie ce point auprès de l’équipe concernée et je reviens vers vous très vite."],
+        "bye": [
+            "N’hésitez pas si vous avez d’autres questions. Belle journée !",
+            "Je reste à votre disposition pour toute autre question.",
+        ],
+        "checking": [
+            "Je vérifie ce point auprès de l’équipe concernée et je reviens vers vous très vite."
+        ],
         "chit_chat": ["Avec plaisir ! Je reste à votre disposition si besoin."],
-        "foreign": ["Je ne retrouve pas la commande {number} sur votre compte client. Pouvez-vous vérifier le numéro, ou l’adresse e-mail utilisée lors de la commande ?"],
-        "unknown": ["Je ne retrouve pas de commande {number}. Pouvez-vous vérifier le numéro indiqué dans l’e-mail de confirmation ?"],
-        "human_request": ["Je vous mets en relation avec un conseiller, qui prend le relais dans cette conversation dans quelques instants."],
-        "anger": ["Je comprends votre mécontentement et je vous prie de nous excuser pour ce désagrément. Un responsable reprend votre demande en priorité."],
-        "legal_threat": ["Je comprends que la situation soit contrariante. Je transmets votre dossier à notre service réclamations, qui l’examinera en priorité et reviendra vers vous rapidement."],
-        "fraud": ["Pour votre sécurité, je transmets votre demande à notre équipe paiements, qui va vérifier la situation avec vous."],
-        "gdpr": ["Votre demande concernant vos données personnelles est transmise à notre équipe dédiée, qui vous répondra dans le délai légal d’un mois."],
-        "safety": ["Pour votre sécurité, débranchez le produit et ne l’utilisez plus. Je transmets immédiatement votre signalement à notre équipe sécurité produit, qui vous recontacte en priorité."],
-        "prompt_injection": ["Je ne peux pas donner suite à cette demande. Je reste à votre disposition pour toute question sur vos commandes ou nos services."],
-        "refund_over_limit": ["Votre demande de remboursement{amount} doit être validée par un responsable : je la lui transmets dès maintenant, et nous revenons vers vous rapidement."],
-        "repeated_contact": ["Je suis désolé que vous ayez dû nous relancer. Je transmets votre demande en priorité à un responsable."],
-        "repeated_contact_history": ["Je suis désolé que vous ayez dû nous relancer. Je transmets votre demande en priorité à un responsable."],
-        "lost_parcel": ["Un conseiller va ouvrir une enquête auprès du transporteur et revenir vers vous rapidement."],
+        "foreign": [
+            "Je ne retrouve pas la commande {number} sur votre compte client. Pouvez-vous vérifier le numéro, ou l’adresse e-mail utilisée lors de la commande ?"
+        ],
+        "unknown": [
+            "Je ne retrouve pas de commande {number}. Pouvez-vous vérifier le numéro indiqué dans l’e-mail de confirmation ?"
+        ],
+        "human_request": [
+            "Je vous mets en relation avec un conseiller, qui prend le relais dans cette conversation dans quelques instants."
+        ],
+        "anger": [
+            "Je comprends votre mécontentement et je vous prie de nous excuser pour ce désagrément. Un responsable reprend votre demande en priorité."
+        ],
+        "legal_threat": [
+            "Je comprends que la situation soit contrariante. Je transmets votre dossier à notre service réclamations, qui l’examinera en priorité et reviendra vers vous rapidement."
+        ],
+        "fraud": [
+            "Pour votre sécurité, je transmets votre demande à notre équipe paiements, qui va vérifier la situation avec vous."
+        ],
+        "gdpr": [
+            "Votre demande concernant vos données personnelles est transmise à notre équipe dédiée, qui vous répondra dans le délai légal d’un mois."
+        ],
+        "safety": [
+            "Pour votre sécurité, débranchez le produit et ne l’utilisez plus. Je transmets immédiatement votre signalement à notre équipe sécurité produit, qui vous recontacte en priorité."
+        ],
+        "prompt_injection": [
+            "Je ne peux pas donner suite à cette demande. Je reste à votre disposition pour toute question sur vos commandes ou nos services."
+        ],
+        "refund_over_limit": [
+            "Votre demande de remboursement{amount} doit être validée par un responsable : je la lui transmets dès maintenant, et nous revenons vers vous rapidement."
+        ],
+        "repeated_contact": [
+            "Je suis désolé que vous ayez dû nous relancer. Je transmets votre demande en priorité à un responsable."
+        ],
+        "repeated_contact_history": [
+            "Je suis désolé que vous ayez dû nous relancer. Je transmets votre demande en priorité à un responsable."
+        ],
+        "lost_parcel": [
+            "Un conseiller va ouvrir une enquête auprès du transporteur et revenir vers vous rapidement."
+        ],
     },
     ("fr", False): {
         "hello": ["Bonjour {name} !", "Salut {name}, merci pour ton message !"],
         "hello_anon": ["Bonjour !", "Salut, merci pour ton message !"],
-        "bye": ["N’hésite pas si tu as d’autres questions. Bonne journée !", "Je reste dispo si tu as besoin !"],
-        "checking": ["Je vérifie ce point auprès de l’équipe concernée et je reviens vers toi très vite."],
+        "bye": [
+            "N’hésite pas si tu as d’autres questions. Bonne journée !",
+            "Je reste dispo si tu as besoin !",
+        ],
+        "checking": [
+            "Je vérifie ce point auprès de l’équipe concernée et je reviens vers toi très vite."
+        ],
         "chit_chat": ["Avec plaisir ! Je reste dispo si besoin."],
-        "foreign": ["Je ne retrouve pas la commande {number} sur ton compte client. Tu peux vérifier le numéro, ou l’adresse e-mail utilisée pour la commande ?"],
-        "unknown": ["Je ne retrouve pas de commande {number}. Tu peux vérifier le numéro indiqué dans l’e-mail de confirmation ?"],
-        "human_request": ["Je te mets en relation avec un conseiller, qui prend le relais ici dans quelques instants."],
-        "anger": ["Je comprends ton mécontentement et je suis désolé pour ce désagrément. Un responsable reprend ta demande en priorité."],
-        "legal_threat": ["Je comprends que la situation soit contrariante. Je transmets ton dossier à notre service réclamations, qui l’examinera en priorité et reviendra vers toi rapidement."],
-        "fraud": ["Pour ta sécurité, je transmets ta demande à notre équipe paiements, qui va vérifier la situation avec toi."],
-        "gdpr": ["Ta demande concernant tes données personnelles est transmise à notre équipe dédiée, qui te répondra dans le délai légal d’un mois."],
-        "safety": ["Pour ta sécurité, débranche le produit et ne l’utilise plus. Je transmets immédiatement ton signalement à notre équipe sécurité produit, qui te recontacte en priorité."],
-        "prompt_injection": ["Je ne peux pas donner suite à cette demande. Je reste dispo pour toute question sur tes commandes ou nos services."],
-        "refund_over_limit": ["Ta demande de remboursement{amount} doit être validée par un responsable : je la lui transmets tout de suite, et on revient vers toi rapidement."],
-        "repeated_contact": ["Désolé que tu aies dû nous relancer. Je transmets ta demande en priorité à un responsable."],
-        "repeated_contact_history": ["Désolé que tu aies dû nous relancer. Je transmets ta demande en priorité à un responsable."],
-        "lost_parcel": ["Un conseiller va ouvrir une enquête auprès du transporteur et revenir vers toi rapidement."],
+        "foreign": [
+            "Je ne retrouve pas la commande {number} sur ton compte client. Tu peux vérifier le numéro, ou l’adresse e-mail utilisée pour la commande ?"
+        ],
+        "unknown": [
+            "Je ne retrouve pas de commande {number}. Tu peux vérifier le numéro indiqué dans l’e-mail de confirmation ?"
+        ],
+        "human_request": [
+            "Je te mets en relation avec un conseiller, qui prend le relais ici dans quelques instants."
+        ],
+        "anger": [
+            "Je comprends ton mécontentement et je suis désolé pour ce désagrément. Un responsable reprend ta demande en priorité."
+        ],
+        "legal_threat": [
+            "Je comprends que la situation soit contrariante. Je transmets ton dossier à notre service réclamations, qui l’examinera en priorité et reviendra vers toi rapidement."
+        ],
+        "fraud": [
+            "Pour ta sécurité, je transmets ta demande à notre équipe paiements, qui va vérifier la situation avec toi."
+        ],
+        "gdpr": [
+            "Ta demande concernant tes données personnelles est transmise à notre équipe dédiée, qui te répondra dans le délai légal d’un mois."
+        ],
+        "safety": [
+            "Pour ta sécurité, débranche le produit et ne l’utilise plus. Je transmets immédiatement ton signalement à notre équipe sécurité produit, qui te recontacte en priorité."
+        ],
+        "prompt_injection": [
+            "Je ne peux pas donner suite à cette demande. Je reste dispo pour toute question sur tes commandes ou nos services."
+        ],
+        "refund_over_limit": [
+            "Ta demande de remboursement{amount} doit être validée par un responsable : je la lui transmets tout de suite, et on revient vers toi rapidement."
+        ],
+        "repeated_contact": [
+            "Désolé que tu aies dû nous relancer. Je transmets ta demande en priorité à un responsable."
+        ],
+        "repeated_contact_history": [
+            "Désolé que tu aies dû nous relancer. Je transmets ta demande en priorité à un responsable."
+        ],
+        "lost_parcel": [
+            "Un conseiller va ouvrir une enquête auprès du transporteur et revenir vers toi rapidement."
+        ],
     },
     ("en", True): {
         "hello": ["Hello {name},", "Hello {name}, thank you for your message."],
         "hello_anon": ["Hello,", "Hello, thank you for your message."],
-        "bye": ["Please let me know if you have any other questions. Have a nice day!", "I remain at your disposal for any other question."],
-        "checking": ["I am checking this with the team concerned and will get back to you very shortly."],
+        "bye": [
+            "Please let me know if you have any other questions. Have a nice day!",
+            "I remain at your disposal for any other question.",
+        ],
+        "checking": [
+            "I am checking this with the team concerned and will get back to you very shortly."
+        ],
         "chit_chat": ["You're welcome! Let me know if there is anything else I can do."],
-        "foreign": ["I cannot find order {number} on your customer account. Could you check the number, or the e-mail address used for the order?"],
-        "unknown": ["I cannot find an order {number}. Could you check the number given in your confirmation e-mail?"],
-        "human_request": ["I am passing you to one of our advisers, who will take over this conversation in a moment."],
-        "anger": ["I understand your frustration and I apologise for the inconvenience. A team lead is taking over your request as a priority."],
-        "legal_threat": ["I understand this situation is upsetting. I am passing your case to our complaints team, who will review it as a priority and get back to you shortly."],
-        "fraud": ["For your security, I am passing your request to our payments team, who will look into it with you."],
-        "gdpr": ["Your request about your personal data has been passed to our dedicated team, who will answer within the legal time limit of one month."],
-        "safety": ["For your safety, please unplug the product and stop using it. I am reporting this to our product-safety team straight away, and they will contact you as a priority."],
-        "prompt_injection": ["I am not able to act on this request. I remain available for any question about your orders or our services."],
-        "refund_over_limit": ["Your refund request{amount} needs a team lead's approval: I am passing it on now, and we will get back to you shortly."],
-        "repeated_contact": ["I am sorry you had to contact us again. I am passing your request to a team lead as a priority."],
-        "repeated_contact_history": ["I am sorry you had to contact us again. I am passing your request to a team lead as a priority."],
-        "lost_parcel": ["An adviser will open an investigation with the carrier and get back to you shortly."],
+        "foreign": [
+            "I cannot find order {number} on your customer account. Could you check the number, or the e-mail address used for the order?"
+        ],
+        "unknown": [
+            "I cannot find an order {number}. Could you check the number given in your confirmation e-mail?"
+        ],
+        "human_request": [
+            "I am passing you to one of our advisers, who will take over this conversation in a moment."
+        ],
+        "anger": [
+            "I understand your frustration and I apologise for the inconvenience. A team lead is taking over your request as a priority."
+        ],
+        "legal_threat": [
+            "I understand this situation is upsetting. I am passing your case to our complaints team, who will review it as a priority and get back to you shortly."
+        ],
+        "fraud": [
+            "For your security, I am passing your request to our payments team, who will look into it with you."
+        ],
+        "gdpr": [
+            "Your request about your personal data has been passed to our dedicated team, who will answer within the legal time limit of one month."
+        ],
+        "safety": [
+            "For your safety, please unplug the product and stop using it. I am reporting this to our product-safety team straight away, and they will contact you as a priority."
+        ],
+        "prompt_injection": [
+            "I am not able to act on this request. I remain available for any question about your orders or our services."
+        ],
+        "refund_over_limit": [
+            "Your refund request{amount} needs a team lead's approval: I am passing it on now, and we will get back to you shortly."
+        ],
+        "repeated_contact": [
+            "I am sorry you had to contact us again. I am passing your request to a team lead as a priority."
+        ],
+        "repeated_contact_history": [
+            "I am sorry you had to contact us again. I am passing your request to a team lead as a priority."
+        ],
+        "lost_parcel": [
+            "An adviser will open an investigation with the carrier and get back to you shortly."
+        ],
     },
 }
 PHRASES[("en", False)] = {
@@ -85,7 +179,6 @@ PHRASES[("en", False)] = {
     "hello_anon": ["Hi!", "Hi, thanks for your message!"],
     "bye": ["Let me know if there's anything else!", "Happy to help with anything else!"],
 }
-HANDOFF_ORDER = ("safety", "fraud", "legal_threat", "gdpr", "prompt_injection", "anger", "refund_over_limit", "repeated_contact", "repeated_contact_history", "human_request", "lost_parcel")
 _SENTENCES = {"shorter": 1, "normal": 3, "longer": 5}
 
 
@@ -98,22 +191,34 @@ class OfflineDrafter:
         formal = r.formal
         bank = PHRASES[(r.lang, formal)]
         v = req.options.variant
-        emoji = req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not formal)
+        emoji = (
+            req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not formal)
+        )
 
         def pick(key: str, **kw: str) -> str:
             options = bank[key]
             return options[v % len(options)].format(**kw)
 
-        name = first_name(req.customer_name) if not formal or r.lang == "en" else (req.customer_name or "")
+        name = (
+            first_name(req.customer_name)
+            if not formal or r.lang == "en"
+            else (req.customer_name or "")
+        )
         ongoing = any(t.role == "agent" for t in req.conversation.turns)
         # No second "Hello" in a conversation the agent has already answered.
         opening = "" if ongoing else pick("hello", name=name) if name else pick("hello_anon")
         body: list[tuple[str, Citation | None]] = []
 
-        handoff = [c for c in HANDOFF_ORDER if c in req.handoff]
+        handoff = [c for c in PRIORITY if c in req.handoff and c in bank]
         for code in handoff[:1]:
-            amount = f" de {fmt_amount(req.refund_amount, 'EUR', 'fr')}" if r.lang == "fr" and req.refund_amount else (
-                f" for {fmt_amount(req.refund_amount, 'EUR', 'en')}" if req.refund_amount else ""
+            amount = (
+                f" de {fmt_amount(req.refund_amount, 'EUR', 'fr')}"
+                if r.lang == "fr" and req.refund_amount
+                else (
+                    f" for {fmt_amount(req.refund_amount, 'EUR', 'en')}"
+                    if req.refund_amount
+                    else ""
+                )
             )
             body.append((pick(code, amount=amount), None))
         for number in req.foreign_orders[:1]:
@@ -124,16 +229,39 @@ class OfflineDrafter:
                     body.append((pick("unknown", number=number), None))
         if "prompt_injection" not in req.handoff:
             for facts in req.order_facts:
-                cite = Citation(sentence="", chunk_ids=[f"order:{facts.order_number}"], doc_ids=[f"order:{facts.order_number}"],
-                                titles=[f"Order {facts.order_number}" if r.lang == "en" else f"Commande {facts.order_number}"], snippets=[], urls=[])
+                cite = Citation(
+                    sentence="",
+                    chunk_ids=[f"order:{facts.order_number}"],
+                    doc_ids=[f"order:{facts.order_number}"],
+                    titles=[
+                        f"Order {facts.order_number}"
+                        if r.lang == "en"
+                        else f"Commande {facts.order_number}"
+                    ],
+                    snippets=[],
+                    urls=[],
+                )
                 for s in facts.sentences:
                     body.append((s, cite.model_copy(update={"sentence": s})))
         if not handoff and "chit_chat" not in r.intents and not req.foreign_orders:
-            n = _SENTENCES[req.options.length] - (1 if req.order_facts and req.options.length != "shorter" else 0)
+            n = _SENTENCES[req.options.length] - (
+                1 if req.order_facts and req.options.length != "shorter" else 0
+            )
             for sentence, passage in select_sentences(req.passages, r.query, r.lang, max(n, 1), v):
                 h = passage.hit
-                body.append((sentence, Citation(sentence=sentence, chunk_ids=[h.chunk_id], doc_ids=[h.doc_id], titles=[h.title],
-                                                snippets=[h.snippet], urls=[h.chunk.url] if h.chunk.url else [])))
+                body.append(
+                    (
+                        sentence,
+                        Citation(
+                            sentence=sentence,
+                            chunk_ids=[h.chunk_id],
+                            doc_ids=[h.doc_id],
+                            titles=[h.title],
+                            snippets=[h.snippet],
+                            urls=[h.chunk.url] if h.chunk.url else [],
+                        ),
+                    )
+                )
         if "chit_chat" in r.intents and not body:
             body.append((pick("chit_chat"), None))
         if not body:
@@ -142,10 +270,14 @@ class OfflineDrafter:
         closing = "" if small_talk else pick("bye") + (" 🙂" if emoji else "")
         text, kept = _fit(opening, body, closing, req.char_limit)
         citations = [c for _, c in kept if c is not None]
-        return DraftResult(text=text, citations=citations, model="offline", prompt_version=PROMPT_VERSION)
+        return DraftResult(
+            text=text, citations=citations, model="offline", prompt_version=PROMPT_VERSION
+        )
 
 
-def _fit(opening: str, body: list[tuple[str, Citation | None]], closing: str, limit: int) -> tuple[str, list[tuple[str, Citation | None]]]:
+def _fit(
+    opening: str, body: list[tuple[str, Citation | None]], closing: str, limit: int
+) -> tuple[str, list[tuple[str, Citation | None]]]:
     """Drop knowledge sentences from the end (then the closing) until the reply fits the channel."""
     kept = list(body)
 
@@ -155,7 +287,14 @@ def _fit(opening: str, body: list[tuple[str, Citation | None]], closing: str, li
 
     text = render(kept)
     while len(text) > limit and len(kept) > 1:
-        drop = max((i for i, (_, c) in enumerate(kept) if c is not None and not c.chunk_ids[0].startswith("order:")), default=len(kept) - 1)
+        drop = max(
+            (
+                i
+                for i, (_, c) in enumerate(kept)
+                if c is not None and not c.chunk_ids[0].startswith("order:")
+            ),
+            default=len(kept) - 1,
+        )
         kept.pop(drop)
         text = render(kept)
     if len(text) > limit:
@@ -190,7 +329,9 @@ def _usable(s: str) -> bool:
     return first.isupper() or first.isdigit()
 
 
-def select_sentences(passages: list[Passage], query: str, lang: str, n: int, variant: int = 0) -> list[tuple[str, Passage]]:
+def select_sentences(
+    passages: list[Passage], query: str, lang: str, n: int, variant: int = 0
+) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order."""
     q = set(content_terms(query, lang))
     scored: list[tuple[float, int, int, str, Passage]] = []
@@ -205,7 +346,13 @@ def select_sentences(passages: list[Passage], query: str, lang: str, n: int, var
             overlap = len(q & terms) / len(q) if q else 0.0
             if overlap == 0 and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question
-            score = 2.0 * overlap + 0.8 * head_match / (1 + i) + 1.5 / (1 + p_rank) + (0.3 if i == 0 else 0.0) - 0.04 * i
+            score = (
+                2.0 * overlap
+                + 0.8 * head_match / (1 + i)
+                + 1.5 / (1 + p_rank)
+                + (0.3 if i == 0 else 0.0)
+                - 0.04 * i
+            )
             scored.append((score, p_rank, i, s, p))
     scored.sort(key=lambda x: -x[0])
     if variant:

@@ -26,10 +26,31 @@ from knowledge.text import content_terms
 DEFAULT_MODEL = Path(__file__).parent / "calibration" / "default.json"
 
 FEATURES = (
-    "dense_top", "dense_margin", "bm25_margin", "rrf_margin", "agree_top", "rank_overlap", "doc_concentration",
-    "coverage_top", "coverage_best", "title_coverage", "query_terms", "n_hits", "intent_order", "intent_policy",
-    "intent_chit_chat", "intent_other", "pattern_triggers", "order_found", "foreign_order", "unknown_order",
-    "lang_fr", "customer_turns", "llm_answerable", "llm_confidence", "has_llm",
+    "dense_top",
+    "dense_margin",
+    "bm25_margin",
+    "rrf_margin",
+    "agree_top",
+    "rank_overlap",
+    "doc_concentration",
+    "coverage_top",
+    "coverage_best",
+    "title_coverage",
+    "query_terms",
+    "n_hits",
+    "intent_order",
+    "intent_policy",
+    "intent_chit_chat",
+    "intent_other",
+    "pattern_triggers",
+    "order_found",
+    "foreign_order",
+    "unknown_order",
+    "lang_fr",
+    "customer_turns",
+    "llm_answerable",
+    "llm_confidence",
+    "has_llm",
 )
 
 
@@ -57,14 +78,18 @@ def extract(
         f["dense_top"] = dense[0]
         f["dense_margin"] = dense[0] - (dense[1] if len(dense) > 1 else 0.0)
     if bm25:
-        f["bm25_margin"] = (bm25[0] - (bm25[1] if len(bm25) > 1 else 0.0)) / bm25[0] if bm25[0] > 0 else 0.0
+        f["bm25_margin"] = (
+            (bm25[0] - (bm25[1] if len(bm25) > 1 else 0.0)) / bm25[0] if bm25[0] > 0 else 0.0
+        )
     if hits:
         top = hits[0]
         f["rrf_margin"] = (top.score - (hits[1].score if len(hits) > 1 else 0.0)) * 60
         f["agree_top"] = float((top.dense_rank or 99) <= 3 and (top.bm25_rank or 99) <= 3)
         both = [h for h in hits[:5] if (h.dense_rank or 99) <= 5 and (h.bm25_rank or 99) <= 5]
         f["rank_overlap"] = len(both) / min(5, len(hits))
-        f["doc_concentration"] = sum(1 for h in hits[:5] if h.doc_id == top.doc_id) / min(5, len(hits))
+        f["doc_concentration"] = sum(1 for h in hits[:5] if h.doc_id == top.doc_id) / min(
+            5, len(hits)
+        )
         if q:
             covers = []
             for h in hits[:3]:
@@ -72,12 +97,17 @@ def extract(
                 covers.append(len(q & terms) / len(q))
             f["coverage_top"] = covers[0]
             f["coverage_best"] = max(covers)
-            f["title_coverage"] = len(q & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))) / len(q)
+            f["title_coverage"] = len(
+                q
+                & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))
+            ) / len(q)
     order_intents = {"order_status", "return", "refund", "cancel"}
     f["intent_order"] = float(any(i in order_intents for i in intents))
     f["intent_chit_chat"] = float("chit_chat" in intents)
     f["intent_other"] = float(tuple(intents) == ("other",))
-    f["intent_policy"] = float(not f["intent_order"] and not f["intent_chit_chat"] and not f["intent_other"])
+    f["intent_policy"] = float(
+        not f["intent_order"] and not f["intent_chit_chat"] and not f["intent_other"]
+    )
     f["pattern_triggers"] = float(pattern_triggers)
     f["order_found"] = float(order_found)
     f["foreign_order"] = float(foreign_order)
@@ -98,7 +128,9 @@ class ConfidenceModel:
     scale: list[float]
     coef: list[float]
     intercept: float
-    calib_x: list[float] = field(default_factory=list)  # isotonic map: raw probability -> calibrated
+    calib_x: list[float] = field(
+        default_factory=list
+    )  # isotonic map: raw probability -> calibrated
     calib_y: list[float] = field(default_factory=list)
     threshold: float = 0.8  # deflection threshold: at or above, the draft could go without an agent
     info: dict[str, Any] = field(default_factory=dict)
@@ -133,11 +165,27 @@ class ConfidenceModel:
 
 def heuristic() -> ConfidenceModel:
     """A hand-set starting point used until a model is fitted (`souffleur calibrate`)."""
-    weights = {"coverage_top": 2.0, "coverage_best": 1.0, "agree_top": 0.8, "doc_concentration": 0.6, "rrf_margin": 0.5,
-               "title_coverage": 0.6, "intent_chit_chat": 1.0, "order_found": 0.7, "pattern_triggers": -1.5,
-               "foreign_order": -2.0, "unknown_order": -1.0, "intent_other": -0.4}
+    weights = {
+        "coverage_top": 2.0,
+        "coverage_best": 1.0,
+        "agree_top": 0.8,
+        "doc_concentration": 0.6,
+        "rrf_margin": 0.5,
+        "title_coverage": 0.6,
+        "intent_chit_chat": 1.0,
+        "order_found": 0.7,
+        "pattern_triggers": -1.5,
+        "foreign_order": -2.0,
+        "unknown_order": -1.0,
+        "intent_other": -0.4,
+    }
     names = list(FEATURES)
     return ConfidenceModel(
-        features=names, mean=[0.0] * len(names), scale=[1.0] * len(names),
-        coef=[weights.get(n, 0.0) for n in names], intercept=-2.2, threshold=0.8, info={"kind": "heuristic"},
+        features=names,
+        mean=[0.0] * len(names),
+        scale=[1.0] * len(names),
+        coef=[weights.get(n, 0.0) for n in names],
+        intercept=-2.2,
+        threshold=0.8,
+        info={"kind": "heuristic"},
     )

@@ -48,9 +48,15 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
     llm_temperature: float = 0.2
-    llm_context_tokens: int = Field(8192, description="Prompt + reply budget, counted with tiktoken.")
+    llm_context_tokens: int = Field(
+        8192, description="Prompt + reply budget, counted with tiktoken."
+    )
     llm_reply_tokens: int = 700
     llm_json_mode: bool = Field(True, description="Ask for response_format=json_object.")
+    llm_reply_limit_field: Literal["max_completion_tokens", "max_tokens"] = Field(
+        "max_completion_tokens",
+        description="max_tokens for servers that ignore max_completion_tokens (llama.cpp).",
+    )
     mask_pii: Literal["auto", "on", "off"] = "auto"
     company_name: str = "Atelier Lumen"
 

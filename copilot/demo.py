@@ -92,4 +92,28 @@ def load_demo(ws: Workspace, *, today: date | None = None) -> DemoReport:
     report = ws.orders.import_records(
         ((i + 1, shift_dates(r, days)) for i, r in enumerate(records)), source="demo/orders.jsonl"
     )
-    return DemoReport(files, report, len(customers), len(demo_conversations()))
+    return DemoReport(files, report, len(customers), load_conversations(ws))
+
+
+def load_conversations(ws: Workspace) -> int:
+    """The sample conversations, as open conversations waiting in the inbox (once)."""
+    from copilot.store import ConversationStore, now
+
+    store = ConversationStore(ws.engine)
+    stamp = now()
+    added = 0
+    for conv in demo_conversations():
+        if store.exists(conv["id"]):
+            continue
+        turns = [
+            (t["role"], t["text"], stamp - timedelta(minutes=float(t.get("minutes_ago", 0))))
+            for t in conv["turns"]
+        ]
+        store.create(
+            customer_id=conv["customer_id"],
+            channel=conv["channel"],
+            turns=turns,
+            conversation_id=conv["id"],
+        )
+        added += 1
+    return added

@@ -19,7 +19,13 @@ from knowledge import Hit
 # Receives the reply text so far while an LLM streams it.
 OnDelta = Callable[[str], None]
 
-CHANNEL_LIMITS: dict[str, int] = {"sms": 320, "whatsapp": 900, "messenger": 900, "web": 1200, "email": 3000}
+CHANNEL_LIMITS: dict[str, int] = {
+    "sms": 320,
+    "whatsapp": 900,
+    "messenger": 900,
+    "web": 1200,
+    "email": 3000,
+}
 
 
 @dataclass(frozen=True)

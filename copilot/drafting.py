@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from copilot.analysis import Reading, read_conversation
@@ -19,7 +20,13 @@ from copilot.drafters import Drafter, DraftRequest, DraftResult, OnDelta, Passag
 from copilot.escalation import HARD, Policy, Signals, decide
 from copilot.llm import LLMUnavailable
 from copilot.orderfacts import describe, pick_orders
-from copilot.safety import foreign_references, leaks_prompt, unsupported_numbers
+from copilot.safety import (
+    foreign_identities,
+    foreign_references,
+    leaks_prompt,
+    unsupported_numbers,
+    unsupported_promises,
+)
 from copilot.types import (
     Conversation,
     DraftOptions,
@@ -34,12 +41,36 @@ from knowledge import KnowledgeBase, Order, OrderBook
 log = logging.getLogger("souffleur.drafting")
 
 INTENT_LABELS = {
-    "en": {"order_status": "delivery / order status", "return": "a return", "refund": "a refund", "cancel": "changing or cancelling an order",
-           "payment": "payment", "warranty": "warranty / defect", "account": "their account", "privacy": "personal data",
-           "promo": "a promo code", "product": "product help", "contact": "contact / opening hours", "chit_chat": "small talk", "other": "a question"},
-    "fr": {"order_status": "la livraison / le suivi de commande", "return": "un retour", "refund": "un remboursement", "cancel": "modifier ou annuler une commande",
-           "payment": "un paiement", "warranty": "la garantie / un défaut", "account": "son compte", "privacy": "ses données personnelles",
-           "promo": "un code promo", "product": "un conseil produit", "contact": "le contact / les horaires", "chit_chat": "une formule de politesse", "other": "une question"},
+    "en": {
+        "order_status": "delivery / order status",
+        "return": "a return",
+        "refund": "a refund",
+        "cancel": "changing or cancelling an order",
+        "payment": "payment",
+        "warranty": "warranty / defect",
+        "account": "their account",
+        "privacy": "personal data",
+        "promo": "a promo code",
+        "product": "product help",
+        "contact": "contact / opening hours",
+        "chit_chat": "small talk",
+        "other": "a question",
+    },
+    "fr": {
+        "order_status": "la livraison / le suivi de commande",
+        "return": "un retour",
+        "refund": "un remboursement",
+        "cancel": "modifier ou annuler une commande",
+        "payment": "un paiement",
+        "warranty": "la garantie / un défaut",
+        "account": "son compte",
+        "privacy": "ses données personnelles",
+        "promo": "un code promo",
+        "product": "un conseil produit",
+        "contact": "le contact / les horaires",
+        "chit_chat": "une formule de politesse",
+        "other": "une question",
+    },
 }
 
 
@@ -71,7 +102,13 @@ class SuggestionService:
         return self._policy() if callable(self._policy) else self._policy
 
     # ----------------------------------------------------------------------------------
-    def suggest(self, conv: Conversation, options: DraftOptions | None = None, *, on_delta: OnDelta | None = None) -> Suggestion:
+    def suggest(
+        self,
+        conv: Conversation,
+        options: DraftOptions | None = None,
+        *,
+        on_delta: OnDelta | None = None,
+    ) -> Suggestion:
         opts = options or DraftOptions()
         t_start = time.perf_counter()
         timings = Timings()
@@ -94,19 +131,53 @@ class SuggestionService:
         if quoted.foreign or (quoted.unknown and not quoted.own) or reading.intent == "chit_chat":
             chosen = []  # an order we cannot show them (never guess another one), or small talk
         else:
-            chosen = pick_orders(own, list(quoted.own), reading.intents, self.today())
-        facts = [describe(o, lang=reading.lang, formal=reading.formal, intents=reading.intents, policy=policy, today=self.today()) for o in chosen]
+            chosen = pick_orders(
+                own, list(quoted.own), reading.intents, self.today(), conv.customer_text
+            )
+        facts = [
+            describe(
+                o,
+                lang=reading.lang,
+                formal=reading.formal,
+                intents=reading.intents,
+                policy=policy,
+                today=self.today(),
+            )
+            for o in chosen
+        ]
         timings.orders_ms = (time.perf_counter() - t) * 1000
 
         # 3. policy triggers known before drafting
         t = time.perf_counter()
         pattern_hits = policy.pattern_hits(conv.customer_text)
         refund_amount = self._refund_amount(policy, conv, reading, chosen)
-        pre = decide(policy, Signals(pattern_hits, refund_amount, quoted.foreign, tuple(o.order_number for o in chosen if o.status == "lost"), conv.prior_contacts,
-                                     has_knowledge=True, has_order_facts=bool(facts), chit_chat="chit_chat" in reading.intents), reading.lang)
+        signals = Signals(
+            pattern_hits,
+            refund_amount,
+            quoted.foreign,
+            tuple(o.order_number for o in chosen if o.status == "lost"),
+            conv.prior_contacts,
+            has_knowledge=True,
+            has_order_facts=bool(facts),
+            chit_chat="chit_chat" in reading.intents,
+        )
+        pre = decide(policy, signals, reading.lang)
         handoff = tuple(c for c in pre.codes if c in HARD)
         passages = [Passage(f"P{i + 1}", h) for i, h in enumerate(hits)]
-        req = DraftRequest(conv, reading, opts, policy, name, passages, facts, quoted.foreign, quoted.unknown, handoff, refund_amount, opts.channel or conv.channel)
+        req = DraftRequest(
+            conv,
+            reading,
+            opts,
+            policy,
+            name,
+            passages,
+            facts,
+            quoted.foreign,
+            quoted.unknown,
+            handoff,
+            refund_amount,
+            opts.channel or conv.channel,
+        )
         timings.prompt_ms = (time.perf_counter() - t) * 1000
 
         # 4. draft
@@ -117,17 +188,37 @@ class SuggestionService:
 
         # 5. confidence and the decision
         feats = extract(
-            reading.query, reading.lang, hits, intents=reading.intents, pattern_triggers=len(pattern_hits), order_found=bool(facts),
-            foreign_order=bool(quoted.foreign), unknown_order=bool(quoted.unknown) and not facts, customer_turns=reading.customer_turns,
+            reading.query,
+            reading.lang,
+            hits,
+            intents=reading.intents,
+            pattern_triggers=len(pattern_hits),
+            order_found=bool(facts),
+            foreign_order=bool(quoted.foreign),
+            unknown_order=bool(quoted.unknown) and not facts,
+            customer_turns=reading.customer_turns,
             llm_answerable=result.answerable if result.model != "offline" else None,
             llm_confidence=result.confidence if result.model != "offline" else None,
         )
         confidence = self.confidence.predict(feats)
-        has_knowledge = (bool(result.citations) and any(not c.chunk_ids[0].startswith("order:") for c in result.citations)) or feats["coverage_best"] >= 0.5
-        escalation = decide(policy, Signals(pattern_hits, refund_amount, quoted.foreign, tuple(o.order_number for o in chosen if o.status == "lost"), conv.prior_contacts,
-                                            has_knowledge=has_knowledge, has_order_facts=bool(facts), chit_chat="chit_chat" in reading.intents,
-                                            confidence=confidence, llm_flag=result.escalate and result.model != "offline", llm_reasons=tuple(result.reasons)), opts.ui_lang)
-        escalation.handoff_summary = handoff_summary(conv, reading, chosen, escalation, opts.ui_lang, name=name)
+        has_knowledge = (
+            bool(result.citations)
+            and any(not c.chunk_ids[0].startswith("order:") for c in result.citations)
+        ) or feats["coverage_best"] >= 0.5
+        escalation = decide(
+            policy,
+            replace(
+                signals,
+                has_knowledge=has_knowledge,
+                confidence=confidence,
+                llm_flag=result.escalate and result.model != "offline",
+                llm_reasons=tuple(result.reasons),
+            ),
+            opts.ui_lang,
+        )
+        escalation.handoff_summary = handoff_summary(
+            conv, reading, chosen, escalation, opts.ui_lang, name=name
+        )
         timings.total_ms = (time.perf_counter() - t_start) * 1000
         return Suggestion(
             draft=result.text,
@@ -144,27 +235,47 @@ class SuggestionService:
             drafter="llm" if result.model != "offline" else "offline",
             llm_unavailable=llm_unavailable,
             notes=notes + result.notes,
-            retrieved=[RetrievedPassage(chunk_id=h.chunk_id, doc_id=h.doc_id, title=h.title, score=h.score, dense_score=h.dense_score, bm25_score=h.bm25_score) for h in hits],
+            retrieved=[
+                RetrievedPassage(
+                    chunk_id=h.chunk_id,
+                    doc_id=h.doc_id,
+                    title=h.title,
+                    score=h.score,
+                    dense_score=h.dense_score,
+                    bm25_score=h.bm25_score,
+                )
+                for h in hits
+            ],
             order_numbers=[o.order_number for o in chosen],
             intent=reading.intent,
             features=feats,
         )
 
     # ----------------------------------------------------------------------------------
-    def _draft(self, req: DraftRequest, on_delta: OnDelta | None) -> tuple[DraftResult, bool, list[str]]:
+    def _draft(
+        self, req: DraftRequest, on_delta: OnDelta | None
+    ) -> tuple[DraftResult, bool, list[str]]:
         if self.llm is None:
             return self.offline.draft(req), False, []
         try:
             result = self.llm.draft(req, on_delta)
         except LLMUnavailable as exc:
             log.warning("LLM unavailable (%s); offline draft used", exc.kind)
-            return self.offline.draft(req), True, [f"LLM unavailable ({exc.kind}): offline draft shown."]
+            return (
+                self.offline.draft(req),
+                True,
+                [f"LLM unavailable ({exc.kind}): offline draft shown."],
+            )
         problems = self._check(req, result)
         if problems:
             log.warning("LLM draft refused: %s", "; ".join(problems))
             offline = self.offline.draft(req)
             offline.usage = result.usage
-            return offline, False, [f"LLM draft replaced by the offline draft: {'; '.join(problems)}."]
+            return (
+                offline,
+                False,
+                [f"LLM draft replaced by the offline draft: {'; '.join(problems)}."],
+            )
         return result, False, []
 
     def _check(self, req: DraftRequest, result: DraftResult) -> list[str]:
@@ -175,14 +286,31 @@ class SuggestionService:
         foreign = foreign_references(result.text, req.conversation.customer_id, self.orders)
         if foreign:
             problems.append(f"it mentions another customer's order ({len(foreign)})")
-        sources = [p.hit.chunk.text for p in req.passages] + [s for f in req.order_facts for s in f.sentences] + [t.text for t in req.conversation.turns]
-        sources += [f.values.get(k, "") for f in req.order_facts for k in f.values]
+        if foreign_identities(
+            result.text,
+            req.conversation.customer_id,
+            self.orders,
+            said=req.conversation.customer_text,
+        ):
+            problems.append("it names another customer")
+        company = [p.hit.chunk.text for p in req.passages] + [
+            s for f in req.order_facts for s in f.sentences
+        ]
+        company += [f.values.get(k, "") for f in req.order_facts for k in f.values]
+        promises = unsupported_promises(result.text, company)  # the customer's words are no policy
+        if promises:
+            problems.append(
+                f"it promises what no passage or order fact states ({', '.join(promises[:3])})"
+            )
+        sources = [*company, *(t.text for t in req.conversation.turns)]
         unsupported = unsupported_numbers(result.text, sources)
         if unsupported:
             result.notes.append(f"figures not found in the sources: {', '.join(unsupported[:5])}")
         return problems
 
-    def _refund_amount(self, policy: Policy, conv: Conversation, reading: Reading, chosen: list[Order]) -> float | None:
+    def _refund_amount(
+        self, policy: Policy, conv: Conversation, reading: Reading, chosen: list[Order]
+    ) -> float | None:
         claimed = policy.amounts_claimed(conv.customer_text)
         if claimed:
             return max(claimed)
@@ -191,7 +319,15 @@ class SuggestionService:
         return None
 
 
-def handoff_summary(conv: Conversation, reading: Reading, orders: list[Order], escalation: Escalation, lang: Lang, *, name: str | None) -> str:
+def handoff_summary(
+    conv: Conversation,
+    reading: Reading,
+    orders: list[Order],
+    escalation: Escalation,
+    lang: Lang,
+    *,
+    name: str | None,
+) -> str:
     """Three lines for the human who takes over: what they want, what was said, which order."""
     last = conv.last_customer_text.strip().replace("\n", " ")
     excerpt = last if len(last) <= 160 else last[:157] + "…"
@@ -200,15 +336,38 @@ def handoff_summary(conv: Conversation, reading: Reading, orders: list[Order], e
     who = name or ("the customer" if lang == "en" else "le client")
     if lang == "fr":
         lines = [f"{who} écrit au sujet de {intent} : « {excerpt} »"]
-        lines.append(f"Déjà dit : {len(agent_turns)} réponse(s) d’agent" + (f", la dernière : « {agent_turns[-1][:120]} »" if agent_turns else "") + ".")
-        lines.append("Commande : " + (", ".join(f"{o.order_number} ({o.status})" for o in orders) if orders else "aucune identifiée") + ".")
+        lines.append(
+            f"Déjà dit : {len(agent_turns)} réponse(s) d’agent"
+            + (f", la dernière : « {agent_turns[-1][:120]} »" if agent_turns else "")
+            + "."
+        )
+        lines.append(
+            "Commande : "
+            + (
+                ", ".join(f"{o.order_number} ({o.status})" for o in orders)
+                if orders
+                else "aucune identifiée"
+            )
+            + "."
+        )
         if escalation.reasons:
             lines.append("Motifs : " + "; ".join(r.label for r in escalation.reasons) + ".")
     else:
-        lines = [f"{who} writes about {intent}: \"{excerpt}\""]
-        lines.append(f"Already said: {len(agent_turns)} agent repl{'y' if len(agent_turns) == 1 else 'ies'}" + (f", the last: \"{agent_turns[-1][:120]}\"" if agent_turns else "") + ".")
-        lines.append("Order: " + (", ".join(f"{o.order_number} ({o.status})" for o in orders) if orders else "none identified") + ".")
+        lines = [f'{who} writes about {intent}: "{excerpt}"']
+        lines.append(
+            f"Already said: {len(agent_turns)} agent repl{'y' if len(agent_turns) == 1 else 'ies'}"
+            + (f', the last: "{agent_turns[-1][:120]}"' if agent_turns else "")
+            + "."
+        )
+        lines.append(
+            "Order: "
+            + (
+                ", ".join(f"{o.order_number} ({o.status})" for o in orders)
+                if orders
+                else "none identified"
+            )
+            + "."
+        )
         if escalation.reasons:
             lines.append("Reasons: " + "; ".join(r.label for r in escalation.reasons) + ".")
     return "\n".join(lines)
-

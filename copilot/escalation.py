@@ -23,19 +23,82 @@ DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
 
 # Computed triggers: code -> (labels, queue)
 BUILTIN: dict[str, tuple[dict[str, str], str]] = {
-    "refund_over_limit": ({"en": "Refund or compensation above the limit", "fr": "Remboursement ou geste au-dessus du plafond"}, "supervisors"),
-    "foreign_order": ({"en": "Quotes an order that is not on this customer's account", "fr": "Cite une commande absente du compte de ce client"}, "trust"),
-    "no_knowledge": ({"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"}, "support"),
-    "low_confidence": ({"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"}, "support"),
-    "llm_flag": ({"en": "The model advises a human", "fr": "Le modèle conseille un humain"}, "support"),
-    "repeated_contact_history": ({"en": "Has contacted us repeatedly", "fr": "A déjà contacté plusieurs fois"}, "supervisors"),
-    "lost_parcel": ({"en": "Parcel reported lost: needs an investigation", "fr": "Colis déclaré perdu : enquête nécessaire"}, "support"),
+    "refund_over_limit": (
+        {
+            "en": "Refund or compensation above the limit",
+            "fr": "Remboursement ou geste au-dessus du plafond",
+        },
+        "supervisors",
+    ),
+    "foreign_order": (
+        {
+            "en": "Quotes an order that is not on this customer's account",
+            "fr": "Cite une commande absente du compte de ce client",
+        },
+        "trust",
+    ),
+    "no_knowledge": (
+        {"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"},
+        "support",
+    ),
+    "low_confidence": (
+        {"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"},
+        "support",
+    ),
+    "llm_flag": (
+        {"en": "The model advises a human", "fr": "Le modèle conseille un humain"},
+        "support",
+    ),
+    "repeated_contact_history": (
+        {"en": "Has contacted us repeatedly", "fr": "A déjà contacté plusieurs fois"},
+        "supervisors",
+    ),
+    "lost_parcel": (
+        {
+            "en": "Parcel reported lost: needs an investigation",
+            "fr": "Colis déclaré perdu : enquête nécessaire",
+        },
+        "support",
+    ),
 }
+# Which reason routes the conversation when several fire (most serious first).
+PRIORITY = (
+    "safety",
+    "fraud",
+    "legal_threat",
+    "gdpr",
+    "prompt_injection",
+    "anger",
+    "refund_over_limit",
+    "foreign_order",
+    "repeated_contact",
+    "repeated_contact_history",
+    "human_request",
+    "lost_parcel",
+)
 # Triggers whose presence means the conversation goes to a human whatever the answer quality.
-HARD = {"human_request", "anger", "legal_threat", "fraud", "gdpr", "safety", "prompt_injection", "refund_over_limit", "foreign_order", "repeated_contact", "repeated_contact_history", "lost_parcel"}
+HARD = {
+    "human_request",
+    "anger",
+    "legal_threat",
+    "fraud",
+    "gdpr",
+    "safety",
+    "prompt_injection",
+    "refund_over_limit",
+    "foreign_order",
+    "repeated_contact",
+    "repeated_contact_history",
+    "lost_parcel",
+}
 
-_AMOUNT = re.compile(r"(?:€|eur|euros?|chf)\s*(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b|chf\b)", re.I)
-_REFUND_WORDS = re.compile(r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b")
+_AMOUNT = re.compile(
+    r"(?:€|eur|euros?|chf)\s*(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b|chf\b)",
+    re.I,
+)
+_REFUND_WORDS = re.compile(
+    r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b"
+)
 
 
 class Labels(BaseModel):
@@ -85,11 +148,15 @@ class PolicyModel(BaseModel):
         if self.settings.default_queue not in self.queues:
             missing.add(self.settings.default_queue)
         if missing:
-            raise ValueError(f"queue(s) {', '.join(sorted(missing))} are used but not defined under 'queues'")
+            raise ValueError(
+                f"queue(s) {', '.join(sorted(missing))} are used but not defined under 'queues'"
+            )
         codes = [t.code for t in self.triggers]
         dupes = {c for c in codes if codes.count(c) > 1} | (set(codes) & set(BUILTIN))
         if dupes:
-            raise ValueError(f"trigger code(s) {', '.join(sorted(dupes))} are defined twice or clash with built-in triggers")
+            raise ValueError(
+                f"trigger code(s) {', '.join(sorted(dupes))} are defined twice or clash with built-in triggers"
+            )
         return self
 
 
@@ -116,14 +183,25 @@ class Policy:
         try:
             data: Any = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PolicyError(f"{source}: is not valid YAML ({exc}).", "Fix the indentation or quoting; the previous policy stays active.") from exc
+            raise PolicyError(
+                f"{source}: is not valid YAML ({exc}).",
+                "Fix the indentation or quoting; the previous policy stays active.",
+            ) from exc
         if not isinstance(data, dict):
-            raise PolicyError(f"{source}: must be a mapping with 'settings', 'queues' and 'triggers'.", "Start from the shipped default policy.")
+            raise PolicyError(
+                f"{source}: must be a mapping with 'settings', 'queues' and 'triggers'.",
+                "Start from the shipped default policy.",
+            )
         try:
             return cls(PolicyModel.model_validate(data), source)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}" for e in exc.errors()[:8])
-            raise PolicyError(f"{source}: {problems}.", "Correct these values; the previous policy stays active.") from exc
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}"
+                for e in exc.errors()[:8]
+            )
+            raise PolicyError(
+                f"{source}: {problems}.", "Correct these values; the previous policy stays active."
+            ) from exc
 
     @classmethod
     def load(cls, path: Path | None = None) -> Policy:
@@ -217,21 +295,37 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
         add(code, f"« {matched} »" if lang == "fr" else f'"{matched}"')
     s = policy.settings
     if signals.refund_amount is not None and signals.refund_amount > s.refund_limit:
-        add("refund_over_limit", f"{signals.refund_amount:.2f} {s.currency} > {s.refund_limit:.0f} {s.currency}")
+        add(
+            "refund_over_limit",
+            f"{signals.refund_amount:.2f} {s.currency} > {s.refund_limit:.0f} {s.currency}",
+        )
     if signals.foreign_orders:
         add("foreign_order", ", ".join(signals.foreign_orders))
     if signals.lost_orders:
         add("lost_parcel", ", ".join(signals.lost_orders))
     if signals.prior_contacts >= s.repeated_contact_threshold:
         add("repeated_contact_history", f"{signals.prior_contacts}")
-    if not signals.has_knowledge and not signals.has_order_facts and not signals.chit_chat:
-        add("no_knowledge")
-    if signals.confidence is not None and signals.confidence < s.low_confidence and not signals.chit_chat and not reasons:
+    handed_over = any(r.code in HARD for r in reasons)
+    if (
+        not signals.has_knowledge
+        and not signals.has_order_facts
+        and not signals.chit_chat
+        and not handed_over
+    ):
+        add("no_knowledge")  # a hand-off draft cites nothing on purpose: not a knowledge gap
+    if (
+        signals.confidence is not None
+        and signals.confidence < s.low_confidence
+        and not signals.chit_chat
+        and not reasons
+    ):
         add("low_confidence", f"{signals.confidence:.2f}")
     if signals.llm_flag:
         add("llm_flag", "; ".join(signals.llm_reasons))
     if not reasons:
         return Escalation(escalate=False)
-    order = [r.code for r in reasons]
-    main = next((c for c in order if c in HARD), order[0])
-    return Escalation(escalate=True, reasons=reasons, queue=policy.queue_label(policy.queue_of(main), lang))
+    codes = [r.code for r in reasons]
+    main = min(codes, key=lambda c: PRIORITY.index(c) if c in PRIORITY else len(PRIORITY))
+    return Escalation(
+        escalate=True, reasons=reasons, queue=policy.queue_label(policy.queue_of(main), lang)
+    )

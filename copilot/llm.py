@@ -35,7 +35,10 @@ class LLMUnavailable(SouffleurError):
 
     def __init__(self, kind: str, detail: str = "") -> None:
         self.kind = kind
-        super().__init__(f"LLM unavailable ({kind}){': ' + detail if detail else ''}.", "The offline draft is shown instead.")
+        super().__init__(
+            f"LLM unavailable ({kind}){': ' + detail if detail else ''}.",
+            "The offline draft is shown instead.",
+        )
 
 
 @dataclass
@@ -50,7 +53,9 @@ class Completion:
 class ChatModel(Protocol):
     name: str
 
-    def complete(self, messages: list[Message], *, on_text: OnDelta | None = None) -> Completion: ...
+    def complete(
+        self, messages: list[Message], *, on_text: OnDelta | None = None
+    ) -> Completion: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class LangChainChatModel:
         temperature: float = 0.2,
         max_tokens: int = 700,
         json_mode: bool = True,
+        reply_limit_field: str = "max_completion_tokens",
     ) -> None:
         from langchain_openai import ChatOpenAI
 
@@ -94,6 +100,9 @@ class LangChainChatModel:
         kwargs: dict[str, Any] = {}
         if json_mode:
             kwargs["model_kwargs"] = {"response_format": {"type": "json_object"}}
+        if reply_limit_field == "max_tokens":
+            # Servers that ignore max_completion_tokens (llama.cpp, older vLLM) get the legacy field.
+            kwargs["extra_body"] = {"max_tokens": max_tokens}
         self._llm = ChatOpenAI(
             model=model,
             base_url=base_url,
@@ -101,7 +110,7 @@ class LangChainChatModel:
             timeout=timeout_s,
             max_retries=max_retries,
             temperature=temperature,
-            max_tokens=max_tokens,
+            max_tokens=None if reply_limit_field == "max_tokens" else max_tokens,
             stream_usage=True,
             **kwargs,
         )
@@ -109,13 +118,26 @@ class LangChainChatModel:
     def complete(self, messages: list[Message], *, on_text: OnDelta | None = None) -> Completion:
         from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 
-        lc_messages = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"]) if m["role"] == "user" else _ai(m["content"]) for m in messages]
+        lc_messages = [
+            SystemMessage(m["content"])
+            if m["role"] == "system"
+            else HumanMessage(m["content"])
+            if m["role"] == "user"
+            else _ai(m["content"])
+            for m in messages
+        ]
         t0 = time.perf_counter()
         try:
             if on_text is None:
                 msg = self._llm.invoke(lc_messages)
                 usage: Any = msg.usage_metadata or {}
-                return Completion(_text(msg.content), self.name, usage.get("input_tokens"), usage.get("output_tokens"), None)
+                return Completion(
+                    _text(msg.content),
+                    self.name,
+                    usage.get("input_tokens"),
+                    usage.get("output_tokens"),
+                    None,
+                )
             total: AIMessageChunk | None = None
             ttft = None
             text = ""
@@ -128,7 +150,9 @@ class LangChainChatModel:
                     text += piece
                     on_text(text)
             usage = (total.usage_metadata if total is not None else None) or {}
-            return Completion(text, self.name, usage.get("input_tokens"), usage.get("output_tokens"), ttft)
+            return Completion(
+                text, self.name, usage.get("input_tokens"), usage.get("output_tokens"), ttft
+            )
         except Exception as exc:  # every SDK/transport failure is turned into one typed error
             raise _classify(exc) from exc
 
@@ -158,7 +182,10 @@ def _classify(exc: Exception) -> LLMUnavailable:
         return LLMUnavailable("rate_limited", msg)
     if isinstance(exc, openai.APIConnectionError):
         return LLMUnavailable("connection", msg)
-    if isinstance(exc, openai.BadRequestError) and (("context" in msg.lower() and ("length" in msg.lower() or "window" in msg.lower())) or "maximum context" in msg.lower()):
+    if isinstance(exc, openai.BadRequestError) and (
+        ("context" in msg.lower() and ("length" in msg.lower() or "window" in msg.lower()))
+        or "maximum context" in msg.lower()
+    ):
         return LLMUnavailable("context_length", msg)
     if isinstance(exc, openai.InternalServerError | openai.APIStatusError):
         return LLMUnavailable("server_error", msg)
@@ -195,7 +222,9 @@ def parse_reply(text: str) -> LLMReply:
     try:
         return LLMReply.model_validate(data)
     except ValidationError as exc:
-        raise ValueError("; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())) from exc
+        raise ValueError(
+            "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
+        ) from exc
 
 
 class ReplyStream:
@@ -229,7 +258,9 @@ class ReplyStream:
                         out.append(chr(int(code, 16)))
                     i += 6
                     continue
-                out.append({"n": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/", "r": ""}.get(nxt, nxt))
+                out.append(
+                    {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "/": "/", "r": ""}.get(nxt, nxt)
+                )
                 i += 2
                 continue
             out.append(c)
@@ -251,7 +282,15 @@ def strip_markers(text: str) -> str:
 
 
 class LLMDrafter:
-    def __init__(self, chat: ChatModel, *, budget: Budget | None = None, mask_pii: bool = True, company: str = "our company", today: date | None = None) -> None:
+    def __init__(
+        self,
+        chat: ChatModel,
+        *,
+        budget: Budget | None = None,
+        mask_pii: bool = True,
+        company: str = "our company",
+        today: date | None = None,
+    ) -> None:
         self.chat = chat
         self.name = f"llm:{chat.name}"
         self.budget = budget or Budget()
@@ -266,7 +305,9 @@ class LLMDrafter:
     def prompt_version(self) -> str:
         return "+".join(p.version for p in (self.system, self.user, self.repair))
 
-    def assemble(self, req: DraftRequest, masker: Masker | None, budget_tokens: int | None = None) -> tuple[list[Message], dict[str, int]]:
+    def assemble(
+        self, req: DraftRequest, masker: Masker | None, budget_tokens: int | None = None
+    ) -> tuple[list[Message], dict[str, int]]:
         """System + user messages under the token budget: drop the least relevant passages and
         the oldest turns first; the last customer message is always kept."""
         r = req.reading
@@ -277,8 +318,14 @@ class LLMDrafter:
             "formal": "in a polite, professional tone",
             "casual": "in a friendly, casual tone",
         }[r.register]
-        length_rule = {"shorter": "1 to 2 sentences", "normal": "2 to 5 sentences", "longer": "up to 8 sentences"}[req.options.length]
-        emoji = req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not r.formal)
+        length_rule = {
+            "shorter": "1 to 2 sentences",
+            "normal": "2 to 5 sentences",
+            "longer": "up to 8 sentences",
+        }[req.options.length]
+        emoji = (
+            req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not r.formal)
+        )
         system = self.system.render(
             company=self.company,
             language="French" if r.lang == "fr" else "English",
@@ -288,10 +335,15 @@ class LLMDrafter:
             refund_limit=f"{policy.settings.refund_limit:.0f} {policy.settings.currency}",
         )
         mask = masker.mask if masker else (lambda s: s)
-        passages = [f"[{p.ref}] {p.hit.title}{' > ' + ' > '.join(p.hit.chunk.heading_path) if p.hit.chunk.heading_path else ''}\n{p.hit.chunk.text}" for p in req.passages]
+        passages = [
+            f"[{p.ref}] {p.hit.title}{' > ' + ' > '.join(p.hit.chunk.heading_path) if p.hit.chunk.heading_path else ''}\n{p.hit.chunk.text}"
+            for p in req.passages
+        ]
         facts = [f"[ORDER] {' '.join(f.sentences)}" for f in req.order_facts]
         if req.foreign_orders:
-            facts.append(f"(The customer quoted {', '.join(req.foreign_orders)}, which is NOT on this customer's account: do not discuss it; ask them to check the number.)")
+            facts.append(
+                f"(The customer quoted {', '.join(req.foreign_orders)}, which is NOT on this customer's account: do not discuss it; ask them to check the number.)"
+            )
         name = req.customer_name or ""
         turns = [(t.role, t.text) for t in req.conversation.turns]
         budget = budget_tokens or self.budget.prompt_tokens
@@ -300,7 +352,9 @@ class LLMDrafter:
 
         def render() -> list[Message]:
             convo = "\n".join(
-                f"<customer_message>{_defang(mask(text))}</customer_message>" if role == "customer" else f"<agent_message>{_defang(text)}</agent_message>"
+                f"<customer_message>{_defang(mask(text))}</customer_message>"
+                if role == "customer"
+                else f"<agent_message>{_defang(text)}</agent_message>"
                 for role, text in turns
             )
             user = self.user.render(
@@ -308,7 +362,10 @@ class LLMDrafter:
                 channel=req.channel,
                 passages="\n\n".join(passages) or "(none found)",
                 order_facts="\n".join(facts) or "(no order for this question)",
-                conversation=(f"Customer name: {name} (first name: {first_name(name)})\n" if name else "") + convo,
+                conversation=(
+                    f"Customer name: {name} (first name: {first_name(name)})\n" if name else ""
+                )
+                + convo,
             )
             return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -331,19 +388,25 @@ class LLMDrafter:
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
         masker = Masker() if self.mask_pii else None
         messages, dropped = self.assemble(req, masker)
-        stream = ReplyStream(on_delta) if on_delta else None
+        stream = ReplyStream(_unmasking(on_delta, masker)) if on_delta else None
         try:
             completion = self.chat.complete(messages, on_text=stream)
         except LLMUnavailable as exc:
             if exc.kind != "context_length":
                 raise
-            messages, dropped = self.assemble(req, masker, budget_tokens=self.budget.prompt_tokens // 2)
+            # half of what was actually sent: halving a budget the prompt did not reach resends it unchanged
+            sent = min(self.budget.prompt_tokens, count_messages(messages, self.chat.name))
+            messages, dropped = self.assemble(req, masker, budget_tokens=sent // 2)
             completion = self.chat.complete(messages, on_text=stream)
         usage = _usage(completion, messages, self.chat.name)
         try:
             parsed = parse_reply(completion.text)
         except ValueError as err:
-            repair = [*messages, {"role": "assistant", "content": completion.text[:4000]}, {"role": "user", "content": self.repair.render(error=str(err))}]
+            repair = [
+                *messages,
+                {"role": "assistant", "content": completion.text[:4000]},
+                {"role": "user", "content": self.repair.render(error=str(err))},
+            ]
             second = self.chat.complete(repair, on_text=stream)
             usage = _add(usage, _usage(second, repair, self.chat.name))
             try:
@@ -352,7 +415,13 @@ class LLMDrafter:
                 raise LLMUnavailable("bad_output", f"invalid JSON twice ({err2})") from err2
         reply = masker.unmask(parsed.reply) if masker else parsed.reply
         text, citations = cite(reply, req)
-        notes = [f"prompt over budget: dropped {dropped['passages']} passage(s), {dropped['turns']} old turn(s)"] if any(dropped.values()) else []
+        notes = (
+            [
+                f"prompt over budget: dropped {dropped['passages']} passage(s), {dropped['turns']} old turn(s)"
+            ]
+            if any(dropped.values())
+            else []
+        )
         return DraftResult(
             text=text,
             citations=citations,
@@ -368,6 +437,13 @@ class LLMDrafter:
         )
 
 
+def _unmasking(sink: OnDelta, masker: Masker | None) -> OnDelta:
+    """While the reply streams, the agent sees the real values, never the placeholders."""
+    if masker is None:
+        return sink
+    return lambda text: sink(masker.unmask(text))
+
+
 def _defang(text: str) -> str:
     """Customer text cannot close the tags that delimit it."""
     return text.replace("<", "‹").replace(">", "›")
@@ -375,14 +451,26 @@ def _defang(text: str) -> str:
 
 def _usage(c: Completion, messages: list[Message], model: str) -> Usage:
     if c.prompt_tokens is not None and c.completion_tokens is not None:
-        return Usage(prompt_tokens=c.prompt_tokens, completion_tokens=c.completion_tokens, estimated=False, cost_usd=cost_usd(model, c.prompt_tokens, c.completion_tokens))
+        return Usage(
+            prompt_tokens=c.prompt_tokens,
+            completion_tokens=c.completion_tokens,
+            estimated=False,
+            cost_usd=cost_usd(model, c.prompt_tokens, c.completion_tokens),
+        )
     p, o = count_messages(messages, model), count_text(c.text, model)
-    return Usage(prompt_tokens=p, completion_tokens=o, estimated=True, cost_usd=cost_usd(model, p, o))
+    return Usage(
+        prompt_tokens=p, completion_tokens=o, estimated=True, cost_usd=cost_usd(model, p, o)
+    )
 
 
 def _add(a: Usage, b: Usage) -> Usage:
     p, o = a.prompt_tokens + b.prompt_tokens, a.completion_tokens + b.completion_tokens
-    return Usage(prompt_tokens=p, completion_tokens=o, estimated=a.estimated or b.estimated, cost_usd=a.cost_usd + b.cost_usd)
+    return Usage(
+        prompt_tokens=p,
+        completion_tokens=o,
+        estimated=a.estimated or b.estimated,
+        cost_usd=a.cost_usd + b.cost_usd,
+    )
 
 
 def cite(reply: str, req: DraftRequest) -> tuple[str, list[Citation]]:
@@ -397,8 +485,16 @@ def cite(reply: str, req: DraftRequest) -> tuple[str, list[Citation]]:
         if not passages and "ORDER" not in refs:
             # no marker: attach the passage the sentence overlaps most, if clearly
             terms = set(content_terms(clean, lang))
-            best = max(req.passages, key=lambda p: len(terms & set(content_terms(p.hit.chunk.text, lang))), default=None)
-            if best is not None and terms and len(terms & set(content_terms(best.hit.chunk.text, lang))) / len(terms) >= 0.5:
+            best = max(
+                req.passages,
+                key=lambda p: len(terms & set(content_terms(p.hit.chunk.text, lang))),
+                default=None,
+            )
+            if (
+                best is not None
+                and terms
+                and len(terms & set(content_terms(best.hit.chunk.text, lang))) / len(terms) >= 0.5
+            ):
                 passages = [best]
         cite_orders = [f for f in req.order_facts if "ORDER" in refs or f.order_number in clean]
         if not passages and not cite_orders:
@@ -406,9 +502,12 @@ def cite(reply: str, req: DraftRequest) -> tuple[str, list[Citation]]:
         citations.append(
             Citation(
                 sentence=clean,
-                chunk_ids=[p.hit.chunk_id for p in passages] + [f"order:{f.order_number}" for f in cite_orders],
-                doc_ids=[p.hit.doc_id for p in passages] + [f"order:{f.order_number}" for f in cite_orders],
-                titles=[p.hit.title for p in passages] + [f"Order {f.order_number}" for f in cite_orders],
+                chunk_ids=[p.hit.chunk_id for p in passages]
+                + [f"order:{f.order_number}" for f in cite_orders],
+                doc_ids=[p.hit.doc_id for p in passages]
+                + [f"order:{f.order_number}" for f in cite_orders],
+                titles=[p.hit.title for p in passages]
+                + [f"Order {f.order_number}" for f in cite_orders],
                 snippets=[p.hit.snippet for p in passages],
                 urls=[p.hit.chunk.url for p in passages if p.hit.chunk.url],
             )

@@ -6,15 +6,43 @@ eligibility is computed from the delivery date and the policy's return window, n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from copilot.escalation import Policy
 from copilot.types import Lang
 from knowledge import Order
+from knowledge.text import fold
 
-_MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+_MONTHS_FR = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+_MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _CURRENCY = {"EUR": "€", "CHF": "CHF", "GBP": "£", "USD": "$"}
 
 _STATUS = {
@@ -75,7 +103,9 @@ class OrderFacts:
     return_eligible: bool | None = None
 
 
-def describe(order: Order, *, lang: Lang, formal: bool, intents: tuple[str, ...], policy: Policy, today: date) -> OrderFacts:
+def describe(
+    order: Order, *, lang: Lang, formal: bool, intents: tuple[str, ...], policy: Policy, today: date
+) -> OrderFacts:
     """Sentences about ``order`` for this customer, in their language and register."""
     s = policy.settings
     you = _you(lang, formal)
@@ -89,24 +119,55 @@ def describe(order: Order, *, lang: Lang, formal: bool, intents: tuple[str, ...]
     else:
         head = f"{you['Your']} order {order.order_number} {status}"
     if order.status == "delivered" and order.delivered_at:
-        head += f" le {fmt_date(order.delivered_at, lang)}" if lang == "fr" else f" on {fmt_date(order.delivered_at, lang)}"
+        head += (
+            f" le {fmt_date(order.delivered_at, lang)}"
+            if lang == "fr"
+            else f" on {fmt_date(order.delivered_at, lang)}"
+        )
         values["delivered_at"] = order.delivered_at.date().isoformat()
     if carrier and order.status == "lost":
-        head = head.replace(" par le transporteur", f" par {carrier}").replace(" by the carrier", f" by {carrier}")
+        head = head.replace(" par le transporteur", f" par {carrier}").replace(
+            " by the carrier", f" by {carrier}"
+        )
         values["carrier"] = carrier
-    elif carrier and order.status in ("shipped", "in_transit", "out_for_delivery", "delayed", "delivered"):
+    elif carrier and order.status in (
+        "shipped",
+        "in_transit",
+        "out_for_delivery",
+        "delayed",
+        "delivered",
+    ):
         head += f" avec {carrier}" if lang == "fr" else f" with {carrier}"
         values["carrier"] = carrier
-    if order.tracking_number and order.status in ("shipped", "in_transit", "out_for_delivery", "delayed", "lost"):
-        head += f" (numéro de suivi : {order.tracking_number})" if lang == "fr" else f" (tracking number: {order.tracking_number})"
+    if order.tracking_number and order.status in (
+        "shipped",
+        "in_transit",
+        "out_for_delivery",
+        "delayed",
+        "lost",
+    ):
+        head += (
+            f" (numéro de suivi : {order.tracking_number})"
+            if lang == "fr"
+            else f" (tracking number: {order.tracking_number})"
+        )
         values["tracking_number"] = order.tracking_number
     parts.append(head + ".")
 
-    if order.estimated_delivery and order.status in ("processing", "shipped", "in_transit", "delayed"):
+    if order.estimated_delivery and order.status in (
+        "processing",
+        "shipped",
+        "in_transit",
+        "delayed",
+    ):
         eta = fmt_date(order.estimated_delivery, lang)
         values["estimated_delivery"] = order.estimated_delivery.isoformat()
         if order.estimated_delivery >= today:
-            parts.append(f"La livraison est prévue le {eta}." if lang == "fr" else f"Delivery is expected on {eta}.")
+            parts.append(
+                f"La livraison est prévue le {eta}."
+                if lang == "fr"
+                else f"Delivery is expected on {eta}."
+            )
         else:
             parts.append(
                 f"La livraison était prévue le {eta} : elle a donc du retard, et je m’en excuse."
@@ -166,18 +227,36 @@ def _you(lang: Lang, formal: bool) -> dict[str, str]:
     return {"Your": "Your"}
 
 
-def pick_orders(own: list[Order], quoted: list[Order], intents: tuple[str, ...], today: date) -> list[Order]:
+_MY_ORDER = re.compile(
+    r"\b(ma|mon|mes|ta|ton|tes|notre|nos)\s+(commandes?|colis|livraisons?|paquets?|achats?|lampes?|articles?|remboursements?|retours?|suspensions?|lampadaires?)\b"
+    r"|\b(my|our)\s+(orders?|parcels?|packages?|deliver(y|ies)|purchases?|items?|lamps?|refunds?|returns?)\b"
+    r"|\bj.ai (commande|recu|achete|renvoye|retourne)|\bi (ordered|bought|received|sent back|returned)\b",
+    re.IGNORECASE,
+)
+
+
+def refers_to_own_order(text: str) -> bool:
+    """The customer talks about an order of theirs ("my parcel", "ma commande", "j'ai commandé")."""
+    return bool(_MY_ORDER.search(fold(text)))
+
+
+def pick_orders(
+    own: list[Order], quoted: list[Order], intents: tuple[str, ...], today: date, text: str = ""
+) -> list[Order]:
     """The orders the reply should talk about: those quoted, else the most relevant recent one
-    when the question is mainly about an order."""
+    when the question is mainly about an order of theirs (a general question about returns
+    gets the policy, not the customer's last order)."""
     if quoted:
         return quoted[:2]
-    if not own or not intents or intents[0] == "chit_chat":
+    if not own or not intents or intents[0] == "chit_chat" or not refers_to_own_order(text):
         return []
     main = intents[0]
     if main in ("return", "refund"):
         pool = [o for o in own if o.status in ("delivered", "returned", "refunded")] or own
     elif main in ("order_status", "cancel"):
-        pool = [o for o in own if o.status not in ("delivered", "cancelled", "returned", "refunded")] or own
+        pool = [
+            o for o in own if o.status not in ("delivered", "cancelled", "returned", "refunded")
+        ] or own
     else:
         return []
     return [max(pool, key=lambda o: o.created_at)]

@@ -13,11 +13,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,3})?\b")),
     ("CARD", re.compile(r"\b(?:\d[ -]?){12,18}\d\b")),
-    ("PHONE", re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(?0?\d\)?[ .-]?)(?:\d{2}[ .-]?){4}\b|\+\d{1,3}(?:[ .-]?\d{2,4}){3,5}\b")),
-    ("ADDRESS", re.compile(
-        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|impasse|allée|allee|quai|route|cours|street|st\.|road|rd\.|lane|avenue|drive)\s+[^\n,.;]{2,60}",
-        re.IGNORECASE,
-    )),
+    (
+        "PHONE",
+        re.compile(
+            r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(?0?\d\)?[ .-]?)(?:\d{2}[ .-]?){4}\b|\+\d{1,3}(?:[ .-]?\d{2,4}){3,5}\b"
+        ),
+    ),
+    (
+        "ADDRESS",
+        re.compile(
+            r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|boulevard|bd|place|chemin|impasse|allée|allee|quai|route|cours|street|st\.|road|rd\.|lane|avenue|drive)\s+[^\n,.;]{2,60}",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from knowledge import OrderBook
-from knowledge.text import words
+from knowledge.text import fold, sentences, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -34,4 +34,65 @@ def unsupported_numbers(draft: str, sources: Iterable[str]) -> list[str]:
     for n in _NUMBER.findall(draft):
         if n.replace(",", ".") not in known and len(n) > 1:
             out.append(n)
+    return out
+
+
+def foreign_identities(
+    draft: str, customer_id: str | None, orders: OrderBook, *, said: str = ""
+) -> tuple[str, ...]:
+    """Names and e-mail addresses of other customers in the draft (except those the customer wrote)."""
+    text, known = fold(draft), fold(said)
+    found = []
+    for c in orders.customers():
+        if c.customer_id == customer_id:
+            continue
+        for value in (c.name, c.email):
+            v = fold(value).strip()
+            if v and v not in known and re.search(rf"(?<![\w@.-]){re.escape(v)}(?![\w@-])", text):
+                found.append(value)
+    return tuple(found)
+
+
+_FULL_REFUND = re.compile(
+    r"\b(full refund|refund(?:ed)? in full|fully refund\w*|complete refund|remboursement (?:integral|total|complet)"
+    r"|rembours\w* (?:integralement|en totalite|entierement|totalement))\b"
+)
+_OFFER = re.compile(
+    r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|indemni\w*|geste commercial|avoirs?|remises?|reductions?|rabais"
+    r"|discount\w*|promo\w*|codes?|bons? d.achat|vouchers?|coupons?|off|offert\w*|free|gratuit\w*)\b"
+)
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s?%")
+_MONEY = re.compile(
+    r"(\d+(?:[.,]\d{1,2})?)\s?(?:€|eur\b|euros?\b|chf\b|\$|£)|(?:€|\$|£)\s?(\d+(?:[.,]\d{1,2})?)"
+)
+_CODE = re.compile(r"\b[A-Z]{3,}\d{2,}\b")
+
+
+def unsupported_promises(draft: str, sources: Iterable[str]) -> list[str]:
+    """Full refunds, percentages, amounts and codes the draft offers that no source states.
+
+    ``sources`` are what the company says (passages, order facts), not the customer's words.
+    """
+    pool = fold(" ".join(sources))
+    amounts = {float(n.replace(",", ".")) for n in _NUMBER.findall(pool)}
+    percents = {float(n.replace(",", ".")) for n in _PERCENT.findall(pool)}
+    out: list[str] = []
+    for sentence in sentences(draft):
+        folded = fold(sentence)
+        full = _FULL_REFUND.search(folded)
+        if full and not _FULL_REFUND.search(pool):
+            out.append(full.group(0))
+        if not _OFFER.search(folded):
+            continue
+        out += [
+            m.group(0)
+            for m in _PERCENT.finditer(folded)
+            if float(m.group(1).replace(",", ".")) not in percents
+        ]
+        out += [
+            m.group(0).strip()
+            for m in _MONEY.finditer(folded)
+            if float((m.group(1) or m.group(2)).replace(",", ".")) not in amounts
+        ]
+        out += [code for code in _CODE.findall(sentence) if code.lower() not in pool]
     return out

@@ -41,7 +41,9 @@ def count_messages(messages: list[dict[str, str]], model: str = "gpt-4o-mini") -
 
 def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     """Cost from the local price table; 0 for unknown (e.g. self-hosted) models."""
-    base = next((p for name, p in PRICES.items() if model == name or model.startswith(name + "-")), None)
+    base = next(
+        (p for name, p in PRICES.items() if model == name or model.startswith(name + "-")), None
+    )
     if base is None:
         return 0.0
     return (prompt_tokens * base[0] + completion_tokens * base[1]) / 1e6

@@ -27,7 +27,9 @@ class Conversation(BaseModel):
     customer_name: str | None = None
     channel: Channel = "web"
     turns: list[Turn]
-    prior_contacts: int = Field(0, description="Earlier conversations of this customer in the policy window.")
+    prior_contacts: int = Field(
+        0, description="Earlier conversations of this customer in the policy window."
+    )
 
     @property
     def last_customer_text(self) -> str:
@@ -106,7 +108,9 @@ class RetrievedPassage(BaseModel):
 
 
 class Suggestion(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True, protected_namespaces=())
+    model_config = ConfigDict(
+        populate_by_name=True, serialize_by_alias=True, protected_namespaces=()
+    )
 
     draft: str
     citations: list[Citation] = Field(default_factory=list)

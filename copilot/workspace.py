@@ -44,7 +44,9 @@ def embedder_from_settings(settings: Settings) -> Embedder:
                 timeout=settings.llm_timeout_s,
                 max_retries=settings.llm_max_retries,
             )
-    return make_embedder(settings.embedder, openai_client=client, openai_model=settings.embedding_model)
+    return make_embedder(
+        settings.embedder, openai_client=client, openai_model=settings.embedding_model
+    )
 
 
 def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
@@ -59,8 +61,14 @@ def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_reply_tokens,
         json_mode=settings.llm_json_mode,
+        reply_limit_field=settings.llm_reply_limit_field,
     )
-    return LLMDrafter(chat, budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens), mask_pii=settings.masks_pii, company=settings.company_name)
+    return LLMDrafter(
+        chat,
+        budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
+        mask_pii=settings.masks_pii,
+        company=settings.company_name,
+    )
 
 
 @dataclass
@@ -123,9 +131,13 @@ def open_workspace(
     engine = make_engine(settings.db_url)
     registry = Registry(engine)
     emb = embedder or embedder_from_settings(settings)
-    client = open_chroma(path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port)
+    client = open_chroma(
+        path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port
+    )
     vectors = VectorStore(client, embedder_name=emb.name, dim=emb.dim)
-    kb = KnowledgeBase(registry, vectors, emb, max_bytes=settings.max_upload_bytes, check_embedder=check_embedder)
+    kb = KnowledgeBase(
+        registry, vectors, emb, max_bytes=settings.max_upload_bytes, check_embedder=check_embedder
+    )
     if check_embedder and kb.needs_reconcile:
         kb.reconcile()
     orders = OrderBook(engine)

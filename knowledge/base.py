@@ -116,13 +116,7 @@ class KnowledgeBase:
         self, name: str, data: bytes, *, encoding: str | None = None, hook: Hook | None = None
     ) -> FileResult:
         """Load and index one file; errors become ``FileResult.error`` (never half-indexed)."""
-        try:
-            docs = load_source(name, data, max_bytes=self.max_bytes, encoding=encoding)
-            return FileResult(
-                name, self.ingest_documents(docs, source_name=name, replace_source=True, hook=hook)
-            )
-        except SouffleurError as exc:
-            return FileResult(name, error=str(exc))
+        return self.ingest_sources([(name, data)], encoding=encoding, hook=hook)[0]
 
     def ingest_paths(
         self,
@@ -131,11 +125,11 @@ class KnowledgeBase:
         encoding: str | None = None,
         hook: Hook | None = None,
     ) -> list[FileResult]:
-        """Ingest files one by one; a bad file is reported and the batch goes on.
+        """Ingest files; a bad file is reported and the rest of the batch goes on.
 
         An item is a path (its file name is the source name) or ``(source name, path)``.
         """
-        results = []
+        sources: list[tuple[str, bytes | OSError]] = []
         for item in paths:
             name, path = (
                 (item[0], Path(item[1]))
@@ -143,15 +137,58 @@ class KnowledgeBase:
                 else (Path(item).name, Path(item))
             )
             try:
-                data = path.read_bytes()
+                sources.append((name, path.read_bytes()))
             except OSError as exc:
+                exc.filename = str(path)
+                sources.append((name, exc))
+        return self.ingest_sources(sources, encoding=encoding, hook=hook)
+
+    def ingest_sources(
+        self,
+        sources: Sequence[tuple[str, bytes | OSError]],
+        *,
+        encoding: str | None = None,
+        hook: Hook | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> list[FileResult]:
+        """Parse every file, then index all the good ones together (one embedding pass, one
+        commit). Each file replaces the previous version of the same name."""
+        results: list[FileResult] = []
+        batch: list[tuple[int, str, list[Document]]] = []
+        for i, (name, data) in enumerate(sources):
+            if progress:
+                progress(i, len(sources), name)
+            if isinstance(data, OSError):
                 results.append(
                     FileResult(
-                        name, error=f"{path}: cannot be read ({exc.strerror}). Check the path."
+                        name,
+                        error=f"{data.filename or name}: cannot be read ({data.strerror}). Check the path.",
                     )
                 )
                 continue
-            results.append(self.ingest_file(name, data, encoding=encoding, hook=hook))
+            try:
+                docs = load_source(name, data, max_bytes=self.max_bytes, encoding=encoding)
+            except SouffleurError as exc:
+                results.append(FileResult(name, error=str(exc)))
+                continue
+            results.append(FileResult(name))
+            batch.append((len(results) - 1, name, docs))
+        if progress:
+            progress(len(sources), len(sources), "indexing")
+        if not batch:
+            return results
+        try:
+            per_source = self.ingest_batch([(name, docs) for _, name, docs in batch], hook=hook)
+            for (index, _, _), doc_results in zip(batch, per_source, strict=True):
+                results[index].docs = doc_results
+        except SouffleurError:
+            # One file spoils the batch (e.g. an id another file of the batch also defines):
+            # index them one by one so that only that file fails.
+            for index, name, docs in batch:
+                try:
+                    results[index].docs = self.ingest_batch([(name, docs)], hook=hook)[0]
+                except SouffleurError as exc:
+                    results[index].error = str(exc)
         return results
 
     def ingest_documents(
@@ -163,70 +200,101 @@ class KnowledgeBase:
         hook: Hook | None = None,
     ) -> list[DocResult]:
         """Index documents; with ``replace_source``, documents of that source not in ``docs`` are removed."""
-        ids = [d.doc_id for d in docs]
-        dupes = {i for i in ids if ids.count(i) > 1} if len(set(ids)) != len(ids) else set()
-        if dupes:
-            raise IngestError(
-                source_name,
-                f"defines the same document id twice: {', '.join(sorted(dupes))}.",
-                "Give each document a unique id.",
-            )
+        return self.ingest_batch([(source_name, docs)], replace_source=replace_source, hook=hook)[0]
+
+    def ingest_batch(
+        self,
+        batch: Sequence[tuple[str, Sequence[Document]]],
+        *,
+        replace_source: bool = True,
+        hook: Hook | None = None,
+    ) -> list[list[DocResult]]:
+        """Index several sources' documents in one pass; all become visible in one commit."""
+        all_ids: list[str] = []
+        for source_name, docs in batch:
+            ids = [d.doc_id for d in docs]
+            dupes = sorted({i for i in ids if ids.count(i) > 1} | (set(ids) & set(all_ids)))
+            if dupes:
+                raise IngestError(
+                    source_name,
+                    f"defines a document id that is already used in this upload: {', '.join(dupes[:5])}.",
+                    "Give each document a unique id.",
+                )
+            all_ids.extend(ids)
         with self.registry.engine.connect() as conn:
-            existing = self.registry.documents_by_id(conn, ids)
-            previous_of_source = (
-                self.registry.doc_ids_of_source(conn, source_name) if replace_source else []
+            existing = self.registry.documents_by_id(conn, all_ids)
+            previous = (
+                {name: self.registry.doc_ids_of_source(conn, name) for name, _ in batch}
+                if replace_source
+                else {}
             )
         planned: list[tuple[DocumentInfo, list[Chunk], bool]] = []
-        results: list[DocResult] = []
+        per_source: list[list[DocResult]] = []
+        removed: list[str] = []
         stamp = now()
-        for doc in docs:
-            lang = (doc.lang or "").lower()[:2] or detect_language(
-                f"{doc.title}\n{doc.text}", self.default_lang
-            )[0]
-            digest = content_hash(doc, lang, self.chunking)
-            old = existing.get(doc.doc_id)
-            if old is not None and old.content_hash == digest and old.status == "active":
+        for source_name, docs in batch:
+            results: list[DocResult] = []
+            for doc in docs:
+                lang = (doc.lang or "").lower()[:2] or detect_language(
+                    f"{doc.title}\n{doc.text}", self.default_lang
+                )[0]
+                digest = content_hash(doc, lang, self.chunking)
+                old = existing.get(doc.doc_id)
+                if (
+                    old is not None
+                    and old.content_hash == digest
+                    and old.status == "active"
+                    and old.source_name == source_name
+                ):
+                    results.append(
+                        DocResult(
+                            doc.doc_id,
+                            doc.title,
+                            "unchanged",
+                            old.version,
+                            old.chunk_count,
+                            old.lang,
+                        )
+                    )
+                    continue
+                version = (old.version + 1) if old else 1
+                revision = f"v{version}-{secrets.token_hex(3)}"
+                doc_chunks = chunk_document(
+                    doc, version=version, revision=revision, lang=lang, config=self.chunking
+                )
+                info = DocumentInfo(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    source_name=source_name,
+                    format=doc.format or "unknown",
+                    content_hash=digest,
+                    version=version,
+                    revision=revision,
+                    lang=lang,
+                    url=doc.url,
+                    chunk_count=len(doc_chunks),
+                    status="active",
+                    metadata=doc.metadata,
+                    created_at=old.created_at if old else stamp,
+                    updated_at=stamp,
+                )
+                planned.append((info, doc_chunks, old is not None))
                 results.append(
                     DocResult(
-                        doc.doc_id, doc.title, "unchanged", old.version, old.chunk_count, old.lang
+                        doc.doc_id,
+                        doc.title,
+                        "updated" if old else "added",
+                        version,
+                        len(doc_chunks),
+                        lang,
                     )
                 )
-                continue
-            version = (old.version + 1) if old else 1
-            revision = f"v{version}-{secrets.token_hex(3)}"
-            doc_chunks = chunk_document(
-                doc, version=version, revision=revision, lang=lang, config=self.chunking
-            )
-            info = DocumentInfo(
-                doc_id=doc.doc_id,
-                title=doc.title,
-                source_name=source_name,
-                format=doc.format or "unknown",
-                content_hash=digest,
-                version=version,
-                revision=revision,
-                lang=lang,
-                url=doc.url,
-                chunk_count=len(doc_chunks),
-                status="active",
-                metadata=doc.metadata,
-                created_at=old.created_at if old else stamp,
-                updated_at=stamp,
-            )
-            planned.append((info, doc_chunks, old is not None))
-            results.append(
-                DocResult(
-                    doc.doc_id,
-                    doc.title,
-                    "updated" if old else "added",
-                    version,
-                    len(doc_chunks),
-                    lang,
-                )
-            )
-        removed = [d for d in previous_of_source if d not in set(ids)]
+            gone = [d for d in previous.get(source_name, []) if d not in set(all_ids)]
+            removed.extend(gone)
+            results.extend(DocResult(d, d, "removed", 0, 0, "") for d in gone)
+            per_source.append(results)
         if not planned and not removed:
-            return results
+            return per_source
 
         # 1. vectors first, under fresh ids (flagged so a crash is repaired at the next start)
         self._mark_dirty(True)
@@ -257,14 +325,13 @@ class KnowledgeBase:
         self.retriever.invalidate()
         if hook:
             hook("committed")
-        results.extend(DocResult(d, d, "removed", 0, 0, "") for d in removed)
 
         # 3. clean up the old versions' vectors
         self.vectors.delete(stale)
         self._mark_dirty(False)
         if hook:
             hook("cleaned")
-        return results
+        return per_source
 
     def _mark_dirty(self, dirty: bool) -> None:
         with self.registry.engine.begin() as conn:

@@ -1,0 +1,396 @@
+"""Knowledge (knowledge managers): documents, hit testing, the order feed, the escalation
+policy and knowledge gaps. Every action is a call into ``knowledge`` or ``copilot``."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import ui
+from app_pages.ui import md_text as md
+from copilot.escalation import PolicyError
+from knowledge import FileResult, ImportReport, SouffleurError, supported_extensions
+from knowledge.retrieval import Mode
+
+ctx = ui.context()
+t, S = ctx.t, st.session_state
+fr = ctx.lang == "fr"
+ws = ctx.ws
+kb = ws.kb
+MODES: dict[str, Mode] = {"hybrid": "hybrid", "dense": "dense", "bm25": "bm25"}
+EXTS = sorted({e.lstrip(".") for e in supported_extensions()})
+
+
+def L(en: str, fr_text: str) -> str:
+    return fr_text if fr else en
+
+
+# -- actions -------------------------------------------------------------------------
+def ingest(sources: list[tuple[str, bytes]]) -> list[FileResult]:
+    """Index uploaded files with a progress bar; the results stay on screen until the next upload."""
+    bar = st.progress(0.0, text=L("Reading files…", "Lecture des fichiers…"))
+
+    def progress(done: int, total: int, name: str) -> None:
+        label = (
+            L("Indexing…", "Indexation…") if name == "indexing" else f"{done + 1}/{total} · {name}"
+        )
+        bar.progress(min(done / max(total, 1), 1.0), text=md(label))
+
+    results = kb.ingest_sources([(name, data) for name, data in sources], progress=progress)
+    bar.progress(1.0, text=L("Done", "Terminé"))
+    S["ingest_results"] = results
+    return results
+
+
+def show_results(results: list[FileResult]) -> None:
+    for r in results:
+        if not r.ok:
+            st.error(md(r.error or "?"), icon=":material/error:")
+            continue
+        statuses = Counter(d.status for d in r.docs)
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+        langs = ", ".join(sorted({d.lang for d in r.docs if d.lang})) or "–"
+        st.success(
+            md(f"{r.name}: {summary}; {r.chunks} chunks; " + L("language", "langue") + f" {langs}"),
+            icon=":material/check_circle:",
+        )
+
+
+def save_policy() -> None:
+    try:
+        policy = ws.policies.save(str(S.get("policy_text") or ""))
+    except PolicyError as exc:
+        S["policy_notice"] = ("error", str(exc))
+    else:
+        S["policy_notice"] = (
+            "success",
+            L(
+                f"Policy saved: {len(policy.model.triggers)} triggers are active.",
+                f"Politique enregistrée : {len(policy.model.triggers)} déclencheurs actifs.",
+            ),
+        )
+
+
+def revert_policy() -> None:
+    S["policy_text"] = ws.policies.text()
+    S.pop("policy_notice", None)
+
+
+def delete_document() -> None:
+    doc_id = str(S.get("doc_pick") or "")  # read at click time, not when the button was drawn
+    S["doc_notice"] = (
+        ("success", L(f"Deleted {doc_id}.", f"{doc_id} supprimé."))
+        if kb.delete(doc_id)
+        else ("error", L(f"{doc_id} was already gone.", f"{doc_id} n’existait plus."))
+    )
+
+
+# -- layout --------------------------------------------------------------------------
+st.title(t("knowledge_title"))
+stats = kb.stats()
+st.caption(
+    L(
+        f"{stats['documents']} documents · {stats['chunks']} chunks · {ws.orders.count()} orders · embedder {kb.embedder.name}",
+        f"{stats['documents']} documents · {stats['chunks']} passages · {ws.orders.count()} commandes · embedder {kb.embedder.name}",
+    )
+)
+docs_tab, test_tab, orders_tab, policy_tab, gaps_tab = st.tabs(
+    [
+        L("Documents", "Documents"),
+        L("Test a question", "Tester une question"),
+        L("Order feed", "Flux de commandes"),
+        L("Escalation policy", "Politique d’escalade"),
+        L("Knowledge gaps", "Lacunes"),
+    ]
+)
+
+with docs_tab:
+    with st.form("upload_docs", clear_on_submit=True):
+        files = st.file_uploader(
+            L("Add or update knowledge files", "Ajouter ou mettre à jour des fichiers"),
+            type=EXTS,
+            accept_multiple_files=True,
+            key="kb_files",
+            max_upload_size=max(1, math.ceil(ctx.settings.max_upload_mb)),
+            help=L(
+                "A file with the same name as an indexed one replaces it (a new version); an identical file changes nothing.",
+                "Un fichier du même nom qu’un fichier indexé le remplace (nouvelle version) ; un fichier identique ne change rien.",
+            ),
+        )
+        if (
+            st.form_submit_button(
+                L("Upload and index", "Téléverser et indexer"),
+                type="primary",
+                icon=":material/upload:",
+            )
+            and files
+        ):
+            ingest([(f.name, f.getvalue()) for f in files])
+    if S.get("ingest_results"):
+        show_results(S["ingest_results"])
+
+    docs = kb.documents()
+    notice = S.pop("doc_notice", None)
+    if notice:
+        (st.success if notice[0] == "success" else st.error)(md(notice[1]))
+    if not docs:
+        st.info(
+            L(
+                "The index is empty: upload FAQs, help articles or policies above.",
+                "L’index est vide : téléversez FAQ, articles ou politiques ci-dessus.",
+            )
+        )
+    else:
+        frame = pd.DataFrame(
+            [
+                {
+                    "title": d.title,
+                    "source": d.source_name,
+                    "language": d.lang,
+                    "chunks": d.chunk_count,
+                    "version": d.version,
+                    "updated": d.updated_at,
+                    "id": d.doc_id,
+                }
+                for d in docs
+            ]
+        )
+        st.dataframe(
+            frame,
+            hide_index=True,
+            column_config={"updated": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
+        )
+        by_id = {d.doc_id: d for d in docs}
+        manage, replace = st.columns(2, gap="large")
+        with manage, st.container(border=True):
+            st.markdown("**" + L("Delete a document", "Supprimer un document") + "**")
+            st.selectbox(
+                L("Document", "Document"),
+                list(by_id),
+                format_func=lambda i: f"{by_id[i].title} ({i})",
+                key="doc_pick",
+            )
+            st.button(
+                L("Delete", "Supprimer"),
+                key="doc_delete",
+                icon=":material/delete:",
+                on_click=delete_document,
+                help=L(
+                    "The document and its chunks leave the index at once.",
+                    "Le document et ses passages quittent l’index aussitôt.",
+                ),
+            )
+        with replace, st.container(border=True):
+            st.markdown(
+                "**" + L("Replace with a new version", "Remplacer par une nouvelle version") + "**"
+            )
+            sources = sorted({d.source_name for d in docs})
+            with st.form("replace_doc", clear_on_submit=True, border=False):
+                source = st.selectbox(
+                    L("Source file", "Fichier source"), sources, key="replace_source"
+                )
+                new_file = st.file_uploader(
+                    L("New version", "Nouvelle version"), type=EXTS, key="replace_file"
+                )
+                if (
+                    st.form_submit_button(
+                        L("Replace", "Remplacer"), icon=":material/published_with_changes:"
+                    )
+                    and new_file is not None
+                ):
+                    old_ext = str(source).rsplit(".", 1)[-1].lower()
+                    if new_file.name.rsplit(".", 1)[-1].lower() != old_ext:
+                        st.error(
+                            L(
+                                f"{md(new_file.name)} is not a .{old_ext} file: upload the new version in the same format.",
+                                f"{md(new_file.name)} n’est pas un fichier .{old_ext} : téléversez la nouvelle version dans le même format.",
+                            )
+                        )
+                    else:
+                        ingest([(str(source), new_file.getvalue())])
+                        st.rerun()
+
+with test_tab:
+    query = st.text_input(
+        L("Question", "Question"),
+        key="hit_query",
+        placeholder=L("Where is my parcel?", "Où en est mon colis ?"),
+    )
+    c1, c2, c3 = st.columns(3)
+    k = c1.slider(L("Results", "Résultats"), 1, 20, 5, key="hit_k")
+    mode = c2.segmented_control(
+        L("Retrieval", "Recherche"),
+        ["hybrid", "dense", "bm25"],
+        default="hybrid",
+        required=True,
+        key="hit_mode",
+    )
+    lang = c3.segmented_control(
+        L("Language", "Langue"), ["any", "fr", "en"], default="any", required=True, key="hit_lang"
+    )
+    if query.strip():
+        hits = kb.search(
+            query, k=k, lang=None if lang == "any" else lang, mode=MODES.get(str(mode), "hybrid")
+        )
+        if not hits:
+            st.warning(
+                L(
+                    "No match: this question would be a knowledge gap.",
+                    "Aucun résultat : cette question serait une lacune.",
+                )
+            )
+        for h in hits:
+            with st.container(border=True):
+                path = " › ".join(h.chunk.heading_path)
+                st.markdown(f"**{h.rank}. {md(h.title)}**" + (f" › {md(path)}" if path else ""))
+                dense = (
+                    f"{h.dense_score:.3f} (#{h.dense_rank})" if h.dense_score is not None else "–"
+                )
+                bm25 = f"{h.bm25_score:.2f} (#{h.bm25_rank})" if h.bm25_score is not None else "–"
+                st.caption(
+                    f"rrf {h.score:.4f} · dense {dense} · bm25 {bm25} · {md(h.chunk.lang)} · {md(h.doc_id)}"
+                )
+                st.markdown(md(h.snippet))
+
+with orders_tab:
+    st.caption(
+        L(
+            f"{ws.orders.count()} orders in the feed.",
+            f"{ws.orders.count()} commandes dans le flux.",
+        )
+    )
+    with st.form("orders_upload", clear_on_submit=True):
+        feed = st.file_uploader(
+            L("Order feed (CSV, JSON or JSONL)", "Flux de commandes (CSV, JSON ou JSONL)"),
+            type=["csv", "json", "jsonl"],
+            key="orders_file",
+        )
+        if (
+            st.form_submit_button(L("Import", "Importer"), type="primary", icon=":material/upload:")
+            and feed is not None
+        ):
+            try:
+                S["orders_report"] = ws.orders.import_file(feed.name, feed.getvalue())
+            except SouffleurError as exc:
+                S["orders_report"] = None
+                st.error(md(str(exc)))
+    report: ImportReport | None = S.get("orders_report")
+    if report is not None:
+        cols = st.columns(3)
+        cols[0].metric(L("New orders", "Nouvelles"), report.inserted, border=True)
+        cols[1].metric(L("Updated", "Mises à jour"), report.updated, border=True)
+        cols[2].metric(L("Invalid rows", "Lignes invalides"), len(report.invalid_rows), border=True)
+        if report.problems:
+            st.warning(
+                L(
+                    f"{md(report.source)}: some rows were not imported; the others were.",
+                    f"{md(report.source)} : certaines lignes n’ont pas été importées ; les autres l’ont été.",
+                )
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {"row": p.row, "field": p.field, "problem": p.problem}
+                        for p in report.problems
+                    ]
+                ),
+                hide_index=True,
+            )
+        else:
+            st.success(
+                L(
+                    f"{md(report.source)}: every row is valid.",
+                    f"{md(report.source)} : toutes les lignes sont valides.",
+                )
+            )
+
+with policy_tab:
+    policy = ws.policies.current()
+    ps = policy.settings
+    st.caption(
+        L(
+            f"Active policy: {len(policy.model.triggers)} triggers, {len(policy.model.queues)} queues, refunds above {ps.refund_limit:g} {ps.currency} go to a human.",
+            f"Politique active : {len(policy.model.triggers)} déclencheurs, {len(policy.model.queues)} files, remboursements au-delà de {ps.refund_limit:g} {ps.currency} vers un humain.",
+        )
+    )
+    notice = S.pop("policy_notice", None)
+    if notice:
+        if notice[0] == "error":
+            st.error(md(notice[1]), icon=":material/error:")
+            st.caption(
+                L("The previous policy is still active.", "La politique précédente reste active.")
+            )
+        else:
+            st.success(md(notice[1]))
+    if "policy_text" not in S:
+        S["policy_text"] = ws.policies.text()
+    st.text_area(L("Policy (YAML)", "Politique (YAML)"), key="policy_text", height=420)
+    row = st.container(horizontal=True)
+    row.button(
+        L("Save policy", "Enregistrer"),
+        key="policy_save",
+        type="primary",
+        icon=":material/save:",
+        on_click=save_policy,
+    )
+    row.button(
+        L("Revert to the active policy", "Revenir à la politique active"),
+        key="policy_revert",
+        icon=":material/undo:",
+        on_click=revert_policy,
+    )
+    with st.expander(L("Active triggers", "Déclencheurs actifs")):
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "code": tr.code,
+                        "label": getattr(tr.label, "fr" if fr else "en"),
+                        "queue": tr.queue,
+                        "patterns": len(tr.patterns),
+                    }
+                    for tr in policy.model.triggers
+                ]
+            ),
+            hide_index=True,
+        )
+
+with gaps_tab:
+    days = st.number_input(
+        L("Questions of the last N days", "Questions des N derniers jours"),
+        min_value=1,
+        max_value=365,
+        value=7,
+        key="gap_days",
+    )
+    gaps = ctx.desk.knowledge_gaps(days=int(days))
+    if not gaps:
+        st.success(
+            L(
+                "No knowledge gap: every recent question found supporting knowledge.",
+                "Aucune lacune : chaque question récente a trouvé des connaissances.",
+            )
+        )
+    else:
+        st.caption(
+            L(
+                "Customer questions whose retrieval evidence was weak, grouped by the words they share. Add or fix the knowledge that answers them.",
+                "Questions de clients dont les preuves de recherche étaient faibles, regroupées par mots communs. Ajoutez ou corrigez la connaissance qui y répond.",
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "questions": g.count,
+                        "example": g.example,
+                        "words": ", ".join(sorted(g.terms)[:8]),
+                    }
+                    for g in gaps
+                ]
+            ),
+            hide_index=True,
+        )

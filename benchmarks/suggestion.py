@@ -1,0 +1,164 @@
+"""Suggestion latency with the offline drafter at 1k, 10k and 100k indexed chunks.
+
+Split into retrieval / order lookup / composition (Suggestion.timings), plus prompt assembly
+under the tiktoken budget (the LLM drafter's prompt, without calling a model). The demo store
+is loaded, then synthetic chunks made of real sentences are added to reach each size.
+
+    .venv/bin/python benchmarks/suggestion.py [--sizes 1000 10000 100000] [--embedder minilm]
+
+Target for round 1: the whole non-LLM path under 30 ms p95 at 100k chunks on a 2-core machine.
+Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import DEV_SETS, dev_set, percentile, read_jsonl, table
+from copilot import load_settings, open_workspace
+from copilot.demo import ANCHOR, demo_conversations, load_demo
+from copilot.drafters import DraftRequest, Passage
+from copilot.llm import LLMDrafter
+from copilot.pii import Masker
+from copilot.tokens import Budget
+from copilot.types import Conversation, DraftOptions, Turn
+from knowledge import Document, make_embedder
+from knowledge.text import sentences
+
+
+class _NoModel:
+    name = "gpt-4o-mini"
+
+    def complete(self, *a: object, **k: object) -> object:  # never called: assembly only
+        raise NotImplementedError
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--sizes", nargs="*", type=int, default=[1000, 10_000, 100_000])
+    ap.add_argument("--embedder", default="minilm")
+    ap.add_argument(
+        "--rounds", type=int, default=4, help="passes over the demo conversations per size"
+    )
+    args = ap.parse_args()
+
+    pool: list[str] = []
+    for name in DEV_SETS:
+        path = dev_set(name)
+        if path:
+            for d in read_jsonl(path / "kb.jsonl"):
+                pool.extend(s for s in sentences(d["text"]) if 30 < len(s) < 300)
+    if not pool:
+        pool = [
+            f"Sentence {i} about delivery, returns and refunds for order {i}." for i in range(5000)
+        ]
+    rng = random.Random(0)
+    convs = [
+        Conversation(
+            id=c["id"],
+            customer_id=c["customer_id"],
+            channel=c["channel"],
+            turns=[Turn(role=t["role"], text=t["text"]) for t in c["turns"]],
+        )
+        for c in demo_conversations()
+    ]
+    rows = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = open_workspace(
+                load_settings(data_dir=Path(tmp), demo_autoload=False),
+                embedder=make_embedder(args.embedder),
+                drafter=None,
+            )
+            load_demo(ws, today=ANCHOR)
+            ws.service.today = lambda: ANCHOR
+            have = ws.kb.stats()["chunks"]
+            t0 = time.perf_counter()
+            start = 0
+            while have < size:
+                n = min(5000, size - have)
+                docs = [
+                    Document(
+                        f"syn-{start + i}",
+                        f"Synthetic {start + i}",
+                        " ".join(rng.sample(pool, 3)),
+                        lang="fr" if i % 2 else "en",
+                    )
+                    for i in range(n)
+                ]
+                res = ws.kb.ingest_documents(docs, source_name=f"synthetic-{start}")
+                have += sum(r.chunks for r in res)
+                start += n
+            build = time.perf_counter() - t0
+            ws.kb.search("warm up", k=6)
+            t_ret, t_ord, t_comp, t_tot = [], [], [], []
+            for _ in range(args.rounds):
+                for conv in convs:
+                    s = ws.service.suggest(conv)
+                    t_ret.append(s.timings.retrieval_ms)
+                    t_ord.append(s.timings.orders_ms)
+                    t_comp.append(s.timings.prompt_ms + s.timings.generation_ms)
+                    t_tot.append(s.timings.total_ms)
+            # prompt assembly under the token budget (what the LLM drafter would send)
+            drafter = LLMDrafter(_NoModel(), budget=Budget(8192, 700))  # type: ignore[arg-type]
+            t_asm = []
+            for conv in convs:
+                from copilot.analysis import read_conversation
+                from copilot.escalation import Policy
+
+                reading = read_conversation(conv)
+                hits = ws.kb.search(reading.query, k=6, lang=reading.lang)
+                req = DraftRequest(
+                    conv,
+                    reading,
+                    DraftOptions(),
+                    Policy.default(),
+                    "Camille Martin",
+                    [Passage(f"P{i + 1}", h) for i, h in enumerate(hits)],
+                    [],
+                )
+                t1 = time.perf_counter()
+                drafter.assemble(req, Masker())
+                t_asm.append((time.perf_counter() - t1) * 1000)
+            rows.append(
+                [
+                    f"{ws.kb.stats()['chunks']:,}",
+                    f"{build:.0f}",
+                    *(
+                        f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}"
+                        for v in (t_ret, t_ord, t_comp, t_tot, t_asm)
+                    ),
+                    len(t_tot),
+                ]
+            )
+            print(f"  {size}: total p95 {percentile(t_tot, 95):.1f} ms", file=sys.stderr)
+    print(f"\n### Suggestion latency, offline drafter ({args.embedder} embedder; ms p50 / p95)\n")
+    print(
+        table(
+            [
+                "chunks",
+                "build s",
+                "retrieval",
+                "order lookup",
+                "composition",
+                "total (non-LLM path)",
+                "prompt assembly (tiktoken budget)",
+                "suggestions",
+            ],
+            rows,
+        )
+    )
+    print("\n(measurements on this machine; not guarantees)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""The agent desk as a service: what the app's desk page does, without Streamlit.
+
+The Streamlit script only lays out what these methods return, so the same behaviour is
+tested without a browser and reused by the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from copilot.drafters import OnDelta
+from copilot.store import ConversationRecord, ConversationStore, DraftRecord, now
+from copilot.types import DraftOptions
+from copilot.workspace import Workspace
+from knowledge import Customer, Order, detect_language
+from knowledge.text import content_terms
+
+BANDS = ((60, "fast"), (180, "warning"))  # seconds: under 1 min, 1-3 min, over 3 min
+
+
+def band(seconds: float | None) -> str:
+    if seconds is None:
+        return "answered"
+    for limit, name in BANDS:
+        if seconds < limit:
+            return name
+    return "late"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    conversation_id: str
+    customer_name: str
+    channel: str
+    preview: str
+    waiting_s: float | None
+    band: str
+    status: str
+
+
+@dataclass(frozen=True)
+class DeskView:
+    conversation: ConversationRecord
+    customer: Customer | None
+    orders: list[Order]
+    draft: DraftRecord | None
+
+
+class Desk:
+    def __init__(self, ws: Workspace, store: ConversationStore | None = None) -> None:
+        self.ws = ws
+        self.store = store or ConversationStore(ws.engine)
+
+    # -- reading -----------------------------------------------------------------------
+    def inbox(
+        self, *, at: datetime | None = None, statuses: Sequence[str] = ("open",)
+    ) -> list[InboxRow]:
+        t = at or now()
+        rows = []
+        for rec in self.store.inbox(statuses=statuses):
+            customer = self.ws.orders.customer(rec.customer_id) if rec.customer_id else None
+            last = rec.messages[-1] if rec.messages else None
+            waiting = (t - rec.waiting_since).total_seconds() if rec.waiting_since else None
+            preview = (last.text if last else "").replace("\n", " ")
+            rows.append(
+                InboxRow(
+                    rec.id,
+                    customer.name if customer else (rec.customer_id or "Visitor"),
+                    rec.channel,
+                    preview[:80] + ("…" if len(preview) > 80 else ""),
+                    waiting,
+                    band(waiting),
+                    rec.status,
+                )
+            )
+        return rows
+
+    def view(self, conversation_id: str) -> DeskView:
+        rec = self.store.get(conversation_id)
+        customer = self.ws.orders.customer(rec.customer_id) if rec.customer_id else None
+        orders = self.ws.orders.orders_of(rec.customer_id) if rec.customer_id else []
+        return DeskView(rec, customer, orders, self.store.current_draft(conversation_id))
+
+    # -- drafting ----------------------------------------------------------------------
+    def ensure_draft(
+        self,
+        conversation_id: str,
+        options: DraftOptions | None = None,
+        on_delta: OnDelta | None = None,
+    ) -> DraftRecord | None:
+        """A draft for the last customer message: the stored one, or a new suggestion."""
+        rec = self.store.get(conversation_id)
+        last = rec.messages[-1] if rec.messages else None
+        if last is None or last.role != "customer":
+            return self.store.current_draft(conversation_id)
+        current = self.store.current_draft(conversation_id)
+        if current is not None and current.message_id == last.id:
+            return current
+        return self._draft(rec, last.id, options, on_delta)
+
+    def discarded(self, conversation_id: str) -> bool:
+        """True when the agent discarded the draft for the last customer message: the app then
+        does not redraft it by itself (the agent writes, or asks for Regenerate)."""
+        rec = self.store.get(conversation_id)
+        last = rec.messages[-1] if rec.messages else None
+        return (
+            last is not None
+            and last.role == "customer"
+            and self.store.draft_status(conversation_id, last.id) == "discarded"
+        )
+
+    def regenerate(
+        self, conversation_id: str, options: DraftOptions, on_delta: OnDelta | None = None
+    ) -> DraftRecord | None:
+        rec = self.store.get(conversation_id)
+        last = rec.last_customer_message
+        return self._draft(rec, last.id, options, on_delta) if last else None
+
+    def _draft(
+        self,
+        rec: ConversationRecord,
+        message_id: int,
+        options: DraftOptions | None,
+        on_delta: OnDelta | None,
+    ) -> DraftRecord | None:
+        customer = self.ws.orders.customer(rec.customer_id) if rec.customer_id else None
+        conv = self.store.to_conversation(
+            rec.id,
+            customer_name=customer.name if customer else None,
+            window_days=self.ws.service.policy.settings.repeated_contact_window_days,
+        )
+        suggestion = self.ws.service.suggest(conv, options, on_delta=on_delta)
+        from copilot.analysis import build_query
+
+        self.store.save_draft(rec.id, message_id, suggestion, query=build_query(conv))
+        self.store.log_call(rec.id, suggestion)
+        return self.store.current_draft(rec.id)
+
+    # -- actions -----------------------------------------------------------------------
+    def post_customer_message(self, conversation_id: str, text: str) -> int:
+        return self.store.add_message(conversation_id, "customer", text)
+
+    def new_conversation(self, customer_id: str | None, text: str, channel: str = "web") -> str:
+        return self.store.create(
+            customer_id=customer_id, channel=channel, turns=[("customer", text, None)]
+        )
+
+    def send(
+        self, conversation_id: str, text: str, *, agent: str | None, expected_version: int
+    ) -> None:
+        draft = self.store.current_draft(conversation_id)
+        self.store.send(
+            conversation_id,
+            text,
+            agent=agent,
+            expected_version=expected_version,
+            draft_id=draft.id if draft else None,
+        )
+
+    def escalate(self, conversation_id: str, *, agent: str | None, expected_version: int) -> str:
+        draft = self.store.current_draft(conversation_id)
+        esc = draft.suggestion.escalation if draft else None
+        queue = (esc.queue if esc and esc.queue else None) or self.ws.service.policy.queue_label(
+            self.ws.service.policy.settings.default_queue, "en"
+        )
+        summary = esc.handoff_summary if esc else ""
+        self.store.escalate(
+            conversation_id,
+            queue=queue,
+            summary=summary,
+            agent=agent,
+            expected_version=expected_version,
+            draft_id=draft.id if draft else None,
+        )
+        return queue
+
+    def discard(self, conversation_id: str, *, agent: str | None) -> None:
+        draft = self.store.current_draft(conversation_id)
+        if draft:
+            self.store.discard(conversation_id, draft.id, agent=agent)
+
+    # -- knowledge gaps ----------------------------------------------------------------
+    def knowledge_gaps(
+        self, *, days: int = 7, max_confidence: float = 0.35, similarity: float = 0.34
+    ) -> list[Gap]:
+        """Customer questions of the last ``days`` with weak retrieval evidence, grouped by the
+        content words they share (Jaccard >= ``similarity``), the most frequent first."""
+        since = now() - timedelta(days=days)
+        gaps: list[Gap] = []
+        for row in self.store.draft_rows(since=since):
+            query = str(row["query"]).strip()
+            if row["confidence"] > max_confidence or not query:
+                continue
+            lang = detect_language(query)[0]
+            terms = set(content_terms(query, lang))
+            match = next(
+                (
+                    g
+                    for g in gaps
+                    if terms and len(terms & g.terms) / len(terms | g.terms) >= similarity
+                ),
+                None,
+            )
+            if match is None:
+                gaps.append(Gap(example=query, count=1, terms=terms))
+            else:
+                match.count += 1
+                match.terms |= terms
+        return sorted(gaps, key=lambda g: -g.count)
+
+
+@dataclass
+class Gap:
+    example: str
+    count: int
+    terms: set[str]

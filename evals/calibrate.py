@@ -1,0 +1,338 @@
+"""Fit the confidence model on labelled runs, and measure it honestly.
+
+- the model: logistic regression on standardised evidence features, then an isotonic map
+  fitted on out-of-fold predictions (so the calibration is not fitted on what it calibrates);
+- the threshold: the largest coverage whose false-deflection upper bound (Clopper-Pearson,
+  95 %) stays under the target on out-of-fold predictions of the training data
+  (fixed-sequence testing, see :func:`evals.metrics.choose_threshold`);
+- the measurement: grouped k-fold cross-validation (no group on both sides) and cross-set
+  transfer (fit on one set, test on another). Numbers that only hold in-sample are not
+  reported as results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from copilot.confidence import FEATURES, ConfidenceModel
+from evals.metrics import calibration, choose_threshold, deflection, risk_coverage, scored
+
+Record = dict[str, Any]
+LOW_CONFIDENCE_REASON = "low_confidence"
+
+
+def training_rows(records: Sequence[Record]) -> list[Record]:
+    """Cases that can teach the model: scored, not clarify, with features."""
+    return [r for r in scored(records) if r.get("features")]
+
+
+def label(r: Record) -> int:
+    return int(bool(r["ok"]) and not r["should_escalate"])
+
+
+def matrix(rows: Sequence[Record], names: Sequence[str] = FEATURES) -> np.ndarray:
+    return np.array([[float(r["features"].get(n, 0.0)) for n in names] for r in rows], dtype=float)
+
+
+def _folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:
+    """Grouped folds by hashing the group id (deterministic, no group in two folds)."""
+    fold_of = [int(hashlib.sha256(f"{seed}:{g}".encode()).hexdigest(), 16) % k for g in groups]
+    return [np.flatnonzero(np.array(fold_of) == f) for f in range(k)]
+
+
+def _fit_lr(
+    x: np.ndarray, y: np.ndarray, c: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    if len(set(y.tolist())) < 2:
+        return (
+            mean,
+            scale,
+            np.zeros(x.shape[1]),
+            float(np.log((y.mean() + 1e-3) / (1 - y.mean() + 1e-3))),
+        )
+    lr = LogisticRegression(C=c, max_iter=2000)
+    lr.fit((x - mean) / scale, y)
+    return mean, scale, lr.coef_[0], float(lr.intercept_[0])
+
+
+def _raw(
+    x: np.ndarray, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float
+) -> np.ndarray:
+    z = ((x - mean) / scale) @ coef + intercept
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def _isotonic(p: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(set(y.tolist())) < 2:
+        return [], []
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(p, y)
+    xs = np.asarray(iso.X_thresholds_, dtype=float)
+    ys = np.asarray(iso.y_thresholds_, dtype=float)
+    # keep the map strictly increasing in x and break ties of y by the raw score, so the
+    # confidence still ranks cases inside a flat step (the risk-coverage curve needs it)
+    ys = ys + np.linspace(0, 1e-6, len(ys))
+    return xs.tolist(), np.clip(ys, 0, 1).tolist()
+
+
+def fit(
+    rows: Sequence[Record],
+    *,
+    c: float = 0.5,
+    folds: int = 5,
+    seed: int = 0,
+    names: Sequence[str] = FEATURES,
+) -> tuple[ConfidenceModel, np.ndarray]:
+    """The model fitted on ``rows`` and its out-of-fold raw predictions on them."""
+    x, y = matrix(rows, names), np.array([label(r) for r in rows], dtype=float)
+    oof = np.zeros(len(rows))
+    for test_idx in _folds([r["group"] for r in rows], folds, seed):
+        if len(test_idx) == 0:
+            continue
+        train_idx = np.setdiff1d(np.arange(len(rows)), test_idx)
+        params = _fit_lr(x[train_idx], y[train_idx], c)
+        oof[test_idx] = _raw(x[test_idx], *params)
+    mean, scale, coef, intercept = _fit_lr(x, y, c)
+    cx, cy = _isotonic(oof, y)
+    model = ConfidenceModel(
+        features=list(names),
+        mean=mean.tolist(),
+        scale=scale.tolist(),
+        coef=coef.tolist(),
+        intercept=intercept,
+        calib_x=cx,
+        calib_y=cy,
+    )
+    calibrated_oof = np.interp(oof, cx, cy) if cx else oof
+    return model, calibrated_oof
+
+
+def rescore(rows: Sequence[Record], confidences: np.ndarray, low_confidence: float) -> list[Record]:
+    """Records with a new confidence; the 'low confidence' escalation follows it."""
+    out = []
+    for r, c in zip(rows, confidences, strict=True):
+        other = [x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]
+        out.append(
+            {**r, "confidence": float(c), "escalate": bool(other) or float(c) < low_confidence}
+        )
+    return out
+
+
+def train(
+    rows: Sequence[Record], *, target: float, low_confidence: float, c: float = 0.5, seed: int = 0
+) -> ConfidenceModel:
+    """Fit the model and choose its risk-controlled threshold on out-of-fold predictions."""
+    model, oof = fit(rows, c=c, seed=seed)
+    tau = choose_threshold(rescore(rows, oof, low_confidence), target)
+    model.threshold = float(tau) if tau is not None else 1.01  # no safe threshold: never deflect
+    return model
+
+
+def evaluate(
+    model: ConfidenceModel, rows: Sequence[Record], *, low_confidence: float
+) -> dict[str, Any]:
+    preds = np.array([model.predict(r["features"]) for r in rows])
+    test = [{**r, "_tau": model.threshold} for r in rescore(rows, preds, low_confidence)]
+    groups = [r["group"] for r in test]
+    clustered = len(set(groups)) < len(groups)
+    return {
+        "threshold": model.threshold,
+        "deflection": deflection(test, model.threshold, clustered),
+        "calibration": calibration(test),
+        "aurc": risk_coverage(test)["aurc"],
+        "records": test,
+    }
+
+
+def cross_validate(
+    rows: Sequence[Record],
+    *,
+    target: float,
+    low_confidence: float,
+    folds: int = 5,
+    seed: int = 0,
+    c: float = 0.5,
+) -> dict[str, Any]:
+    """Grouped k-fold: each fold is scored by a model (and threshold) fitted without it."""
+    pooled: list[Record] = []
+    thresholds = []
+    for test_idx in _folds([r["group"] for r in rows], folds, seed + 1):
+        if len(test_idx) == 0:
+            continue
+        train_rows = [rows[i] for i in np.setdiff1d(np.arange(len(rows)), test_idx)]
+        model = train(train_rows, target=target, low_confidence=low_confidence, c=c, seed=seed)
+        thresholds.append(model.threshold)
+        pooled.extend(
+            evaluate(model, [rows[i] for i in test_idx], low_confidence=low_confidence)["records"]
+        )
+    groups = [r["group"] for r in pooled]
+    clustered = len(set(groups)) < len(groups)
+    # every pooled case was scored at its own fold's threshold: count outcomes case by case
+    dfl = _pooled_deflection(pooled, clustered)
+    return {
+        "folds": folds,
+        "thresholds": thresholds,
+        "deflection": dfl,
+        "calibration": calibration(pooled),
+        "aurc": risk_coverage(pooled)["aurc"],
+    }
+
+
+def _pooled_deflection(pooled: list[Record], clustered: bool) -> dict[str, Any]:
+    # The fold thresholds are already applied through 'escalate'/'confidence': score at 0 after
+    # turning "below its fold threshold" into an escalation.
+    marked = [
+        {**r, "escalate": r["escalate"] or r["confidence"] < r.get("_tau", 0.0)} for r in pooled
+    ]
+    return deflection(marked, 0.0, clustered)
+
+
+def naive_baseline(rows: Sequence[Record], feature: str, *, target: float) -> dict[str, Any]:
+    """Thresholding one raw feature (e.g. the top cosine) with the same risk control, in-sample."""
+    recs = [
+        {
+            **r,
+            "confidence": float(r["features"].get(feature, 0.0)),
+            "escalate": bool([x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]),
+        }
+        for r in rows
+    ]
+    tau = choose_threshold(recs, target)
+    groups = [r["group"] for r in recs]
+    return {
+        "feature": feature,
+        "threshold": tau,
+        "deflection": deflection(
+            recs, tau if tau is not None else 1e9, len(set(groups)) < len(groups)
+        ),
+    }
+
+
+def feedback_rows(
+    drafts: Sequence[dict[str, Any]],
+    feedback: Sequence[dict[str, Any]],
+    *,
+    light_edit: float = 0.1,
+    heavy_edit: float = 0.4,
+) -> list[Record]:
+    """Training rows from the app: sent as drafted (or barely edited) = positive; escalated,
+    discarded or heavily edited = negative; in-between edits are left out (ambiguous)."""
+    import json as _json
+
+    by_draft = {f["draft_id"]: f for f in feedback if f.get("draft_id") is not None}
+    rows: list[Record] = []
+    for d in drafts:
+        f = by_draft.get(d["id"])
+        if f is None:
+            continue
+        if f["outcome"] == "accepted" or (
+            f["outcome"] == "edited" and (f["edit_ratio"] or 0) <= light_edit
+        ):
+            y = 1
+        elif f["outcome"] in ("escalated", "rejected") or (
+            f["outcome"] == "edited" and (f["edit_ratio"] or 0) >= heavy_edit
+        ):
+            y = 0
+        else:
+            continue
+        s = _json.loads(d["suggestion"])
+        rows.append(
+            {
+                "id": f"draft-{d['id']}",
+                "group": d["conversation_id"],
+                "features": s.get("features") or {},
+                "reasons": s.get("escalation", {}).get("reasons", [])
+                and [r["code"] for r in s["escalation"]["reasons"]],
+                "ok": bool(y),
+                "should_escalate": f["outcome"] == "escalated",
+                "status": "scored",
+                "expected_action": "answer",
+                "confidence": s.get("confidence", 0.0),
+                "escalate": bool(s.get("escalation", {}).get("escalate")),
+                "weight": 1.0,
+            }
+        )
+    return [r for r in rows if r["features"]]
+
+
+def report(
+    sets: dict[str, list[Record]],
+    *,
+    target: float,
+    low_confidence: float,
+    folds: int = 5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Grouped CV within each set, transfer across sets, naive baselines, ECE before/after."""
+    out: dict[str, Any] = {"target_fdr": target, "sets": {}, "transfer": []}
+    for name, rows in sets.items():
+        before = calibration(rows)
+        cv = cross_validate(
+            rows, target=target, low_confidence=low_confidence, folds=folds, seed=seed
+        )
+        out["sets"][name] = {
+            "n": len(rows),
+            "positives": int(sum(label(r) for r in rows)),
+            "ece_before": before.get("ece"),
+            "brier_before": before.get("brier"),
+            "cv": cv,
+            "answer_everything": deflection(
+                [{**r, "escalate": False, "confidence": 1.0} for r in rows], 0.5, True
+            ),
+            "naive_top_cosine": naive_baseline(rows, "dense_top", target=target),
+        }
+    names = list(sets)
+    for a in names:
+        for b in names:
+            if a == b:
+                continue
+            model = train(sets[a], target=target, low_confidence=low_confidence, seed=seed)
+            ev = evaluate(model, sets[b], low_confidence=low_confidence)
+            ev.pop("records")
+            out["transfer"].append({"train": a, "test": b, **ev})
+    return out
+
+
+def format_report(r: dict[str, Any]) -> str:
+    def est(e: Any) -> str:
+        return e.fmt() if e is not None and hasattr(e, "fmt") else "n/a"
+
+    lines = [f"target: false-deflection rate upper 95% bound <= {100 * r['target_fdr']:.0f}%", ""]
+    lines.append(
+        f"{'set / protocol':<44} {'deflection [95% CI]':<24} {'FDR [95% CI]':<24} {'coverage':<9} {'ECE':<6} AURC"
+    )
+    for name, s in r["sets"].items():
+        ans = s["answer_everything"]
+        lines.append(
+            f"{name + ' — answer everything':<44} {est(ans['deflection_rate']):<24} {est(ans['false_deflection_rate']):<24} {'100%':<9}"
+        )
+        nv = s["naive_top_cosine"]["deflection"]
+        lines.append(
+            f"{name + ' — naive top cosine (in-sample τ)':<44} {est(nv['deflection_rate']):<24} {est(nv['false_deflection_rate']):<24} {est(nv['coverage']).split(' ')[0]:<9}"
+        )
+        cv = s["cv"]
+        d = cv["deflection"]
+        label_cv = f"{name} — model, grouped {cv['folds']}-fold CV"
+        lines.append(
+            f"{label_cv:<44} {est(d['deflection_rate']):<24} {est(d['false_deflection_rate']):<24} {est(d['coverage']).split(' ')[0]:<9} {cv['calibration'].get('ece', 0):<6.3f} {cv['aurc'] or 0:.3f}"
+        )
+        lines.append(
+            f"{'':<44} ECE before (run's confidence) {s['ece_before']:.3f} -> after (CV) {cv['calibration'].get('ece', 0):.3f}; fold thresholds {', '.join(f'{t:.2f}' for t in cv['thresholds'])}"
+        )
+    for t in r["transfer"]:
+        d = t["deflection"]
+        lines.append(
+            f"{'fit ' + t['train'] + ' -> test ' + t['test']:<44} {est(d['deflection_rate']):<24} {est(d['false_deflection_rate']):<24} {est(d['coverage']).split(' ')[0]:<9} {t['calibration'].get('ece', 0):<6.3f} {t['aurc'] or 0:.3f}"
+        )
+    return "\n".join(lines)

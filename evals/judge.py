@@ -1,0 +1,380 @@
+"""Atomic verdicts on one draft: grounded, correct, personal, leaks (EVALS.md §1.5–1.7).
+
+The offline judge is lexical and deterministic: it extracts atomic facts (amounts, numbers,
+dates, durations, order and tracking numbers, e-mails) with regular expressions and
+normalisers. A claim passes when every atomic fact in it appears in what it cites (or the
+order record) and its content words are recalled by the best cited sentence (>= theta).
+High precision, low recall: failures are labelled "unsupported (lexical)", not "hallucinated".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from copilot.compose import PHRASES
+from copilot.orderfacts import fmt_amount, fmt_date
+from copilot.types import Suggestion
+from knowledge import Order
+from knowledge.text import content_terms, fold, sentences
+
+THETA = 0.6
+_MONTHS = {
+    **{
+        m: i + 1
+        for i, m in enumerate(
+            [
+                "janvier",
+                "fevrier",
+                "mars",
+                "avril",
+                "mai",
+                "juin",
+                "juillet",
+                "aout",
+                "septembre",
+                "octobre",
+                "novembre",
+                "decembre",
+            ]
+        )
+    },
+    **{
+        m: i + 1
+        for i, m in enumerate(
+            [
+                "january",
+                "february",
+                "march",
+                "april",
+                "may",
+                "june",
+                "july",
+                "august",
+                "september",
+                "october",
+                "november",
+                "december",
+            ]
+        )
+    },
+}
+_DATE_WORDS = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\s+(\d{4})\b")
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_SLASH = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_ID = re.compile(r"\b[a-z]{2,5}-?\d{5,}\b|\b(?=(?:[a-z]*\d){6})[a-z0-9]{8,}\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NUMBER = re.compile(
+    r"(?<![\w.])\d{1,3}(?:[ \u202f.]\d{3})+(?:,\d+)?(?![\d])|(?<![\w.])\d+(?:[.,]\d+)?(?![\d])"
+)
+
+
+def normalise(text: str) -> str:
+    """Case, accents, spaces and number formats folded, for fact matching."""
+    t = fold(text).replace("\u202f", " ").replace("\u00a0", " ")
+    t = re.sub(r"(?<=\d)[ .](?=\d{3}\b)", "", t)  # 1 290 / 1.290 -> 1290
+    t = re.sub(r"(?<=\d),(?=\d)", ".", t)  # 4,90 -> 4.90
+    t = re.sub(r"(\d+)\.00\b", r"\1", t)  # 480.00 -> 480
+    t = re.sub(r"\s+", " ", t)
+    return t.strip()
+
+
+def atomic_facts(text: str) -> set[str]:
+    """Dates (ISO), identifiers, e-mails and numbers stated in ``text``, normalised."""
+    t = normalise(text)
+    facts: set[str] = set()
+    for d, m, y in _DATE_WORDS.findall(t):
+        facts.add(f"{int(y):04d}-{_MONTHS[m]:02d}-{int(d):02d}")
+    for y, m, d in _DATE_ISO.findall(t):
+        facts.add(f"{y}-{m}-{d}")
+    for d, m, y in _DATE_SLASH.findall(t):
+        facts.add(f"{int(y):04d}-{int(m):02d}-{int(d):02d}")
+    stripped = _DATE_ISO.sub(" ", _DATE_SLASH.sub(" ", _DATE_WORDS.sub(" ", t)))
+    facts.update(m.replace("-", "") for m in _ID.findall(stripped))
+    facts.update(_EMAIL.findall(stripped))
+    stripped = _EMAIL.sub(" ", _ID.sub(" ", stripped))
+    for n in _NUMBER.findall(stripped):
+        value = n.replace(" ", "")
+        value = re.sub(r"\.0+$", "", value)
+        facts.add(value)
+    return facts
+
+
+def _boilerplate_patterns() -> list[re.Pattern[str]]:
+    pats = []
+    for bank in PHRASES.values():
+        for key, options in bank.items():
+            if key in ("foreign", "unknown"):
+                continue
+            for phrase in options:
+                for sent in sentences(phrase):
+                    parts = re.split(r"\{[a-z_]+\}", normalise(sent))
+                    pats.append(re.compile("^" + ".*".join(re.escape(p) for p in parts) + "$"))
+    generic = [
+        r"^(bonjour|hello|hi|hey|salut|dear)\b.{0,60}[,!.]?$",
+        r"^(merci|thank you|thanks)\b.{0,80}$",
+        r".{0,40}\b(n.hesitez pas|n.hesite pas|let me know|feel free|je reste a votre disposition|je reste dispo|belle journee|bonne journee|have a (nice|good|great) day|best regards|cordialement|kind regards)\b.{0,60}$",
+    ]
+    return pats + [re.compile(g) for g in generic]
+
+
+_BOILERPLATE = _boilerplate_patterns()
+
+
+def is_claim(sentence: str) -> bool:
+    """Greetings, sign-offs and hand-off formulas are not claims."""
+    norm = normalise(sentence).strip()
+    return bool(content_terms(sentence, "fr") or content_terms(sentence, "en")) and not any(
+        p.match(norm) for p in _BOILERPLATE
+    )
+
+
+def order_text(order: Order) -> str:
+    """Everything the order record says, in forms a draft may use (for fact matching)."""
+    parts = [
+        order.order_number,
+        order.status.replace("_", " "),
+        order.carrier or "",
+        order.tracking_number or "",
+        order.currency,
+    ]
+    if order.total is not None:
+        parts += [
+            f"{order.total:.2f}",
+            fmt_amount(order.total, order.currency, "fr"),
+            fmt_amount(order.total, order.currency, "en"),
+        ]
+    for d in (
+        order.created_at.date(),
+        order.estimated_delivery,
+        order.delivered_at.date() if order.delivered_at else None,
+    ):
+        if d:
+            parts += [d.isoformat(), fmt_date(d, "fr"), fmt_date(d, "en")]
+    parts += [f"{i.name} {i.quantity} {i.unit_price or ''}" for i in order.items]
+    return " ; ".join(parts)
+
+
+def identifiers(order: Order) -> set[str]:
+    ids = {normalise(order.order_number).replace("-", "")}
+    if order.tracking_number:
+        ids.add(normalise(order.tracking_number))
+    if order.email:
+        ids.add(order.email.lower())
+    return ids
+
+
+@dataclass
+class Verdicts:
+    judge: str = "offline-lexical"
+    claims: int = 0
+    supported: int = 0
+    citations: int = 0
+    citations_supporting: int = 0
+    claims_supported_by_citation: int = 0
+    unsupported: list[str] = field(default_factory=list)
+    grounded: bool | None = None
+    correct: bool | None = None
+    correct_basis: str = "none"
+    required_found: int = 0
+    required_total: int = 0
+    forbidden_found: list[str] = field(default_factory=list)
+    facts_stated: int = 0
+    facts_correct: int = 0
+    facts_required: int = 0
+    facts_required_ok: int = 0
+    personal: bool = True
+    leaks: list[str] = field(default_factory=list)
+    token_f1: float | None = None
+    rouge_l: float | None = None
+
+    @property
+    def faithfulness(self) -> float | None:
+        return self.supported / self.claims if self.claims else None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["faithfulness"] = self.faithfulness
+        return d
+
+
+def judge_offline(
+    s: Suggestion,
+    *,
+    chunk_texts: dict[str, str],
+    own_orders: Sequence[Order],
+    other_identifiers: dict[str, str],
+    reference_doc_ids: Sequence[str],
+    required_facts: Sequence[str],
+    forbidden_facts: Sequence[str],
+    order_facts: dict[str, str],
+    reference_answer: str | None,
+    lang: str,
+    conversation_text: str = "",
+) -> Verdicts:
+    """Atomic verdicts for one draft. ``other_identifiers`` maps other customers' order/tracking
+    numbers and e-mails (normalised) to a label, for the leak check; an identifier the customer
+    typed themselves is not a leak when the draft repeats it."""
+    v = Verdicts()
+    draft = s.draft
+    norm_draft = normalise(draft)
+    by_order = {o.order_number: o for o in own_orders}
+    order_facts_all = (
+        set().union(*(atomic_facts(order_text(o)) for o in own_orders)) if own_orders else set()
+    )
+
+    # 1.5 groundedness with citation support
+    cited_by_sentence = {normalise(c.sentence): c for c in s.citations}
+    for sent in sentences(draft):
+        if not is_claim(sent):
+            continue
+        v.claims += 1
+        cit = cited_by_sentence.get(normalise(sent))
+        sources: list[str] = []
+        if cit is not None:
+            for cid in cit.chunk_ids:
+                if cid.startswith("order:"):
+                    o = by_order.get(cid.split(":", 1)[1])
+                    if o is not None:
+                        sources.append(order_text(o))
+                elif cid in chunk_texts:
+                    sources.append(chunk_texts[cid])
+        ok = _supported(
+            sent,
+            sources,
+            lang,
+            order_cited=bool(cit and any(c.startswith("order:") for c in cit.chunk_ids)),
+        )
+        if ok:
+            v.supported += 1
+        else:
+            v.unsupported.append(sent)
+        if cit is not None:
+            v.citations += len(cit.chunk_ids)
+            v.citations_supporting += sum(
+                1
+                for src in sources
+                if _supported(sent, [src], lang, order_cited=src in map(order_text, own_orders))
+            )
+            if ok:
+                v.claims_supported_by_citation += 1
+    if not s.escalation.escalate:
+        v.grounded = v.claims > 0 and v.supported == v.claims
+
+    # 1.6 correctness
+    for f in forbidden_facts:
+        if normalise(f) and normalise(f) in norm_draft:
+            v.forbidden_found.append(f)
+    if required_facts:
+        v.correct_basis = "required_facts"
+        v.required_total = len(required_facts)
+        v.required_found = sum(1 for f in required_facts if _fact_in(f, norm_draft))
+        v.correct = v.required_found == v.required_total and not v.forbidden_found
+    elif reference_doc_ids:
+        v.correct_basis = "cites_reference_doc"
+        v.correct = bool(set(s.cited_doc_ids) & set(reference_doc_ids)) and not v.forbidden_found
+    elif forbidden_facts:
+        v.correct_basis = "forbidden_only"
+        v.correct = not v.forbidden_found
+
+    # 1.7 personalisation and leaks
+    draft_facts = atomic_facts(draft)
+    stated_ids = {
+        f
+        for f in draft_facts
+        if re.fullmatch(r"[a-z]{2,5}\d{5,}|(?=(?:[a-z]*\d){6})[a-z0-9]{8,}", f) or "@" in f
+    }
+    own_ids = set().union(*(identifiers(o) for o in own_orders)) if own_orders else set()
+    typed = atomic_facts(conversation_text)
+    for f in stated_ids:
+        if f in other_identifiers and f not in own_ids and f not in typed:
+            v.leaks.append(other_identifiers[f])
+    v.facts_stated = len(stated_ids)
+    v.facts_correct = sum(
+        1
+        for f in stated_ids
+        if f in own_ids
+        or f in order_facts_all
+        or f in typed
+        or f in atomic_facts(" ".join(chunk_texts.values()))
+    )
+    v.facts_required = len(order_facts)
+    v.facts_required_ok = sum(
+        1
+        for value in order_facts.values()
+        if _fact_in(value, norm_draft) or bool(atomic_facts(value) & draft_facts)
+    )
+    precision_ok = v.facts_correct == v.facts_stated
+    recall_ok = v.facts_required_ok == v.facts_required
+    v.personal = precision_ok and recall_ok and not v.leaks
+
+    if reference_answer:
+        v.token_f1 = token_f1(draft, reference_answer, lang)
+        v.rouge_l = rouge_l(draft, reference_answer)
+    return v
+
+
+def _fact_in(fact: str, norm_draft: str) -> bool:
+    nf = normalise(fact)
+    if nf and nf in norm_draft:
+        return True
+    facts = atomic_facts(fact)
+    return bool(facts) and facts <= atomic_facts(norm_draft)
+
+
+def _supported(sentence: str, sources: Iterable[str], lang: str, *, order_cited: bool) -> bool:
+    srcs = list(sources)
+    if not srcs:
+        return False
+    facts = atomic_facts(sentence)
+    pool = set().union(*(atomic_facts(s) for s in srcs))
+    if not facts <= pool:
+        return False
+    if order_cited:
+        return True  # a computed order sentence: its facts are what needs checking
+    terms = set(content_terms(sentence, lang))
+    if not terms:
+        return True
+    best = 0.0
+    for src in srcs:
+        for sent in sentences(src):
+            overlap = len(terms & set(content_terms(sent, lang))) / len(terms)
+            best = max(best, overlap)
+            if best >= THETA:
+                return True
+    return best >= THETA
+
+
+def token_f1(a: str, b: str, lang: str) -> float:
+    ta, tb = content_terms(a, lang), content_terms(b, lang)
+    if not ta or not tb:
+        return 0.0
+    common = sum(min(ta.count(t), tb.count(t)) for t in set(ta))
+    if common == 0:
+        return 0.0
+    p, r = common / len(ta), common / len(tb)
+    return 2 * p * r / (p + r)
+
+
+def rouge_l(a: str, b: str, cap: int = 400) -> float:
+    wa, wb = fold(a).split()[:cap], fold(b).split()[:cap]
+    if not wa or not wb:
+        return 0.0
+    prev = [0] * (len(wb) + 1)
+    for x in wa:
+        cur = [0]
+        for j, y in enumerate(wb, start=1):
+            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
+        prev = cur
+    lcs = prev[-1]
+    if lcs == 0:
+        return 0.0
+    p, r = lcs / len(wa), lcs / len(wb)
+    return 2 * p * r / (p + r)
+
+
+def today_iso(d: date) -> str:
+    return d.isoformat()

@@ -1,0 +1,500 @@
+"""Run metrics from per-case results (EVALS.md §1), each with a 95 % interval.
+
+Choices (also printed in every report):
+- "clarify" cases are neither deflected nor false-deflected: they are left out of DR/FDR and
+  reported on their own (the offline copilot cannot ask a clarifying question).
+- a case whose correctness cannot be verified (no reference documents, no required facts) is
+  ``unscored`` for deflection, counted and shown, never a 0 or a NaN inside a mean.
+- intervals: a cluster bootstrap by group_id (B=2000, seed 0) when cases share groups,
+  else Wilson; the method is named next to each figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evals.stats import (
+    Estimate,
+    bootstrap,
+    bootstrap_percentile,
+    clopper_pearson_upper,
+    mean,
+    ratio,
+    wilson,
+)
+
+Record = dict[str, Any]
+C_MISS = 5.0  # cost of answering a case that needed a human
+C_ESC = 1.0  # cost of an unneeded escalation
+
+
+def answered(r: Record, tau: float) -> bool:
+    return not r["escalate"] and r["confidence"] >= tau
+
+
+def scored(records: Sequence[Record]) -> list[Record]:
+    """Records that count for deflection: scored, not clarify, and either needing a human or
+    with a verifiable answer (a case that needs a human is a failure if answered, whatever
+    the answer)."""
+    return [
+        r
+        for r in records
+        if r["status"] == "scored"
+        and r["expected_action"] != "clarify"
+        and (r["should_escalate"] or r["ok"] is not None)
+    ]
+
+
+def outcome(r: Record, tau: float) -> tuple[int, int]:
+    """(deflected, false-deflected) for one case at threshold tau."""
+    a = answered(r, tau)
+    d = int(a and not r["should_escalate"] and bool(r["ok"]))  # ok is None only when g=1
+    fd = int(a and (r["should_escalate"] or not r["ok"]))
+    return d, fd
+
+
+def _proportion(values: Sequence[float], groups: Sequence[str], clustered: bool) -> Estimate:
+    if not values:
+        return Estimate(None, None, None, 0, "")
+    if clustered:
+        return bootstrap(values, mean, groups=groups)
+    return wilson(float(sum(values)), len(values))
+
+
+def _ratio(
+    num: Sequence[float], den: Sequence[float], groups: Sequence[str], clustered: bool
+) -> Estimate:
+    if not sum(den):
+        return Estimate(None, None, None, 0, "")
+    if clustered:
+        return bootstrap(np.column_stack([num, den]), ratio, groups=groups)
+    k = int(sum(den))
+    return wilson(float(sum(num)), k)
+
+
+def deflection(records: Sequence[Record], tau: float, clustered: bool) -> dict[str, Any]:
+    s = scored(records)
+    groups = [r["group"] for r in s]
+    d, fd = zip(*(outcome(r, tau) for r in s), strict=True) if s else ((), ())
+    a = [int(answered(r, tau)) for r in s]
+    w = np.array([r.get("weight", 1.0) for r in s]) if s else np.zeros(0)
+    fd_policy = [int(answered(r, tau) and r["should_escalate"]) for r in s]
+    fd_wrong = [int(answered(r, tau) and not r["should_escalate"] and not r["ok"]) for r in s]
+    addressable = [r for r in s if not r["should_escalate"]]
+    by_reason: Counter[str] = Counter()
+    for r, f in zip(s, fd, strict=True):
+        if f:
+            by_reason[
+                "policy:" + (r.get("gold_reason") or "should_escalate")
+                if r["should_escalate"]
+                else "wrong:" + _why_wrong(r)
+            ] += 1
+    n_fd = sum(fd)
+    return {
+        "threshold": tau,
+        "n": len(s),
+        "deflection_rate": _proportion(list(d), groups, clustered),
+        "deflection_rate_weighted": float((w * np.array(d)).sum() / w.sum()) if len(w) else None,
+        "deflection_rate_addressable": _proportion(
+            [outcome(r, tau)[0] for r in addressable], [r["group"] for r in addressable], clustered
+        ),
+        "coverage": _proportion(a, groups, clustered),
+        "false_deflection_rate": _ratio(list(fd), a, groups, clustered),
+        "false_deflections_per_case": _proportion(list(fd), groups, clustered),
+        "fd_policy": sum(fd_policy),
+        "fd_wrong": sum(fd_wrong),
+        "fd_by_reason": dict(by_reason),
+        "answered": sum(a),
+        "deflected": sum(d),
+        "false_deflected": n_fd,
+        "rule_of_three": 3 / sum(a) if sum(a) and n_fd == 0 else None,
+    }
+
+
+def _why_wrong(r: Record) -> str:
+    v = r.get("verdicts") or {}
+    if v.get("correct") is False:
+        return "incorrect"
+    if v.get("grounded") is False:
+        return "ungrounded"
+    if v.get("personal") is False:
+        return "personalisation"
+    return "other"
+
+
+def escalation(records: Sequence[Record], tau: float) -> dict[str, Any]:
+    s = scored(records)
+    tp = sum(1 for r in s if r["should_escalate"] and not answered(r, tau))
+    fp = sum(1 for r in s if not r["should_escalate"] and not answered(r, tau))
+    fn = sum(1 for r in s if r["should_escalate"] and answered(r, tau))
+    p = tp / (tp + fp) if tp + fp else None
+    rc = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * p * rc / (p + rc) if p and rc else (0.0 if p is not None and rc is not None else None)
+    f2 = (
+        5 * p * rc / (4 * p + rc)
+        if p and rc
+        else (0.0 if p is not None and rc is not None else None)
+    )
+    flag_only = sum(1 for r in s if r["escalate"])
+    tau_only = sum(1 for r in s if not r["escalate"] and r["confidence"] < tau)
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": wilson(tp, tp + fp) if tp + fp else Estimate(None, None, None, 0, ""),
+        "recall": wilson(tp, tp + fn) if tp + fn else Estimate(None, None, None, 0, ""),
+        "f1": f1,
+        "f2": f2,
+        "expected_cost": C_MISS * fn + C_ESC * fp,
+        "escalated_by_flag": flag_only,
+        "escalated_by_threshold": tau_only,
+    }
+
+
+def retrieval(records: Sequence[Record], ks: Sequence[int] = (1, 3, 5)) -> dict[str, Any]:
+    rows = [r for r in records if r["status"] == "scored" and r["reference_doc_ids"]]
+    if not rows:
+        return {"n": 0}
+    groups = [r["group"] for r in rows]
+    clustered = len(set(groups)) < len(groups)
+    out: dict[str, Any] = {
+        "n": len(rows),
+        "k_prompt": max((len(r["retrieved_doc_ids"]) for r in rows), default=0),
+    }
+    for k in ks:
+        out[f"hit@{k}"] = _proportion([hit_at(r, k) for r in rows], groups, clustered)
+    out["recall@5"] = bootstrap(
+        [recall_at(r, 5) for r in rows], mean, groups=groups if clustered else None
+    )
+    out["mrr"] = bootstrap([mrr(r) for r in rows], mean, groups=groups if clustered else None)
+    out["ndcg@5"] = bootstrap(
+        [ndcg_at(r, 5) for r in rows], mean, groups=groups if clustered else None
+    )
+    return out
+
+
+def hit_at(r: Record, k: int) -> float:
+    return float(bool(set(r["retrieved_doc_ids"][:k]) & set(r["reference_doc_ids"])))
+
+
+def recall_at(r: Record, k: int) -> float:
+    rel = set(r["reference_doc_ids"])
+    return len(rel & set(r["retrieved_doc_ids"][:k])) / len(rel)
+
+
+def mrr(r: Record, k: int = 10) -> float:
+    rel = set(r["reference_doc_ids"])
+    return next(
+        (1.0 / i for i, d in enumerate(r["retrieved_doc_ids"][:k], start=1) if d in rel), 0.0
+    )
+
+
+def ndcg_at(r: Record, k: int) -> float:
+    """Binary relevance nDCG (graded relevance when the case gives none is 1 per reference)."""
+    rel = set(r["reference_doc_ids"])
+    dcg = sum(
+        1.0 / math.log2(i + 1)
+        for i, d in enumerate(r["retrieved_doc_ids"][:k], start=1)
+        if d in rel
+    )
+    idcg = sum(1.0 / math.log2(i + 1) for i in range(1, min(k, len(rel)) + 1))
+    return dcg / idcg if idcg else 0.0
+
+
+def grounding(records: Sequence[Record]) -> dict[str, Any]:
+    rows = [
+        r for r in records if r["status"] == "scored" and not r["escalate"] and r.get("verdicts")
+    ]
+    if not rows:
+        return {"n": 0}
+    v = [r["verdicts"] for r in rows]
+    claims = sum(x["claims"] for x in v)
+    cites = sum(x["citations"] for x in v)
+    groups = [r["group"] for r in rows]
+    clustered = len(set(groups)) < len(groups)
+    return {
+        "n": len(rows),
+        "label": "offline lexical check (unsupported ≠ hallucinated)"
+        if v[0]["judge"].startswith("offline")
+        else v[0]["judge"],
+        "grounded_rate": _proportion([float(bool(x["grounded"])) for x in v], groups, clustered),
+        "faithfulness": (sum(x["supported"] for x in v) / claims) if claims else None,
+        "citation_precision": (sum(x["citations_supporting"] for x in v) / cites)
+        if cites
+        else None,
+        "citation_recall": (sum(x["claims_supported_by_citation"] for x in v) / claims)
+        if claims
+        else None,
+        "claims": claims,
+        "zero_claim_drafts": sum(1 for x in v if x["claims"] == 0),
+    }
+
+
+def correctness(records: Sequence[Record]) -> dict[str, Any]:
+    rows = [
+        r
+        for r in records
+        if r["status"] == "scored"
+        and not r["escalate"]
+        and (r.get("verdicts") or {}).get("correct") is not None
+    ]
+    if not rows:
+        return {"n": 0}
+    groups = [r["group"] for r in rows]
+    clustered = len(set(groups)) < len(groups)
+    bases = Counter(r["verdicts"]["correct_basis"] for r in rows)
+    f1s = [r["verdicts"]["token_f1"] for r in rows if r["verdicts"].get("token_f1") is not None]
+    rl = [r["verdicts"]["rouge_l"] for r in rows if r["verdicts"].get("rouge_l") is not None]
+    return {
+        "n": len(rows),
+        "correct_rate": _proportion(
+            [float(r["verdicts"]["correct"]) for r in rows], groups, clustered
+        ),
+        "basis": dict(bases),
+        "token_f1_mean": float(np.mean(f1s)) if f1s else None,
+        "rouge_l_mean": float(np.mean(rl)) if rl else None,
+    }
+
+
+def personalisation(records: Sequence[Record]) -> dict[str, Any]:
+    rows = [r for r in records if r["status"] == "scored" and r.get("verdicts")]
+    v = [r["verdicts"] for r in rows]
+    stated = sum(x["facts_stated"] for x in v)
+    required = sum(x["facts_required"] for x in v)
+    leaks = sum(len(x["leaks"]) for x in v)
+    leak_cases = sum(1 for x in v if x["leaks"])
+    return {
+        "n": len(rows),
+        "fact_precision": sum(x["facts_correct"] for x in v) / stated if stated else None,
+        "fact_recall": sum(x["facts_required_ok"] for x in v) / required if required else None,
+        "facts_stated": stated,
+        "facts_required": required,
+        "leaks": leaks,
+        "leak_cases": leak_cases,
+        "leak_rate_upper_95": wilson(leak_cases, len(rows)).high if rows else None,
+        "leak_rule_of_three": 3 / len(rows) if rows and leak_cases == 0 else None,
+    }
+
+
+def calibration_target(r: Record) -> int:
+    return int(bool(r["ok"]) and not r["should_escalate"])
+
+
+def calibration(
+    records: Sequence[Record], bins: int = 10, key: str = "confidence"
+) -> dict[str, Any]:
+    s = scored(records)
+    if not s:
+        return {"n": 0}
+    c = np.array([r[key] for r in s], dtype=float)
+    y = np.array([calibration_target(r) for r in s], dtype=float)
+    order = np.argsort(c, kind="stable")
+    parts = [p for p in np.array_split(order, min(bins, len(s))) if len(p)]
+    ece = sum(len(p) / len(s) * abs(y[p].mean() - c[p].mean()) for p in parts)
+    diagram = [
+        {"confidence": float(c[p].mean()), "accuracy": float(y[p].mean()), "n": len(p)}
+        for p in parts
+    ]
+    return {
+        "n": len(s),
+        "ece": float(ece),
+        "brier": float(np.mean((c - y) ** 2)),
+        "base_rate": float(y.mean()),
+        "reliability": diagram,
+    }
+
+
+def risk_coverage(records: Sequence[Record]) -> dict[str, Any]:
+    """Sweep the threshold over every distinct confidence: coverage, DR and FDR at each."""
+    s = scored(records)
+    if not s:
+        return {"points": [], "aurc": None}
+    thresholds = sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True)
+    points = []
+    for tau in thresholds:
+        a = [r for r in s if answered(r, tau)]
+        fd = sum(outcome(r, tau)[1] for r in a)
+        d = sum(outcome(r, tau)[0] for r in a)
+        points.append(
+            {
+                "threshold": tau,
+                "coverage": len(a) / len(s),
+                "deflection": d / len(s),
+                "fdr": fd / len(a) if a else 0.0,
+                "fdr_upper": clopper_pearson_upper(fd, len(a)),
+            }
+        )
+    ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
+    risks, bad = [], 0
+    for i, r in enumerate(ranked, start=1):
+        bad += 1 - outcome(r, -1.0)[0]
+        risks.append(bad / i)
+    return {"points": points, "aurc": float(np.mean(risks)) if risks else None}
+
+
+def split_by_group(records: Sequence[Record], seed: int = 0) -> tuple[list[Record], list[Record]]:
+    """Deterministic ~50/50 dev/test split by group (no group on both sides)."""
+    dev: list[Record] = []
+    test: list[Record] = []
+    for r in records:
+        h = hashlib.sha256(f"{seed}:{r['group']}".encode()).digest()[0]
+        (dev if h % 2 == 0 else test).append(r)
+    return dev, test
+
+
+def choose_threshold(
+    records: Sequence[Record], target_fdr: float, alpha: float = 0.05
+) -> float | None:
+    """Largest coverage whose FDR upper bound (Clopper-Pearson, 1 - alpha) stays <= target.
+
+    Fixed-sequence testing (learn-then-test): thresholds are tested from the most confident
+    down and the search stops at the first one that fails, which controls the family-wise
+    error at alpha without a Bonferroni correction. The sequence starts at the first
+    threshold that answers enough cases to pass at all (ceil(ln alpha / ln(1 - target)),
+    59 for 5 %/5 %): that choice uses the confidences only, never the labels, so the
+    guarantee holds.
+    """
+    s = scored(records)
+    n_min = math.ceil(math.log(alpha) / math.log(1 - target_fdr))
+    best = None
+    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
+        a = [r for r in s if answered(r, tau)]
+        if len(a) < n_min:
+            continue
+        fd = sum(outcome(r, tau)[1] for r in a)
+        if clopper_pearson_upper(fd, len(a), alpha) <= target_fdr:
+            best = tau
+        else:
+            break
+    return best
+
+
+def at_target_risk(
+    records: Sequence[Record], target_fdr: float, clustered: bool, seed: int = 0
+) -> dict[str, Any]:
+    dev, test = split_by_group(scored(records), seed)
+    tau = choose_threshold(dev, target_fdr)
+    if tau is None:
+        return {
+            "target_fdr": target_fdr,
+            "threshold": None,
+            "dev_n": len(dev),
+            "test_n": len(test),
+            "test": None,
+            "note": "no threshold keeps the FDR upper bound under the target on the dev split",
+        }
+    return {
+        "target_fdr": target_fdr,
+        "threshold": tau,
+        "dev_n": len(dev),
+        "test_n": len(test),
+        "test": deflection(test, tau, clustered),
+    }
+
+
+def latency(records: Sequence[Record]) -> dict[str, Any]:
+    rows = [r for r in records if r["status"] == "scored" and not r.get("cached")]
+    out: dict[str, Any] = {"n": len(rows)}
+    for key in ("total_ms", "retrieval_ms", "generation_ms"):
+        vals = [r["timings"][key] for r in rows if r["timings"].get(key) is not None]
+        out[key] = {
+            "p50": bootstrap_percentile(vals, 50),
+            "p95": bootstrap_percentile(vals, 95),
+        }
+    return out
+
+
+def cost(records: Sequence[Record], deflected: int) -> dict[str, Any]:
+    rows = [r for r in records if r["status"] == "scored"]
+    sut = sum(r["usage"].get("cost_usd", 0.0) for r in rows)
+    judge = sum((r.get("judge_usage") or {}).get("cost_usd", 0.0) for r in rows)
+    tokens = sum(
+        r["usage"].get("prompt_tokens", 0) + r["usage"].get("completion_tokens", 0) for r in rows
+    )
+    judge_tokens = sum(
+        (r.get("judge_usage") or {}).get("prompt_tokens", 0)
+        + (r.get("judge_usage") or {}).get("completion_tokens", 0)
+        for r in rows
+    )
+    n = len(rows) or 1
+    return {
+        "system_tokens": tokens,
+        "judge_tokens": judge_tokens,
+        "system_cost_usd": sut,
+        "judge_cost_usd": judge,
+        "system_cost_per_case": sut / n,
+        "system_cost_per_1k": 1000 * sut / n,
+        "system_cost_per_deflection": sut / deflected if deflected else None,
+        "estimated": any(
+            r["usage"].get("estimated", True) for r in rows if r["usage"].get("prompt_tokens")
+        ),
+    }
+
+
+def by_action(records: Sequence[Record], tau: float) -> list[dict[str, Any]]:
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for r in records:
+        groups[r["expected_action"]].append(r)
+    out = []
+    for action, rows in sorted(groups.items()):
+        sc = [r for r in rows if r["status"] == "scored"]
+        ok_rows = [r for r in sc if r["ok"] is not None]
+        out.append(
+            {
+                "expected_action": action,
+                "n": len(rows),
+                "scored": len(sc),
+                "escalated": sum(1 for r in sc if not answered(r, tau)),
+                "answered": sum(1 for r in sc if answered(r, tau)),
+                "deflected": sum(outcome(r, tau)[0] for r in ok_rows),
+                "false_deflected": sum(outcome(r, tau)[1] for r in ok_rows),
+                "mean_confidence": float(np.mean([r["confidence"] for r in sc])) if sc else None,
+            }
+        )
+    return out
+
+
+def worst_failures(records: Sequence[Record], tau: float, n: int = 10) -> list[Record]:
+    """False deflections, the most confident first (the ones that would hurt most)."""
+    fails = [r for r in scored(records) if outcome(r, tau)[1]]
+    return sorted(fails, key=lambda r: -r["confidence"])[:n]
+
+
+def summarize(
+    records: Sequence[Record], *, tau: float, target_fdr: float, seed: int = 0
+) -> dict[str, Any]:
+    s = scored(records)
+    groups = [r["group"] for r in s]
+    clustered = len(set(groups)) < len(groups)
+    dfl = deflection(records, tau, clustered)
+    statuses = Counter(r["status"] for r in records)
+    unscored = Counter(
+        r.get("unscored_reason") or ""
+        for r in records
+        if r["status"] != "scored" or (r["ok"] is None and not r["should_escalate"])
+    )
+    return {
+        "cases": len(records),
+        "status": dict(statuses),
+        "unscored_reasons": {k: v for k, v in unscored.items() if k},
+        "clarify_cases": sum(1 for r in records if r["expected_action"] == "clarify"),
+        "interval_method": "cluster bootstrap by group_id (B=2000)" if clustered else "Wilson",
+        "deflection": dfl,
+        "target_risk": at_target_risk(records, target_fdr, clustered, seed),
+        "escalation": escalation(records, tau),
+        "retrieval": retrieval(records),
+        "grounding": grounding(records),
+        "correctness": correctness(records),
+        "personalisation": personalisation(records),
+        "calibration": calibration(records),
+        "risk_coverage": risk_coverage(records),
+        "latency": latency(records),
+        "cost": cost(records, dfl["deflected"]),
+        "by_action": by_action(records, tau),
+    }

@@ -1,0 +1,309 @@
+"""Write a run folder's summary.json, report.md and a self-contained report.html."""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from evals.stats import Estimate
+from evals.svg import bar_chart, histogram, line_chart
+
+CHOICES = [
+    "Deflected = not escalated, confidence >= threshold, the case may be automated, and the draft is correct, grounded and right about the order (EVALS.md §1.1); this is a verified resolution, stricter than vendor containment figures.",
+    "'clarify' cases are neither deflected nor false-deflected: they are left out of DR/FDR and shown in the per-action table.",
+    "A case whose correctness cannot be verified (no reference documents, no required facts) is 'unscored' for deflection and counted, never averaged as 0 or NaN.",
+    "Correctness offline: every required fact present and no forbidden one; without required facts, the draft must cite one of the reference documents.",
+    "Groundedness offline is a lexical check of atomic facts (numbers, dates, identifiers) and content words against the cited passages and the order record: 'unsupported (lexical)', not 'hallucinated'.",
+    "Latency is pipeline latency (offline drafter: no model call); cached LLM calls are left out of latency.",
+]
+
+
+def jsonable(obj: Any) -> Any:
+    if isinstance(obj, Estimate):
+        return obj.as_dict()
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, float) and math.isnan(obj):  # NaN never reaches a report
+        return None
+    return obj
+
+
+def fmt(e: Any, pct: bool = True) -> str:
+    if isinstance(e, Estimate):
+        return e.fmt(pct)
+    if e is None:
+        return "n/a"
+    if isinstance(e, float):
+        return f"{100 * e:.1f}%" if pct else f"{e:.3f}"
+    return str(e)
+
+
+def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    d = s["deflection"]
+    t = s["target_risk"]
+    e = s["escalation"]
+    r = s["retrieval"]
+    g = s["grounding"]
+    c = s["correctness"]
+    p = s["personalisation"]
+    cal = s["calibration"]
+    lat = s["latency"]
+    cost = s["cost"]
+    rows = [
+        (
+            "Cases (scored for deflection)",
+            f"{s['cases']} ({d['n']}); clarify {s['clarify_cases']}; unscored {sum(v for k, v in s['status'].items() if k != 'scored')}",
+        ),
+        (f"Deflection rate @ τ={d['threshold']:.2f}", fmt(d["deflection_rate"])),
+        ("Deflection rate over addressable cases", fmt(d["deflection_rate_addressable"])),
+        ("Coverage (answered without a human)", fmt(d["coverage"])),
+        (
+            "False-deflection rate (of answered)",
+            f"{fmt(d['false_deflection_rate'])} — policy {d['fd_policy']}, wrong answer {d['fd_wrong']}",
+        ),
+        (
+            f"Deflection at target risk (FDR upper bound ≤ {100 * t['target_fdr']:.0f}%, τ from dev split)",
+            f"τ*={t['threshold']:.3f}; test: DR {fmt(t['test']['deflection_rate'])}, FDR {fmt(t['test']['false_deflection_rate'])}"
+            if t.get("test")
+            else t.get("note", "n/a"),
+        ),
+        ("Escalation precision / recall", f"{fmt(e['precision'])} / {fmt(e['recall'])}"),
+        (
+            "Escalation F1 / F2",
+            f"{fmt(e['f1'], False)} / {fmt(e['f2'], False)}; expected cost {e['expected_cost']:.0f} (miss=5, unneeded=1)",
+        ),
+    ]
+    if r.get("n"):
+        rows += [
+            (
+                f"Retrieval hit@1 / hit@3 / hit@5 (k in prompt ≤ {r['k_prompt']} docs)",
+                f"{fmt(r['hit@1'])} / {fmt(r['hit@3'])} / {fmt(r['hit@5'])}",
+            ),
+            (
+                "Retrieval recall@5 / MRR / nDCG@5",
+                f"{fmt(r['recall@5'], False)} / {fmt(r['mrr'], False)} / {fmt(r['ndcg@5'], False)}",
+            ),
+        ]
+    if g.get("n"):
+        rows.append(
+            (
+                f"Groundedness ({g['label']})",
+                f"grounded {fmt(g['grounded_rate'])}; faithfulness {fmt(g['faithfulness'])}; citation precision {fmt(g['citation_precision'])}, recall {fmt(g['citation_recall'])}",
+            )
+        )
+    if c.get("n"):
+        rows.append(
+            (
+                "Correctness (non-escalated drafts)",
+                f"{fmt(c['correct_rate'])}; basis {c['basis']}; token F1 {fmt(c['token_f1_mean'], False)}, ROUGE-L {fmt(c['rouge_l_mean'], False)} (diagnostics)",
+            )
+        )
+    rows.append(
+        (
+            "Personalisation fact precision / recall; leaks",
+            f"{fmt(p['fact_precision'])} / {fmt(p['fact_recall'])}; {p['leaks']} leaks"
+            + (
+                f" (rule of three: ≤ {100 * p['leak_rule_of_three']:.2f}%)"
+                if p.get("leak_rule_of_three")
+                else ""
+            ),
+        )
+    )
+    if cal.get("n"):
+        rows.append(
+            (
+                "Calibration ECE / Brier (target: ok and no human needed)",
+                f"{cal['ece']:.3f} / {cal['brier']:.3f} (base rate {100 * cal['base_rate']:.1f}%)",
+            )
+        )
+    rows.append(
+        ("AURC (risk over coverage, lower is better)", fmt(s["risk_coverage"]["aurc"], False))
+    )
+    rows.append(
+        (
+            "Latency p50 / p95 (pipeline)",
+            f"{fmt(lat['total_ms']['p50'], False)} / {fmt(lat['total_ms']['p95'], False)} ms",
+        )
+    )
+    rows.append(
+        (
+            "Tokens and cost (system / judge)",
+            f"{cost['system_tokens']} / {cost['judge_tokens']} tokens; ${cost['system_cost_usd']:.4f} / ${cost['judge_cost_usd']:.4f}"
+            + (
+                f"; ${cost['system_cost_per_deflection']:.5f} per deflection"
+                if cost.get("system_cost_per_deflection")
+                else ""
+            ),
+        )
+    )
+    if s.get("cases_per_second"):
+        rows.append(("Run time", f"{s['run_seconds']:.1f} s, {s['cases_per_second']:.1f} cases/s"))
+    return rows
+
+
+def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    from evals.metrics import worst_failures
+
+    lines = [
+        f"# Eval run: {manifest['dataset']} ({manifest['mode']['drafter']} drafter, {manifest['mode']['judge']} judge)",
+        "",
+    ]
+    lines.append(
+        f"git {manifest['git_sha'][:10]} · dataset {manifest['dataset_hash'][:10]} · KB {manifest['kb_hash'][:10]} · embedder {manifest['embedder']} · seed {manifest['seed']} · intervals: {s['interval_method']}"
+    )
+    lines += ["", "| metric | value [95% CI] |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in summary_rows(s)]
+    lines += [
+        "",
+        "## By expected action",
+        "",
+        "| expected_action | n | scored | answered | escalated | deflected | false-deflected | mean confidence |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for a in s["by_action"]:
+        lines.append(
+            f"| {a['expected_action']} | {a['n']} | {a['scored']} | {a['answered']} | {a['escalated']} | {a['deflected']} | {a['false_deflected']} | {fmt(a['mean_confidence'], False)} |"
+        )
+    fdr = s["deflection"]["fd_by_reason"]
+    if fdr:
+        lines += [
+            "",
+            "False deflections by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(fdr.items())),
+        ]
+    if s["unscored_reasons"]:
+        lines += [
+            "",
+            "Unscored: " + "; ".join(f"{k} ({v})" for k, v in s["unscored_reasons"].items()),
+        ]
+    lines += ["", "## Worst failures (false deflections, most confident first)", ""]
+    for r in worst_failures(records, s["deflection"]["threshold"]):
+        v = r.get("verdicts") or {}
+        why = (
+            "should have escalated"
+            if r["should_escalate"]
+            else f"correct={v.get('correct')}, grounded={v.get('grounded')}, personal={v.get('personal')}"
+        )
+        lines.append(
+            f"- **{r['id']}** (confidence {r['confidence']:.2f}; {why}; retrieved {r['retrieved_doc_ids'][:3]}, reference {r['reference_doc_ids'][:3]})"
+        )
+        lines.append(f"  > {r['draft'][:400].replace(chr(10), ' ')}")
+    lines += ["", "## Choices", ""] + [f"- {c}" for c in CHOICES]
+    return "\n".join(lines) + "\n"
+
+
+def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    from evals.metrics import worst_failures
+
+    rc = s["risk_coverage"]["points"]
+    tau = s["deflection"]["threshold"]
+    marks = []
+    current = next(
+        (p for p in sorted(rc, key=lambda p: p["threshold"]) if p["threshold"] >= tau), None
+    )
+    if current:
+        marks.append((current["fdr"], current["deflection"], f"τ={tau:.2f}"))
+    t = s["target_risk"]
+    if t.get("threshold") is not None:
+        star = next(
+            (
+                p
+                for p in sorted(rc, key=lambda p: p["threshold"])
+                if p["threshold"] >= t["threshold"]
+            ),
+            None,
+        )
+        if star:
+            marks.append((star["fdr"], star["deflection"], f"τ*={t['threshold']:.2f}"))
+    fdr_max = max([p["fdr"] for p in rc] + [0.1])
+    charts = [
+        line_chart(
+            "Deflection vs false-deflection rate",
+            "false-deflection rate",
+            "deflection rate",
+            [("sweep over τ", "#1f77b4", [(p["fdr"], p["deflection"]) for p in reversed(rc)])],
+            x_range=(0, min(1, fdr_max)),
+            marks=marks,
+        ),
+        line_chart(
+            "Risk–coverage",
+            "coverage",
+            "risk (FDR)",
+            [
+                ("FDR", "#ff7f0e", [(p["coverage"], p["fdr"]) for p in reversed(rc)]),
+                (
+                    "FDR upper 95%",
+                    "#d62728",
+                    [(p["coverage"], p["fdr_upper"]) for p in reversed(rc)],
+                ),
+            ],
+        ),
+        line_chart(
+            "Reliability diagram",
+            "mean confidence",
+            "observed rate",
+            [
+                (
+                    "bins",
+                    "#2ca02c",
+                    [
+                        (b["confidence"], b["accuracy"])
+                        for b in s["calibration"].get("reliability", [])
+                    ],
+                )
+            ],
+            diagonal=True,
+        ),
+        histogram(
+            "Latency (pipeline)",
+            [
+                r["timings"]["total_ms"]
+                for r in records
+                if r["status"] == "scored" and r["timings"].get("total_ms") is not None
+            ],
+            xlabel="ms",
+        ),
+        bar_chart(
+            "Deflected by expected action",
+            [a["expected_action"] for a in s["by_action"]],
+            [a["deflected"] for a in s["by_action"]],
+            ylabel="cases",
+        ),
+        bar_chart(
+            "False deflections by expected action",
+            [a["expected_action"] for a in s["by_action"]],
+            [a["false_deflected"] for a in s["by_action"]],
+            color="#d62728",
+            ylabel="cases",
+        ),
+    ]
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in summary_rows(s))
+    fails = "".join(
+        f"<details><summary><b>{escape(r['id'])}</b> — confidence {r['confidence']:.2f}, {'should escalate' if r['should_escalate'] else 'wrong answer'}</summary>"
+        f"<p>Customer: {escape(r.get('question', ''))}</p><pre>{escape(r['draft'])}</pre><p>retrieved {escape(str(r['retrieved_doc_ids'][:5]))}; reference {escape(str(r['reference_doc_ids'][:5]))}; verdicts {escape(json.dumps({k: (r.get('verdicts') or {}).get(k) for k in ('correct', 'grounded', 'personal', 'unsupported')}, ensure_ascii=False)[:600])}</p></details>"
+        for r in worst_failures(records, tau)
+    )
+    choices = "".join(f"<li>{escape(c)}</li>" for c in CHOICES)
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Eval {escape(manifest["dataset"])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:4px 8px;vertical-align:top}}
+.charts{{display:flex;flex-wrap:wrap;gap:12px}}pre{{white-space:pre-wrap;background:#f6f6f6;padding:8px}}small{{color:#666}}</style></head><body>
+<h1>Eval run: {escape(manifest["dataset"])}</h1>
+<p><small>{escape(manifest["mode"]["drafter"])} drafter · {escape(manifest["mode"]["judge"])} judge · git {escape(manifest["git_sha"][:10])} · dataset {escape(manifest["dataset_hash"][:10])} · KB {escape(manifest["kb_hash"][:10])} · embedder {escape(manifest["embedder"])} · seed {manifest["seed"]} · intervals: {escape(s["interval_method"])}</small></p>
+<table><tr><th>metric</th><th>value [95% CI]</th></tr>{rows}</table>
+<h2>Plots</h2><div class="charts">{"".join(charts)}</div>
+<h2>Worst failures</h2>{fails or "<p>None.</p>"}
+<h2>Choices</h2><ul>{choices}</ul></body></html>"""
+
+
+def write_reports(
+    folder: Path, manifest: dict[str, Any], summary: dict[str, Any], records: list[dict[str, Any]]
+) -> None:
+    (folder / "summary.json").write_text(
+        json.dumps(jsonable(summary), indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    (folder / "report.md").write_text(markdown(manifest, summary, records), encoding="utf-8")
+    (folder / "report.html").write_text(html(manifest, summary, records), encoding="utf-8")

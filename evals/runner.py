@@ -1,0 +1,426 @@
+"""Run a dataset through the very same suggestion service the app uses, and score it.
+
+The knowledge index is built in an isolated folder (cached by content hash: a second run does
+not re-embed), never in the app's data. Cases run with bounded concurrency and a per-case
+timeout; results are appended as they come, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from copilot.confidence import ConfidenceModel
+from copilot.config import Settings
+from copilot.drafting import SuggestionService
+from copilot.types import Conversation, DraftOptions, Turn
+from copilot.workspace import (
+    PolicyStore,
+    Workspace,
+    embedder_from_settings,
+    llm_drafter_from_settings,
+    open_workspace,
+)
+from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
+from evals.dataset import Case, Dataset, load_dataset
+from evals.judge import identifiers, judge_offline, normalise
+from evals.metrics import summarize
+from knowledge import Customer, Embedder, Order
+
+Progress = Callable[[int, int], None]
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunConfig:
+    dataset: Path
+    drafter: str = "offline"  # offline | llm
+    judge: str = "offline"  # offline | llm
+    limit: int | None = None
+    seed: int = 0
+    workers: int = 2
+    timeout_s: float = 120.0
+    target_fdr: float | None = None  # default: the policy's target
+    threshold: float | None = None  # default: the confidence model's deflection threshold
+    out: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def git_sha() -> str:
+    try:
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            ).stdout.strip()
+            or "unknown"
+        )
+    except OSError:
+        return "unknown"
+
+
+def eval_workspace(ds: Dataset, settings: Settings, embedder: Embedder) -> Workspace:
+    """The isolated, cached index (and order store) of a dataset."""
+    key = f"{ds.kb_hash[:12]}-{(ds.orders_hash or 'noorders')[:8]}-{embedder.name}"
+    folder = settings.data_dir / "evals" / "index" / key
+    iso = settings.model_copy(
+        update={
+            "data_dir": folder,
+            "database_url": None,
+            "chroma_host": None,
+            "demo_autoload": False,
+        }
+    )
+    ws = open_workspace(iso, embedder=embedder, drafter=None)
+    if ws.kb.registry.get_meta("eval_kb_hash") != ds.kb_hash:
+        root = (
+            Path(os.path.commonpath([p.parent for p in ds.kb_files]))
+            if len(ds.kb_files) > 1
+            else None
+        )
+        items: list[Any] = [(p.relative_to(root).as_posix(), p) if root else p for p in ds.kb_files]
+        results = ws.kb.ingest_paths(items)
+        bad = [r.error for r in results if not r.ok]
+        if bad:
+            from evals.dataset import DatasetError
+
+            raise DatasetError(
+                f"{ds.path}: the knowledge could not be indexed: {'; '.join(str(b) for b in bad[:3])}.",
+                "Fix the knowledge files.",
+            )
+        with ws.engine.begin() as conn:
+            ws.kb.registry.set_meta(conn, "eval_kb_hash", ds.kb_hash)
+    if ds.customers_file:
+        rows = [
+            json.loads(x)
+            for x in ds.customers_file.read_text(encoding="utf-8").splitlines()
+            if x.strip()
+        ]
+        ws.orders.import_customers(
+            [
+                Customer(
+                    r["customer_id"],
+                    r.get("name", ""),
+                    r.get("email", ""),
+                    r.get("phone", ""),
+                    r.get("lang"),
+                    r.get("city", ""),
+                    r.get("country", ""),
+                )
+                for r in rows
+            ]
+        )
+    if ds.orders_file and ws.orders.count() == 0:
+        ws.orders.import_path(ds.orders_file)
+    return ws
+
+
+def _manifest(
+    cfg: RunConfig,
+    ds: Dataset,
+    settings: Settings,
+    service: SuggestionService,
+    embedder: Embedder,
+    tau: float,
+    target: float,
+) -> dict[str, Any]:
+    llm = service.llm
+    return {
+        "git_sha": git_sha(),
+        "dataset": ds.name,
+        "dataset_path": str(ds.path),
+        "dataset_hash": ds.cases_hash,
+        "kb_hash": ds.kb_hash,
+        "orders_hash": ds.orders_hash,
+        "cases": len(ds.cases),
+        "limit": cfg.limit,
+        "seed": cfg.seed,
+        "mode": {"drafter": cfg.drafter, "judge": cfg.judge},
+        "embedder": embedder.name,
+        "prompt_versions": {
+            "offline": service.offline.prompt_version,
+            "llm": getattr(llm, "prompt_version", None),
+        },
+        "confidence_model": service.confidence.info,
+        "threshold": tau,
+        "target_fdr": target,
+        "policy_source": service.policy.source,
+        "settings": settings.describe(),
+        "today": (ds.today or date.today()).isoformat(),
+        "workers": cfg.workers,
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+    }
+
+
+def _case_conversation(case: Case) -> Conversation:
+    ctx = case.customer_context
+    return Conversation(
+        id=case.id,
+        customer_id=ctx.customer_id if ctx else None,
+        customer_name=ctx.name if ctx else None,
+        turns=[Turn(role=t.role, text=t.text) for t in case.conversation],
+    )
+
+
+def run_case(
+    case: Case, service: SuggestionService, ws: Workspace, owners: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    reset_cached_flag()
+    conv = _case_conversation(case)
+    t0 = time.perf_counter()
+    s = service.suggest(conv, DraftOptions(ui_lang="en"))
+    wall = (time.perf_counter() - t0) * 1000
+    snap = ws.kb.retriever.snapshot()
+    chunk_texts = {
+        p.chunk_id: snap.chunks[snap.row_of[p.chunk_id]].text
+        for p in s.retrieved
+        if p.chunk_id in snap.row_of
+    }
+    customer_id = conv.customer_id
+    own: list[Order] = ws.orders.orders_of(customer_id) if customer_id else []
+    others = {k: label for k, (owner, label) in owners.items() if owner != customer_id}
+    v = judge_offline(
+        s,
+        chunk_texts=chunk_texts,
+        own_orders=own,
+        other_identifiers=others,
+        reference_doc_ids=case.reference_doc_ids,
+        required_facts=case.required_facts,
+        forbidden_facts=case.forbidden_facts,
+        order_facts=case.order_facts,
+        reference_answer=case.reference_answer,
+        lang=s.language,
+        conversation_text=conv.customer_text,
+    )
+    ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)
+    return {
+        **_case_fields(case),
+        "status": "scored",
+        "unscored_reason": None
+        if ok is not None or case.should_escalate
+        else "no reference documents or required facts to verify correctness",
+        "retrieved_doc_ids": list(dict.fromkeys(p.doc_id for p in s.retrieved)),
+        "retrieved_chunk_ids": [p.chunk_id for p in s.retrieved],
+        "reference_doc_ids": case.reference_doc_ids,
+        "draft": s.draft,
+        "citations": [c.model_dump() for c in s.citations],
+        "escalate": s.escalation.escalate,
+        "reasons": s.escalation.codes,
+        "confidence": s.confidence,
+        "needs_review": s.needs_review,
+        "intent": s.intent,
+        "language": s.language,
+        "drafter": s.drafter,
+        "llm_unavailable": s.llm_unavailable,
+        "notes": s.notes,
+        "verdicts": v.as_dict(),
+        "ok": ok,
+        "timings": {**s.timings.model_dump(), "wall_ms": wall},
+        "usage": s.usage.model_dump(),
+        "judge_usage": {},
+        "cached": last_call_cached(),
+        "features": s.features,
+    }
+
+
+def _case_fields(case: Case) -> dict[str, Any]:
+    """What every result line says about its case (its gold labels)."""
+    return {
+        "id": case.id,
+        "group": case.group,
+        "lang": case.lang,
+        "expected_action": case.expected_action,
+        "should_escalate": case.should_escalate,
+        "gold_reason": case.reason,
+        "weight": case.weight,
+        "question": case.conversation[-1].text,
+    }
+
+
+def _unscored(case: Case, reason: str) -> dict[str, Any]:
+    return {
+        **_case_fields(case),
+        "status": "unscored",
+        "unscored_reason": reason,
+        "retrieved_doc_ids": [],
+        "retrieved_chunk_ids": [],
+        "reference_doc_ids": case.reference_doc_ids,
+        "draft": "",
+        "citations": [],
+        "escalate": True,
+        "reasons": [],
+        "confidence": 0.0,
+        "verdicts": None,
+        "ok": None,
+        "timings": {},
+        "usage": {},
+        "judge_usage": {},
+        "cached": False,
+        "features": {},
+    }
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    summary: dict[str, Any]
+    records: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    seconds: float
+
+
+def run_eval(
+    cfg: RunConfig,
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    chat: Any = None,
+) -> RunResult:
+    ds = load_dataset(cfg.dataset, limit=cfg.limit)
+    emb = embedder or embedder_from_settings(settings)
+    t_build = time.perf_counter()
+    ws = eval_workspace(ds, settings, emb)
+    build_s = time.perf_counter() - t_build
+    policy = PolicyStore(settings.policy_path).current()
+    drafter = None
+    if cfg.drafter == "llm":
+        drafter = llm_drafter_from_settings(settings) if chat is None else None
+        if chat is not None:
+            from copilot.llm import LLMDrafter
+
+            drafter = LLMDrafter(chat, mask_pii=settings.masks_pii, company=settings.company_name)
+        if drafter is None:
+            from evals.dataset import DatasetError
+
+            raise DatasetError(
+                "--drafter llm needs an endpoint.",
+                "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
+            )
+        drafter.chat = CachingChatModel(
+            drafter.chat,
+            settings.data_dir / "evals" / "llm-cache",
+            params={"temperature": settings.llm_temperature},
+        )
+    confidence = ConfidenceModel.load(settings.confidence_path)
+    today = ds.today or date.today()
+    service = SuggestionService(
+        ws.kb,
+        ws.orders,
+        policy=policy,
+        drafter=drafter,
+        confidence=confidence,
+        today=lambda: today,
+        company=settings.company_name,
+    )
+    tau = cfg.threshold if cfg.threshold is not None else confidence.threshold
+    target = cfg.target_fdr if cfg.target_fdr is not None else policy.settings.target_fdr
+    manifest = _manifest(cfg, ds, settings, service, emb, tau, target)
+    manifest["index_build_s"] = build_s
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = cfg.out or settings.data_dir / "evals" / "runs" / f"{stamp}-{ds.name}-{cfg.drafter}"
+    folder.mkdir(parents=True, exist_ok=True)
+    results_path = folder / "results.jsonl"
+    done: dict[str, dict[str, Any]] = {}
+    previous = folder / "manifest.json"
+    if results_path.exists() and previous.exists():
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        if all(
+            old.get(k) == manifest.get(k)
+            for k in ("dataset_hash", "kb_hash", "mode", "seed", "embedder", "prompt_versions")
+        ):
+            for line in results_path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    if rec["status"] == "scored":
+                        done[rec["id"]] = rec
+        else:
+            results_path.unlink()
+    manifest["resumed_cases"] = len(done)
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    # Only failures are retried on resume: rewrite the file with the kept records.
+    with results_path.open("w", encoding="utf-8") as fh:
+        for rec in done.values():
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+    owners: dict[str, tuple[str, str]] = {}
+    for number, customer in ws.orders.all_order_numbers():
+        order = ws.orders.order_of(customer, number)
+        if order is not None:
+            for ident in identifiers(order):
+                owners[ident] = (customer, f"{number} of {customer}")
+        owners[normalise(number).replace("-", "")] = (customer, f"{number} of {customer}")
+
+    todo = [c for c in ds.cases if c.id not in done]
+    records = dict(done)
+    t0 = time.perf_counter()
+    with (
+        results_path.open("a", encoding="utf-8") as fh,
+        ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool,
+    ):
+        pending: dict[Future[dict[str, Any]], tuple[Case, float]] = {}
+        queue = list(todo)
+        finished = len(done)
+
+        def submit() -> None:
+            while queue and len(pending) < max(1, cfg.workers) * 2:
+                case = queue.pop(0)
+                pending[pool.submit(run_case, case, service, ws, owners)] = (case, time.monotonic())
+
+        submit()
+        while pending:
+            ready, _ = wait(list(pending), timeout=1.0, return_when=FIRST_COMPLETED)
+            now_ = time.monotonic()
+            for fut in list(pending):
+                case, started = pending[fut]
+                if fut in ready:
+                    try:
+                        rec = fut.result()
+                    except Exception as exc:  # a failing case is counted, never silently dropped
+                        rec = _unscored(case, f"error: {exc.__class__.__name__}: {exc}")
+                elif now_ - started > cfg.timeout_s:
+                    rec = _unscored(case, f"timeout after {cfg.timeout_s:.0f} s")
+                    fut.cancel()
+                else:
+                    continue
+                del pending[fut]
+                records[case.id] = rec
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.flush()
+                finished += 1
+                if progress:
+                    progress(finished, len(ds.cases))
+            submit()
+    seconds = time.perf_counter() - t0
+    ordered = [records[c.id] for c in ds.cases if c.id in records]
+    summary = summarize(ordered, tau=tau, target_fdr=target, seed=cfg.seed)
+    summary["run_seconds"] = seconds
+    summary["cases_per_second"] = len(todo) / seconds if seconds > 0 and todo else None
+    manifest["finished_at"] = datetime.now(UTC).isoformat()
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    from evals.report import write_reports
+
+    write_reports(folder, manifest, summary, ordered)
+    return RunResult(folder, summary, ordered, manifest, seconds)

@@ -1,0 +1,130 @@
+"""The desk service and the conversation store: drafts, sends, feedback, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot import Workspace, load_settings, open_workspace
+from copilot.demo import ANCHOR, load_demo
+from copilot.desk import Desk, band
+from copilot.store import ConflictError, edit_ratio
+from copilot.types import DraftOptions
+from knowledge import HashEmbedder, SouffleurError
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("desk") / "data", demo_autoload=False)
+    ws: Workspace = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+    load_demo(ws, today=ANCHOR)
+    ws.service.today = lambda: ANCHOR
+    return Desk(ws)
+
+
+def test_the_inbox_lists_demo_conversations_longest_wait_first(desk: Desk) -> None:
+    rows = desk.inbox()
+    assert len(rows) >= 30
+    waits = [r.waiting_s for r in rows]
+    assert all(w is not None for w in waits) and waits == sorted(waits, reverse=True)
+    assert {r.band for r in rows} >= {"fast", "warning", "late"}
+    assert rows[0].customer_name and rows[0].preview
+
+
+def test_send_a_draft_as_is_then_edited(desk: Desk) -> None:
+    draft = desk.ensure_draft("conv-001")
+    assert (
+        draft is not None
+        and draft.draft_text == draft.edited_text
+        and "LUM-105097" in draft.draft_text
+    )
+    assert desk.ensure_draft("conv-001").id == draft.id  # type: ignore[union-attr]  # not redrafted on rerun
+    v = desk.view("conv-001").conversation.version
+    desk.send("conv-001", draft.draft_text, agent="alice", expected_version=v)
+    (row,) = desk.store.feedback_rows()
+    assert (
+        row["outcome"] == "accepted"
+        and row["edit_ratio"] == 0
+        and row["seconds_to_send"] > 0
+        and row["model"] == "offline"
+    )
+    view = desk.view("conv-001")
+    assert view.conversation.messages[-1].role == "agent" and view.draft is None
+
+    desk.post_customer_message("conv-001", "Et je peux la retourner si elle ne me plaît pas ?")
+    d2 = desk.ensure_draft("conv-001")
+    assert d2 is not None and d2.id != draft.id
+    desk.store.autosave(d2.id, d2.draft_text + " Bonne soirée.")
+    assert desk.store.current_draft("conv-001").edited_text.endswith("Bonne soirée.")  # type: ignore[union-attr]
+    desk.send(
+        "conv-001",
+        d2.draft_text + " Bonne soirée.",
+        agent="alice",
+        expected_version=desk.view("conv-001").conversation.version,
+    )
+    last = desk.store.feedback_rows()[-1]
+    assert last["outcome"] == "edited" and 0 < last["edit_ratio"] < 0.2
+
+
+def test_two_sessions_on_one_conversation_conflict_instead_of_corrupting(desk: Desk) -> None:
+    desk.ensure_draft("conv-002")
+    v = desk.view("conv-002").conversation.version
+    desk.send("conv-002", "Première réponse", agent="alice", expected_version=v)
+    with pytest.raises(ConflictError) as info:
+        desk.send("conv-002", "Seconde réponse", agent="bob", expected_version=v)
+    assert "another window" in str(info.value)
+    agent_msgs = [m.text for m in desk.view("conv-002").conversation.messages if m.role == "agent"]
+    assert agent_msgs == ["Première réponse"]
+
+
+def test_escalate_and_discard_are_recorded(desk: Desk) -> None:
+    draft = desk.ensure_draft("conv-022")
+    assert draft is not None and draft.suggestion.escalation.escalate
+    queue = desk.escalate(
+        "conv-022", agent="alice", expected_version=desk.view("conv-022").conversation.version
+    )
+    assert queue == draft.suggestion.escalation.queue
+    view = desk.view("conv-022")
+    assert (
+        view.conversation.status == "escalated" and view.conversation.messages[-1].role == "system"
+    )
+    assert desk.store.feedback_rows()[-1]["outcome"] == "escalated"
+    assert "conv-022" not in [r.conversation_id for r in desk.inbox()]
+
+    desk.ensure_draft("conv-003")
+    desk.discard("conv-003", agent="alice")
+    assert (
+        desk.store.current_draft("conv-003") is None
+        and desk.store.feedback_rows()[-1]["outcome"] == "rejected"
+    )
+
+
+def test_regenerate_and_new_conversations(desk: Desk) -> None:
+    first = desk.ensure_draft("conv-010")
+    again = desk.regenerate("conv-010", DraftOptions(variant=1, length="shorter"))
+    assert first is not None and again is not None and again.id != first.id
+    cid = desk.new_conversation("C1001", "Bonjour, quels sont vos horaires ?", channel="whatsapp")
+    assert desk.ensure_draft(cid) is not None
+    with pytest.raises(SouffleurError, match="empty"):
+        desk.post_customer_message(cid, "   ")
+
+
+def test_helpers() -> None:
+    assert (
+        edit_ratio("abc", "abc") == 0
+        and edit_ratio("abc", "abd") == pytest.approx(1 / 3)
+        and edit_ratio("", "") == 0
+    )
+    assert [band(s) for s in (None, 5, 90, 400)] == ["answered", "fast", "warning", "late"]
+
+
+def test_knowledge_gaps_group_weak_questions(desk: Desk) -> None:
+    for text in [
+        "Vendez-vous des ampoules pour aquarium ?",
+        "Avez-vous des ampoules d'aquarium ?",
+        "Do you sell garden gnomes?",
+    ]:
+        desk.ensure_draft(desk.new_conversation(None, text))
+    gaps = desk.knowledge_gaps(max_confidence=1.0)
+    aquarium = [g for g in gaps if "aquarium" in g.example]
+    assert len(aquarium) == 1 and aquarium[0].count == 2
+    assert gaps == sorted(gaps, key=lambda g: -g.count)

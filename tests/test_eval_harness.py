@@ -1,0 +1,276 @@
+"""The eval harness end to end on small datasets (instant embedder): files, resume, cache,
+validation; and a slice of a real dev set when ../shared is here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot import Settings
+from copilot.llm import Completion, LLMUnavailable
+from evals import DatasetError, RunConfig, load_dataset, run_eval
+from evals.cache import CachingChatModel
+from evals.compare import compare_runs, format_comparison
+from knowledge import HashEmbedder
+from tests.conftest import shared_set
+
+KB = [
+    {
+        "doc_id": "returns",
+        "title": "Returns",
+        "url": "",
+        "lang": "en",
+        "text": "You have 30 days after delivery to return an item. Returns are free with Colissimo.",
+        "metadata": {},
+    },
+    {
+        "doc_id": "delivery",
+        "title": "Delivery times",
+        "url": "",
+        "lang": "en",
+        "text": "Standard delivery takes 3 to 5 working days. Express delivery arrives in 24 hours.",
+        "metadata": {},
+    },
+    {
+        "doc_id": "paiement",
+        "title": "Paiement",
+        "url": "",
+        "lang": "fr",
+        "text": "Vous pouvez payer en 3 ou 4 fois sans frais avec Alma à partir de 100 euros.",
+        "metadata": {},
+    },
+]
+ORDERS = [
+    {
+        "order_number": "ZZ-100001",
+        "customer_id": "K1",
+        "customer_name": "Ann Lee",
+        "email": "ann@example.com",
+        "created_at": "2026-11-10T10:00:00+01:00",
+        "status": "in_transit",
+        "items": [],
+        "total": 40.0,
+        "currency": "EUR",
+        "carrier": "Colissimo",
+        "tracking_number": "6A11112222333",
+        "estimated_delivery": "2026-11-25",
+        "delivered_at": None,
+    },
+    {
+        "order_number": "ZZ-200002",
+        "customer_id": "K2",
+        "customer_name": "Bob Roy",
+        "email": "bob@example.com",
+        "created_at": "2026-11-10T10:00:00+01:00",
+        "status": "in_transit",
+        "items": [],
+        "total": 90.0,
+        "currency": "EUR",
+        "carrier": "DHL Express",
+        "tracking_number": "9988776655",
+        "estimated_delivery": "2026-11-24",
+        "delivered_at": None,
+    },
+]
+
+
+def case(i: int, text: str, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": f"t{i}",
+        "lang": "en",
+        "conversation": [{"role": "customer", "text": text}],
+        "customer_context": None,
+        "reference_answer": None,
+        "reference_doc_ids": [],
+        "should_escalate": False,
+        "expected_action": "answer",
+        "group_id": f"g{i}",
+    }
+    base.update(kw)
+    return base
+
+
+CASES = [
+    case(
+        1,
+        "How many days do I have to return an item?",
+        reference_doc_ids=["returns"],
+        required_facts=["30 days"],
+    ),
+    case(2, "How long does standard delivery take?", reference_doc_ids=["delivery"]),
+    case(
+        3,
+        "Puis-je payer en plusieurs fois ?",
+        lang="fr",
+        reference_doc_ids=["paiement"],
+        required_facts=["3 ou 4 fois"],
+    ),
+    case(
+        4,
+        "Where is my order ZZ-100001?",
+        customer_context={"customer_id": "K1", "name": "Ann Lee"},
+        reference_doc_ids=["delivery"],
+        required_facts=["6A11112222333"],
+        forbidden_facts=["9988776655"],
+        order_facts={"tracking_number": "6A11112222333"},
+    ),
+    case(
+        5,
+        "I want to speak to a human, now.",
+        should_escalate=True,
+        expected_action="escalate",
+        reason="human_request",
+    ),
+    case(6, "it doesn't work", expected_action="clarify", reference_answer="What does not work?"),
+]
+
+
+def write_dataset(folder: Path, cases: list[dict[str, object]] = CASES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kb.jsonl").write_text("\n".join(json.dumps(d) for d in KB), encoding="utf-8")
+    (folder / "orders.jsonl").write_text("\n".join(json.dumps(o) for o in ORDERS), encoding="utf-8")
+    (folder / "cases.jsonl").write_text("\n".join(json.dumps(c) for c in cases), encoding="utf-8")
+    (folder / "dataset.json").write_text(
+        json.dumps({"name": "tiny", "today": "2026-11-20"}), encoding="utf-8"
+    )
+    return folder
+
+
+def test_a_run_writes_every_artefact(tmp_path: Path, settings: Settings) -> None:
+    ds = write_dataset(tmp_path / "ds")
+    progress: list[tuple[int, int]] = []
+    res = run_eval(
+        RunConfig(dataset=ds, out=tmp_path / "run", workers=2),
+        settings,
+        embedder=HashEmbedder(),
+        progress=lambda d, t: progress.append((d, t)),
+    )
+    for name in ("manifest.json", "results.jsonl", "summary.json", "report.md", "report.html"):
+        assert (res.folder / name).exists(), name
+    assert progress[-1] == (6, 6)
+    manifest = json.loads((res.folder / "manifest.json").read_text())
+    for key in (
+        "git_sha",
+        "dataset_hash",
+        "kb_hash",
+        "settings",
+        "prompt_versions",
+        "seed",
+        "mode",
+        "embedder",
+        "threshold",
+    ):
+        assert key in manifest
+    recs = {r["id"]: r for r in res.records}
+    assert (
+        recs["t4"]["verdicts"]["facts_required_ok"] == 1 and "6A11112222333" in recs["t4"]["draft"]
+    )
+    assert recs["t4"]["verdicts"]["leaks"] == [] and "9988776655" not in recs["t4"]["draft"]
+    assert recs["t5"]["escalate"] and "human_request" in recs["t5"]["reasons"]
+    assert recs["t1"]["retrieved_doc_ids"][0] == "returns"
+    s = res.summary
+    assert s["clarify_cases"] == 1 and s["deflection"]["n"] == 5 and s["retrieval"]["n"] == 4
+    html = (res.folder / "report.html").read_text()
+    assert (
+        "<svg" in html
+        and "Risk–coverage" in html
+        and "Reliability diagram" in html
+        and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    )
+    assert "Deflection rate" in (res.folder / "report.md").read_text()
+
+
+def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Settings) -> None:
+    ds = write_dataset(tmp_path / "ds")
+    first = run_eval(
+        RunConfig(dataset=ds, out=tmp_path / "run", limit=3), settings, embedder=HashEmbedder()
+    )
+    assert first.manifest["index_build_s"] >= 0
+    # an interrupted run: keep 2 of 6 results, then run again into the same folder
+    lines = (first.folder / "results.jsonl").read_text().splitlines()[:2]
+    (first.folder / "results.jsonl").write_text("\n".join(lines) + "\n")
+    again = run_eval(RunConfig(dataset=ds, out=tmp_path / "run"), settings, embedder=HashEmbedder())
+    assert again.manifest["resumed_cases"] == 2 and len(again.records) == 6
+    ids = [json.loads(x)["id"] for x in (again.folder / "results.jsonl").read_text().splitlines()]
+    assert sorted(ids) == sorted(c["id"] for c in CASES)  # nothing run twice
+    index_dirs = list((settings.data_dir / "evals" / "index").iterdir())
+    assert len(index_dirs) == 1  # the second run reused the index
+
+
+def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:
+    ds = write_dataset(tmp_path / "ds")
+    a = run_eval(
+        RunConfig(dataset=ds, out=tmp_path / "a", threshold=0.0), settings, embedder=HashEmbedder()
+    )
+    b = run_eval(
+        RunConfig(dataset=ds, out=tmp_path / "b", threshold=1.01), settings, embedder=HashEmbedder()
+    )
+    c = compare_runs(a.folder, b.folder, margin=0.02)
+    assert c["n_paired"] == 5
+    dr = next(m for m in c["metrics"] if m["metric"] == "deflected")
+    assert dr["b"] == 0 and dr["delta"] <= 0
+    assert (dr["wins"] + dr["ties"] + dr["losses"]) == 5
+    if dr["delta"] < 0:
+        assert not c["gate"]["passed"] and "deflection" in c["gate"]["reason"]
+    assert "gate" in format_comparison(c)
+
+
+def test_dataset_validation_names_line_and_field(tmp_path: Path) -> None:
+    bad = [
+        case(1, "ok"),
+        {"id": "t2", "conversation": [{"role": "agent", "text": "hi"}]},
+        {"id": "t1", "conversation": [{"role": "customer", "text": "x"}]},
+    ]
+    ds = write_dataset(tmp_path / "bad", bad)  # type: ignore[arg-type]
+    (ds / "cases.jsonl").write_text(
+        (ds / "cases.jsonl").read_text()
+        + "\n{not json\n"
+        + json.dumps(case(9, "x", expected_action="maybe"))
+    )
+    with pytest.raises(DatasetError) as info:
+        load_dataset(ds)
+    msg = str(info.value)
+    assert (
+        "line 2, conversation" in msg
+        and "customer turn" in msg
+        and "line 3, id: 't1' already used on line 1" in msg
+    )
+    assert "line 4: not valid JSON" in msg and "line 5, expected_action" in msg
+    with pytest.raises(DatasetError, match=r"no cases\.jsonl"):
+        load_dataset(tmp_path)
+
+
+class Boom:
+    name = "m"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, messages: list[dict[str, str]], *, on_text: object = None) -> Completion:
+        self.calls += 1
+        if self.calls == 1:
+            raise LLMUnavailable("timeout")
+        return Completion("{}", "m", 10, 2)
+
+
+def test_llm_cache_never_stores_errors(tmp_path: Path) -> None:
+    inner = Boom()
+    cache = CachingChatModel(inner, tmp_path / "cache")
+    msgs = [{"role": "user", "content": "hi"}]
+    with pytest.raises(LLMUnavailable):
+        cache.complete(msgs)
+    assert not list((tmp_path / "cache").rglob("*.json"))
+    assert cache.complete(msgs).text == "{}" and cache.complete(msgs).text == "{}"
+    assert inner.calls == 2 and (cache.hits, cache.misses) == (1, 1)
+
+
+@pytest.mark.slow
+def test_a_slice_of_the_english_dev_set(tmp_path: Path, settings: Settings) -> None:
+    ds = shared_set("mtrag-support-en")
+    res = run_eval(
+        RunConfig(dataset=ds, out=tmp_path / "run", limit=25), settings, embedder=HashEmbedder()
+    )
+    assert len(res.records) == 25 and all(r["status"] == "scored" for r in res.records)
+    assert res.summary["retrieval"]["n"] > 0 and res.summary["cases_per_second"] > 0

@@ -1,0 +1,278 @@
+"""Every metric and interval on tiny fixtures with hand-computed expectations, cross-checked
+against well-kept libraries (statsmodels, scipy, trec_eval through pytrec_eval)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from evals import metrics as m
+from evals.stats import (
+    bootstrap,
+    clopper_pearson_upper,
+    mcnemar_exact,
+    mean,
+    paired_mde,
+    percentile,
+    ratio,
+    unpaired_mde,
+    wilson,
+)
+
+
+def rec(
+    i: int,
+    *,
+    g: bool = False,
+    esc: bool = False,
+    conf: float = 0.9,
+    ok: bool | None = True,
+    action: str = "answer",
+    retrieved: list[str] | None = None,
+    refs: list[str] | None = None,
+    group: str | None = None,
+) -> dict[str, object]:
+    return {
+        "id": f"c{i}",
+        "group": group or f"g{i}",
+        "lang": "en",
+        "expected_action": action,
+        "should_escalate": g,
+        "gold_reason": None,
+        "weight": 1.0,
+        "status": "scored",
+        "unscored_reason": None,
+        "retrieved_doc_ids": retrieved or [],
+        "reference_doc_ids": refs or [],
+        "draft": "",
+        "citations": [],
+        "escalate": esc,
+        "reasons": [],
+        "confidence": conf,
+        "ok": ok,
+        "timings": {"total_ms": 10.0 * (i + 1)},
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
+        "judge_usage": {},
+        "cached": False,
+        "verdicts": {
+            "judge": "offline-lexical",
+            "claims": 2,
+            "supported": 2 if ok else 1,
+            "citations": 2,
+            "citations_supporting": 2 if ok else 1,
+            "claims_supported_by_citation": 2 if ok else 1,
+            "grounded": bool(ok),
+            "correct": ok,
+            "correct_basis": "cites_reference_doc",
+            "facts_stated": 0,
+            "facts_correct": 0,
+            "facts_required": 0,
+            "facts_required_ok": 0,
+            "leaks": [],
+            "personal": True,
+            "token_f1": None,
+            "rouge_l": None,
+        },
+    }
+
+
+def test_wilson_matches_statsmodels() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in [(0, 10), (3, 10), (10, 10), (47, 200), (1, 1124)]:
+        e = wilson(k, n)
+        lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (
+            e.value == pytest.approx(k / n)
+            and e.low == pytest.approx(lo, abs=1e-9)
+            and e.high == pytest.approx(hi, abs=1e-9)
+        )
+    assert wilson(0, 0).value is None
+
+
+def test_clopper_pearson_upper_bound() -> None:
+    from statsmodels.stats.proportion import proportion_confint
+
+    # one-sided 95% upper bound = upper end of the two-sided 90% interval
+    for k, n in [(0, 60), (2, 100), (5, 40)]:
+        assert clopper_pearson_upper(k, n) == pytest.approx(
+            proportion_confint(k, n, alpha=0.10, method="beta")[1], abs=1e-9
+        )
+    assert clopper_pearson_upper(0, 60) == pytest.approx(
+        1 - 0.05 ** (1 / 60)
+    )  # exact for zero failures (≈ rule of three)
+    assert clopper_pearson_upper(3, 3) == 1.0 and clopper_pearson_upper(0, 0) == 1.0
+
+
+def test_mcnemar_exact_matches_statsmodels_and_scipy() -> None:
+    from scipy.stats import binomtest
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    for b, c in [(0, 0), (1, 5), (7, 2), (12, 12), (0, 9)]:
+        expected = mcnemar(np.array([[10, b], [c, 10]]), exact=True).pvalue
+        assert mcnemar_exact(b, c) == pytest.approx(expected)
+        if b + c:
+            assert mcnemar_exact(b, c) == pytest.approx(
+                min(1.0, binomtest(min(b, c), b + c, 0.5).pvalue)
+            )
+
+
+def test_mde_table_of_evals_md() -> None:
+    assert paired_mde(0.10, 200) == pytest.approx(0.0626, abs=5e-4)
+    assert paired_mde(0.20, 500) == pytest.approx(0.056, abs=5e-4)
+    assert unpaired_mde(200) == pytest.approx(0.140, abs=5e-4)
+    assert unpaired_mde(1000) == pytest.approx(0.0626, abs=5e-4)
+
+
+def test_percentile_is_linear_interpolation_and_bootstrap_is_deterministic() -> None:
+    assert (
+        percentile([1, 2, 3, 4], 50) == 2.5
+        and percentile([10], 95) == 10
+        and percentile([], 50) is None
+    )
+    a = bootstrap([0, 1, 1, 0, 1], mean, seed=3)
+    b = bootstrap([0, 1, 1, 0, 1], mean, seed=3)
+    assert a == b and a.value == pytest.approx(0.6) and a.low is not None and a.low <= 0.6 <= a.high  # type: ignore[operator]
+    clustered = bootstrap(
+        np.array([[1, 1], [0, 1], [1, 0], [0, 0]]), ratio, groups=["a", "a", "b", "b"]
+    )
+    assert (
+        clustered.value == pytest.approx(1.0) and "cluster" in clustered.method
+    )  # (1+0+1+0)/(1+1+0+0)
+
+
+def test_deflection_and_false_deflection_by_hand() -> None:
+    rs = [
+        rec(0, conf=0.9, ok=True),  # answered, ok -> D
+        rec(1, conf=0.9, ok=False),  # answered, wrong -> FD wrong
+        rec(2, conf=0.9, g=True, ok=None),  # answered, needed a human -> FD policy
+        rec(3, conf=0.3, ok=True),  # below threshold -> escalated, not deflected
+        rec(4, esc=True, conf=0.95, g=True, ok=None),  # escalated correctly
+        rec(5, conf=0.9, ok=True, action="clarify"),  # clarify: out of DR/FDR
+    ]
+    d = m.deflection(rs, 0.5, clustered=False)
+    assert d["n"] == 5 and d["answered"] == 3 and d["deflected"] == 1 and d["false_deflected"] == 2
+    assert d["deflection_rate"].value == pytest.approx(1 / 5)
+    assert d["deflection_rate_addressable"].value == pytest.approx(1 / 3)
+    assert d["false_deflection_rate"].value == pytest.approx(2 / 3)
+    assert d["coverage"].value == pytest.approx(3 / 5)
+    assert (d["fd_policy"], d["fd_wrong"]) == (1, 1)
+    # coverage = DR + FD/N
+    assert d["coverage"].value == pytest.approx(
+        d["deflection_rate"].value + d["false_deflected"] / d["n"]
+    )
+    e = m.escalation(rs, 0.5)
+    assert (e["tp"], e["fp"], e["fn"]) == (1, 1, 1)
+    assert (
+        e["precision"].value == 0.5
+        and e["recall"].value == 0.5
+        and e["f1"] == pytest.approx(0.5)
+        and e["f2"] == pytest.approx(0.5)
+    )
+    assert e["expected_cost"] == 5 * 1 + 1 * 1
+    by = {a["expected_action"]: a for a in m.by_action(rs, 0.5)}
+    assert by["clarify"]["n"] == 1 and by["answer"]["deflected"] == 1
+
+
+def test_unanswered_run_has_no_fdr_and_rule_of_three() -> None:
+    rs = [rec(i, conf=0.1) for i in range(4)]
+    d = m.deflection(rs, 0.5, clustered=False)
+    assert d["false_deflection_rate"].value is None and d["answered"] == 0
+    ok = [rec(i, conf=0.9) for i in range(30)]
+    assert m.deflection(ok, 0.5, clustered=False)["rule_of_three"] == pytest.approx(0.1)
+
+
+def test_retrieval_metrics_match_trec_eval() -> None:
+    import pytrec_eval
+
+    rs = [
+        rec(0, retrieved=["a", "b", "c", "d", "e", "f"], refs=["b", "e", "z"]),
+        rec(1, retrieved=["x", "y"], refs=["y"]),
+        rec(2, retrieved=["q", "r", "s", "t", "u", "v"], refs=["w"]),
+        rec(3, retrieved=["k"], refs=["k", "m"]),
+    ]
+    # by hand
+    assert [m.hit_at(r, 1) for r in rs] == [0, 0, 0, 1]
+    assert (
+        m.recall_at(rs[0], 5) == pytest.approx(2 / 3) and m.mrr(rs[0]) == 0.5 and m.mrr(rs[2]) == 0
+    )
+    assert m.ndcg_at(rs[1], 5) == pytest.approx(1 / math.log2(3))
+    qrels = {r["id"]: {d: 1 for d in r["reference_doc_ids"]} for r in rs}
+    run = {
+        r["id"]: {
+            d: float(len(r["retrieved_doc_ids"]) - i) for i, d in enumerate(r["retrieved_doc_ids"])
+        }
+        for r in rs
+    }
+    ev = pytrec_eval.RelevanceEvaluator(
+        qrels, {"recip_rank", "ndcg_cut.5", "recall.5", "success.1,5"}
+    )
+    res = ev.evaluate(run)
+    for r in rs:
+        t = res[r["id"]]
+        assert m.mrr(r) == pytest.approx(t["recip_rank"])
+        assert m.ndcg_at(r, 5) == pytest.approx(t["ndcg_cut_5"])
+        assert m.recall_at(r, 5) == pytest.approx(t["recall_5"])
+        assert m.hit_at(r, 5) == pytest.approx(t["success_5"]) and m.hit_at(r, 1) == pytest.approx(
+            t["success_1"]
+        )
+    summary = m.retrieval(rs)
+    assert summary["n"] == 4 and summary["hit@5"].value == pytest.approx(0.75)
+
+
+def test_calibration_ece_and_brier_by_hand() -> None:
+    rs = [
+        rec(0, conf=0.9, ok=True),
+        rec(1, conf=0.8, ok=False),
+        rec(2, conf=0.2, ok=False),
+        rec(3, conf=0.1, ok=True),
+    ]
+    cal = m.calibration(rs, bins=2)
+    # bins by confidence: {0.1 (y=1), 0.2 (y=0)} and {0.8 (y=0), 0.9 (y=1)}
+    assert cal["ece"] == pytest.approx(0.5 * abs(0.5 - 0.15) + 0.5 * abs(0.5 - 0.85))
+    assert cal["brier"] == pytest.approx(((0.9 - 1) ** 2 + 0.8**2 + 0.2**2 + (0.1 - 1) ** 2) / 4)
+
+
+def test_risk_coverage_aurc_and_threshold_choice() -> None:
+    rs = [rec(i, conf=1 - i / 100, ok=i not in (3, 7)) for i in range(10)]
+    rc = m.risk_coverage(rs)
+    assert rc["points"][0]["coverage"] == pytest.approx(0.1) and rc["points"][-1]["coverage"] == 1.0
+    assert rc["points"][-1]["fdr"] == pytest.approx(0.2)
+    expected = np.mean([sum(1 for j in range(k) if j in (3, 7)) / k for k in range(1, 11)])
+    assert rc["aurc"] == pytest.approx(expected)
+    # 60 clean cases: the upper bound at 60 answered with 0 failures is ~4.9 %, under 5 %
+    clean = [rec(i, conf=1 - i / 1000) for i in range(60)] + [rec(100, conf=0.001, ok=False)]
+    tau = m.choose_threshold(clean, 0.05)
+    assert tau is not None and tau > 0.001
+    assert (
+        m.choose_threshold(clean[:20], 0.05) is None
+    )  # 20 clean cases cannot bound the risk at 5 %
+
+
+def test_split_by_group_keeps_groups_together() -> None:
+    rs = [rec(i, group=f"grp{i // 3}") for i in range(60)]
+    dev, test = m.split_by_group(rs)
+    assert not {r["group"] for r in dev} & {r["group"] for r in test} and dev and test
+
+
+def test_unscored_cases_are_counted_not_averaged() -> None:
+    rs = [
+        rec(0),
+        rec(1, ok=None),
+        {**rec(2), "status": "unscored", "unscored_reason": "timeout after 5 s", "ok": None},
+    ]
+    rs[1]["unscored_reason"] = "no reference documents or required facts to verify correctness"
+    s = m.summarize(rs, tau=0.5, target_fdr=0.05)
+    assert s["deflection"]["n"] == 1 and s["status"] == {"scored": 2, "unscored": 1}
+    assert set(s["unscored_reasons"]) == {
+        "timeout after 5 s",
+        "no reference documents or required facts to verify correctness",
+    }
+    import json
+
+    from evals.report import jsonable
+
+    text = json.dumps(jsonable(s))
+    assert "NaN" not in text

@@ -1,0 +1,267 @@
+"""The suggestion service with the offline drafter, on the demo store (instant embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from copilot import Workspace, load_settings, open_workspace
+from copilot.demo import ANCHOR, load_demo
+from copilot.escalation import Policy, PolicyError
+from copilot.pii import Masker
+from copilot.types import Conversation, DraftOptions, Turn
+from knowledge import HashEmbedder
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("sugg") / "data", demo_autoload=False)
+    ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+    load_demo(ws, today=ANCHOR)
+    ws.service.today = lambda: ANCHOR
+    return ws
+
+
+def ask(
+    ws: Workspace,
+    customer: str | None,
+    *texts: str,
+    options: DraftOptions | None = None,
+    channel: str = "web",
+) -> object:
+    turns = [Turn(role="customer" if i % 2 == 0 else "agent", text=t) for i, t in enumerate(texts)]
+    return ws.service.suggest(
+        Conversation(customer_id=customer, channel=channel, turns=turns), options
+    )  # type: ignore[arg-type]
+
+
+def test_french_delivery_question_uses_the_real_tracking_number(demo: Workspace) -> None:
+    s = ask(
+        demo,
+        "C1001",
+        "Bonjour, où en est ma commande LUM-105097 ? Je voudrais savoir quand elle arrive.",
+    )
+    assert s.language == "fr" and s.register_ == "vous"
+    order = demo.orders.order_of("C1001", "LUM-105097")
+    assert order is not None and order.tracking_number
+    assert order.tracking_number in s.draft and "Camille" in s.draft and order.carrier in s.draft
+    assert "order:LUM-105097" in s.cited_doc_ids
+    assert not s.escalation.escalate
+    assert 0.0 <= s.confidence <= 1.0 and s.model == "offline" and s.prompt_version == "offline-v1"
+    assert s.timings.total_ms > 0 and s.timings.retrieval_ms > 0 and s.usage.total_tokens == 0
+
+
+def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:
+    s = ask(
+        demo,
+        "C1041",
+        "Hello, where is my order LUM-105126? The tracking hasn't changed since yesterday.",
+    )
+    assert s.language == "en" and "XY" in s.draft and "Sarah" in s.draft
+    kb_docs = [d for d in s.cited_doc_ids if not d.startswith("order:")]
+    assert kb_docs and all(d.endswith("-en") for d in kb_docs)
+    assert any(
+        d.startswith(("order-tracking", "delivery", "late-delivery", "faq")) for d in kb_docs
+    )
+    for c in s.citations:
+        assert c.sentence in s.draft and c.chunk_ids
+
+
+def test_human_request_with_a_legal_threat_escalates_with_two_reasons(demo: Workspace) -> None:
+    s = ask(demo, "C1001", "je veux parler à un conseiller, sinon je contacte mon avocat")
+    assert s.escalation.escalate
+    assert {"human_request", "legal_threat"} <= set(s.escalation.codes)
+    assert s.escalation.queue == "Complaints & legal"
+    assert "Reasons:" in s.escalation.handoff_summary and "avocat" in s.escalation.handoff_summary
+    assert s.needs_review
+    fr = ask(
+        demo,
+        "C1001",
+        "je veux parler à un conseiller, sinon je contacte mon avocat",
+        options=DraftOptions(ui_lang="fr"),
+    )
+    assert (
+        fr.escalation.reasons[0].label == "Demande un conseiller humain"
+        and "Motifs" in fr.escalation.handoff_summary
+    )
+
+
+def test_another_customers_order_gets_a_neutral_answer_and_a_reason(demo: Workspace) -> None:
+    other = demo.orders.order_of("C1002", "LUM-105067")
+    assert other is not None
+    s = ask(
+        demo, "C1050", "Hi, can you tell me where my parcel is? The order number is LUM-105067."
+    )
+    assert "foreign_order" in s.escalation.codes
+    for secret in (
+        other.tracking_number,
+        other.customer_name,
+        other.carrier,
+        other.status.replace("_", " "),
+        "Vase",
+    ):
+        assert secret and secret not in s.draft, secret
+    assert "LUM-105067" in s.draft and s.order_numbers == []
+
+
+def test_register_follows_the_customer_and_the_agent_can_override_it(demo: Workspace) -> None:
+    tu = ask(demo, "C1024", "slt, tu peux me dire où en est ma commande ? 😡")
+    assert tu.register_ == "tu" and (
+        "Ta commande" in tu.draft or "ton" in tu.draft.lower() or "toi" in tu.draft
+    )
+    formal = ask(
+        demo,
+        "C1024",
+        "slt, tu peux me dire où en est ma commande ?",
+        options=DraftOptions(tone="formal"),
+    )
+    assert formal.register_ == "vous" and "Votre commande" in formal.draft
+    casual_en = ask(demo, "C1041", "hey thx, where's my stuff? 📦")
+    assert casual_en.register_ == "casual" and casual_en.draft.startswith("Hi ")
+
+
+def test_sms_channel_and_shorter_option_respect_length_limits(demo: Workspace) -> None:
+    long = ask(
+        demo,
+        "C1005",
+        "Bonjour, comment retourner un article et sous quel délai serai-je remboursé ?",
+        options=DraftOptions(length="longer"),
+    )
+    sms = ask(
+        demo,
+        "C1005",
+        "Bonjour, comment retourner un article et sous quel délai serai-je remboursé ?",
+        channel="sms",
+    )
+    assert len(sms.draft) <= 320 < len(long.draft)
+    short = ask(
+        demo,
+        "C1005",
+        "Bonjour, comment retourner un article ?",
+        options=DraftOptions(length="shorter"),
+    )
+    assert len(short.draft) <= 600
+
+
+def test_regenerate_gives_another_grounded_variant(demo: Workspace) -> None:
+    q = "How do I return an item and when will I be refunded?"
+    a = ask(demo, "C1044", q)
+    b = ask(demo, "C1044", q, options=DraftOptions(variant=1))
+    assert a.draft != b.draft
+    assert b.citations and all(c.sentence in b.draft for c in b.citations)
+
+
+def test_return_eligibility_is_computed_from_the_delivery_date(demo: Workspace) -> None:
+    inside = ask(
+        demo, "C1005", "Bonjour, je voudrais retourner ma commande LUM-104902, est-ce possible ?"
+    )
+    assert "jusqu’au" in inside.draft and "(30 jours après la livraison)" in inside.draft
+    outside = ask(
+        demo, "C1044", "I'd like to return the lamp from order lum104609, is it still possible?"
+    )
+    assert "return period after delivery ended on" in outside.draft
+
+
+def test_no_supporting_knowledge_escalates(demo: Workspace) -> None:
+    s = ask(demo, None, "Quelle est la capitale de la Mongolie extérieure au XIIe siècle ?")
+    assert s.escalation.escalate and set(s.escalation.codes) & {"no_knowledge", "low_confidence"}
+
+
+def test_small_talk_is_answered_without_escalation_or_a_second_greeting(demo: Workspace) -> None:
+    s = ask(
+        demo,
+        "C1001",
+        "Où est ma commande LUM-105097 ?",
+        "Elle arrive vendredi.",
+        "Merci beaucoup, bonne journée !",
+    )
+    assert not s.escalation.escalate and s.intent == "chit_chat"
+    assert not s.draft.startswith("Bonjour") and "LUM-105097" not in s.draft
+
+
+def test_refund_above_the_limit_needs_a_supervisor(demo: Workspace) -> None:
+    s = ask(demo, "C1001", "I want a refund of 480 € now.")
+    assert "refund_over_limit" in s.escalation.codes and "480" in s.escalation.reasons[0].detail
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("My lamp caught fire last night!", "safety"),
+        ("Ma lampe a pris feu hier soir", "safety"),
+        ("I never placed this order, my card was stolen", "fraud"),
+        ("Supprimez toutes mes données conformément au RGPD", "gdpr"),
+        ("C'EST INADMISSIBLE, VOUS ÊTES DES INCOMPÉTENTS", "anger"),
+        ("This is the third time I'm writing about this!", "repeated_contact"),
+    ],
+)
+def test_policy_triggers(demo: Workspace, text: str, code: str) -> None:
+    s = ask(demo, "C1001", text)
+    assert code in s.escalation.codes
+
+
+def test_everyday_messages_do_not_trigger_the_policy() -> None:
+    policy = Policy.default()
+    for text in [
+        "Est-il possible de payer en plusieurs fois ?",
+        "Where is my parcel?",
+        "Bonjour, je voudrais retourner un article",
+        "Can I change my delivery address?",
+        "Merci pour votre aide !",
+        "Je n'ai pas reçu l'e-mail de confirmation",
+    ]:
+        assert policy.pattern_hits(text) == {}, text
+
+
+def test_repeated_contacts_from_history_escalate(demo: Workspace) -> None:
+    conv = Conversation(
+        customer_id="C1001",
+        turns=[Turn(role="customer", text="Où est ma commande LUM-105097 ?")],
+        prior_contacts=3,
+    )
+    assert "repeated_contact_history" in demo.service.suggest(conv).escalation.codes
+
+
+def test_a_broken_policy_is_refused_and_the_previous_one_stays(
+    demo: Workspace, tmp_path: Path
+) -> None:
+    from copilot.workspace import PolicyStore
+
+    store = PolicyStore(tmp_path / "policy.yaml")
+    good = store.text()
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        store.save("triggers: [unclosed")
+    with pytest.raises(PolicyError, match="not a valid regular expression"):
+        store.save(good.replace(r"'\b(avocats?", r"'\b((avocats?", 1))
+    with pytest.raises(PolicyError, match="refund_limit"):
+        store.save(good.replace("refund_limit: 150", "refund_limit: -5"))
+    with pytest.raises(PolicyError, match="queue"):
+        store.save(good.replace("queue: complaints", "queue: nowhere", 1))
+    assert not store.path.exists() and store.current().settings.refund_limit == 150
+    store.save(good.replace("refund_limit: 150", "refund_limit: 500"))
+    assert store.current().settings.refund_limit == 500
+
+
+def test_pii_masking_round_trip() -> None:
+    m = Masker()
+    text = "Mail jean.dupont@example.fr, tél 06 12 34 56 78, IBAN FR76 3000 6000 0112 3456 7890 189, carte 4970 1012 3456 7890 (non Luhn) et 4539 1488 0343 6467, 12 rue des Lilas, Lyon"
+    masked = m.mask(text)
+    for secret in (
+        "jean.dupont@example.fr",
+        "06 12 34 56 78",
+        "FR76 3000",
+        "4539 1488 0343 6467",
+        "12 rue des Lilas",
+    ):
+        assert secret not in masked, secret
+    assert (
+        "[EMAIL_1]" in masked
+        and "[PHONE_1]" in masked
+        and "[IBAN_1]" in masked
+        and "[CARD_1]" in masked
+        and "[ADDRESS_1]" in masked
+    )
+    assert "4970 1012 3456 7890" in masked  # fails the Luhn check: not a card number
+    assert m.unmask(masked) == text
+    assert m.mask("again jean.dupont@example.fr") == "again [EMAIL_1]"
