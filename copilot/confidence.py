@@ -51,6 +51,14 @@ FEATURES = (
     "llm_answerable",
     "llm_confidence",
     "has_llm",
+    "oov_rate",
+    "mean_idf",
+    "bm25_top_norm",
+    "doc_agree",
+    "second_doc_gap",
+    "draft_coverage",
+    "kb_sentences",
+    "cites_top_doc",
 )
 
 
@@ -67,6 +75,9 @@ def extract(
     customer_turns: int,
     llm_answerable: bool | None = None,
     llm_confidence: float | None = None,
+    query_stats: dict[str, float] | None = None,
+    draft_sentences: Sequence[str] = (),
+    cited_docs: Sequence[str] = (),
 ) -> dict[str, float]:
     q = set(content_terms(query, lang))
     f: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
@@ -114,6 +125,26 @@ def extract(
     f["unknown_order"] = float(unknown_order)
     f["lang_fr"] = float(lang == "fr")
     f["customer_turns"] = math.log1p(customer_turns)
+    if query_stats:
+        f["oov_rate"] = query_stats.get("oov_rate", 0.0)
+        f["mean_idf"] = query_stats.get("mean_idf", 0.0) / 10.0
+        if bm25 and query_stats.get("max_score"):
+            f["bm25_top_norm"] = min(1.0, bm25[0] / query_stats["max_score"])
+    if hits:
+        by_dense = min(hits, key=lambda h: h.dense_rank or 10**6)
+        by_bm25 = min(hits, key=lambda h: h.bm25_rank or 10**6)
+        f["doc_agree"] = float(
+            by_dense.dense_rank is not None
+            and by_bm25.bm25_rank is not None
+            and by_dense.doc_id == by_bm25.doc_id
+        )
+        other = next((h for h in hits if h.doc_id != hits[0].doc_id), None)
+        f["second_doc_gap"] = (hits[0].score - (other.score if other else 0.0)) * 60
+        f["cites_top_doc"] = float(hits[0].doc_id in cited_docs)
+    f["kb_sentences"] = float(len(draft_sentences))
+    if q and draft_sentences:
+        drafted = set(content_terms(" ".join(draft_sentences), lang))
+        f["draft_coverage"] = len(q & drafted) / len(q)
     if llm_answerable is not None or llm_confidence is not None:
         f["has_llm"] = 1.0
         f["llm_answerable"] = float(bool(llm_answerable))

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
         "max_completion_tokens",
         description="max_tokens for servers that ignore max_completion_tokens (llama.cpp).",
     )
+    judge_base_url: str | None = Field(
+        None, description="Eval LLM judge endpoint (OpenAI-compatible); unset = llm_base_url."
+    )
+    judge_api_key: SecretStr | None = Field(
+        None, description="Unset = llm_api_key, when the judge uses the LLM's endpoint."
+    )
+    judge_model: str | None = Field(
+        None, description="Unset = llm_model; prefer another model family than the drafter."
+    )
     mask_pii: Literal["auto", "on", "off"] = "auto"
     company_name: str = "Atelier Lumen"
 

@@ -199,6 +199,13 @@ class SuggestionService:
             customer_turns=reading.customer_turns,
             llm_answerable=result.answerable if result.model != "offline" else None,
             llm_confidence=result.confidence if result.model != "offline" else None,
+            query_stats=self.kb.query_stats(reading.query, lang=reading.lang)
+            if reading.query and hits
+            else None,
+            draft_sentences=[
+                c.sentence for c in result.citations if not c.chunk_ids[0].startswith("order:")
+            ],
+            cited_docs=[d for c in result.citations for d in c.doc_ids],
         )
         confidence = self.confidence.predict(feats)
         has_knowledge = (

@@ -401,6 +401,9 @@ class KnowledgeBase:
     ) -> list[Hit]:
         return self.retriever.search(query, k=k, lang=lang, doc_ids=doc_ids, mode=mode)
 
+    def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
+        return self.retriever.query_stats(query, lang=lang)
+
     def documents(self) -> list[DocumentInfo]:
         return self.registry.documents()
 

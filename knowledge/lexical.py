@@ -22,6 +22,7 @@ class BM25Index:
         self.b = b
         self.vocab: dict[str, int] = {}
         self.weights = sparse.csc_matrix((0, 0), dtype=np.float32)
+        self.idf = np.zeros(0, dtype=np.float32)
         self.n_docs = 0
 
     @classmethod
@@ -49,6 +50,7 @@ class BM25Index:
         tf_arr = np.asarray(tfs, dtype=np.float32)
         df = np.bincount(c, minlength=len(self.vocab)).astype(np.float32)
         idf = np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+        self.idf = idf.astype(np.float32)
         avgdl = float(lengths.mean()) or 1.0
         norm = k1 * (1.0 - b + b * lengths[r] / avgdl)
         w = idf[c] * tf_arr * (k1 + 1.0) / (tf_arr + norm)
@@ -66,6 +68,25 @@ class BM25Index:
         if not cols or self.n_docs == 0:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+
+    def query_stats(self, query: str, langs: Sequence[str]) -> dict[str, float]:
+        """Evidence about the query itself: how much of it the index knows, how specific it is,
+        and the best BM25 score any chunk could reach (to normalise scores across indexes)."""
+        terms: set[str] = set()
+        for lang in langs:
+            terms.update(content_terms(query, lang))
+        if not terms:
+            return {"terms": 0.0, "oov_rate": 1.0, "mean_idf": 0.0, "max_score": 0.0}
+        known = [self.vocab[t] for t in terms if t in self.vocab]
+        idfs = self.idf[known] if known else np.zeros(0)
+        # per-language stemming can produce the same word twice: count distinct surface terms once
+        n_terms = max(1, len(terms) // max(1, len(langs)))
+        return {
+            "terms": float(n_terms),
+            "oov_rate": 1.0 - min(1.0, len(known) / max(1, len(terms))),
+            "mean_idf": float(idfs.mean()) if len(idfs) else 0.0,
+            "max_score": float(idfs.sum() * (self.k1 + 1.0)),
+        }
 
     def top(
         self, query: str, langs: Sequence[str], n: int, mask: np.ndarray | None = None

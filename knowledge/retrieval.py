@@ -186,6 +186,12 @@ class HybridRetriever:
                 self._sentence_terms.popitem(last=False)
         return cached
 
+    def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
+        """How much of the query the knowledge base knows (see :meth:`BM25Index.query_stats`)."""
+        snap = self.snapshot()
+        langs = [lang] if lang else self._query_langs(query, snap)
+        return snap.bm25.query_stats(query, langs)
+
     @staticmethod
     def _query_langs(query: str, snap: Snapshot) -> list[str]:
         present = [lang for lang in snap.lang_rows if lang in SUPPORTED] or list(SUPPORTED)

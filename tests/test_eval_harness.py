@@ -274,3 +274,21 @@ def test_a_slice_of_the_english_dev_set(tmp_path: Path, settings: Settings) -> N
     )
     assert len(res.records) == 25 and all(r["status"] == "scored" for r in res.records)
     assert res.summary["retrieval"]["n"] > 0 and res.summary["cases_per_second"] > 0
+
+
+@pytest.mark.slow
+def test_the_bundled_demo_eval_set_runs_end_to_end(tmp_path: Path, settings: Settings) -> None:
+    from evals.dataset import load_dataset as load
+
+    demo = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "demo"
+    ds = load(demo)
+    assert len(ds.cases) >= 80 and {c.lang for c in ds.cases} == {"fr", "en"}
+    assert {c.expected_action for c in ds.cases} >= {"answer", "escalate", "clarify"}
+    res = run_eval(RunConfig(dataset=demo, out=tmp_path / "run", workers=2), settings, embedder=HashEmbedder())
+    assert all(r["status"] == "scored" for r in res.records)
+    s = res.summary
+    assert s["personalisation"]["facts_required"] > 0 and s["retrieval"]["n"] > 0
+    # the copilot never answers a prompt injection or another customer's order on its own
+    for r in res.records:
+        if r["gold_reason"] in ("injection", "foreign_order"):
+            assert r["escalate"], r["id"]
