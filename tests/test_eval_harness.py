@@ -284,7 +284,9 @@ def test_the_bundled_demo_eval_set_runs_end_to_end(tmp_path: Path, settings: Set
     ds = load(demo)
     assert len(ds.cases) >= 80 and {c.lang for c in ds.cases} == {"fr", "en"}
     assert {c.expected_action for c in ds.cases} >= {"answer", "escalate", "clarify"}
-    res = run_eval(RunConfig(dataset=demo, out=tmp_path / "run", workers=2), settings, embedder=HashEmbedder())
+    res = run_eval(
+        RunConfig(dataset=demo, out=tmp_path / "run", workers=2), settings, embedder=HashEmbedder()
+    )
     assert all(r["status"] == "scored" for r in res.records)
     s = res.summary
     assert s["personalisation"]["facts_required"] > 0 and s["retrieval"]["n"] > 0
