@@ -164,6 +164,7 @@ _THANKS = re.compile(
 )
 _GREETING_ONLY = re.compile(r"^\W*(bonjour|hello|hi|hey|salut|coucou|bonsoir)\W*$")
 ORDER_INTENTS = ("order_status", "return", "refund", "cancel")
+_INTENT_PATTERNS = {name: [re.compile(p) for p in pats] for name, pats in INTENTS.items()}
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ def detect_intents(text: str) -> tuple[str, ...]:
     ):
         return ("chit_chat",)
     scores: dict[str, tuple[int, int]] = {}
-    for name, pats in INTENTS.items():
-        positions = [m.start() for p in pats if (m := re.search(p, folded))]
+    for name, pats in _INTENT_PATTERNS.items():
+        positions = [m.start() for p in pats if (m := p.search(folded))]
         if positions:
             scores[name] = (len(positions), -min(positions))
     found = tuple(sorted(scores, key=lambda n: scores[n], reverse=True))

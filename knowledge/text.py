@@ -348,6 +348,17 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
 
 def content_terms(text: str, lang: str) -> list[str]:
     """Stemmed content words (stop words dropped) in ``lang``'s stemmer: what BM25 indexes."""
+    if len(text) <= 4000:
+        return list(_content_terms_cached(text, lang))
+    return _content_terms(text, lang)
+
+
+@lru_cache(maxsize=65536)
+def _content_terms_cached(text: str, lang: str) -> tuple[str, ...]:
+    return tuple(_content_terms(text, lang))
+
+
+def _content_terms(text: str, lang: str) -> list[str]:
     stop = STOPWORDS.get(lang, STOPWORDS["en"])
     kept = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
     return list(_stemmer(lang).stemWords(kept))

@@ -205,12 +205,9 @@ class VectorStore:
 
 
 def _query(col: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-    count = col.count()
-    if count == 0:
-        return []
-    res = col.query(
-        query_embeddings=vector.reshape(1, -1), n_results=min(n, count), include=["distances"]
-    )
+    # n may exceed the collection's size: Chroma then returns what it has (no count() first:
+    # counting costs more than the query itself).
+    res = col.query(query_embeddings=vector.reshape(1, -1), n_results=n, include=["distances"])
     return [
         (cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0], strict=True)
     ]
