@@ -93,6 +93,7 @@ class LangChainChatModel:
         max_tokens: int = 700,
         json_mode: bool = True,
         reply_limit_field: str = "max_completion_tokens",
+        seed: int | None = None,
     ) -> None:
         from langchain_openai import ChatOpenAI
 
@@ -112,6 +113,7 @@ class LangChainChatModel:
             temperature=temperature,
             max_tokens=None if reply_limit_field == "max_tokens" else max_tokens,
             stream_usage=True,
+            seed=seed,
             **kwargs,
         )
 

@@ -196,31 +196,25 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
     return "\n".join(lines) + "\n"
 
 
-def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    from evals.metrics import worst_failures
-
-    rc = s["risk_coverage"]["points"]
-    tau = s["deflection"]["threshold"]
+def charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
+    """The report's SVG charts, built from numbers and our own labels only (every text in them
+    is escaped by :mod:`evals.svg`): deflection vs FDR and risk–coverage with the threshold
+    marked, the reliability diagram, the latency histogram and the per-expected_action bars."""
+    rc = summary["risk_coverage"]["points"]
+    tau = summary["deflection"]["threshold"]
+    by_tau = sorted(rc, key=lambda p: p["threshold"])
     marks = []
-    current = next(
-        (p for p in sorted(rc, key=lambda p: p["threshold"]) if p["threshold"] >= tau), None
-    )
+    current = next((p for p in by_tau if p["threshold"] >= tau), None)
     if current:
         marks.append((current["fdr"], current["deflection"], f"τ={tau:.2f}"))
-    t = s["target_risk"]
-    if t.get("threshold") is not None:
-        star = next(
-            (
-                p
-                for p in sorted(rc, key=lambda p: p["threshold"])
-                if p["threshold"] >= t["threshold"]
-            ),
-            None,
-        )
+    target = summary["target_risk"]
+    if target.get("threshold") is not None:
+        star = next((p for p in by_tau if p["threshold"] >= target["threshold"]), None)
         if star:
-            marks.append((star["fdr"], star["deflection"], f"τ*={t['threshold']:.2f}"))
+            marks.append((star["fdr"], star["deflection"], f"τ*={target['threshold']:.2f}"))
     fdr_max = max([p["fdr"] for p in rc] + [0.1])
-    charts = [
+    actions = [a["expected_action"] for a in summary["by_action"]]
+    return [
         line_chart(
             "Deflection vs false-deflection rate",
             "false-deflection rate",
@@ -252,7 +246,7 @@ def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, An
                     "#2ca02c",
                     [
                         (b["confidence"], b["accuracy"])
-                        for b in s["calibration"].get("reliability", [])
+                        for b in summary["calibration"].get("reliability", [])
                     ],
                 )
             ],
@@ -269,18 +263,25 @@ def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, An
         ),
         bar_chart(
             "Deflected by expected action",
-            [a["expected_action"] for a in s["by_action"]],
-            [a["deflected"] for a in s["by_action"]],
+            actions,
+            [a["deflected"] for a in summary["by_action"]],
             ylabel="cases",
         ),
         bar_chart(
             "False deflections by expected action",
-            [a["expected_action"] for a in s["by_action"]],
-            [a["false_deflected"] for a in s["by_action"]],
+            actions,
+            [a["false_deflected"] for a in summary["by_action"]],
             color="#d62728",
             ylabel="cases",
         ),
     ]
+
+
+def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    from evals.metrics import worst_failures
+
+    tau = s["deflection"]["threshold"]
+    chart_svgs = charts(s, records)
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in summary_rows(s))
     fails = "".join(
         f"<details><summary><b>{escape(r['id'])}</b> — confidence {r['confidence']:.2f}, {'should escalate' if r['should_escalate'] else 'wrong answer'}</summary>"
@@ -294,7 +295,7 @@ def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, An
 <h1>Eval run: {escape(manifest["dataset"])}</h1>
 <p><small>{escape(manifest["mode"]["drafter"])} drafter · {escape(manifest["mode"]["judge"])} judge · git {escape(manifest["git_sha"][:10])} · dataset {escape(manifest["dataset_hash"][:10])} · KB {escape(manifest["kb_hash"][:10])} · embedder {escape(manifest["embedder"])} · seed {manifest["seed"]} · intervals: {escape(s["interval_method"])}</small></p>
 <table><tr><th>metric</th><th>value [95% CI]</th></tr>{rows}</table>
-<h2>Plots</h2><div class="charts">{"".join(charts)}</div>
+<h2>Plots</h2><div class="charts">{"".join(chart_svgs)}</div>
 <h2>Worst failures</h2>{fails or "<p>None.</p>"}
 <h2>Choices</h2><ul>{choices}</ul></body></html>"""
 

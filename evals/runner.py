@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from copilot.workspace import (
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case, Dataset, load_dataset
 from evals.judge import identifiers, judge_offline, normalise
+from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
 from knowledge import Customer, Embedder, Order
 
@@ -180,7 +182,11 @@ def _case_conversation(case: Case) -> Conversation:
 
 
 def run_case(
-    case: Case, service: SuggestionService, ws: Workspace, owners: dict[str, tuple[str, str]]
+    case: Case,
+    service: SuggestionService,
+    ws: Workspace,
+    owners: dict[str, tuple[str, str]],
+    llm_judge: LLMJudge | None = None,
 ) -> dict[str, Any]:
     reset_cached_flag()
     conv = _case_conversation(case)
@@ -210,7 +216,7 @@ def run_case(
         conversation_text=conv.customer_text,
     )
     ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)
-    return {
+    rec = {
         **_case_fields(case),
         "status": "scored",
         "unscored_reason": None
@@ -238,6 +244,9 @@ def run_case(
         "cached": last_call_cached(),
         "features": s.features,
     }
+    if llm_judge is not None:  # after the offline judge: replaces what it judged, counts failures
+        llm_judge.apply(rec, s, v, case=case, chunk_texts=chunk_texts, own_orders=own)
+    return rec
 
 
 def _case_fields(case: Case) -> dict[str, Any]:
@@ -277,6 +286,24 @@ def _unscored(case: Case, reason: str) -> dict[str, Any]:
     }
 
 
+def new_run_folder(root: Path, dataset: Path, drafter: str, *, name: str | None = None) -> Path:
+    """A fresh folder for a run started now, never an existing one (an existing folder would
+    be resumed: two runs started in the same second must not share it)."""
+    name = (
+        re.sub(r"[^A-Za-z0-9._-]+", "-", name or load_dataset(dataset).name).strip("-") or "dataset"
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(1, 1000):
+        folder = root / (f"{stamp}-{name}-{drafter}" + (f"-{i}" if i > 1 else ""))
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"{root}: no free run folder name for {stamp}-{name}-{drafter}")
+
+
 @dataclass
 class RunResult:
     folder: Path
@@ -293,6 +320,7 @@ def run_eval(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     chat: Any = None,
+    judge_chat: Any = None,
 ) -> RunResult:
     ds = load_dataset(cfg.dataset, limit=cfg.limit)
     emb = embedder or embedder_from_settings(settings)
@@ -333,10 +361,16 @@ def run_eval(
     tau = cfg.threshold if cfg.threshold is not None else confidence.threshold
     target = cfg.target_fdr if cfg.target_fdr is not None else policy.settings.target_fdr
     manifest = _manifest(cfg, ds, settings, service, emb, tau, target)
+    llm_judge = None
+    if cfg.judge == "llm":
+        llm_judge = judge_from_settings(settings, chat=judge_chat, seed=cfg.seed)
+        manifest["prompt_versions"]["judge"] = llm_judge.template_version
+        manifest["judge"] = llm_judge.describe()
     manifest["index_build_s"] = build_s
 
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = cfg.out or settings.data_dir / "evals" / "runs" / f"{stamp}-{ds.name}-{cfg.drafter}"
+    folder = cfg.out or new_run_folder(
+        settings.data_dir / "evals" / "runs", cfg.dataset, cfg.drafter, name=ds.name
+    )
     folder.mkdir(parents=True, exist_ok=True)
     results_path = folder / "results.jsonl"
     done: dict[str, dict[str, Any]] = {}
@@ -385,7 +419,8 @@ def run_eval(
         def submit() -> None:
             while queue and len(pending) < max(1, cfg.workers) * 2:
                 case = queue.pop(0)
-                pending[pool.submit(run_case, case, service, ws, owners)] = (case, time.monotonic())
+                fut = pool.submit(run_case, case, service, ws, owners, llm_judge)
+                pending[fut] = (case, time.monotonic())
 
         submit()
         while pending:
@@ -414,6 +449,8 @@ def run_eval(
     seconds = time.perf_counter() - t0
     ordered = [records[c.id] for c in ds.cases if c.id in records]
     summary = summarize(ordered, tau=tau, target_fdr=target, seed=cfg.seed)
+    if llm_judge is not None:
+        summary.update(judge_summary(ordered))
     summary["run_seconds"] = seconds
     summary["cases_per_second"] = len(todo) / seconds if seconds > 0 and todo else None
     manifest["finished_at"] = datetime.now(UTC).isoformat()

@@ -127,7 +127,7 @@ def test_roles_see_only_their_pages(data_dir: Path) -> None:
     evaluator = ok(signed_in("eve"))
     assert evaluator.title[0].value == "Analytics"
     ok(evaluator.switch_page("app_pages/evals.py").run())
-    assert "eval harness" in evaluator.info[0].value
+    assert evaluator.title[0].value == "Evals"
     ok(evaluator.sidebar.button(key="sign_out").click().run())
     assert "user" not in evaluator.session_state and evaluator.button[0].label == "Sign in"
 
