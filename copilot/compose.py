@@ -332,7 +332,12 @@ def _usable(s: str) -> bool:
 def select_sentences(
     passages: list[Passage], query: str, lang: str, n: int, variant: int = 0
 ) -> list[tuple[str, Passage]]:
-    """The ``n`` most relevant sentences of the best passages, in reading order."""
+    """The ``n`` most relevant sentences of the best passages, in reading order.
+
+    The answer rests on one article, the best-ranked one: another article's sentences are
+    used only when the first gives fewer than two usable sentences (a reply that mixes two
+    articles is harder to trust and to check).
+    """
     q = set(content_terms(query, lang))
     scored: list[tuple[float, int, int, str, Passage]] = []
     for p_rank, p in enumerate(passages[:4]):
@@ -357,9 +362,13 @@ def select_sentences(
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
+    primary = passages[0].hit.doc_id if passages else None
+    first = [x for x in scored if x[4].hit.doc_id == primary]
+    if len(first) < min(n, 2):
+        first = scored
     chosen: list[tuple[float, int, int, str, Passage]] = []
     seen_terms: list[set[str]] = []
-    for item in scored:
+    for item in first:
         terms = set(content_terms(item[3], lang))
         if any(len(terms & t) / max(len(terms | t), 1) > 0.6 for t in seen_terms):
             continue

@@ -116,6 +116,20 @@ class SuggestionService:
         customer = self.orders.customer(conv.customer_id) if conv.customer_id else None
         name = conv.customer_name or (customer.name if customer else None)
         reading = read_conversation(conv, opts, profile_lang=customer.lang if customer else None)
+        if (
+            reading.lang_confidence < 0.5
+            and not opts.lang
+            and not (customer and customer.lang)
+            and reading.query
+        ):
+            # A few keywords ("abandon de poste") say little about the language: answer in the
+            # language of the knowledge that matches them.
+            probe = self.kb.search(reading.query, k=3)
+            if probe:
+                langs = [h.chunk.lang for h in probe]
+                best = max(set(langs), key=langs.count)
+                if best in ("fr", "en") and best != reading.lang:
+                    reading = read_conversation(conv, opts.model_copy(update={"lang": best}))
 
         # 1. retrieval, in the customer's language first
         t = time.perf_counter()
@@ -208,9 +222,11 @@ class SuggestionService:
             cited_docs=[d for c in result.citations for d in c.doc_ids],
         )
         confidence = self.confidence.predict(feats)
+        # Knowledge supports the draft when its sentences (or the best passage) cover at least
+        # a third of the customer's content words; a stray word in common is not support.
+        kb_cited = any(not c.chunk_ids[0].startswith("order:") for c in result.citations)
         has_knowledge = (
-            bool(result.citations)
-            and any(not c.chunk_ids[0].startswith("order:") for c in result.citations)
+            kb_cited and max(feats["draft_coverage"], feats["coverage_best"]) >= 0.34
         ) or feats["coverage_best"] >= 0.5
         escalation = decide(
             policy,

@@ -317,6 +317,7 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
         signals.confidence is not None
         and signals.confidence < s.low_confidence
         and not signals.chit_chat
+        and not signals.has_order_facts  # the order record answers: its facts are computed, not guessed
         and not reasons
     ):
         add("low_confidence", f"{signals.confidence:.2f}")

@@ -379,6 +379,11 @@ class LLMDrafter:
             elif len(turns) > 1 and any(role == "customer" for role, _ in turns[1:]):
                 turns.pop(0)
                 dropped["turns"] += 1
+            elif passages and max(len(p) for p in passages) > 600:
+                longest = max(range(len(passages)), key=lambda i: len(passages[i]))
+                text = passages[longest]
+                passages[longest] = text[: len(text) // 2].rsplit(" ", 1)[0] + " …"
+                dropped["trimmed"] = dropped.get("trimmed", 0) + 1
             elif passages:
                 passages.pop()
                 dropped["passages"] += 1

@@ -20,7 +20,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy.engine import Connection, Engine
 
 from copilot.types import Conversation, Suggestion, Turn
-from knowledge.db import create_tables, migrate
+from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import SouffleurError
 
 metadata = sa.MetaData()
@@ -123,7 +123,10 @@ model_calls = sa.Table(
     sa.Column("latency_ms", sa.Float, nullable=False),
     sa.Column("decision", sa.Text, nullable=False),
 )
-MIGRATIONS = [create_tables(conversations, messages, drafts, feedback, audit, model_calls)]
+MIGRATIONS = [
+    create_tables(conversations, messages, drafts, feedback, audit, model_calls),
+    unbounded_strings_on_postgresql(conversations, messages, drafts, feedback, audit, model_calls),
+]
 
 LIGHT_EDIT = (
     0.4  # edit ratio under which an edited draft still counts as accepted (industry heuristic)

@@ -23,11 +23,31 @@ from evals.metrics import calibration, choose_threshold, deflection, risk_covera
 
 Record = dict[str, Any]
 LOW_CONFIDENCE_REASON = "low_confidence"
+# Features a model may learn from: evidence that means the same on any knowledge base. The
+# language and the number of turns are left out: on the dev sets they identify the dataset
+# (cdtn-fr is French and single-turn, mtrag English and multi-turn), so a model would learn
+# each set's base rate instead of the evidence.
+FIT_FEATURES = tuple(f for f in FEATURES if f not in ("lang_fr", "customer_turns"))
 
 
 def training_rows(records: Sequence[Record]) -> list[Record]:
     """Cases that can teach the model: scored, not clarify, with features."""
     return [r for r in scored(records) if r.get("features")]
+
+
+def relabel(records: Sequence[Record], mode: str) -> list[Record]:
+    """``verified`` keeps the harness's verdict (correct, grounded, personal); ``top3`` is the
+    retrieval proxy of the issue's naive baselines: a reference document among the top 3."""
+    if mode == "verified":
+        return list(records)
+    if mode != "top3":
+        raise ValueError(f"unknown label mode {mode!r}")
+    return [
+        {**r, "ok": bool(set(r["retrieved_doc_ids"][:3]) & set(r["reference_doc_ids"]))}
+        if r["reference_doc_ids"]
+        else r
+        for r in records
+    ]
 
 
 def label(r: Record) -> int:
@@ -92,7 +112,7 @@ def fit(
     c: float = 0.5,
     folds: int = 5,
     seed: int = 0,
-    names: Sequence[str] = FEATURES,
+    names: Sequence[str] = FIT_FEATURES,
 ) -> tuple[ConfidenceModel, np.ndarray]:
     """The model fitted on ``rows`` and its out-of-fold raw predictions on them."""
     x, y = matrix(rows, names), np.array([label(r) for r in rows], dtype=float)
@@ -186,7 +206,34 @@ def cross_validate(
         "deflection": dfl,
         "calibration": calibration(pooled),
         "aurc": risk_coverage(pooled)["aurc"],
+        "at_coverage": at_coverage(pooled),
     }
+
+
+def at_coverage(
+    records: Sequence[Record], levels: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.4)
+) -> list[dict[str, float]]:
+    """False-deflection rate (point and 95 % upper bound) when answering the most confident
+    share of the cases: how far the risk is from the target at each coverage."""
+    from evals.stats import clopper_pearson_upper
+
+    s = scored(records)
+    ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
+    out = []
+    for level in levels:
+        k = round(level * len(s))
+        if k == 0 or k > len(ranked):
+            continue
+        fails = sum(1 for r in ranked[:k] if r["should_escalate"] or not r["ok"])
+        out.append(
+            {
+                "coverage": level,
+                "answered": k,
+                "fdr": fails / k,
+                "fdr_upper": clopper_pearson_upper(fails, k),
+            }
+        )
+    return out
 
 
 def _pooled_deflection(pooled: list[Record], clustered: bool) -> dict[str, Any]:
@@ -330,6 +377,11 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(
             f"{'':<44} ECE before (run's confidence) {s['ece_before']:.3f} -> after (CV) {cv['calibration'].get('ece', 0):.3f}; fold thresholds {', '.join(f'{t:.2f}' for t in cv['thresholds'])}"
         )
+        risk = "; ".join(
+            f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"
+            for a in cv.get("at_coverage", [])
+        )
+        lines.append(f"{'':<44} risk answering the most confident share (CV): {risk}")
     for t in r["transfer"]:
         d = t["deflection"]
         lines.append(

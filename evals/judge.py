@@ -274,8 +274,10 @@ def judge_offline(
         v.required_found = sum(1 for f in required_facts if _fact_in(f, norm_draft))
         v.correct = v.required_found == v.required_total and not v.forbidden_found
     elif reference_doc_ids:
-        v.correct_basis = "cites_reference_doc"
-        v.correct = bool(set(s.cited_doc_ids) & set(reference_doc_ids)) and not v.forbidden_found
+        # the article the reply rests on (its first knowledge citation) must be a reference one
+        v.correct_basis = "primary_source_is_reference"
+        kb_docs = [d for d in s.cited_doc_ids if not d.startswith("order:")]
+        v.correct = bool(kb_docs) and kb_docs[0] in set(reference_doc_ids) and not v.forbidden_found
     elif forbidden_facts:
         v.correct_basis = "forbidden_only"
         v.correct = not v.forbidden_found

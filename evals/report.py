@@ -15,7 +15,7 @@ CHOICES = [
     "Deflected = not escalated, confidence >= threshold, the case may be automated, and the draft is correct, grounded and right about the order (EVALS.md §1.1); this is a verified resolution, stricter than vendor containment figures.",
     "'clarify' cases are neither deflected nor false-deflected: they are left out of DR/FDR and shown in the per-action table.",
     "A case whose correctness cannot be verified (no reference documents, no required facts) is 'unscored' for deflection and counted, never averaged as 0 or NaN.",
-    "Correctness offline: every required fact present and no forbidden one; without required facts, the draft must cite one of the reference documents.",
+    "Correctness offline: every required fact present and no forbidden one; without required facts, the article the reply rests on (its first knowledge citation) must be one of the reference documents.",
     "Groundedness offline is a lexical check of atomic facts (numbers, dates, identifiers) and content words against the cited passages and the order record: 'unsupported (lexical)', not 'hallucinated'.",
     "Latency is pipeline latency (offline drafter: no model call); cached LLM calls are left out of latency.",
 ]

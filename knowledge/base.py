@@ -307,7 +307,9 @@ class KnowledgeBase:
 
         # 2. the commit point
         with self.registry.engine.begin() as conn:
-            current = self.registry.documents_by_id(conn, [i.doc_id for i, _, _ in planned])
+            current = self.registry.documents_by_id(
+                conn, [i.doc_id for i, _, _ in planned], for_update=True
+            )
             for info, _, existed in planned:
                 cur = current.get(info.doc_id)
                 if (cur.version if cur else 0) != info.version - 1 or (cur is not None) != existed:

@@ -16,6 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 
 Migration = Callable[[Connection], None]
 
+# PostgreSQL advisory lock held while migrating, so that several processes opening one fresh
+# database at once (app replicas, the CLI) apply each step once instead of racing on CREATE TABLE.
+_MIGRATION_LOCK_KEY = 0x536F7566  # "Souf"
+
 _versions = sa.Table(
     "schema_versions",
     sa.MetaData(),
@@ -25,12 +29,15 @@ _versions = sa.Table(
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for SQLite, the file's folder is created and WAL is switched on."""
+    """An engine for ``url``; for SQLite, the file's folder is created and WAL is switched on;
+    PostgreSQL sessions run in UTC."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:  # a server: a pooled connection cut by a restart or fail-over is replaced on checkout
+        kwargs["pool_pre_ping"] = True
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
@@ -43,14 +50,33 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+    elif engine.dialect.name == "postgresql":
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc_session(dbapi_conn: Any, _record: Any) -> None:
+            # Timestamps come back in the session's time zone: UTC, as they are stored on SQLite,
+            # whatever the server's own ``timezone`` setting (displays and day boundaries agree).
+            cur = dbapi_conn.cursor()
+            cur.execute("SET TIME ZONE 'UTC'")
+            cur.close()
+            dbapi_conn.commit()  # a SET inside a transaction that is rolled back is undone
+
     return engine
+
+
+def _lock_migrations(conn: Connection) -> None:
+    """Serialise migrations across processes until the end of ``conn``'s transaction (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
 
 
 def migrate(engine: Engine, namespace: str, steps: Sequence[Migration]) -> int:
     """Apply the steps of ``namespace`` that have not run yet; return the schema version."""
     with engine.begin() as conn:
+        _lock_migrations(conn)
         _versions.create(conn, checkfirst=True)
     with engine.begin() as conn:
+        _lock_migrations(conn)
         row = conn.execute(
             sa.select(_versions.c.version).where(_versions.c.namespace == namespace)
         ).first()
@@ -77,5 +103,34 @@ def create_tables(*tables: sa.Table) -> Migration:
     def step(conn: Connection) -> None:
         for table in tables:
             table.create(conn, checkfirst=True)
+
+    return step
+
+
+def unbounded_strings_on_postgresql(*tables: sa.Table) -> Migration:
+    """A migration step that turns the ``VARCHAR(n)`` columns of the tables into ``TEXT`` on
+    PostgreSQL (a no-op elsewhere).
+
+    SQLite never enforces declared lengths, so an id, a file name or an order number longer than
+    its column's ``String(n)`` is stored there; PostgreSQL refused it (value too long), failing a
+    whole upload or import. ``TEXT`` gives PostgreSQL SQLite's behaviour; ``varchar`` to ``text``
+    changes no stored value and rewrites no table.
+    """
+
+    def step(conn: Connection) -> None:
+        if conn.dialect.name != "postgresql":
+            return
+        quote = conn.dialect.identifier_preparer
+        for table in tables:
+            bounded = [c for c in table.columns if isinstance(c.type, sa.String) and c.type.length]
+            if bounded:
+                conn.execute(
+                    sa.text(
+                        f"ALTER TABLE {quote.format_table(table)} "
+                        + ", ".join(
+                            f"ALTER COLUMN {quote.quote(c.name)} TYPE TEXT" for c in bounded
+                        )
+                    )
+                )
 
     return step

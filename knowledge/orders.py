@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from knowledge.db import create_tables, migrate
+from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import OrderFeedError
 
 STATUSES = (
@@ -112,7 +112,10 @@ customers_table = sa.Table(
     sa.Column("country", sa.String(8), nullable=False, default=""),
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
-MIGRATIONS = [create_tables(orders_table, customers_table)]
+MIGRATIONS = [
+    create_tables(orders_table, customers_table),
+    unbounded_strings_on_postgresql(orders_table, customers_table),
+]
 
 
 @dataclass(frozen=True)

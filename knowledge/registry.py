@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from knowledge.db import create_tables, migrate
+from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.types import Chunk
 
 metadata = sa.MetaData()
@@ -66,7 +66,10 @@ kb_meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
-MIGRATIONS = [create_tables(documents, chunks, kb_meta)]
+MIGRATIONS = [
+    create_tables(documents, chunks, kb_meta),
+    unbounded_strings_on_postgresql(documents, chunks, kb_meta),
+]
 
 
 def now() -> datetime:
@@ -114,7 +117,11 @@ class Registry:
 
     @staticmethod
     def bump_generation(conn: Connection) -> None:
-        row = conn.execute(sa.select(kb_meta.c.value).where(kb_meta.c.key == "generation")).first()
+        # FOR UPDATE: two concurrent commits on PostgreSQL must not both write the same next
+        # generation (other processes would miss the second change); a no-op on SQLite.
+        row = conn.execute(
+            sa.select(kb_meta.c.value).where(kb_meta.c.key == "generation").with_for_update()
+        ).first()
         Registry.set_meta(conn, "generation", str(int(row[0]) + 1 if row else 1))
 
     def generation(self) -> int:
@@ -141,13 +148,17 @@ class Registry:
             )
         return _doc_info(row) if row else None
 
-    def documents_by_id(self, conn: Connection, doc_ids: list[str]) -> dict[str, DocumentInfo]:
+    def documents_by_id(
+        self, conn: Connection, doc_ids: list[str], *, for_update: bool = False
+    ) -> dict[str, DocumentInfo]:
+        """The documents with these ids; ``for_update`` locks their rows until the end of the
+        transaction (PostgreSQL: a concurrent writer waits, then sees the committed version;
+        SQLite already serialises writers and has no row locks)."""
         out: dict[str, DocumentInfo] = {}
         for start in range(0, len(doc_ids), 500):
             part = doc_ids[start : start + 500]
-            for row in conn.execute(
-                sa.select(documents).where(documents.c.doc_id.in_(part))
-            ).mappings():
+            query = sa.select(documents).where(documents.c.doc_id.in_(part))
+            for row in conn.execute(query.with_for_update() if for_update else query).mappings():
                 out[row["doc_id"]] = _doc_info(row)
         return out
 

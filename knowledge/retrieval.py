@@ -48,6 +48,7 @@ class Snapshot:
     row_of: dict[str, int]
     bm25: BM25Index
     lang_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    titles: BM25Index | None = None  # None when titles do not tell documents apart
     built_in_s: float = 0.0
 
 
@@ -99,6 +100,7 @@ class HybridRetriever:
                 row_of={c.chunk_id: i for i, c in enumerate(chunks)},
                 bm25=bm25,
                 lang_rows={lang: langs == lang for lang in set(langs.tolist())},
+                titles=_title_index(chunks),
             )
             snap.built_in_s = time.perf_counter() - t0
             self._snapshot = snap
@@ -140,8 +142,13 @@ class HybridRetriever:
             qlangs = [lang] if lang else self._query_langs(query, snap)
             lexical = snap.bm25.top(query, qlangs, n, allowed)
 
+        titled: list[tuple[int, float]] = []
+        if mode == "hybrid" and snap.titles is not None:
+            qlangs = [lang] if lang else self._query_langs(query, snap)
+            titled = snap.titles.top(query, qlangs, n, allowed)
+
         fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
+        for ranking in (dense, lexical, titled):
             for rank, (row, _) in enumerate(ranking, start=1):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (self.config.rrf_k + rank)
         dense_pos = {row: (i + 1, s) for i, (row, s) in enumerate(dense)}
@@ -210,6 +217,24 @@ class HybridRetriever:
             )
             mask = doc_mask if mask is None else (mask & doc_mask)
         return mask
+
+
+def _title_index(chunks: Sequence[Chunk], *, min_distinct: float = 0.9) -> BM25Index | None:
+    """BM25 over titles and headings, the third signal of the fusion: help-centre articles are
+    titled with the questions customers ask. Only when titles tell documents apart (at least
+    90 % distinct, and not just the document id): passages that share one page title, or have
+    none, would only add noise."""
+    titles: dict[str, str] = {}
+    for c in chunks:
+        titles.setdefault(c.doc_id, c.title)
+    if not titles:
+        return None
+    real = [t for d, t in titles.items() if t and t != d]
+    if len(real) < min_distinct * len(titles) or len(set(real)) < min_distinct * len(real):
+        return None
+    return BM25Index.build(
+        [" ".join((c.title, *c.heading_path)) for c in chunks], [c.lang for c in chunks]
+    )
 
 
 def make_snippet(

@@ -35,9 +35,16 @@ def eval_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("evals-page") / "data"
     settings = load_settings(data_dir=data, embedder="hash", llm_base_url=None, demo_autoload=False)
     root = browse.runs_dir(data)
-    for tau in (None, 0.0):
-        out = new_run_folder(root, browse.DEMO_DATASET, "offline")
-        run_eval(RunConfig(dataset=browse.DEMO_DATASET, limit=8, threshold=tau, out=out), settings)
+    # Two runs of the same cases: one answering everything the policy allows (τ=0), one more
+    # selective (τ = the median confidence of the first: it answers about half of them).
+    out = new_run_folder(root, browse.DEMO_DATASET, "offline")
+    first = run_eval(
+        RunConfig(dataset=browse.DEMO_DATASET, limit=8, threshold=0.0, out=out), settings
+    )
+    confidences = sorted(r["confidence"] for r in first.records if not r["escalate"])
+    tau = confidences[len(confidences) // 2]
+    out = new_run_folder(root, browse.DEMO_DATASET, "offline")
+    run_eval(RunConfig(dataset=browse.DEMO_DATASET, limit=8, threshold=tau, out=out), settings)
     return data
 
 
@@ -196,7 +203,12 @@ def test_compare_two_runs_and_read_the_gate(data_dir: Path) -> None:
     # The same configuration again (another seed): no change, within the margins.
     settings = load_settings(data_dir=data_dir, embedder="hash", demo_autoload=False)
     out = new_run_folder(browse.runs_dir(data_dir), browse.DEMO_DATASET, "offline")
-    again = run_eval(RunConfig(dataset=browse.DEMO_DATASET, limit=8, seed=1, out=out), settings)
+    again = run_eval(
+        RunConfig(
+            dataset=browse.DEMO_DATASET, limit=8, seed=1, threshold=calibrated.threshold, out=out
+        ),
+        settings,
+    )
     ok(at.run())  # listed now, newest first: the picks stay on the runs they named
     assert (at.selectbox(key="eval_cmp_a").value, at.selectbox(key="eval_cmp_b").value) == (
         tau0.name,

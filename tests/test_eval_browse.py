@@ -21,20 +21,32 @@ from evals.stats import Estimate
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, RunResult]:
-    """The first 8 demo cases at the calibrated threshold, then at τ = 0 (everything that is
-    not escalated is answered: false deflections appear)."""
+    """The first 8 demo cases at a selective threshold, and at τ = 0 (everything that is not
+    escalated is answered: false deflections appear)."""
     data = tmp_path_factory.mktemp("browse") / "data"
     settings = load_settings(data_dir=data, embedder="hash", llm_base_url=None, demo_autoload=False)
     root = browse.runs_dir(data)
-    runs = []
-    for tau in (None, 0.0):
-        out = new_run_folder(root, browse.DEMO_DATASET, "offline")
-        runs.append(
-            run_eval(
-                RunConfig(dataset=browse.DEMO_DATASET, limit=8, threshold=tau, out=out), settings
-            )
-        )
-    return runs[0], runs[1]
+    everything = run_eval(
+        RunConfig(
+            dataset=browse.DEMO_DATASET,
+            limit=8,
+            threshold=0.0,
+            out=new_run_folder(root, browse.DEMO_DATASET, "offline"),
+        ),
+        settings,
+    )
+    # the selective run: τ = the median confidence of the answered cases (answers about half)
+    confidences = sorted(r["confidence"] for r in everything.records if not r["escalate"])
+    selective = run_eval(
+        RunConfig(
+            dataset=browse.DEMO_DATASET,
+            limit=8,
+            threshold=confidences[len(confidences) // 2],
+            out=new_run_folder(root, browse.DEMO_DATASET, "offline"),
+        ),
+        settings,
+    )
+    return selective, everything
 
 
 def record(**kw: Any) -> dict[str, Any]:
@@ -95,13 +107,13 @@ def test_runs_are_listed_newest_first_with_their_label(
 ) -> None:
     a, b = two_runs
     runs = browse.list_runs(a.folder.parent)
-    assert [r.folder for r in runs] == [b.folder, a.folder]
+    assert [r.folder for r in runs] == [a.folder, b.folder]  # the selective run was made last
     assert all(r.complete and r.cases == 8 and r.dataset == "atelier-lumen-demo" for r in runs)
-    newest = runs[0]
-    assert newest.threshold == 0.0 and newest.seed == 0
-    assert newest.deflection == b.summary["deflection"]["deflection_rate"].value
-    assert newest.label.startswith("atelier-lumen-demo · offline · 20")
-    assert f"deflection {100 * newest.deflection:.1f}%" in newest.label and "τ 0.00" in newest.label
+    oldest = runs[1]
+    assert oldest.threshold == 0.0 and oldest.seed == 0
+    assert oldest.deflection == b.summary["deflection"]["deflection_rate"].value
+    assert oldest.label.startswith("atelier-lumen-demo · offline · 20")
+    assert f"deflection {100 * oldest.deflection:.1f}%" in oldest.label and "τ 0.00" in oldest.label
     assert browse.list_runs(a.folder.parent / "nothing-here") == []
 
 
