@@ -38,6 +38,7 @@ from knowledge import Customer, HashEmbedder, SouffleurError
 from knowledge.db import make_engine, migrate
 from knowledge.orders import MIGRATIONS as ORDER_MIGRATIONS
 from knowledge.registry import MIGRATIONS as REGISTRY_MIGRATIONS
+from tests.test_orders import ORDERS as TWO_ORDERS
 
 pytestmark = pytest.mark.slow
 
@@ -423,36 +424,7 @@ def test_a_database_made_by_the_first_schema_is_upgraded(pg_url: str, tmp_path: 
 
 # -- orders: import report, re-import, customer-scoped lookup ------------------------------
 ORDERS = [
-    {
-        "order_number": "LUM-104233",
-        "customer_id": "C1",
-        "customer_name": "Camille Martin",
-        "email": "camille@example.fr",
-        "created_at": "2026-11-10T10:00:00+01:00",
-        "status": "shipped",
-        "items": [{"sku": "LMP-1", "name": "Lampe Opaline", "quantity": 1, "unit_price": 89.0}],
-        "total": 93.9,
-        "currency": "EUR",
-        "carrier": "Colissimo",
-        "tracking_number": "6A12345678901",
-        "estimated_delivery": "2026-11-21",
-        "delivered_at": None,
-    },
-    {
-        "order_number": "LUM-200001",
-        "customer_id": "C2",
-        "customer_name": "John Smith",
-        "email": "john@example.com",
-        "created_at": "2026-11-01T09:00:00+01:00",
-        "status": "delivered",
-        "items": [],
-        "total": 45.0,
-        "currency": "EUR",
-        "carrier": "DHL Express",
-        "tracking_number": "1234567890",
-        "estimated_delivery": "2026-11-04",
-        "delivered_at": "2026-11-04T15:00:00+01:00",
-    },
+    *TWO_ORDERS,
     {  # no tracking number: NULL in the tracking lookup
         "order_number": "LUM-104100",
         "customer_id": "C1",
