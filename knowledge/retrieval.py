@@ -77,6 +77,7 @@ class HybridRetriever:
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self._sentence_terms: OrderedDict[str, list[tuple[str, frozenset[str]]]] = OrderedDict()
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -128,7 +129,7 @@ class HybridRetriever:
 
         dense: list[tuple[int, float]] = []
         if mode in ("hybrid", "dense"):
-            qvec = self.embedder.embed([query], kind="query")[0]
+            qvec = self.query_vector(query)
             # Over-fetch a little: stale vectors of replaced versions are skipped until cleaned.
             fetch = n * 3 if doc_ids else n + 10
             for cid, sim in self.vectors.query(qvec, fetch, [lang] if lang else None):
@@ -182,6 +183,27 @@ class HybridRetriever:
                 )
             )
         return hits
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, memoised (regenerate, the language probe and evals reuse it)."""
+        vec = self._query_vectors.get(query)
+        if vec is None:
+            vec = self.embedder.embed([query], kind="query")[0]
+            self._remember(query, vec)
+        return vec
+
+    def warm(self, queries: Sequence[str], batch: int = 64) -> None:
+        """Embed many queries in batches ahead of time (an eval run knows all its queries)."""
+        todo = list(dict.fromkeys(q for q in queries if q.strip() and q not in self._query_vectors))
+        for start in range(0, len(todo), batch):
+            part = todo[start : start + batch]
+            for q, vec in zip(part, self.embedder.embed(part, kind="query"), strict=True):
+                self._remember(q, vec)
+
+    def _remember(self, query: str, vec: np.ndarray) -> None:
+        self._query_vectors[query] = vec
+        if len(self._query_vectors) > 8192:
+            self._query_vectors.popitem(last=False)
 
     def _sentences_of(self, chunk: Chunk) -> list[tuple[str, frozenset[str]]]:
         """A chunk's sentences with their stemmed terms (memoised: snippets are per query)."""

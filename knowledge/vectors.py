@@ -9,6 +9,7 @@ downloads its default model.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,18 +72,24 @@ class VectorStore:
         self.dim = dim
         self.prefix = re.sub(r"[^a-zA-Z0-9_-]", "_", prefix)
         self._collections: dict[str, Any] = {}
+        self._languages: tuple[float, list[str]] | None = None
 
     def _name(self, lang: str) -> str:
         safe = re.sub(r"[^a-z]", "", lang.lower())[:8] or "xx"
         return f"{self.prefix}_{safe}"
 
     def languages(self) -> list[str]:
+        """The languages with a collection (listed at most every few seconds: another process
+        may have added one)."""
+        if self._languages is not None and time.monotonic() - self._languages[0] < 2.0:
+            return self._languages[1]
         out = []
         for col in self.client.list_collections():
             name = col if isinstance(col, str) else col.name
             if name.startswith(self.prefix + "_"):
                 out.append(name[len(self.prefix) + 1 :])
-        return sorted(out)
+        self._languages = (time.monotonic(), sorted(out))
+        return self._languages[1]
 
     def built_with(self) -> set[str]:
         """The embedder names recorded on the existing collections."""
@@ -103,6 +110,7 @@ class VectorStore:
             return self._collections[name]
         try:
             if create:
+                self._languages = None  # a new language may appear
                 col = self.client.get_or_create_collection(
                     name,
                     embedding_function=None,
@@ -202,6 +210,7 @@ class VectorStore:
         for lang in self.languages():
             self.client.delete_collection(self._name(lang))
         self._collections.clear()
+        self._languages = None
 
 
 def _query(col: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
