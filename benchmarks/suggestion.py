@@ -72,18 +72,19 @@ def main() -> None:
         for c in demo_conversations()
     ]
     rows = []
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            ws = open_workspace(
-                load_settings(data_dir=Path(tmp), demo_autoload=False),
-                embedder=make_embedder(args.embedder),
-                drafter=None,
-            )
-            load_demo(ws, today=ANCHOR)
-            ws.service.today = lambda: ANCHOR
-            have = ws.kb.stats()["chunks"]
+    with tempfile.TemporaryDirectory() as tmp:
+        # one workspace grown size by size (1k -> 10k -> 100k): each size adds synthetic chunks
+        ws = open_workspace(
+            load_settings(data_dir=Path(tmp), demo_autoload=False),
+            embedder=make_embedder(args.embedder),
+            drafter=None,
+        )
+        load_demo(ws, today=ANCHOR)
+        ws.service.today = lambda: ANCHOR
+        have = ws.kb.stats()["chunks"]
+        start = 0
+        for size in sorted(args.sizes):
             t0 = time.perf_counter()
-            start = 0
             while have < size:
                 n = min(5000, size - have)
                 docs = [
@@ -102,6 +103,7 @@ def main() -> None:
             ws.kb.search("warm up", k=6)
             t_ret, t_ord, t_comp, t_tot = [], [], [], []
             for _ in range(args.rounds):
+                ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
                 for conv in convs:
                     s = ws.service.suggest(conv)
                     t_ret.append(s.timings.retrieval_ms)
