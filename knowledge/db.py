@@ -61,7 +61,32 @@ def make_engine(url: str) -> Engine:
             cur.close()
             dbapi_conn.commit()  # a SET inside a transaction that is rolled back is undone
 
+        @sa.event.listens_for(engine, "before_cursor_execute", retval=True)
+        def _no_nul(
+            _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool
+        ) -> tuple[str, Any]:
+            # PostgreSQL refuses NUL in text ("cannot contain NUL (0x00) characters"), SQLite
+            # stores it: a pasted customer message or an order field carrying one must not fail
+            # the whole write on one backend only. NUL carries no meaning in any of our texts.
+            if many:
+                return statement, [_without_nul(p) for p in parameters]
+            return statement, _without_nul(parameters)
+
     return engine
+
+
+def _without_nul(params: Any) -> Any:
+    if isinstance(params, dict):
+        if any(isinstance(v, str) and "\x00" in v for v in params.values()):
+            return {
+                k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in params.items()
+            }
+        return params
+    if isinstance(params, (list, tuple)) and any(
+        isinstance(v, str) and "\x00" in v for v in params
+    ):
+        return type(params)(v.replace("\x00", "") if isinstance(v, str) else v for v in params)
+    return params
 
 
 def _lock_migrations(conn: Connection) -> None:

@@ -131,9 +131,19 @@ def _control_ratio(chunk: bytes) -> float:
     return bad / len(chunk)
 
 
+# C0 control characters other than tab, newline, form feed and carriage return (NUL among them:
+# PostgreSQL refuses it in text, and none of them means anything in a help article).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
 def clean_text(text: str) -> str:
-    """Drop script/style blocks and stray markup tags; normalise blank lines."""
-    text = _SCRIPT_BLOCK.sub(" ", text)
+    """Drop script/style blocks, stray markup tags and control characters; normalise blank
+    lines."""
+    text = _SCRIPT_BLOCK.sub(" ", strip_controls(text))
     text = _TAG.sub(" ", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = re.sub(r"[ \t]+\n", "\n", text)
@@ -504,7 +514,7 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
         docs.append(
             Document(
                 doc_id=doc_id,
-                title=str(rec.get("title") or "").strip() or doc_id,
+                title=strip_controls(str(rec.get("title") or "")).strip() or doc_id,
                 text=clean_text(body),
                 lang=(str(rec["lang"]).lower()[:2] if rec.get("lang") else None),
                 url=str(rec.get("url") or ""),

@@ -149,6 +149,18 @@ def test_binary_content_with_text_extension() -> None:
     assert "binary" in str(err)
 
 
+def test_control_characters_inside_text_are_dropped() -> None:
+    record = {
+        "doc_id": "d1",
+        "title": "Re\x00tours\x1b",
+        "text": "Retours\x00 gratuits\x07.\tSous 30 jours.",
+    }
+    (doc,) = load_source("kb.jsonl", json.dumps(record).encode())
+    assert doc.title == "Retours" and doc.text == "Retours gratuits.\tSous 30 jours."
+    (txt,) = load_source("note.txt", b"Livraison\x0b en 48 h\x7f.\n")
+    assert txt.text == "Livraison en 48 h."
+
+
 def test_latin1_french_text_is_refused_with_the_byte_and_the_fix() -> None:
     err = _error("livraison.txt", "Délai de livraison : 3 à 5 jours".encode("latin-1"))
     assert "not UTF-8" in str(err) and "0xE9" in str(err)

@@ -390,6 +390,33 @@ def test_values_sqlite_accepts_are_accepted(pg_ws: Workspace) -> None:
     assert store.get(cid).messages[-1].author == "agent-" + "a" * 200
 
 
+def test_nul_characters_do_not_fail_writes(pg_ws: Workspace) -> None:
+    """PostgreSQL refuses NUL in text where SQLite stores it: a pasted message, an order field
+    or a knowledge line carrying one is stored without it instead of failing the write."""
+    record = {"doc_id": "nul-doc", "title": "Re\u0000funds", "text": "Refunds take\u0000 5 days."}
+    res = pg_ws.kb.ingest_file("nul.jsonl", json.dumps(record).encode())
+    assert res.ok, res.error
+    doc = pg_ws.kb.document("nul-doc")
+    assert doc is not None and doc.title == "Refunds"
+    order = {
+        "order_number": "LUM-9001",
+        "customer_id": "C-nul",
+        "created_at": "2026-11-01",
+        "status": "shipped",
+        "carrier": "Colis\x00simo",
+    }
+    report = pg_ws.orders.import_records([(1, order)])
+    assert (report.inserted, report.problems) == (1, [])
+    (mine,) = pg_ws.orders.orders_of("C-nul")
+    assert mine.carrier == "Colissimo"
+    store = ConversationStore(pg_ws.engine)
+    cid = store.create(
+        customer_id="C-nul", channel="webchat", turns=[("customer", "Hi\x00 there", None)]
+    )
+    store.add_message(cid, "customer", "where is\x00 my parcel")
+    assert [m.text for m in store.get(cid).messages] == ["Hi there", "where is my parcel"]
+
+
 def test_a_database_made_by_the_first_schema_is_upgraded(pg_url: str, tmp_path: Path) -> None:
     engine = make_engine(pg_url)
     for ns, steps in ALL_MIGRATIONS.items():  # as created before the TEXT migration existed
