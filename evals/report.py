@@ -141,6 +141,16 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
             ),
         )
     )
+    judge = s.get("judge")
+    if judge:
+        rows.append(
+            (
+                f"LLM judge ({judge.get('name') or 'n/a'})",
+                f"{judge['calls']} calls ({judge['cached_calls']} from cache); "
+                f"{judge['judge_failures']} failures in {judge['cases_with_judge_failures']} of {judge['cases']} cases "
+                f"(kept the offline verdict: grounded {judge['fallbacks']['grounded']}, correct {judge['fallbacks']['correct']})",
+            )
+        )
     if s.get("cases_per_second"):
         rows.append(("Run time", f"{s['run_seconds']:.1f} s, {s['cases_per_second']:.1f} cases/s"))
     return rows

@@ -600,6 +600,10 @@ def test_a_run_whose_judge_always_fails_keeps_the_offline_figures(
     )
     assert res.summary["judge_failures"] == sum(r["judge_failures"] for r in res.records) > 0
     assert res.summary["judge"]["fallbacks"]["grounded"] > 0
+    failures = f"{res.summary['judge_failures']} failures in"
+    for report in ("report.md", "report.html"):  # the evaluator reads them in the reports too
+        text = (res.folder / report).read_text(encoding="utf-8")
+        assert "LLM judge (llm:broken)" in text and failures in text, report
     by_id = {r["id"]: r for r in base.records}
     for r in res.records:
         off = by_id[r["id"]]
