@@ -35,6 +35,17 @@ def test_fold_and_stemmed_terms_match_across_accents_and_inflections() -> None:
     assert "l" not in content_terms("l'article", "fr")
 
 
+def test_question_auxiliaries_do_not_outweigh_the_subject() -> None:
+    """ "Quand vais-je la recevoir ?" once ranked the heading "Dans quelle devise vais-je payer ?"
+    first: the rare auxiliary outweighed the words that carry the question."""
+    assert content_terms("Quand vais-je la recevoir ? Pouvez-vous me dire ?", "fr") == (
+        content_terms("recevoir dire", "fr")
+    )
+    texts = ["Dans quelle devise vais-je payer ?", "Vous recevez votre commande sous 3 jours."]
+    idx = BM25Index.build(texts, ["fr", "fr"])
+    assert [r for r, _ in idx.top("Quand vais-je recevoir ma commande ?", ["fr"], 2)] == [1]
+
+
 def test_sentences_keep_decimals_and_drop_markdown_markers() -> None:
     out = sentences(
         "## Prix\nLa livraison coûte 4.90 EUR. Elle est gratuite dès 60 EUR !\n- Chronopost : 12.90 EUR"
