@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 
 from copilot.confidence import FEATURES, ConfidenceModel
-from evals.metrics import calibration, choose_threshold, deflection, risk_coverage, scored
+from evals.metrics import (
+    answered,
+    calibration,
+    choose_threshold,
+    deflection,
+    outcome,
+    risk_coverage,
+    scored,
+)
 
 Record = dict[str, Any]
 LOW_CONFIDENCE_REASON = "low_confidence"
@@ -257,13 +265,30 @@ def naive_baseline(rows: Sequence[Record], feature: str, *, target: float) -> di
     ]
     tau = choose_threshold(recs, target)
     groups = [r["group"] for r in recs]
+    clustered = len(set(groups)) < len(groups)
+    tau_point = largest_point_threshold(recs, target)
     return {
         "feature": feature,
         "threshold": tau,
-        "deflection": deflection(
-            recs, tau if tau is not None else 1e9, len(set(groups)) < len(groups)
+        "deflection": deflection(recs, tau if tau is not None else 1e9, clustered),
+        # the rule of the issue's baselines: observed FDR <= target, no bound, in-sample
+        "threshold_point": tau_point,
+        "deflection_point": deflection(
+            recs, tau_point if tau_point is not None else 1e9, clustered
         ),
     }
+
+
+def largest_point_threshold(records: Sequence[Record], target: float) -> float | None:
+    """The lowest threshold whose *observed* false-deflection rate stays <= target (no upper
+    bound, no multiple-testing correction): the optimistic in-sample rule, for comparison only."""
+    s = scored(records)
+    best = None
+    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
+        a = [r for r in s if answered(r, tau)]
+        if sum(outcome(r, tau)[1] for r in a) <= target * len(a):
+            best = tau
+    return best
 
 
 def feedback_rows(
@@ -364,10 +389,12 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(
             f"{name + ' — answer everything':<44} {est(ans['deflection_rate']):<24} {est(ans['false_deflection_rate']):<24} {'100%':<9}"
         )
-        nv = s["naive_top_cosine"]["deflection"]
-        lines.append(
-            f"{name + ' — naive top cosine (in-sample τ)':<44} {est(nv['deflection_rate']):<24} {est(nv['false_deflection_rate']):<24} {est(nv['coverage']).split(' ')[0]:<9}"
-        )
+        naive = s["naive_top_cosine"]
+        for key, rule in (("deflection", "UCB"), ("deflection_point", "observed FDR")):
+            nv = naive[key]
+            lines.append(
+                f"{name + f' — naive top cosine (in-sample τ, {rule} <= target)':<44} {est(nv['deflection_rate']):<24} {est(nv['false_deflection_rate']):<24} {est(nv['coverage']).split(' ')[0]:<9}"
+            )
         cv = s["cv"]
         d = cv["deflection"]
         label_cv = f"{name} — model, grouped {cv['folds']}-fold CV"

@@ -251,6 +251,20 @@ def test_risk_coverage_aurc_and_threshold_choice() -> None:
     )  # 20 clean cases cannot bound the risk at 5 %
 
 
+def test_the_observed_fdr_rule_of_the_naive_baselines() -> None:
+    from evals.calibrate import largest_point_threshold
+
+    # confidences 0.99 .. 0.80; failures at ranks 3 and 12 (0-based)
+    rs = [rec(i, conf=0.99 - i / 100, ok=i not in (3, 12)) for i in range(20)]
+    # answering k cases fails 0 (k<=3), 1 (4<=k<=12), 2 (k>=13) times: FDR <= 10 % up to k=12
+    # (1/12), then 2/13 > 10 %, 2/20 = 10 % again at k=20: the lowest passing threshold wins
+    assert largest_point_threshold(rs, 0.10) == pytest.approx(0.80)
+    assert largest_point_threshold(rs, 0.09) == pytest.approx(0.99 - 11 / 100)  # 1/12 <= 9 %
+    assert largest_point_threshold(rs, 0.0) == pytest.approx(0.97)  # the 3 clean first ones
+    # the bound-based rule answers nothing on so few cases
+    assert m.choose_threshold(rs, 0.10) is None
+
+
 def test_split_by_group_keeps_groups_together() -> None:
     rs = [rec(i, group=f"grp{i // 3}") for i in range(60)]
     dev, test = m.split_by_group(rs)
