@@ -20,6 +20,7 @@ import numpy as np
 
 from copilot.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
+    LOW_CONFIDENCE_REASON,
     answered,
     calibration,
     choose_threshold,
@@ -30,7 +31,6 @@ from evals.metrics import (
 )
 
 Record = dict[str, Any]
-LOW_CONFIDENCE_REASON = "low_confidence"
 # Features a model may learn from: evidence that means the same on any knowledge base. The
 # language and the number of turns are left out: on the dev sets they identify the dataset
 # (cdtn-fr is French and single-turn, mtrag English and multi-turn), so a model would learn

@@ -466,6 +466,23 @@ def worst_failures(records: Sequence[Record], tau: float, n: int = 10) -> list[R
     return sorted(fails, key=lambda r: -r["confidence"])[:n]
 
 
+LOW_CONFIDENCE_REASON = "low_confidence"
+
+
+def held_back_failures(records: Sequence[Record], tau: float, n: int = 10) -> list[Record]:
+    """Drafts the threshold kept from the customer that would have been false deflections,
+    the most confident first: what a lower threshold would cost, and what to fix first (a
+    copilot that never deflects still has failures worth reading)."""
+    held = [
+        r
+        for r in scored(records)
+        if not answered(r, tau)
+        and not [x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]
+        and (r["should_escalate"] or r["ok"] is False)
+    ]
+    return sorted(held, key=lambda r: -r["confidence"])[:n]
+
+
 def summarize(
     records: Sequence[Record], *, tau: float, target_fdr: float, seed: int = 0
 ) -> dict[str, Any]:

@@ -156,9 +156,21 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    from evals.metrics import worst_failures
+def failure_sections(records: list[dict[str, Any]], tau: float) -> list[tuple[str, list[Any]]]:
+    """The worst failures: false deflections at the run's threshold, then the most confident
+    wrong drafts the threshold held back (what a lower threshold would let through)."""
+    from evals.metrics import held_back_failures, worst_failures
 
+    return [
+        ("Worst failures (false deflections, most confident first)", worst_failures(records, tau)),
+        (
+            f"Most confident wrong drafts held back by the threshold (τ={tau:.2f}; false deflections at a lower one)",
+            held_back_failures(records, tau),
+        ),
+    ]
+
+
+def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
     lines = [
         f"# Eval run: {manifest['dataset']} ({manifest['mode']['drafter']} drafter, {manifest['mode']['judge']} judge)",
         "",
@@ -190,18 +202,22 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
             "",
             "Unscored: " + "; ".join(f"{k} ({v})" for k, v in s["unscored_reasons"].items()),
         ]
-    lines += ["", "## Worst failures (false deflections, most confident first)", ""]
-    for r in worst_failures(records, s["deflection"]["threshold"]):
-        v = r.get("verdicts") or {}
-        why = (
-            "should have escalated"
-            if r["should_escalate"]
-            else f"correct={v.get('correct')}, grounded={v.get('grounded')}, personal={v.get('personal')}"
-        )
-        lines.append(
-            f"- **{r['id']}** (confidence {r['confidence']:.2f}; {why}; retrieved {r['retrieved_doc_ids'][:3]}, reference {r['reference_doc_ids'][:3]})"
-        )
-        lines.append(f"  > {r['draft'][:400].replace(chr(10), ' ')}")
+    tau = s["deflection"]["threshold"]
+    for title, found in failure_sections(records, tau):
+        lines += ["", f"## {title}", ""]
+        for r in found:
+            v = r.get("verdicts") or {}
+            why = (
+                "should have escalated"
+                if r["should_escalate"]
+                else f"correct={v.get('correct')}, grounded={v.get('grounded')}, personal={v.get('personal')}"
+            )
+            lines.append(
+                f"- **{r['id']}** (confidence {r['confidence']:.2f}; {why}; retrieved {r['retrieved_doc_ids'][:3]}, reference {r['reference_doc_ids'][:3]})"
+            )
+            lines.append(f"  > {r['draft'][:400].replace(chr(10), ' ')}")
+        if not found:
+            lines.append("None.")
     lines += ["", "## Choices", ""] + [f"- {c}" for c in CHOICES]
     return "\n".join(lines) + "\n"
 
@@ -288,15 +304,20 @@ def charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
 
 
 def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    from evals.metrics import worst_failures
-
     tau = s["deflection"]["threshold"]
     chart_svgs = charts(s, records)
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in summary_rows(s))
     fails = "".join(
-        f"<details><summary><b>{escape(r['id'])}</b> — confidence {r['confidence']:.2f}, {'should escalate' if r['should_escalate'] else 'wrong answer'}</summary>"
-        f"<p>Customer: {escape(r.get('question', ''))}</p><pre>{escape(r['draft'])}</pre><p>retrieved {escape(str(r['retrieved_doc_ids'][:5]))}; reference {escape(str(r['reference_doc_ids'][:5]))}; verdicts {escape(json.dumps({k: (r.get('verdicts') or {}).get(k) for k in ('correct', 'grounded', 'personal', 'unsupported')}, ensure_ascii=False)[:600])}</p></details>"
-        for r in worst_failures(records, tau)
+        f"<h3>{escape(title)}</h3>"
+        + (
+            "".join(
+                f"<details><summary><b>{escape(r['id'])}</b> — confidence {r['confidence']:.2f}, {'should escalate' if r['should_escalate'] else 'wrong answer'}</summary>"
+                f"<p>Customer: {escape(r.get('question', ''))}</p><pre>{escape(r['draft'])}</pre><p>retrieved {escape(str(r['retrieved_doc_ids'][:5]))}; reference {escape(str(r['reference_doc_ids'][:5]))}; verdicts {escape(json.dumps({k: (r.get('verdicts') or {}).get(k) for k in ('correct', 'grounded', 'personal', 'unsupported')}, ensure_ascii=False)[:600])}</p></details>"
+                for r in found
+            )
+            or "<p>None.</p>"
+        )
+        for title, found in failure_sections(records, tau)
     )
     choices = "".join(f"<li>{escape(c)}</li>" for c in CHOICES)
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Eval {escape(manifest["dataset"])}</title>
@@ -306,7 +327,7 @@ def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, An
 <p><small>{escape(manifest["mode"]["drafter"])} drafter · {escape(manifest["mode"]["judge"])} judge · git {escape(manifest["git_sha"][:10])} · dataset {escape(manifest["dataset_hash"][:10])} · KB {escape(manifest["kb_hash"][:10])} · embedder {escape(manifest["embedder"])} · seed {manifest["seed"]} · intervals: {escape(s["interval_method"])}</small></p>
 <table><tr><th>metric</th><th>value [95% CI]</th></tr>{rows}</table>
 <h2>Plots</h2><div class="charts">{"".join(chart_svgs)}</div>
-<h2>Worst failures</h2>{fails or "<p>None.</p>"}
+<h2>Worst failures</h2>{fails}
 <h2>Choices</h2><ul>{choices}</ul></body></html>"""
 
 

@@ -265,6 +265,23 @@ def test_the_observed_fdr_rule_of_the_naive_baselines() -> None:
     assert m.choose_threshold(rs, 0.10) is None
 
 
+def test_failures_at_and_below_the_threshold() -> None:
+    rs = [
+        rec(0, conf=0.95, ok=False),  # answered and wrong: a false deflection
+        rec(1, conf=0.9, g=True),  # answered but should have escalated
+        rec(2, conf=0.85),  # answered and right
+        rec(3, conf=0.6, ok=False, esc=True) | {"reasons": ["low_confidence"]},  # held back
+        rec(4, conf=0.7, g=True),  # held back, should have escalated
+        rec(5, conf=0.75, ok=False, esc=True) | {"reasons": ["legal_threat"]},  # a trigger: not
+        rec(6, conf=0.65),  # held back but right
+    ]
+    assert [r["id"] for r in m.worst_failures(rs, 0.8)] == ["c0", "c1"]
+    assert [r["id"] for r in m.held_back_failures(rs, 0.8)] == ["c4", "c3"]
+    # at a lower threshold c4 goes out (a false deflection); c3 stays held by its own flag
+    assert [r["id"] for r in m.worst_failures(rs, 0.5)] == ["c0", "c1", "c4"]
+    assert [r["id"] for r in m.held_back_failures(rs, 0.5)] == ["c3"]
+
+
 def test_split_by_group_keeps_groups_together() -> None:
     rs = [rec(i, group=f"grp{i // 3}") for i in range(60)]
     dev, test = m.split_by_group(rs)
