@@ -100,7 +100,10 @@ def main() -> None:
                 have += sum(r.chunks for r in res)
                 start += n
             build = time.perf_counter() - t0
-            ws.kb.search("warm up", k=6)
+            # one untimed pass: first-seen input lengths cost the ONNX runtime an allocation
+            # each, which a long-running app pays once (the query vectors are cleared below)
+            for conv in convs:
+                ws.service.suggest(conv)
             t_ret, t_ord, t_comp, t_tot = [], [], [], []
             for _ in range(args.rounds):
                 ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
