@@ -34,6 +34,9 @@ C_MISS = 5.0  # cost of answering a case that needed a human
 C_ESC = 1.0  # cost of an unneeded escalation
 
 
+LOW_CONFIDENCE_REASON = "low_confidence"
+
+
 def answered(r: Record, tau: float) -> bool:
     return not r["escalate"] and r["confidence"] >= tau
 
@@ -155,6 +158,21 @@ def escalation(records: Sequence[Record], tau: float) -> dict[str, Any]:
         "escalated_by_flag": flag_only,
         "escalated_by_threshold": tau_only,
     }
+
+
+def trigger_escalation(records: Sequence[Record]) -> dict[str, Any]:
+    """Escalation by the policy's triggers (and an LLM's own flag) alone, confidence left out:
+    while the confidence threshold hands most drafts over, the overall recall says little about
+    the triggers themselves."""
+    flagged = [
+        {
+            **r,
+            "escalate": bool([x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]),
+            "confidence": 1.0,
+        }
+        for r in records
+    ]
+    return escalation(flagged, 0.0)
 
 
 def retrieval(records: Sequence[Record], ks: Sequence[int] = (1, 3, 5)) -> dict[str, Any]:
@@ -466,9 +484,6 @@ def worst_failures(records: Sequence[Record], tau: float, n: int = 10) -> list[R
     return sorted(fails, key=lambda r: -r["confidence"])[:n]
 
 
-LOW_CONFIDENCE_REASON = "low_confidence"
-
-
 def held_back_failures(records: Sequence[Record], tau: float, n: int = 10) -> list[Record]:
     """Drafts the threshold kept from the customer that would have been false deflections,
     the most confident first: what a lower threshold would cost, and what to fix first (a
@@ -505,6 +520,7 @@ def summarize(
         "deflection": dfl,
         "target_risk": at_target_risk(records, target_fdr, clustered, seed),
         "escalation": escalation(records, tau),
+        "escalation_triggers": trigger_escalation(records),
         "retrieval": retrieval(records),
         "grounding": grounding(records),
         "correctness": correctness(records),

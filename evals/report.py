@@ -78,6 +78,14 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
             f"{fmt(e['f1'], False)} / {fmt(e['f2'], False)}; expected cost {e['expected_cost']:.0f} (miss=5, unneeded=1)",
         ),
     ]
+    et = s.get("escalation_triggers")
+    if et:
+        rows.append(
+            (
+                "Escalation by policy triggers alone (confidence left out): precision / recall",
+                f"{fmt(et['precision'])} / {fmt(et['recall'])}; {et['tp'] + et['fp']} cases flagged",
+            )
+        )
     if r.get("n"):
         rows += [
             (

@@ -282,6 +282,21 @@ def test_failures_at_and_below_the_threshold() -> None:
     assert [r["id"] for r in m.held_back_failures(rs, 0.5)] == ["c3"]
 
 
+def test_escalation_by_triggers_alone_leaves_confidence_out() -> None:
+    rs = [
+        rec(0, g=True, esc=True) | {"reasons": ["legal_threat"]},  # caught by a trigger
+        rec(1, g=True, esc=True) | {"reasons": ["low_confidence"]},  # caught by confidence only
+        rec(2, g=True, conf=0.1),  # caught by the threshold only
+        rec(3, esc=True) | {"reasons": ["human_request", "low_confidence"]},  # unneeded
+        rec(4),
+    ]
+    overall = m.escalation(rs, 0.5)
+    assert (overall["tp"], overall["fp"], overall["fn"]) == (3, 1, 0)
+    t = m.trigger_escalation(rs)
+    assert (t["tp"], t["fp"], t["fn"]) == (1, 1, 2)
+    assert t["precision"].value == pytest.approx(0.5) and t["recall"].value == pytest.approx(1 / 3)
+
+
 def test_split_by_group_keeps_groups_together() -> None:
     rs = [rec(i, group=f"grp{i // 3}") for i in range(60)]
     dev, test = m.split_by_group(rs)
