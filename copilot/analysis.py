@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from copilot.types import Conversation, DraftOptions, Lang, Register
 from knowledge import detect_language
-from knowledge.text import fold
+from knowledge.text import fold, words
 
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
 _FR_TU = re.compile(r"\b(tu|te|toi|ton|ta|tes|t['’](?:as|es|étais|avais|inquiète|en fais))\b", re.I)
@@ -236,6 +237,23 @@ def build_query(conv: Conversation) -> str:
     if len(customer) > 1 and len(last.split()) < 12:
         return f"{customer[-2]} {last}"
     return last
+
+
+_TOKEN = re.compile(r"[\w’'-]+|[^\w\s]+|\s+")
+
+
+def without_item_names(query: str, names: Sequence[str]) -> str:
+    """``query`` without the words that name the customer's ordered items, for a question about
+    the order itself: "quand vais-je recevoir la lampe de chevet Opaline ?" is a delivery
+    question, and "Opaline" or "chevet" would rank the bulb and care articles that list the
+    product. Like order numbers, item names identify the order; they do not describe the
+    question. Nothing is removed when that would leave no word at all."""
+    drop = {w for name in names for w in words(name) if len(w) > 2}
+    if not drop:
+        return query
+    kept = [t for t in _TOKEN.findall(query) if not (set(words(t)) and set(words(t)) <= drop)]
+    out = re.sub(r"\s{2,}", " ", "".join(kept)).strip()
+    return out if words(out) else query
 
 
 def read_conversation(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from copilot.analysis import Reading, read_conversation
+from copilot.analysis import Reading, read_conversation, without_item_names
 from copilot.compose import OfflineDrafter
 from copilot.confidence import ConfidenceModel, extract
 from copilot.drafters import Drafter, DraftRequest, DraftResult, OnDelta, Passage
@@ -131,14 +131,7 @@ class SuggestionService:
                 if best in ("fr", "en") and best != reading.lang:
                     reading = read_conversation(conv, opts.model_copy(update={"lang": best}))
 
-        # 1. retrieval, in the customer's language first
-        t = time.perf_counter()
-        hits = self.kb.search(reading.query, k=self.k, lang=reading.lang) if reading.query else []
-        if not hits and reading.query:
-            hits = self.kb.search(reading.query, k=self.k)
-        timings.retrieval_ms = (time.perf_counter() - t) * 1000
-
-        # 2. the customer's own orders (the lookup never returns anyone else's)
+        # 1. the customer's own orders (the lookup never returns anyone else's)
         t = time.perf_counter()
         quoted = self.orders.quoted(conv.customer_id, conv.customer_text)
         own = self.orders.orders_of(conv.customer_id) if conv.customer_id else []
@@ -160,6 +153,17 @@ class SuggestionService:
             for o in chosen
         ]
         timings.orders_ms = (time.perf_counter() - t) * 1000
+
+        # 2. retrieval, in the customer's language first; a question about the order itself is
+        # searched without the names of its items (they identify the order, like its number)
+        t = time.perf_counter()
+        if reading.order_related and chosen:
+            names = [item.name for o in chosen for item in o.items]
+            reading = replace(reading, query=without_item_names(reading.query, names))
+        hits = self.kb.search(reading.query, k=self.k, lang=reading.lang) if reading.query else []
+        if not hits and reading.query:
+            hits = self.kb.search(reading.query, k=self.k)
+        timings.retrieval_ms = (time.perf_counter() - t) * 1000
 
         # 3. policy triggers known before drafting
         t = time.perf_counter()

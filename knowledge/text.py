@@ -362,9 +362,18 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
+# Multi-word terms (and their chat abbreviations) read as one word: folded and stemmed, the
+# "passe" of "mot de passe" was the "passé" of "j'ai passé commande", and "mdp" matched nothing.
+_COMPOUNDS = ((re.compile(r"\b(?:mots? de passe|mdp)\b"), "motdepasse"),)
+
+
 def words(text: str) -> list[str]:
-    """Folded word tokens, French elisions removed (``l'article`` -> ``article``)."""
-    return _WORD.findall(fold(_ELISION.sub(" ", text)))
+    """Folded word tokens, French elisions removed (``l'article`` -> ``article``), multi-word
+    terms joined (``mot de passe``/``mdp`` -> ``motdepasse``)."""
+    folded = fold(_ELISION.sub(" ", text))
+    for pattern, joined in _COMPOUNDS:
+        folded = pattern.sub(joined, folded)
+    return _WORD.findall(folded)
 
 
 @lru_cache(maxsize=8)

@@ -11,13 +11,25 @@ from copilot.demo import ANCHOR, load_demo
 from copilot.escalation import Policy, PolicyError
 from copilot.pii import Masker
 from copilot.types import Conversation, DraftOptions, Turn
-from knowledge import HashEmbedder
+from knowledge import HashEmbedder, MiniLMEmbedder
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("sugg") / "data", demo_autoload=False)
     ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+    load_demo(ws, today=ANCHOR)
+    ws.service.today = lambda: ANCHOR
+    return ws
+
+
+@pytest.fixture(scope="module")
+def demo_minilm(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The demo store with the default embedder, for what depends on real ranking (~30 s)."""
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("sugg-minilm") / "data", demo_autoload=False
+    )
+    ws = open_workspace(settings, embedder=MiniLMEmbedder(), drafter=None)
     load_demo(ws, today=ANCHOR)
     ws.service.today = lambda: ANCHOR
     return ws
@@ -50,6 +62,47 @@ def test_french_delivery_question_uses_the_real_tracking_number(demo: Workspace)
     assert not s.escalation.escalate
     assert 0.0 <= s.confidence <= 1.0 and s.model == "offline" and s.prompt_version == "offline-v1"
     assert s.timings.total_ms > 0 and s.timings.retrieval_ms > 0 and s.usage.total_tokens == 0
+
+
+@pytest.mark.parametrize(
+    ("customer", "text", "wanted", "unwanted"),
+    [
+        # "j'ai passé commande" once matched "mot de passe", and "Opaline" the bulb article
+        (
+            "C1001",
+            "Bonjour, j'ai passé commande mardi (LUM-105097) pour une lampe de chevet Opaline. "
+            "Pouvez-vous me dire quand je vais la recevoir ? Je pars en week-end le 27.",
+            ("order-tracking-fr", "delivery-times-fr"),
+            ("password-reset-fr", "bulb-sockets-fr", "product-care-fr"),
+        ),
+        # the ordered item's name ("plaid en lin") once ranked the care article first
+        (
+            "C1015",
+            "Bonjour, je souhaiterais retourner le plaid en lin de ma commande n° 104713, il ne "
+            "me plaît finalement pas. Est-ce encore possible ?",
+            ("how-to-return-fr", "return-conditions-fr"),
+            ("product-care-fr",),
+        ),
+        # chat shorthand: "mdp" is "mot de passe"
+        (
+            "C1013",
+            "coucou j'arrive plus à me connecter à mon compte, j'ai fait mdp oublié 2 fois mais je reçois rien",
+            ("password-reset-fr",),
+            ("payment-instalments-fr", "refund-timing-fr"),
+        ),
+    ],
+)
+def test_the_draft_rests_on_the_article_the_question_is_about(
+    demo_minilm: Workspace,
+    customer: str,
+    text: str,
+    wanted: tuple[str, ...],
+    unwanted: tuple[str, ...],
+) -> None:
+    s = ask(demo_minilm, customer, text)
+    kb_docs = [d for d in s.cited_doc_ids if not d.startswith("order:")]
+    assert kb_docs and kb_docs[0] in wanted, s.cited_doc_ids
+    assert not set(kb_docs) & set(unwanted), s.cited_doc_ids
 
 
 def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:

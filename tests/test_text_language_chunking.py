@@ -46,6 +46,24 @@ def test_question_auxiliaries_do_not_outweigh_the_subject() -> None:
     assert [r for r, _ in idx.top("Quand vais-je recevoir ma commande ?", ["fr"], 2)] == [1]
 
 
+def test_multi_word_terms_are_one_term() -> None:
+    assert content_terms("mot de passe oublié", "fr") == content_terms("mdp oublie", "fr")
+    assert content_terms("les mots de passe", "fr") == content_terms("MDP", "fr")
+    assert not set(content_terms("j'ai passé commande", "fr")) & set(
+        content_terms("Réinitialiser votre mot de passe", "fr")
+    )
+
+
+def test_ordered_item_names_leave_the_query_of_an_order_question() -> None:
+    from copilot.analysis import without_item_names
+
+    q = "J'ai reçu la lampe Céramique Sable et l'abat-jour en lin. Puis-je les retourner ?"
+    out = without_item_names(q, ["Lampe Céramique Sable", "Abat-jour plissé en lin"])
+    assert content_terms(out, "fr") == content_terms("J'ai reçu. Puis-je les retourner ?", "fr")
+    assert without_item_names("Opaline", ["Lampe de chevet Opaline"]) == "Opaline"  # not empty
+    assert without_item_names(q, []) == q
+
+
 def test_sentences_keep_decimals_and_drop_markdown_markers() -> None:
     out = sentences(
         "## Prix\nLa livraison coûte 4.90 EUR. Elle est gratuite dès 60 EUR !\n- Chronopost : 12.90 EUR"
