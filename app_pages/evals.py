@@ -358,6 +358,27 @@ def cases_tab(runs: list[browse.RunInfo]) -> None:
                 f"Aucune fausse déflexion à τ = {tau:.2f}.",
             )
         )
+    held = browse.held_back_rows(run.records, tau)
+    if held:
+        st.subheader(
+            L(
+                "Most confident wrong drafts held back by the threshold",
+                "Brouillons erronés les plus confiants retenus par le seuil",
+            )
+        )
+        st.caption(
+            L(
+                "Shown to the agent as “needs review”: a lower threshold would send them.",
+                "Montrés à l’agent « à revoir » : un seuil plus bas les enverrait.",
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(held),
+            hide_index=True,
+            width="stretch",
+            key="eval_held_back",
+            column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
+        )
     with st.expander(L("All cases", "Tous les cas")):
         st.dataframe(
             pd.DataFrame(browse.case_rows(run.records, tau)),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.compare import compare_runs
-from evals.metrics import answered, outcome, worst_failures
+from evals.metrics import answered, held_back_failures, outcome, worst_failures
 from evals.runner import REPO, RunConfig
 from evals.stats import Estimate
 
@@ -299,19 +299,25 @@ def why_failed(r: Record) -> str:
     return "wrong answer: not " + ", not ".join(wrong) if wrong else "wrong answer"
 
 
+def _failure_row(r: Record) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "confidence": r["confidence"],
+        "why": why_failed(r),
+        "expected_action": r["expected_action"],
+        "lang": r.get("lang"),
+        "question": r.get("question", ""),
+    }
+
+
 def failure_rows(records: list[Record], tau: float, n: int = 20) -> list[dict[str, Any]]:
     """The worst failures: false deflections, most confident first."""
-    return [
-        {
-            "id": r["id"],
-            "confidence": r["confidence"],
-            "why": why_failed(r),
-            "expected_action": r["expected_action"],
-            "lang": r.get("lang"),
-            "question": r.get("question", ""),
-        }
-        for r in worst_failures(records, tau, n)
-    ]
+    return [_failure_row(r) for r in worst_failures(records, tau, n)]
+
+
+def held_back_rows(records: list[Record], tau: float, n: int = 20) -> list[dict[str, Any]]:
+    """The most confident wrong drafts the threshold kept from the customer."""
+    return [_failure_row(r) for r in held_back_failures(records, tau, n)]
 
 
 def case_rows(records: list[Record], tau: float) -> list[dict[str, Any]]:
@@ -331,8 +337,10 @@ def case_rows(records: list[Record], tau: float) -> list[dict[str, Any]]:
 
 
 def case_order(records: list[Record], tau: float) -> list[str]:
-    """Case ids for a picker: the worst failures first, then every other case by id."""
+    """Case ids for a picker: the worst failures first, then the wrong drafts the threshold
+    held back, then every other case by id."""
     first = [r["id"] for r in worst_failures(records, tau, len(records))]
+    first += [r["id"] for r in held_back_failures(records, tau, len(records))]
     seen = set(first)
     return first + [r["id"] for r in records if r["id"] not in seen]
 

@@ -144,6 +144,18 @@ def test_run_the_demo_eval_and_read_its_metrics(data_dir: Path) -> None:
     assert download.proto.label == "Download report.html"
 
 
+def test_a_run_that_never_deflects_still_lists_its_wrong_drafts(data_dir: Path) -> None:
+    calibrated = max(runs_of(data_dir), key=lambda r: r.threshold or 0)
+    records = browse.load_run(calibrated.folder).records
+    expected = [r["id"] for r in browse.held_back_rows(records, calibrated.threshold or 0)]
+    at = evals_page(tab="Failures and cases")
+    ok(at.selectbox(key="eval_run__cases").set_value(calibrated.name).run())
+    frames = [d.value for d in at.dataframe if "why" in d.value.columns]
+    assert expected  # the fixture's 8 demo cases include wrong drafts under the threshold
+    assert list(frames[-1]["id"]) == expected
+    assert frames[-1]["confidence"].is_monotonic_decreasing
+
+
 def test_open_a_failure_and_any_case(data_dir: Path) -> None:
     _, tau0 = sorted(runs_of(data_dir), key=lambda r: r.threshold or 0, reverse=True)
     at = evals_page(tab="Failures and cases")

@@ -221,7 +221,8 @@ def test_outcomes_and_failures_on_hand_made_records() -> None:
     ]
     rows = browse.failure_rows(records, tau)
     assert [r["id"] for r in rows] == ["wrong", "policy"]  # most confident first
-    assert browse.case_order(records, tau) == ["wrong", "policy", "ok", "low"]
+    assert browse.case_order(records, tau) == ["wrong", "policy", "low", "ok"]
+    assert [r["id"] for r in browse.held_back_rows(records, tau)] == ["low"]
     assert {r["id"]: r["outcome"] for r in browse.case_rows(records, tau)} == {
         "ok": "deflected",
         "policy": "false-deflected",
