@@ -332,6 +332,16 @@ def results_tab(runs: list[browse.RunInfo]) -> None:
         )
 
 
+def _cases_table(rows: list[dict[str, Any]], key: str) -> None:
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
+    )
+
+
 def cases_tab(runs: list[browse.RunInfo]) -> None:
     info = run_picker(runs, "cases")
     run = browse.load_run(info.folder)
@@ -344,13 +354,7 @@ def cases_tab(runs: list[browse.RunInfo]) -> None:
     )
     fails = browse.failure_rows(run.records, tau)
     if fails:
-        st.dataframe(
-            pd.DataFrame(fails),
-            hide_index=True,
-            width="stretch",
-            key="eval_failures",
-            column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
-        )
+        _cases_table(fails, "eval_failures")
     else:
         st.caption(
             L(
@@ -372,21 +376,9 @@ def cases_tab(runs: list[browse.RunInfo]) -> None:
                 "Montrés à l’agent « à revoir » : un seuil plus bas les enverrait.",
             )
         )
-        st.dataframe(
-            pd.DataFrame(held),
-            hide_index=True,
-            width="stretch",
-            key="eval_held_back",
-            column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
-        )
+        _cases_table(held, "eval_held_back")
     with st.expander(L("All cases", "Tous les cas")):
-        st.dataframe(
-            pd.DataFrame(browse.case_rows(run.records, tau)),
-            hide_index=True,
-            width="stretch",
-            key="eval_cases",
-            column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
-        )
+        _cases_table(browse.case_rows(run.records, tau), "eval_cases")
     ids = browse.case_order(run.records, tau)
     if not ids:
         return
