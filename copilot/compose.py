@@ -13,7 +13,7 @@ from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_
 from copilot.escalation import PRIORITY
 from copilot.orderfacts import fmt_amount
 from copilot.types import Citation
-from knowledge.text import content_terms, sentences
+from knowledge.text import content_terms, fold, sentences
 
 PROMPT_VERSION = "offline-v1"
 
@@ -247,7 +247,9 @@ class OfflineDrafter:
             n = _SENTENCES[req.options.length] - (
                 1 if req.order_facts and req.options.length != "shorter" else 0
             )
-            for sentence, passage in select_sentences(req.passages, r.query, r.lang, max(n, 1), v):
+            for sentence, passage in select_sentences(
+                req.passages, r.query, r.lang, max(n, 1), v, skip_examples=bool(req.order_facts)
+            ):
                 h = passage.hit
                 body.append(
                     (
@@ -329,16 +331,33 @@ def _usable(s: str) -> bool:
     return first.isupper() or first.isdigit()
 
 
+_EXAMPLE_HEADING = re.compile(r"\b(?:exemples?|examples?)\b")
+
+
 def select_sentences(
-    passages: list[Passage], query: str, lang: str, n: int, variant: int = 0
+    passages: list[Passage],
+    query: str,
+    lang: str,
+    n: int,
+    variant: int = 0,
+    *,
+    skip_examples: bool = False,
 ) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order.
 
     The answer rests on one article, the best-ranked one: another article's sentences are
     used only when the first gives fewer than two usable sentences (a reply that mixes two
-    articles is harder to trust and to check).
+    articles is harder to trust and to check). With ``skip_examples`` (the reply states the
+    customer's own order), sections headed "Example" are left out: "You order a lamp on
+    Tuesday at 4 pm…" would read as a claim about their order.
     """
     q = set(content_terms(query, lang))
+    if skip_examples:
+        passages = [
+            p
+            for p in passages
+            if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
+        ]
     scored: list[tuple[float, int, int, str, Passage]] = []
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))

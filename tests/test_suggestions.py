@@ -105,6 +105,18 @@ def test_the_draft_rests_on_the_article_the_question_is_about(
     assert not set(kb_docs) & set(unwanted), s.cited_doc_ids
 
 
+def test_an_example_section_is_not_told_as_the_customers_own_order(demo_minilm: Workspace) -> None:
+    """The delivery article's "Un exemple" ("Vous commandez une lampe de chevet en Colissimo le
+    mardi à 16 h…") once followed the customer's real order facts as if it were about them."""
+    s = ask(
+        demo_minilm,
+        "C1001",
+        "Commande LUM-105097 expédiée en Colissimo : combien de temps dure l'acheminement ?",
+    )
+    assert "6A98643261622" in s.draft and "delivery-times-fr" in s.cited_doc_ids
+    assert "Vous commandez une lampe" not in s.draft
+
+
 def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:
     s = ask(
         demo,
