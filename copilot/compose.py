@@ -247,10 +247,11 @@ class OfflineDrafter:
             n = _SENTENCES[req.options.length] - (
                 1 if req.order_facts and req.options.length != "shorter" else 0
             )
-            for sentence, passage in select_sentences(
+            for picked, passage in select_sentences(
                 req.passages, r.query, r.lang, max(n, 1), v, skip_examples=bool(req.order_facts)
             ):
                 h = passage.hit
+                sentence = terminated(picked)
                 body.append(
                     (
                         sentence,
@@ -307,6 +308,12 @@ def _fit(
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _PLACEHOLDER = re.compile(r"x{3,}|\b[A-Z]{2,5}-?\d{5,}\b", re.I)
+
+
+def terminated(sentence: str) -> str:
+    """A heading or list item used as a sentence gets its full stop: run into the next one
+    ("Rupture du CDI Le CDI se caractérise…"), it read as one garbled sentence."""
+    return sentence if sentence[-1:] in ".!?…:;" else sentence + "."
 
 
 def plain(sentence: str) -> str:

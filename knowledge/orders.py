@@ -60,6 +60,7 @@ FIELDS = (
 REQUIRED = ("order_number", "customer_id", "created_at", "status")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An order number as customers type it: optional letters, then digits with separators.
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _QUOTED = re.compile(r"(?<![\w])#?\s*(([A-Za-z]{2,5})?[\s\-_/#:]{0,2}(\d[\d\s\-]{2,14}\d))(?![\w])")
 _NOT_A_PREFIX = {
     "order",
@@ -620,6 +621,12 @@ def _candidates(text: str) -> dict[str, set[str]]:
             number.strip() if not prefix or prefix.lower() in _NOT_A_PREFIX else m.group(1).strip()
         )
         digits = _digits(number)
+        if (
+            _YEAR.fullmatch(digits)
+            and not m.group(0).lstrip().startswith("#")
+            and (not prefix or prefix.islower() or prefix.lower() in _NOT_A_PREFIX)
+        ):
+            continue  # "en 2019", "femmes 2018": a year, not an order ("#2019", "LUM-2019" are)
         if len(digits) >= 4:
             out.setdefault(raw, set()).update({order_key(raw), digits})
     for m in _TRACKING.finditer(text):

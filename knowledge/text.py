@@ -11,7 +11,12 @@ import Stemmer
 _WORD = re.compile(r"[0-9a-z]+(?:[.,][0-9]+)*")
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 # Splits on sentence ends, keeping decimal numbers ("4.90") and abbreviations short of a full stop.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"'(\[]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
+# A sentence ends at . ! ? … (closing Markdown emphasis allowed: "**One code per order.** Codes
+# cannot…") before a capital or a digit (opening quote or emphasis allowed), or at a line break.
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?…])|(?<=[.!?…]\*)|(?<=[.!?…]\*\*)|(?<=[.!?…]_)|(?<=[.!?…]__))"
+    r"\s+(?=(?:\*{1,2}|_{1,2})?[«\"'(\[]?[A-ZÀ-ÖØ-Þ0-9])|\n+"
+)
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "fr": frozenset(

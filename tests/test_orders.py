@@ -94,6 +94,12 @@ def test_unknown_numbers_and_anonymous_customers(ws: Workspace) -> None:
     anon = ws.orders.quoted(None, "order LUM-104233")
     assert anon.own == () and anon.foreign == ("LUM-104233",)
     assert ws.orders.quoted("C1", "I paid 89 euros on 12/11").own == ()
+    # a year is not an order ("Je ne retrouve pas de commande 2019" answered a labour-law
+    # question); written as an order, it is looked up
+    years = ws.orders.quoted(None, "égalité femmes-hommes en 2019, index femme 2018")
+    assert (years.own, years.foreign, years.unknown) == ((), (), ())
+    assert ws.orders.quoted(None, "ma commande #2019").unknown == ("2019",)
+    assert ws.orders.quoted(None, "LUM-2019 ?").unknown == ("LUM-2019",)
 
 
 def test_csv_feed_with_a_validation_report_per_row(ws: Workspace) -> None:

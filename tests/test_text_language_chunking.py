@@ -46,6 +46,30 @@ def test_question_auxiliaries_do_not_outweigh_the_subject() -> None:
     assert [r for r, _ in idx.top("Quand vais-je recevoir ma commande ?", ["fr"], 2)] == [1]
 
 
+def test_sentences_end_after_closing_emphasis() -> None:
+    """The drafter and the judge split with this one function: "**One code per order.** Codes
+    cannot…" was one sentence to the drafter and two claims, one uncited, to the judge."""
+    assert sentences(
+        "**One promo code per order.** Codes cannot be combined. **Note.** _Fin._"
+    ) == [
+        "**One promo code per order.**",
+        "Codes cannot be combined.",
+        "**Note.**",
+        "_Fin._",
+    ]
+
+
+def test_a_heading_used_as_a_sentence_gets_its_full_stop() -> None:
+    from copilot.compose import terminated
+
+    assert terminated("Rupture du contrat de travail à durée indéterminée (CDI)") == (
+        "Rupture du contrat de travail à durée indéterminée (CDI)."
+    )
+    assert terminated("Est-ce possible ?") == "Est-ce possible ?"
+    draft = " ".join(terminated(s) for s in ("Rupture du CDI", "Le CDI est sans terme."))
+    assert sentences(draft) == ["Rupture du CDI.", "Le CDI est sans terme."]
+
+
 def test_multi_word_terms_are_one_term() -> None:
     assert content_terms("mot de passe oublié", "fr") == content_terms("mdp oublie", "fr")
     assert content_terms("les mots de passe", "fr") == content_terms("MDP", "fr")
