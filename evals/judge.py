@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from copilot.compose import PHRASES
@@ -132,8 +132,10 @@ def is_claim(sentence: str) -> bool:
     )
 
 
-def order_text(order: Order) -> str:
-    """Everything the order record says, in forms a draft may use (for fact matching)."""
+def order_text(order: Order, return_window_days: int | None = None) -> str:
+    """Everything the order record says, in forms a draft may use (for fact matching); with the
+    policy's return window, the return deadline recomputed from the delivery date, so that the
+    drafter's date arithmetic is checked rather than taken on trust."""
     parts = [
         order.order_number,
         order.status.replace("_", " "),
@@ -155,6 +157,15 @@ def order_text(order: Order) -> str:
         if d:
             parts += [d.isoformat(), fmt_date(d, "fr"), fmt_date(d, "en")]
     parts += [f"{i.name} {i.quantity} {i.unit_price or ''}" for i in order.items]
+    if return_window_days is not None and order.delivered_at:
+        deadline = order.delivered_at.date() + timedelta(days=return_window_days)
+        parts += [
+            deadline.isoformat(),
+            fmt_date(deadline, "fr"),
+            fmt_date(deadline, "en"),
+            f"{return_window_days} jours",
+            f"{return_window_days} days",
+        ]
     return " ; ".join(parts)
 
 
@@ -214,6 +225,7 @@ def judge_offline(
     reference_answer: str | None,
     lang: str,
     conversation_text: str = "",
+    return_window_days: int | None = None,
 ) -> Verdicts:
     """Atomic verdicts for one draft. ``other_identifiers`` maps other customers' order/tracking
     numbers and e-mails (normalised) to a label, for the leak check; an identifier the customer
@@ -222,8 +234,10 @@ def judge_offline(
     draft = s.draft
     norm_draft = normalise(draft)
     by_order = {o.order_number: o for o in own_orders}
+    order_texts = {o.order_number: order_text(o, return_window_days) for o in own_orders}
+    order_values = set(order_texts.values())
     order_facts_all = (
-        set().union(*(atomic_facts(order_text(o)) for o in own_orders)) if own_orders else set()
+        set().union(*(atomic_facts(t) for t in order_texts.values())) if own_orders else set()
     )
 
     # 1.5 groundedness with citation support
@@ -239,7 +253,7 @@ def judge_offline(
                 if cid.startswith("order:"):
                     o = by_order.get(cid.split(":", 1)[1])
                     if o is not None:
-                        sources.append(order_text(o))
+                        sources.append(order_texts[o.order_number])
                 elif cid in chunk_texts:
                     sources.append(chunk_texts[cid])
         ok = _supported(
@@ -257,7 +271,7 @@ def judge_offline(
             v.citations_supporting += sum(
                 1
                 for src in sources
-                if _supported(sent, [src], lang, order_cited=src in map(order_text, own_orders))
+                if _supported(sent, [src], lang, order_cited=src in order_values)
             )
             if ok:
                 v.claims_supported_by_citation += 1

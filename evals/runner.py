@@ -213,6 +213,7 @@ def run_case(
         order_facts=case.order_facts,
         reference_answer=case.reference_answer,
         lang=s.language,
+        return_window_days=service.policy.settings.return_window_days,
         conversation_text=conv.customer_text,
     )
     ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)

@@ -3,6 +3,7 @@ both-order pairwise, cache keys, self-agreement, real HTTP, and a whole run with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -188,6 +189,40 @@ def test_claim_verdicts_make_groundedness_and_citation_support() -> None:
     assert RETURNS in first[1]["content"] and 'label="S2"' in first[1]["content"]
     assert "<claim>You have 30 days to return an item.</claim>" in first[1]["content"]
     assert j.usage.calls == 3 and j.usage.estimated and j.usage.prompt_tokens > 0
+
+
+def test_a_return_deadline_is_checked_by_recomputing_it() -> None:
+    """The drafter states "until <delivery + window>": the judge recomputes that date from the
+    order record and the policy instead of calling it unsupported, or taking it on trust."""
+    delivered = dataclasses.replace(
+        ORDER,
+        order_number="ZZ-100002",
+        status="delivered",
+        delivered_at=datetime(2026, 11, 2, 15, tzinfo=UTC),
+    )
+
+    def verdict(sentence: str, window: int | None) -> Verdicts:
+        s = suggestion(sentence, {sentence: ["order:ZZ-100002"]})
+        return judge_offline(
+            s,
+            chunk_texts=CHUNKS,
+            own_orders=[delivered],
+            other_identifiers={},
+            reference_doc_ids=[],
+            required_facts=[],
+            forbidden_facts=[],
+            order_facts={},
+            reference_answer=None,
+            lang="en",
+            return_window_days=window,
+        )
+
+    right = "You can return an item until 2 December 2026 (30 days after delivery)."
+    wrong = "You can return an item until 9 December 2026 (30 days after delivery)."
+    assert verdict(right, 30).unsupported == []
+    assert verdict(wrong, 30).unsupported == [wrong]
+    assert verdict(right, 14).unsupported == [right]  # another policy, another deadline
+    assert verdict(right, None).unsupported == [right]  # no policy: nothing to check it with
 
 
 def test_the_order_record_is_context_and_personalisation_stays_deterministic() -> None:
