@@ -248,7 +248,13 @@ class OfflineDrafter:
                 1 if req.order_facts and req.options.length != "shorter" else 0
             )
             for picked, passage in select_sentences(
-                req.passages, r.query, r.lang, max(n, 1), v, skip_examples=bool(req.order_facts)
+                req.passages,
+                r.query,
+                r.lang,
+                max(n, 1),
+                v,
+                skip_examples=bool(req.order_facts),
+                term_weights=req.term_weights,
             ):
                 h = passage.hit
                 sentence = terminated(picked)
@@ -349,6 +355,7 @@ def select_sentences(
     variant: int = 0,
     *,
     skip_examples: bool = False,
+    term_weights: dict[str, float] | None = None,
 ) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order.
 
@@ -359,6 +366,13 @@ def select_sentences(
     Tuesday at 4 pm…" would read as a claim about their order.
     """
     q = set(content_terms(query, lang))
+    weights = term_weights or {}
+
+    def share(terms: set[str]) -> float:
+        """The part of the question ``terms`` cover, each query word weighted by its IDF."""
+        total = sum(weights.get(t, 1.0) for t in q)
+        return sum(weights.get(t, 1.0) for t in q & terms) / total if total else 0.0
+
     if skip_examples:
         passages = [
             p
@@ -368,13 +382,13 @@ def select_sentences(
     scored: list[tuple[float, int, int, str, Passage]] = []
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
-        head_match = len(q & head_terms) / len(q) if q else 0.0
+        head_match = share(head_terms)
         for i, raw in enumerate(sentences(p.hit.chunk.text)):
             s = plain(raw)
             if not _usable(s):
                 continue
             terms = set(content_terms(s, lang))
-            overlap = len(q & terms) / len(q) if q else 0.0
+            overlap = share(terms)
             if overlap == 0 and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question
             score = (

@@ -48,6 +48,9 @@ class DraftRequest:
     handoff: tuple[str, ...] = ()  # hard escalation codes already decided by the policy
     refund_amount: float | None = None
     channel: Channel = "web"
+    # IDF of the query's terms in the knowledge base: a sentence that shares only the words
+    # every article uses ("commande", "order") is not about the question
+    term_weights: dict[str, float] | None = None
 
     @property
     def char_limit(self) -> int:

@@ -195,6 +195,7 @@ class SuggestionService:
             handoff,
             refund_amount,
             opts.channel or conv.channel,
+            self.kb.term_weights(reading.query, reading.lang) if hits else None,
         )
         timings.prompt_ms = (time.perf_counter() - t) * 1000
 

@@ -88,6 +88,13 @@ class BM25Index:
             "max_score": float(idfs.sum() * (self.k1 + 1.0)),
         }
 
+    def term_weights(self, query: str, lang: str) -> dict[str, float]:
+        """IDF of each of the query's stemmed terms (0 for a term the index never saw)."""
+        return {
+            t: float(self.idf[self.vocab[t]]) if t in self.vocab else 0.0
+            for t in content_terms(query, lang)
+        }
+
     def top(
         self, query: str, langs: Sequence[str], n: int, mask: np.ndarray | None = None
     ) -> list[tuple[int, float]]:

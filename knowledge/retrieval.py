@@ -221,6 +221,10 @@ class HybridRetriever:
         langs = [lang] if lang else self._query_langs(query, snap)
         return snap.bm25.query_stats(query, langs)
 
+    def term_weights(self, query: str, lang: str) -> dict[str, float]:
+        """How specific each query term is in this knowledge base (IDF)."""
+        return self.snapshot().bm25.term_weights(query, lang)
+
     @staticmethod
     def _query_langs(query: str, snap: Snapshot) -> list[str]:
         present = [lang for lang in snap.lang_rows if lang in SUPPORTED] or list(SUPPORTED)

@@ -117,6 +117,32 @@ def test_an_example_section_is_not_told_as_the_customers_own_order(demo_minilm: 
     assert "Vous commandez une lampe" not in s.draft
 
 
+def test_sentences_are_chosen_by_the_specific_words_of_the_question() -> None:
+    """ "commande" is in every article of a shop: a sentence sharing only it must not win over
+    one sharing the rarer word the question is about."""
+    from copilot.compose import select_sentences
+    from copilot.drafters import Passage
+    from knowledge.types import Chunk, Hit
+
+    text = (
+        "Vous choisissez le transporteur lors de la validation de la commande. "
+        "Un lien de suivi vous est envoyé par e-mail dès l'expédition."
+    )
+    chunk = Chunk("c::1", "livraison", 1, 0, text, "Livraison", (), "fr")
+    passages = [Passage("P1", Hit(chunk, 1.0, 1))]
+    query = "le suivi de ma commande"
+    flat = select_sentences(passages, query, "fr", 1)
+    weighted = select_sentences(
+        passages, query, "fr", 1, term_weights={"command": 0.1, "suivi": 3.0}
+    )
+    assert [s for s, _ in flat] == [
+        "Vous choisissez le transporteur lors de la validation de la commande."
+    ]
+    assert [s for s, _ in weighted] == [
+        "Un lien de suivi vous est envoyé par e-mail dès l'expédition."
+    ]
+
+
 def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:
     s = ask(
         demo,
