@@ -251,7 +251,7 @@ def without_item_names(query: str, names: Sequence[str]) -> str:
     drop = {w for name in names for w in words(name) if len(w) > 2}
     if not drop:
         return query
-    kept = [t for t in _TOKEN.findall(query) if not (set(words(t)) and set(words(t)) <= drop)]
+    kept = [t for t in _TOKEN.findall(query) if not ((ws := set(words(t))) and ws <= drop)]
     out = re.sub(r"\s{2,}", " ", "".join(kept)).strip()
     return out if words(out) else query
 

@@ -367,10 +367,10 @@ def select_sentences(
     """
     q = set(content_terms(query, lang))
     weights = term_weights or {}
+    total = sum(weights.get(t, 1.0) for t in q)
 
     def share(terms: set[str]) -> float:
         """The part of the question ``terms`` cover, each query word weighted by its IDF."""
-        total = sum(weights.get(t, 1.0) for t in q)
         return sum(weights.get(t, 1.0) for t in q & terms) / total if total else 0.0
 
     if skip_examples:

@@ -20,12 +20,11 @@ import numpy as np
 
 from copilot.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
-    LOW_CONFIDENCE_REASON,
-    answered,
     calibration,
     choose_threshold,
     deflection,
-    outcome,
+    escalated_by_trigger,
+    risk_by_threshold,
     risk_coverage,
     scored,
 )
@@ -150,9 +149,12 @@ def rescore(rows: Sequence[Record], confidences: np.ndarray, low_confidence: flo
     """Records with a new confidence; the 'low confidence' escalation follows it."""
     out = []
     for r, c in zip(rows, confidences, strict=True):
-        other = [x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]
         out.append(
-            {**r, "confidence": float(c), "escalate": bool(other) or float(c) < low_confidence}
+            {
+                **r,
+                "confidence": float(c),
+                "escalate": escalated_by_trigger(r) or float(c) < low_confidence,
+            }
         )
     return out
 
@@ -265,7 +267,7 @@ def naive_baseline(rows: Sequence[Record], feature: str, *, target: float) -> di
         {
             **r,
             "confidence": float(r["features"].get(feature, 0.0)),
-            "escalate": bool([x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]),
+            "escalate": escalated_by_trigger(r),
         }
         for r in rows
     ]
@@ -288,11 +290,9 @@ def naive_baseline(rows: Sequence[Record], feature: str, *, target: float) -> di
 def largest_point_threshold(records: Sequence[Record], target: float) -> float | None:
     """The lowest threshold whose *observed* false-deflection rate stays <= target (no upper
     bound, no multiple-testing correction): the optimistic in-sample rule, for comparison only."""
-    s = scored(records)
     best = None
-    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
-        a = [r for r in s if answered(r, tau)]
-        if sum(outcome(r, tau)[1] for r in a) <= target * len(a):
+    for tau, n, fd in risk_by_threshold(records):
+        if fd <= target * n:
             best = tau
     return best
 

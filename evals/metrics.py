@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,11 @@ C_ESC = 1.0  # cost of an unneeded escalation
 
 
 LOW_CONFIDENCE_REASON = "low_confidence"
+
+
+def escalated_by_trigger(r: Record) -> bool:
+    """Escalated for a reason other than low confidence (a policy trigger, the LLM's flag)."""
+    return any(x != LOW_CONFIDENCE_REASON for x in r.get("reasons", []))
 
 
 def answered(r: Record, tau: float) -> bool:
@@ -167,7 +172,7 @@ def trigger_escalation(records: Sequence[Record]) -> dict[str, Any]:
     flagged = [
         {
             **r,
-            "escalate": bool([x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]),
+            "escalate": escalated_by_trigger(r),
             "confidence": 1.0,
         }
         for r in records
@@ -378,19 +383,25 @@ def choose_threshold(
     59 for 5 %/5 %): that choice uses the confidences only, never the labels, so the
     guarantee holds.
     """
-    s = scored(records)
     n_min = math.ceil(math.log(alpha) / math.log(1 - target_fdr))
     best = None
-    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
-        a = [r for r in s if answered(r, tau)]
-        if len(a) < n_min:
+    for tau, n, fd in risk_by_threshold(records):
+        if n < n_min:
             continue
-        fd = sum(outcome(r, tau)[1] for r in a)
-        if clopper_pearson_upper(fd, len(a), alpha) <= target_fdr:
+        if clopper_pearson_upper(fd, n, alpha) <= target_fdr:
             best = tau
         else:
             break
     return best
+
+
+def risk_by_threshold(records: Sequence[Record]) -> Iterator[tuple[float, int, int]]:
+    """(threshold, cases answered, false deflections) for every candidate threshold, the most
+    confident first."""
+    s = scored(records)
+    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
+        a = [r for r in s if answered(r, tau)]
+        yield tau, len(a), sum(outcome(r, tau)[1] for r in a)
 
 
 def at_target_risk(
@@ -492,7 +503,7 @@ def held_back_failures(records: Sequence[Record], tau: float, n: int = 10) -> li
         r
         for r in scored(records)
         if not answered(r, tau)
-        and not [x for x in r.get("reasons", []) if x != LOW_CONFIDENCE_REASON]
+        and not escalated_by_trigger(r)
         and (r["should_escalate"] or r["ok"] is False)
     ]
     return sorted(held, key=lambda r: -r["confidence"])[:n]
