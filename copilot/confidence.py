@@ -2,7 +2,8 @@
 
 Features describe the *evidence*, never the query text itself, so a model fitted on one
 knowledge base transfers to another: retrieval scores and their agreement, margins, how well
-the best passage covers the customer's words, question type, triggers, the order lookup, the
+the best passage covers the customer's words (and their phrases), whether the best title says
+more than the question (a neighbouring article's scope), question type, triggers, the order lookup, the
 language and the conversation length (and, with an LLM, its own answerability verdict).
 
 The model is a logistic regression over standardised features followed by an isotonic
@@ -15,6 +16,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,9 @@ FEATURES = (
     "draft_coverage",
     "kb_sentences",
     "cites_top_doc",
+    "title_excess",
+    "title_pair_overlap",
+    "phrase_coverage",
 )
 
 
@@ -108,6 +113,9 @@ def extract(
                 covers.append(len(q & terms) / len(q))
             f["coverage_top"] = covers[0]
             f["coverage_best"] = max(covers)
+            f["phrase_coverage"] = _phrase_coverage(
+                content_terms(query, lang), content_terms(top.chunk.context_text, top.chunk.lang)
+            )
             f["title_coverage"] = len(
                 q
                 & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))
@@ -140,6 +148,15 @@ def extract(
         )
         other = next((h for h in hits if h.doc_id != hits[0].doc_id), None)
         f["second_doc_gap"] = (hits[0].score - (other.score if other else 0.0)) * 60
+        # Scope: a title that says more than the question ("... dans la fonction publique",
+        # "... employé par un particulier") is often a neighbouring article, not the answer;
+        # the two best articles sharing their title words means the topic is well covered.
+        title = set(content_terms(hits[0].title, hits[0].chunk.lang))
+        if q and title:
+            f["title_excess"] = len(title - q) / len(title)
+        if other is not None and title:
+            second = set(content_terms(other.title, other.chunk.lang))
+            f["title_pair_overlap"] = len(title & second) / len(title | second)
         f["cites_top_doc"] = float(hits[0].doc_id in cited_docs)
     f["kb_sentences"] = float(len(draft_sentences))
     if q and draft_sentences:
@@ -150,6 +167,16 @@ def extract(
         f["llm_answerable"] = float(bool(llm_answerable))
         f["llm_confidence"] = float(llm_confidence or 0.0)
     return f
+
+
+def _phrase_coverage(query: Sequence[str], passage: Sequence[str]) -> float:
+    """Share of the question's adjacent word pairs ("congé sans solde") that the passage also
+    has side by side: the words of a phrase scattered over a passage ("congé" here, "solde de
+    tout compte" there) are not the phrase."""
+    pairs = set(pairwise(query))
+    if not pairs:
+        return float(bool(query) and set(query) <= set(passage))
+    return len(pairs & set(pairwise(passage))) / len(pairs)
 
 
 @dataclass

@@ -207,13 +207,25 @@ def test_compare_two_runs_and_read_the_gate(data_dir: Path) -> None:
     assert len(changed) >= 1 and set(changed["B"]) >= {"false-deflected"}
     assert [m.label for m in at.metric][:2] == ["Latency p50 (B)", "Latency p95 (B)"]
 
-    # Swapped: B hands off the cases A deflected, and fails on the deflection bound instead.
+    # B hands off every case A deflected (a threshold above any confidence): the FDR cannot
+    # get worse, so the gate fails on the deflection bound instead.
+    settings = load_settings(data_dir=data_dir, embedder="hash", demo_autoload=False)
+    never = run_eval(
+        RunConfig(
+            dataset=browse.DEMO_DATASET,
+            limit=8,
+            threshold=1.01,
+            out=new_run_folder(browse.runs_dir(data_dir), browse.DEMO_DATASET, "offline"),
+        ),
+        settings,
+    )
+    ok(at.run())
     at.selectbox(key="eval_cmp_a").set_value(tau0.name)
-    ok(at.selectbox(key="eval_cmp_b").set_value(calibrated.name).run())
+    ok(at.selectbox(key="eval_cmp_b").set_value(never.folder.name).run())
     assert "lower bound of the deflection delta" in plain(at.error[0].value)
+    ok(at.selectbox(key="eval_cmp_b").set_value(calibrated.name).run())
 
     # The same configuration again (another seed): no change, within the margins.
-    settings = load_settings(data_dir=data_dir, embedder="hash", demo_autoload=False)
     out = new_run_folder(browse.runs_dir(data_dir), browse.DEMO_DATASET, "offline")
     again = run_eval(
         RunConfig(
