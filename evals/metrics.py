@@ -11,6 +11,7 @@ Choices (also printed in every report):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections import Counter, defaultdict
@@ -374,34 +375,56 @@ def split_by_group(records: Sequence[Record], seed: int = 0) -> tuple[list[Recor
 def choose_threshold(
     records: Sequence[Record], target_fdr: float, alpha: float = 0.05
 ) -> float | None:
-    """Largest coverage whose FDR upper bound (Clopper-Pearson, 1 - alpha) stays <= target.
+    """Largest coverage whose FDR upper bound (Clopper-Pearson) stays <= target, with the
+    family-wise error of the whole search held at alpha (learn-then-test).
 
-    Fixed-sequence testing (learn-then-test): thresholds are tested from the most confident
-    down and the search stops at the first one that fails, which controls the family-wise
-    error at alpha without a Bonferroni correction. The sequence starts at the first
-    threshold that answers enough cases to pass at all (ceil(ln alpha / ln(1 - target)),
-    59 for 5 %/5 %): that choice uses the confidences only, never the labels, so the
-    guarantee holds.
+    Fixed-sequence testing: thresholds are tested from the most confident down and a
+    sequence stops at its first failure, so it needs no correction of its own. Where a
+    sequence starts is chosen from the target and alpha only, never from the labels (so the
+    guarantee holds), and there are two of them, each at alpha / 2 (Bonferroni over the two):
+    - one starts where a run without a single error could first pass (72 cases for 5 %/5 %);
+    - one starts where a run with half the target's error rate could (230 cases): a couple of
+      wrong labels among the few most confident cases would stop the first sequence at once,
+      while this one tolerates them.
+    The threshold is the lowest one either sequence accepts.
     """
-    n_min = math.ceil(math.log(alpha) / math.log(1 - target_fdr))
-    best = None
-    for tau, n, fd in risk_by_threshold(records):
-        if n < n_min:
-            continue
-        if clopper_pearson_upper(fd, n, alpha) <= target_fdr:
-            best = tau
-        else:
-            break
+    sweep = list(risk_by_threshold(records))
+    a = alpha / 2
+    best: float | None = None
+    for start in (_first_passing(target_fdr, a, 0.0), _first_passing(target_fdr, a, 0.5)):
+        for tau, n, fd in sweep:
+            if n < start:
+                continue
+            if clopper_pearson_upper(fd, n, a) > target_fdr:
+                break
+            best = tau if best is None else min(best, tau)
     return best
+
+
+@functools.lru_cache(maxsize=64)
+def _first_passing(target_fdr: float, alpha: float, share: float) -> int:
+    """The fewest answered cases whose upper bound can pass when a ``share`` of the target's
+    rate of them are false deflections (share 0: none)."""
+    if share == 0.0:
+        return math.ceil(math.log(alpha) / math.log(1 - target_fdr))
+    n = 1
+    while clopper_pearson_upper(math.floor(n * target_fdr * share), n, alpha) > target_fdr:
+        n += 1
+    return n
 
 
 def risk_by_threshold(records: Sequence[Record]) -> Iterator[tuple[float, int, int]]:
     """(threshold, cases answered, false deflections) for every candidate threshold, the most
     confident first."""
-    s = scored(records)
-    for tau in sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True):
-        a = [r for r in s if answered(r, tau)]
-        yield tau, len(a), sum(outcome(r, tau)[1] for r in a)
+    ranked = sorted(
+        (r for r in scored(records) if not r["escalate"]), key=lambda r: -r["confidence"]
+    )
+    fd = 0
+    for n, r in enumerate(ranked, start=1):
+        fd += outcome(r, r["confidence"])[1]
+        # one row per distinct confidence: ties are answered (or not) together
+        if n == len(ranked) or ranked[n]["confidence"] != r["confidence"]:
+            yield r["confidence"], n, fd
 
 
 def at_target_risk(

@@ -242,13 +242,38 @@ def test_risk_coverage_aurc_and_threshold_choice() -> None:
     assert rc["points"][-1]["fdr"] == pytest.approx(0.2)
     expected = np.mean([sum(1 for j in range(k) if j in (3, 7)) / k for k in range(1, 11)])
     assert rc["aurc"] == pytest.approx(expected)
-    # 60 clean cases: the upper bound at 60 answered with 0 failures is ~4.9 %, under 5 %
-    clean = [rec(i, conf=1 - i / 1000) for i in range(60)] + [rec(100, conf=0.001, ok=False)]
+    # 72 clean cases: the upper bound (at alpha/2, one of two sequences) with 0 failures is
+    # ~5.0 %, under 5 %; 71 are not enough
+    clean = [rec(i, conf=1 - i / 1000) for i in range(72)] + [rec(100, conf=0.001, ok=False)]
     tau = m.choose_threshold(clean, 0.05)
     assert tau is not None and tau > 0.001
-    assert (
-        m.choose_threshold(clean[:20], 0.05) is None
-    )  # 20 clean cases cannot bound the risk at 5 %
+    assert m.choose_threshold(clean[:71], 0.05) is None
+    # Two wrong labels among the ten most confident cases stop the sequence that starts at
+    # 72 cases, not the one that starts at 230: 300 cases with 2 failures still pass.
+    noisy = [rec(i, conf=1 - i / 1000, ok=i not in (2, 7)) for i in range(300)]
+    tau = m.choose_threshold(noisy, 0.05)
+    assert tau == pytest.approx(1 - 299 / 1000)
+    assert m.choose_threshold(noisy[:229], 0.05) is None
+
+
+def test_the_threshold_sweep_counts_ties_together_and_skips_escalations() -> None:
+    rng = np.random.default_rng(3)
+    rs = [
+        rec(
+            i,
+            conf=float(rng.choice([0.2, 0.5, 0.5, 0.7, 0.9])),  # many ties
+            ok=bool(rng.random() < 0.7),
+            g=bool(rng.random() < 0.1),
+            esc=bool(rng.random() < 0.1),
+        )
+        for i in range(200)
+    ]
+    sweep = list(m.risk_by_threshold(rs))
+    assert [tau for tau, _, _ in sweep] == [0.9, 0.7, 0.5, 0.2]
+    for tau, n, fd in sweep:  # the definition, case by case
+        answered = [r for r in m.scored(rs) if m.answered(r, tau)]
+        assert n == len(answered)
+        assert fd == sum(m.outcome(r, tau)[1] for r in answered)
 
 
 def test_the_observed_fdr_rule_of_the_naive_baselines() -> None:
