@@ -84,7 +84,8 @@ def extract(
     draft_sentences: Sequence[str] = (),
     cited_docs: Sequence[str] = (),
 ) -> dict[str, float]:
-    q = set(content_terms(query, lang))
+    query_terms = content_terms(query, lang)
+    q = set(query_terms)
     f: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
     f["query_terms"] = math.log1p(len(q))
     f["n_hits"] = float(len(hits))
@@ -107,15 +108,11 @@ def extract(
             5, len(hits)
         )
         if q:
-            covers = []
-            for h in hits[:3]:
-                terms = set(content_terms(h.chunk.context_text, h.chunk.lang))
-                covers.append(len(q & terms) / len(q))
+            passages = [content_terms(h.chunk.context_text, h.chunk.lang) for h in hits[:3]]
+            covers = [len(q & set(terms)) / len(q) for terms in passages]
             f["coverage_top"] = covers[0]
             f["coverage_best"] = max(covers)
-            f["phrase_coverage"] = _phrase_coverage(
-                content_terms(query, lang), content_terms(top.chunk.context_text, top.chunk.lang)
-            )
+            f["phrase_coverage"] = _phrase_coverage(query_terms, passages[0])
             f["title_coverage"] = len(
                 q
                 & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))

@@ -164,16 +164,19 @@ def train(
 ) -> ConfidenceModel:
     """Fit the model and choose its risk-controlled threshold on out-of-fold predictions."""
     model, oof = fit(rows, c=c, seed=seed)
-    tau = choose_threshold(rescore(rows, oof, low_confidence), target)
-    model.threshold = float(tau) if tau is not None else 1.01  # no safe threshold: never deflect
+    model.threshold = _safe_threshold(rescore(rows, oof, low_confidence), target)
     return model
+
+
+def _safe_threshold(out_of_fold: Sequence[Record], target: float) -> float:
+    tau = choose_threshold(out_of_fold, target)
+    return float(tau) if tau is not None else 1.01  # no safe threshold: never deflect
 
 
 def evaluate(
     model: ConfidenceModel, rows: Sequence[Record], *, low_confidence: float
 ) -> dict[str, Any]:
-    preds = np.array([model.predict(r["features"]) for r in rows])
-    test = [{**r, "_tau": model.threshold} for r in rescore(rows, preds, low_confidence)]
+    test = [{**r, "_tau": model.threshold} for r in _predict(model, rows, low_confidence)]
     groups = [r["group"] for r in test]
     clustered = len(set(groups)) < len(groups)
     return {
@@ -185,6 +188,10 @@ def evaluate(
     }
 
 
+def _predict(model: ConfidenceModel, rows: Sequence[Record], low_confidence: float) -> list[Record]:
+    return rescore(rows, np.array([model.predict(r["features"]) for r in rows]), low_confidence)
+
+
 def cross_validate(
     rows: Sequence[Record],
     *,
@@ -193,36 +200,45 @@ def cross_validate(
     folds: int = 5,
     seed: int = 0,
     c: float = 0.5,
+    looser: Sequence[float] = (),
 ) -> dict[str, Any]:
-    """Grouped k-fold: each fold is scored by a model (and threshold) fitted without it."""
-    pooled: list[Record] = []
+    """Grouped k-fold: each fold is scored by a model (and threshold) fitted without it.
+
+    ``looser`` targets reuse the same fold models, with their own thresholds: what the same
+    protocol certifies when more risk is accepted."""
+    targets = [target, *(t for t in looser if t > target)]
+    pooled: dict[float, list[Record]] = {t: [] for t in targets}
     thresholds = []
     for test_idx in _folds([r["group"] for r in rows], folds, seed + 1):
         if len(test_idx) == 0:
             continue
         train_rows = [rows[i] for i in np.setdiff1d(np.arange(len(rows)), test_idx)]
-        model = train(train_rows, target=target, low_confidence=low_confidence, c=c, seed=seed)
-        thresholds.append(model.threshold)
-        pooled.extend(
-            evaluate(model, [rows[i] for i in test_idx], low_confidence=low_confidence)["records"]
-        )
-    groups = [r["group"] for r in pooled]
+        model, oof = fit(train_rows, c=c, seed=seed)
+        out_of_fold = rescore(train_rows, oof, low_confidence)
+        predicted = _predict(model, [rows[i] for i in test_idx], low_confidence)
+        for t in targets:
+            tau = _safe_threshold(out_of_fold, t)
+            if t == target:
+                thresholds.append(tau)
+            pooled[t].extend({**r, "_tau": tau} for r in predicted)
+    main = pooled[target]
+    groups = [r["group"] for r in main]
     clustered = len(set(groups)) < len(groups)
-    # every pooled case was scored at its own fold's threshold: count outcomes case by case
-    dfl = _pooled_deflection(pooled, clustered)
     # the naive baselines' rule on the out-of-fold confidences: for comparison, not a guarantee
-    tau_point = largest_point_threshold(pooled, target)
+    tau_point = largest_point_threshold(main, target)
     return {
         "folds": folds,
         "thresholds": thresholds,
-        "deflection": dfl,
+        # every pooled case was scored at its own fold's threshold: count outcomes case by case
+        "deflection": _pooled_deflection(main, clustered),
+        "looser": {t: _pooled_deflection(pooled[t], clustered) for t in targets[1:]},
         "threshold_point": tau_point,
         "deflection_point": deflection(
-            pooled, tau_point if tau_point is not None else 1e9, clustered
+            main, tau_point if tau_point is not None else 1e9, clustered
         ),
-        "calibration": calibration(pooled),
-        "aurc": risk_coverage(pooled)["aurc"],
-        "at_coverage": at_coverage(pooled),
+        "calibration": calibration(main),
+        "aurc": risk_coverage(main)["aurc"],
+        "at_coverage": at_coverage(main),
     }
 
 
@@ -359,15 +375,13 @@ def report(
     for name, rows in sets.items():
         before = calibration(rows)
         cv = cross_validate(
-            rows, target=target, low_confidence=low_confidence, folds=folds, seed=seed
+            rows,
+            target=target,
+            low_confidence=low_confidence,
+            folds=folds,
+            seed=seed,
+            looser=looser,
         )
-        cv["looser"] = {
-            t: cross_validate(
-                rows, target=t, low_confidence=low_confidence, folds=folds, seed=seed
-            )["deflection"]
-            for t in looser
-            if t > target
-        }
         out["sets"][name] = {
             "n": len(rows),
             "positives": int(sum(label(r) for r in rows)),

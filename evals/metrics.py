@@ -404,9 +404,7 @@ def choose_threshold(
 @functools.lru_cache(maxsize=64)
 def _first_passing(target_fdr: float, alpha: float, share: float) -> int:
     """The fewest answered cases whose upper bound can pass when a ``share`` of the target's
-    rate of them are false deflections (share 0: none)."""
-    if share == 0.0:
-        return math.ceil(math.log(alpha) / math.log(1 - target_fdr))
+    rate of them are false deflections (share 0: none, i.e. ceil(ln alpha / ln(1 - target)))."""
     n = 1
     while clopper_pearson_upper(math.floor(n * target_fdr * share), n, alpha) > target_fdr:
         n += 1
