@@ -3,8 +3,9 @@
 - the model: logistic regression on standardised evidence features, then an isotonic map
   fitted on out-of-fold predictions (so the calibration is not fitted on what it calibrates);
 - the threshold: the largest coverage whose false-deflection upper bound (Clopper-Pearson,
-  95 %) stays under the target on out-of-fold predictions of the training data
-  (fixed-sequence testing, see :func:`evals.metrics.choose_threshold`);
+  95 %, on the sample's effective size: variants of one question fail together) stays under
+  the target on out-of-fold predictions of the training data (fixed-sequence testing, see
+  :func:`evals.metrics.choose_threshold`);
 - the measurement: grouped k-fold cross-validation (no group on both sides) and cross-set
   transfer (fit on one set, test on another). Numbers that only hold in-sample are not
   reported as results.
@@ -13,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,10 +22,14 @@ import numpy as np
 
 from copilot.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
+    Step,
     calibration,
     choose_threshold,
     deflection,
+    error_correlation,
     escalated_by_trigger,
+    fdr_upper,
+    outcome,
     risk_by_threshold,
     risk_coverage,
     scored,
@@ -76,6 +82,8 @@ def _fit_lr(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
+    if len(y) == 0:  # a fold whose training side is empty (feedback from one conversation)
+        return np.zeros(x.shape[1]), np.ones(x.shape[1]), np.zeros(x.shape[1]), 0.0
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -245,24 +253,25 @@ def cross_validate(
 def at_coverage(
     records: Sequence[Record], levels: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.4)
 ) -> list[dict[str, float]]:
-    """False-deflection rate (point and 95 % upper bound) when answering the most confident
-    share of the cases: how far the risk is from the target at each coverage."""
-    from evals.stats import clopper_pearson_upper
-
+    """False-deflection rate (point and 95 % upper bound on the effective sample) when
+    answering the most confident share of the cases: how far the risk is from the target."""
     s = scored(records)
+    icc = error_correlation(s)
     ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
     out = []
     for level in levels:
         k = round(level * len(s))
         if k == 0 or k > len(ranked):
             continue
-        fails = sum(1 for r in ranked[:k] if r["should_escalate"] or not r["ok"])
+        fails = sum(outcome(r, -1.0)[1] for r in ranked[:k])
+        sizes = Counter(r["group"] for r in ranked[:k]).values()
+        step = Step(ranked[k - 1]["confidence"], k, fails, sum(c * c for c in sizes) / k)
         out.append(
             {
                 "coverage": level,
                 "answered": k,
                 "fdr": fails / k,
-                "fdr_upper": clopper_pearson_upper(fails, k),
+                "fdr_upper": fdr_upper(step, icc),
             }
         )
     return out
@@ -307,9 +316,9 @@ def largest_point_threshold(records: Sequence[Record], target: float) -> float |
     """The lowest threshold whose *observed* false-deflection rate stays <= target (no upper
     bound, no multiple-testing correction): the optimistic in-sample rule, for comparison only."""
     best = None
-    for tau, n, fd in risk_by_threshold(records):
-        if fd <= target * n:
-            best = tau
+    for step in risk_by_threshold(records):
+        if step.false_deflections <= target * step.answered:
+            best = step.threshold
     return best
 
 
@@ -374,6 +383,7 @@ def report(
     out: dict[str, Any] = {"target_fdr": target, "sets": {}, "transfer": []}
     for name, rows in sets.items():
         before = calibration(rows)
+        everything = [{**r, "escalate": False, "confidence": 1.0} for r in rows]
         cv = cross_validate(
             rows,
             target=target,
@@ -388,9 +398,8 @@ def report(
             "ece_before": before.get("ece"),
             "brier_before": before.get("brier"),
             "cv": cv,
-            "answer_everything": deflection(
-                [{**r, "escalate": False, "confidence": 1.0} for r in rows], 0.5, True
-            ),
+            "answer_everything": deflection(everything, 0.5, True),
+            "effective": _effective_size(everything),
             "naive_top_cosine": naive_baseline(rows, "dense_top", target=target),
         }
     names = list(sets)
@@ -403,6 +412,16 @@ def report(
             ev.pop("records")
             out["transfer"].append({"train": a, "test": b, **ev})
     return out
+
+
+def _effective_size(records: Sequence[Record]) -> dict[str, float]:
+    """How much independent evidence the cases carry when all are answered."""
+    steps = list(risk_by_threshold(records))
+    if not steps:
+        return {"icc": 0.0, "n": 0, "design_effect": 1.0}
+    icc = error_correlation(records)
+    deff = 1.0 + (steps[-1].group_size - 1.0) * icc
+    return {"icc": icc, "n": steps[-1].answered, "design_effect": deff}
 
 
 def format_report(r: dict[str, Any]) -> str:
@@ -424,6 +443,10 @@ def format_report(r: dict[str, Any]) -> str:
             lines.append(
                 f"{name + f' — naive top cosine (in-sample τ, {rule} <= target)':<44} {est(nv['deflection_rate']):<24} {est(nv['false_deflection_rate']):<24} {est(nv['coverage']).split(' ')[0]:<9}"
             )
+        eff = s["effective"]
+        lines.append(
+            f"{'':<44} errors' correlation within a group {eff['icc']:.2f}: the {eff['n']} cases weigh as {eff['n'] / eff['design_effect']:.0f} independent ones (design effect {eff['design_effect']:.2f})"
+        )
         cv = s["cv"]
         d = cv["deflection"]
         label_cv = f"{name} — model, grouped {cv['folds']}-fold CV"

@@ -16,7 +16,7 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from evals.stats import (
     bootstrap,
     bootstrap_percentile,
     clopper_pearson_upper,
+    intragroup_correlation,
     mean,
     ratio,
     wilson,
@@ -335,31 +336,32 @@ def calibration(
 
 
 def risk_coverage(records: Sequence[Record]) -> dict[str, Any]:
-    """Sweep the threshold over every distinct confidence: coverage, DR and FDR at each."""
+    """Sweep the threshold over every distinct confidence: coverage, DR and FDR at each, with
+    the FDR's upper bound on the effective sample (:func:`fdr_upper`)."""
     s = scored(records)
     if not s:
         return {"points": [], "aurc": None}
-    thresholds = sorted({r["confidence"] for r in s if not r["escalate"]}, reverse=True)
-    points = []
-    for tau in thresholds:
-        a = [r for r in s if answered(r, tau)]
-        fd = sum(outcome(r, tau)[1] for r in a)
-        d = sum(outcome(r, tau)[0] for r in a)
-        points.append(
-            {
-                "threshold": tau,
-                "coverage": len(a) / len(s),
-                "deflection": d / len(s),
-                "fdr": fd / len(a) if a else 0.0,
-                "fdr_upper": clopper_pearson_upper(fd, len(a)),
-            }
-        )
+    icc = error_correlation(s)
+    points = [
+        {
+            "threshold": step.threshold,
+            "coverage": step.answered / len(s),
+            "deflection": (step.answered - step.false_deflections) / len(s),
+            "fdr": step.false_deflections / step.answered,
+            "fdr_upper": fdr_upper(step, icc),
+        }
+        for step in risk_by_threshold(s)
+    ]
     ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
     risks, bad = [], 0
     for i, r in enumerate(ranked, start=1):
-        bad += 1 - outcome(r, -1.0)[0]
+        bad += outcome(r, -1.0)[1]
         risks.append(bad / i)
-    return {"points": points, "aurc": float(np.mean(risks)) if risks else None}
+    return {
+        "points": points,
+        "aurc": float(np.mean(risks)) if risks else None,
+        "error_correlation": icc,
+    }
 
 
 def split_by_group(records: Sequence[Record], seed: int = 0) -> tuple[list[Record], list[Record]]:
@@ -372,32 +374,62 @@ def split_by_group(records: Sequence[Record], seed: int = 0) -> tuple[list[Recor
     return dev, test
 
 
+class Step(NamedTuple):
+    """One candidate threshold of a sweep, the most confident first."""
+
+    threshold: float
+    answered: int
+    false_deflections: int
+    group_size: float  # size-weighted mean number of answered cases per group (1: no groups)
+
+
+def error_correlation(records: Sequence[Record]) -> float:
+    """How strongly the answerable cases of one group fail together (intra-class correlation of
+    the false-deflection outcome when everything is answered): the design effect's input."""
+    rs = [r for r in scored(records) if not r["escalate"]]
+    return intragroup_correlation([outcome(r, -1.0)[1] for r in rs], [r["group"] for r in rs])
+
+
+def fdr_upper(step: Step, icc: float, alpha: float = 0.05) -> float:
+    """Upper (1 - alpha) bound of the false-deflection rate at a step, on its effective sample:
+    answered and false counts divided by the design effect 1 + (m - 1) * icc, m the step's
+    size-weighted group size (Kish; then Clopper-Pearson, as Korn & Graubard do for
+    clustered samples). Without groups (m = 1, or icc = 0) it is the plain Clopper-Pearson
+    bound; with them it is approximate, and far less optimistic than counting correlated
+    variants of one question as independent evidence."""
+    deff = 1.0 + (step.group_size - 1.0) * icc
+    return clopper_pearson_upper(step.false_deflections / deff, step.answered / deff, alpha)
+
+
 def choose_threshold(
     records: Sequence[Record], target_fdr: float, alpha: float = 0.05
 ) -> float | None:
-    """Largest coverage whose FDR upper bound (Clopper-Pearson) stays <= target, with the
+    """Largest coverage whose FDR upper bound (:func:`fdr_upper`) stays <= target, with the
     family-wise error of the whole search held at alpha (learn-then-test).
 
     Fixed-sequence testing: thresholds are tested from the most confident down and a
     sequence stops at its first failure, so it needs no correction of its own. Where a
-    sequence starts is chosen from the target and alpha only, never from the labels (so the
-    guarantee holds), and there are two of them, each at alpha / 2 (Bonferroni over the two):
+    sequence starts is chosen from the target and alpha only, never from the labels, in
+    effective cases (answered / design effect), and there are two of them, each at
+    alpha / 2 (Bonferroni over the two):
     - one starts where a run without a single error could first pass (72 cases for 5 %/5 %);
     - one starts where a run with half the target's error rate could (230 cases): a couple of
       wrong labels among the few most confident cases would stop the first sequence at once,
       while this one tolerates them.
-    The threshold is the lowest one either sequence accepts.
+    The threshold is the lowest one either sequence accepts. The errors' correlation within
+    groups is estimated once on all the records (:func:`error_correlation`).
     """
     sweep = list(risk_by_threshold(records))
+    icc = error_correlation(records)
     a = alpha / 2
     best: float | None = None
     for start in (_first_passing(target_fdr, a, 0.0), _first_passing(target_fdr, a, 0.5)):
-        for tau, n, fd in sweep:
-            if n < start:
+        for step in sweep:
+            if step.answered / (1.0 + (step.group_size - 1.0) * icc) < start:
                 continue
-            if clopper_pearson_upper(fd, n, a) > target_fdr:
+            if fdr_upper(step, icc, a) > target_fdr:
                 break
-            best = tau if best is None else min(best, tau)
+            best = step.threshold if best is None else min(best, step.threshold)
     return best
 
 
@@ -411,18 +443,21 @@ def _first_passing(target_fdr: float, alpha: float, share: float) -> int:
     return n
 
 
-def risk_by_threshold(records: Sequence[Record]) -> Iterator[tuple[float, int, int]]:
-    """(threshold, cases answered, false deflections) for every candidate threshold, the most
-    confident first."""
+def risk_by_threshold(records: Sequence[Record]) -> Iterator[Step]:
+    """Every candidate threshold (one per distinct confidence: ties are answered or not
+    together), the most confident first."""
     ranked = sorted(
         (r for r in scored(records) if not r["escalate"]), key=lambda r: -r["confidence"]
     )
     fd = 0
+    per_group: Counter[str] = Counter()
+    squares = 0  # sum over groups of (answered cases in the group)^2
     for n, r in enumerate(ranked, start=1):
         fd += outcome(r, r["confidence"])[1]
-        # one row per distinct confidence: ties are answered (or not) together
+        squares += 2 * per_group[r["group"]] + 1
+        per_group[r["group"]] += 1
         if n == len(ranked) or ranked[n]["confidence"] != r["confidence"]:
-            yield r["confidence"], n, fd
+            yield Step(r["confidence"], n, fd, squares / n)
 
 
 def at_target_risk(

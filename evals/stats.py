@@ -53,13 +53,44 @@ def wilson(successes: float, n: int, z: float = Z95) -> Estimate:
     return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n, "wilson")
 
 
-def clopper_pearson_upper(failures: int, n: int, alpha: float = 0.05) -> float:
-    """One-sided upper (1 - alpha) bound on a failure rate: the risk-control bound."""
+def clopper_pearson_upper(failures: float, n: float, alpha: float = 0.05) -> float:
+    """One-sided upper (1 - alpha) bound on a failure rate: the risk-control bound.
+
+    Counts may be fractional: an effective sample (n and failures divided by a design
+    effect, see :func:`intragroup_correlation`) is bounded the same way (Korn & Graubard)."""
     if n <= 0:
         return 1.0
     if failures >= n:
         return 1.0
     return float(st.beta.ppf(1 - alpha, failures + 1, n - failures))
+
+
+def intragroup_correlation(values: Sequence[float], groups: Sequence[str]) -> float:
+    """Intra-class correlation of an outcome within groups (one-way ANOVA estimator, for
+    unequal group sizes), clipped to [0, 1]; 0 when no group has two cases.
+
+    Cases of one group (variants of a question, drafts of one conversation) tend to succeed
+    or fail together, so n of them carry less evidence than n independent cases: Kish's
+    design effect for groups of (size-weighted) mean size m is 1 + (m - 1) * icc."""
+    by: dict[str, list[float]] = {}
+    for v, g in zip(values, groups, strict=True):
+        by.setdefault(g, []).append(float(v))
+    n, k = len(values), len(by)
+    if k < 2 or n <= k:
+        return 0.0
+    y = np.asarray(values, dtype=float)
+    grand = y.mean()
+    sizes = np.array([len(v) for v in by.values()], dtype=float)
+    means = np.array([np.mean(v) for v in by.values()])
+    msb = float((sizes * (means - grand) ** 2).sum()) / (k - 1)
+    msw = sum(
+        float(((np.asarray(v) - m) ** 2).sum()) for v, m in zip(by.values(), means, strict=True)
+    ) / (n - k)
+    m0 = (n - float((sizes**2).sum()) / n) / (k - 1)
+    denom = msb + (m0 - 1) * msw
+    if denom <= 0:
+        return 0.0
+    return float(min(1.0, max(0.0, (msb - msw) / denom)))
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

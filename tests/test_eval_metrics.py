@@ -4,6 +4,8 @@ against well-kept libraries (statsmodels, scipy, trec_eval through pytrec_eval).
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from evals import metrics as m
 from evals.stats import (
     bootstrap,
     clopper_pearson_upper,
+    intragroup_correlation,
     mcnemar_exact,
     mean,
     paired_mde,
@@ -266,14 +269,56 @@ def test_the_threshold_sweep_counts_ties_together_and_skips_escalations() -> Non
             g=bool(rng.random() < 0.1),
             esc=bool(rng.random() < 0.1),
         )
+        | {"group": f"q{int(rng.integers(30))}"}  # variants of 30 questions
         for i in range(200)
     ]
     sweep = list(m.risk_by_threshold(rs))
-    assert [tau for tau, _, _ in sweep] == [0.9, 0.7, 0.5, 0.2]
-    for tau, n, fd in sweep:  # the definition, case by case
+    assert [step.threshold for step in sweep] == [0.9, 0.7, 0.5, 0.2]
+    for tau, n, fd, size in sweep:  # the definition, case by case
         answered = [r for r in m.scored(rs) if m.answered(r, tau)]
         assert n == len(answered)
         assert fd == sum(m.outcome(r, tau)[1] for r in answered)
+        per_group = Counter(r["group"] for r in answered)
+        assert size == pytest.approx(sum(c * c for c in per_group.values()) / n)
+
+
+def test_intragroup_correlation() -> None:
+    # each group all right or all wrong: fully correlated
+    assert intragroup_correlation([1, 1, 1, 0, 0, 0], ["a"] * 3 + ["b"] * 3) == 1.0
+    # every group half right: the groups say nothing (negative estimate clipped to 0)
+    assert intragroup_correlation([1, 0, 1, 0], ["a", "a", "b", "b"]) == 0.0
+    # no group with two cases: nothing to estimate
+    assert intragroup_correlation([1, 0, 1], ["a", "b", "c"]) == 0.0
+    # balanced groups: the textbook ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)
+    groups = [[1, 1, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0], [1, 1, 1, 1]]
+    y = np.array(groups, dtype=float)
+    msb = 4 * ((y.mean(axis=1) - y.mean()) ** 2).sum() / 3
+    msw = ((y - y.mean(axis=1, keepdims=True)) ** 2).sum() / (16 - 4)
+    values = [v for grp in groups for v in grp]
+    labels = [str(i) for i, grp in enumerate(groups) for _ in grp]
+    assert intragroup_correlation(values, labels) == pytest.approx((msb - msw) / (msb + 3 * msw))
+
+
+def test_variants_that_fail_together_count_as_less_evidence() -> None:
+    """240 clean answers certify 5 % when they are 240 questions, not when they are 30
+    questions asked 8 ways each and the wrong answers also come by whole questions."""
+
+    def cases(group_of: Callable[[int], str]) -> list[dict[str, object]]:
+        # 240 right answers, then 80 wrong ones, all confidently ranked
+        return [rec(i, conf=1 - i / 1000, ok=i < 240, group=group_of(i)) for i in range(320)]
+
+    independent = cases(lambda i: f"q{i}")
+    assert m.error_correlation(independent) == 0.0
+    tau = m.choose_threshold(independent, 0.05)
+    assert tau is not None and tau <= 1 - 200 / 1000
+    variants = cases(lambda i: f"q{i // 8}")
+    assert m.error_correlation(variants) == 1.0
+    # the top 240 are 30 questions: 30 effective cases, fewer than the 72 needed
+    assert m.choose_threshold(variants, 0.05) is None
+    step = list(m.risk_by_threshold(variants))[239]
+    assert step.group_size == 8.0
+    assert m.fdr_upper(step, 1.0) == pytest.approx(clopper_pearson_upper(0, 30))
+    assert m.fdr_upper(step, 0.0) == pytest.approx(clopper_pearson_upper(0, 240))
 
 
 def test_the_observed_fdr_rule_of_the_naive_baselines() -> None:
