@@ -13,7 +13,7 @@ from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_
 from copilot.escalation import PRIORITY
 from copilot.orderfacts import fmt_amount
 from copilot.types import Citation
-from knowledge.text import content_terms, fold, sentences
+from knowledge.text import content_terms, fold, pieces
 
 PROMPT_VERSION = "offline-v1"
 
@@ -344,6 +344,12 @@ def _usable(s: str) -> bool:
     return first.isupper() or first.isdigit()
 
 
+def _usable_row(s: str) -> bool:
+    """A table row read with its header ("Colissimo — Price: €4.90, free from €60."): its
+    commas and colons are the table's, not an enumeration's."""
+    return 15 <= len(s) <= 450 and not _PLACEHOLDER.search(s)
+
+
 _EXAMPLE_HEADING = re.compile(r"\b(?:exemples?|examples?)\b")
 
 
@@ -383,12 +389,16 @@ def select_sentences(
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
-        for i, raw in enumerate(sentences(p.hit.chunk.text)):
+        for i, (raw, cells) in enumerate(pieces(p.hit.chunk.text)):
             s = plain(raw)
-            if not _usable(s):
+            if not (_usable(s) if cells is None else _usable_row(s)):
                 continue
             terms = set(content_terms(s, lang))
-            overlap = share(terms)
+            if cells is None:
+                overlap = share(terms)
+            else:  # a row: its own cells count, the column names (shared by all rows) half
+                own = set(content_terms(plain(cells), lang))
+                overlap = share(own) + 0.5 * share(terms - own)
             if overlap == 0 and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question
             score = (

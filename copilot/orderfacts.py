@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from copilot.escalation import Policy
 from copilot.types import Lang
 from knowledge import Order
-from knowledge.text import fold
+from knowledge.text import STOPWORDS, content_terms, fold, words
 
 _MONTHS_FR = [
     "janvier",
@@ -229,7 +229,7 @@ def _you(lang: Lang, formal: bool) -> dict[str, str]:
 
 _MY_ORDER = re.compile(
     r"\b(ma|mon|mes|ta|ton|tes|notre|nos)\s+(commandes?|colis|livraisons?|paquets?|achats?|lampes?|articles?|remboursements?|retours?|suspensions?|lampadaires?)\b"
-    r"|\b(my|our)\s+(orders?|parcels?|packages?|deliver(y|ies)|purchases?|items?|lamps?|refunds?|returns?)\b"
+    r"|\b(my|our)\s+(?:[\w+&'-]+\s+){0,3}?(?<!\bto )(orders?|parcels?|packages?|deliver(y|ies)|purchases?|items?|lamps?|refunds?|returns?)\b"
     r"|\bj.ai (commande|recu|achete|renvoye|retourne)|\bi (ordered|bought|received|sent back|returned)\b",
     re.IGNORECASE,
 )
@@ -259,4 +259,21 @@ def pick_orders(
         ] or own
     else:
         return []
-    return [max(pool, key=lambda o: o.created_at)]
+    # the order whose items the customer names ("my lampshade + stool order"), else the latest
+    asked = _item_terms(text)
+    return [
+        max(
+            pool, key=lambda o: (len(asked & _item_terms(*(i.name for i in o.items))), o.created_at)
+        )
+    ]
+
+
+def _item_terms(*texts: str) -> set[str]:
+    """Words that can name an item (a stop word in neither language), stemmed both ways: a
+    message may be in either language, and so may the item names."""
+    kept = " ".join(
+        w
+        for w in words(" ".join(texts))
+        if len(w) > 2 and not any(w in s for s in STOPWORDS.values())
+    )
+    return set(content_terms(kept, "en")) | set(content_terms(kept, "fr"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 
@@ -405,10 +406,78 @@ def _content_terms(text: str, lang: str) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split text into sentences and list items, dropping Markdown markers and empty pieces."""
+    """Split text into sentences and list items, dropping Markdown markers and empty pieces;
+    a Markdown table's rows become one sentence each (see :func:`pieces`)."""
+    return [s for s, _ in pieces(text)]
+
+
+class Piece(NamedTuple):
+    text: str
+    cells: str | None = None  # a table row's own cells (its header's words are not in them)
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def pieces(text: str) -> list[Piece]:
+    """The sentences of a text in reading order; a table row's also carry its cells.
+
+    A Markdown table row is read with its header, so it makes sense on its own:
+    ``| Colissimo | 3–5 working days | €4.90 |`` under ``| Carrier | Delivery time | Price |``
+    reads "Colissimo — Delivery time: 3–5 working days; Price: €4.90." (two columns:
+    "Saturday: 10:00–16:00."). Rows of a table whose header is not in the text (a chunk cut
+    inside a table) stay as they are."""
+    lines = text.split("\n")
+    out: list[Piece] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        if (
+            lines[i].lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and _TABLE_RULE.match(lines[i + 1])
+        ):
+            out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
+            prose = []
+            header = _cells(lines[i])
+            i += 2
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                cells = _cells(lines[i])
+                row = _row_sentence(header, cells)
+                if row:
+                    out.append(Piece(row, " ".join(cells)))
+                i += 1
+            continue
+        prose.append(lines[i])
+        i += 1
+    out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
+    return out
+
+
+def _prose_sentences(text: str) -> list[str]:
     out: list[str] = []
     for raw in _SENTENCE_END.split(text):
         piece = re.sub(r"^\s*(?:#{1,6}\s+|[-*•]\s+|\d+[.)]\s+|\|)", "", raw).strip()
         if piece and not set(piece) <= set("|-: "):
             out.append(piece)
     return out
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _row_sentence(header: list[str], row: list[str]) -> str:
+    if not row or not row[0]:
+        return ""
+    pairs = [(h, c) for h, c in zip(header[1:], row[1:], strict=False) if c]
+    if not pairs:
+        return ""
+    if len(header) == 2:
+        body = f"{row[0]}: {pairs[0][1]}"
+    else:
+        # a header that asks ("Possible before shipping?") is answered, not labelled
+        body = f"{row[0]} — " + "; ".join(
+            f"{h} {c}" if h.endswith("?") else f"{h}: {c}" if h else c for h, c in pairs
+        )
+    return body if body[-1:] in ".!?…" else body + "."

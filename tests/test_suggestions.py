@@ -356,3 +356,46 @@ def test_pii_masking_round_trip() -> None:
     assert "4970 1012 3456 7890" in masked  # fails the Luhn check: not a card number
     assert m.unmask(masked) == text
     assert m.mask("again jean.dupont@example.fr") == "again [EMAIL_1]"
+
+
+@pytest.mark.parametrize(
+    ("customer", "question", "fact"),
+    [
+        (None, "How much is delivery to Toulouse, and is it ever free?", "€4.90"),
+        (None, "Proposez-vous une livraison express ? À quel prix ?", "12,90 €"),
+        (None, "r u open on saturdays?", "10:00–16:00"),
+    ],
+)
+def test_prices_and_hours_kept_in_tables_reach_the_draft(
+    demo_minilm: Workspace, customer: str | None, question: str, fact: str
+) -> None:
+    s = ask(demo_minilm, customer, question)
+    assert fact in s.draft  # type: ignore[attr-defined]
+    (row,) = [c for c in s.citations if fact in c.sentence]  # type: ignore[attr-defined]
+    assert row.sentence in s.draft and "|" not in row.sentence  # type: ignore[attr-defined]
+
+
+def test_the_order_whose_items_the_customer_names_is_the_one_described(demo: Workspace) -> None:
+    s = ask(demo, "C1043", "Hiya, any tracking yet for my lampshade + stool order? 😊")
+    assert "LUM-105053" in s.draft and "6A18316221014" in s.draft  # type: ignore[attr-defined]
+    # four delivered orders: the item named picks an older one over the latest
+    s = ask(
+        demo, "C1033", "Bonjour, je voudrais retourner ma lampe Céramique Sable, c'est possible ?"
+    )
+    assert "LUM-104048" in s.draft and "LUM-104506" not in s.draft  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "own"),
+    [
+        ("any tracking yet for my lampshade + stool order?", True),
+        ("where is my parcel", True),
+        ("j'ai commandé une lampe", True),
+        ("my sister wants to order a lamp", False),
+        ("tell me about my rights to return an item", False),
+    ],
+)
+def test_which_messages_are_about_an_order_of_theirs(text: str, own: bool) -> None:
+    from copilot.orderfacts import refers_to_own_order
+
+    assert refers_to_own_order(text) is own

@@ -5,7 +5,7 @@ import pytest
 from knowledge import Document, detect_language
 from knowledge.chunking import ChunkingConfig, chunk_document
 from knowledge.lexical import BM25Index
-from knowledge.text import content_terms, fold, sentences
+from knowledge.text import content_terms, fold, pieces, sentences
 
 
 @pytest.mark.parametrize(
@@ -98,6 +98,29 @@ def test_sentences_keep_decimals_and_drop_markdown_markers() -> None:
         "Elle est gratuite dès 60 EUR !",
         "Chronopost : 12.90 EUR",
     ]
+
+
+def test_a_table_row_is_read_with_its_header() -> None:
+    text = (
+        "| Geodis | 5 days |\nOur prices:\n\n| Carrier | Delivery time | Price |\n|---|:---:|---|\n"
+        "| **Colissimo** | 3–5 working days | €4.90, free from €60 |\n"
+        "| Chronopost | 24 h | |\n\n"
+        "| Day | Hours |\n| --- | --- |\n| Saturday | 10:00–16:00 |\n\n"
+        "| Change | Possible before shipping? | Note |\n|---|---|---|\n| Address | Yes | By chat |\n"
+        "\nLater prose. Another one."
+    )
+    assert sentences(text) == [
+        "Geodis | 5 days |",  # a chunk cut inside a table: rows without their header stay
+        "Our prices:",
+        "**Colissimo** — Delivery time: 3–5 working days; Price: €4.90, free from €60.",
+        "Chronopost — Delivery time: 24 h.",  # an empty cell is left out
+        "Saturday: 10:00–16:00.",  # two columns: the first names the second
+        "Address — Possible before shipping? Yes; Note: By chat.",  # a question is answered
+        "Later prose.",
+        "Another one.",
+    ]
+    rows = [p for p in pieces(text) if p.cells is not None]
+    assert rows[0].cells == "**Colissimo** 3–5 working days €4.90, free from €60"
 
 
 def test_bm25_ranks_by_term_rarity_and_respects_the_mask() -> None:
