@@ -205,6 +205,21 @@ def _load_text(name: str, data: bytes, encoding: str | None) -> list[Document]:
     ]
 
 
+def markdown_table(rows: list[list[str]]) -> str:
+    """A table as Markdown, its first row as the header: drafts then read each row with its
+    column names ("Colissimo — Price: €4.90")."""
+    rows = [
+        [" ".join(c.replace("|", "/").split()) for c in r]
+        for r in rows
+        if any(c.strip() for c in r)
+    ]
+    if not rows:
+        return ""
+    lines = ["| " + " | ".join(r) + " |" for r in rows]
+    lines.insert(1, "|" + "---|" * len(rows[0]))
+    return "\n".join(lines)
+
+
 def _load_html(name: str, data: bytes, encoding: str | None) -> list[Document]:
     from bs4 import BeautifulSoup
 
@@ -228,9 +243,12 @@ def _load_html(name: str, data: bytes, encoding: str | None) -> list[Document]:
             h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
     for li in soup.find_all("li"):
         li.replace_with(f"\n- {li.get_text(' ', strip=True)}\n")
-    for tr in soup.find_all("tr"):
-        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
-        tr.replace_with("\n| " + " | ".join(cells) + " |\n")
+    for table in reversed(soup.find_all("table")):  # innermost first
+        rows = [
+            [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+            for tr in table.find_all("tr")
+        ]
+        table.replace_with(f"\n\n{markdown_table(rows)}\n\n")
     for br in soup.find_all("br"):
         br.replace_with("\n")
     for block in soup.find_all(["p", "div", "section", "article", "blockquote", "pre"]):
@@ -348,8 +366,7 @@ def _load_docx(name: str, data: bytes, encoding: str | None) -> list[Document]:
         m = re.match(r"Heading (\d)", style)
         lines.append(f"\n{'#' * int(m.group(1))} {text}\n" if m else text)
     for table in document.tables:
-        for row in table.rows:
-            lines.append("| " + " | ".join(c.text.strip() for c in row.cells) + " |")
+        lines.append(markdown_table([[c.text for c in row.cells] for row in table.rows]))
     text = clean_text("\n".join(lines))
     if not title:
         h = _MD_HEADING.search(text)

@@ -31,7 +31,9 @@ def pdf_bytes(lines: list[str], *, title: str = "", password: str | None = None)
     return out.getvalue()
 
 
-def docx_bytes(title: str, sections: list[tuple[str, str]]) -> bytes:
+def docx_bytes(
+    title: str, sections: list[tuple[str, str]], table: list[list[str]] | None = None
+) -> bytes:
     import docx
 
     d = docx.Document()
@@ -39,6 +41,11 @@ def docx_bytes(title: str, sections: list[tuple[str, str]]) -> bytes:
     for heading, body in sections:
         d.add_heading(heading, level=1)
         d.add_paragraph(body)
+    if table:
+        t = d.add_table(rows=len(table), cols=len(table[0]))
+        for i, row in enumerate(table):
+            for j, cell in enumerate(row):
+                t.cell(i, j).text = cell
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()

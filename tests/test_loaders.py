@@ -86,6 +86,28 @@ def test_docx_headings_become_markdown() -> None:
     assert "# Durée" in doc.text and "Deux ans de garantie légale." in doc.text
 
 
+def test_html_and_docx_tables_are_read_row_by_row_with_their_header() -> None:
+    from knowledge.text import sentences
+
+    html = b"""<html><body><h1>Livraison</h1><p>Nos tarifs :</p><table>
+    <tr><th>Transporteur</th><th>D\xc3\xa9lai</th><th>Tarif</th></tr>
+    <tr><td>Colissimo</td><td>3 \xc3\xa0 5 jours</td><td>4,90 \xe2\x82\xac | offert d\xc3\xa8s 60 \xe2\x82\xac</td></tr>
+    <tr><td>Chronopost</td><td>24 h</td><td>12,90 \xe2\x82\xac</td></tr></table></body></html>"""
+    (doc,) = load_source("livraison.html", html)
+    expected = [
+        "Colissimo — Délai: 3 à 5 jours; Tarif: 4,90 € / offert dès 60 €.",
+        "Chronopost — Délai: 24 h; Tarif: 12,90 €.",
+    ]
+    assert [s for s in sentences(doc.text) if "—" in s] == expected
+    data = docx_bytes(
+        "Livraison",
+        [("Tarifs", "Nos tarifs :")],
+        table=[["Transporteur", "Délai", "Tarif"], ["Colissimo", "3 à 5 jours", "4,90 €"]],
+    )
+    (doc,) = load_source("livraison.docx", data)
+    assert "Colissimo — Délai: 3 à 5 jours; Tarif: 4,90 €." in sentences(doc.text)
+
+
 def test_csv_faq_with_semicolons_and_lang_column_gives_one_document_per_language() -> None:
     data = (
         "Question;Réponse;Langue\nQuel délai ?;3 à 5 jours.;fr\nHow long?;3-5 days.;en\n".encode()
