@@ -87,7 +87,9 @@ def eval_workspace(ds: Dataset, settings: Settings, embedder: Embedder) -> Works
         }
     )
     ws = open_workspace(iso, embedder=embedder, drafter=None)
-    if ws.kb.registry.get_meta("eval_kb_hash") != ds.kb_hash:
+    # the same knowledge chunked another way is another index: ingest it again
+    indexed = f"{ds.kb_hash}/{ws.kb.chunking.fingerprint}"
+    if ws.kb.registry.get_meta("eval_kb_hash") != indexed:
         root = (
             Path(os.path.commonpath([p.parent for p in ds.kb_files]))
             if len(ds.kb_files) > 1
@@ -104,7 +106,7 @@ def eval_workspace(ds: Dataset, settings: Settings, embedder: Embedder) -> Works
                 "Fix the knowledge files.",
             )
         with ws.engine.begin() as conn:
-            ws.kb.registry.set_meta(conn, "eval_kb_hash", ds.kb_hash)
+            ws.kb.registry.set_meta(conn, "eval_kb_hash", indexed)
     if ds.customers_file:
         rows = [
             json.loads(x)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
@@ -20,7 +21,8 @@ class ChunkingConfig:
 
     @property
     def fingerprint(self) -> str:
-        return f"md-headers/{self.chunk_size}/{self.chunk_overlap}/{self.min_section}"
+        # v2: a chunk that starts inside a table repeats the table's header
+        return f"md-headers-v2/{self.chunk_size}/{self.chunk_overlap}/{self.min_section}"
 
 
 def chunk_id(doc_id: str, revision: str, position: int) -> str:
@@ -62,10 +64,12 @@ def chunk_document(
         sections.append((path, body))
     chunks: list[Chunk] = []
     for path, body in sections:
+        headers = _table_headers(body)
         for raw in splitter.split_text(body):
             piece = raw.strip()
             if not piece:
                 continue
+            piece = _with_table_header(piece, headers)
             pos = len(chunks)
             chunks.append(
                 Chunk(
@@ -81,3 +85,31 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _table_headers(body: str) -> dict[str, str]:
+    """Each Markdown table row of a section -> its table's header and rule lines."""
+    lines = body.split("\n")
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(lines) - 1:
+        if lines[i].lstrip().startswith("|") and _RULE.match(lines[i + 1]):
+            head = f"{lines[i].strip()}\n{lines[i + 1].strip()}"
+            i += 2
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                out.setdefault(lines[i].strip(), head)
+                i += 1
+            continue
+        i += 1
+    return out
+
+
+def _with_table_header(piece: str, headers: dict[str, str]) -> str:
+    """A chunk cut inside a table gets the table's header back, so its rows still say what
+    their columns are ("Price: €39" rather than "| Geodis | €39 |")."""
+    first = piece.split("\n", 1)[0].strip()
+    head = headers.get(first)
+    return f"{head}\n{piece}" if head else piece

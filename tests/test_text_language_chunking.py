@@ -123,6 +123,23 @@ def test_a_table_row_is_read_with_its_header() -> None:
     assert rows[0].cells == "**Colissimo** 3–5 working days €4.90, free from €60"
 
 
+def test_a_chunk_cut_inside_a_table_repeats_its_header() -> None:
+    rows = "\n".join(f"| Carrier {i} | {i} working days | €{i}.90 |" for i in range(40))
+    text = (
+        f"# Delivery\n\n## Prices\n\n| Carrier | Delivery time | Price |\n|---|---|---|\n{rows}\n"
+    )
+    doc = Document("prices", "Delivery", text, lang="en")
+    chunks = chunk_document(
+        doc, version=1, revision="r", lang="en", config=ChunkingConfig(chunk_size=400)
+    )
+    assert len(chunks) > 2
+    for c in chunks:
+        assert c.text.startswith("| Carrier | Delivery time | Price |\n|---|---|---|\n")
+    read = [s for c in chunks for s in sentences(c.text)]
+    assert "Carrier 39 — Delivery time: 39 working days; Price: €39.90." in read
+    assert not [s for s in read if "|" in s]
+
+
 def test_bm25_ranks_by_term_rarity_and_respects_the_mask() -> None:
     texts = ["refund delay for returns", "delivery delay", "refund policy refund", "gift cards"]
     idx = BM25Index.build(texts, ["en"] * 4)
