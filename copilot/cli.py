@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from copilot.confidence import ConfidenceModel
 from copilot.config import Settings, load_settings
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
@@ -297,7 +298,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Refit the confidence model on labelled eval runs (or the app's feedback) and report it."""
     from copilot.escalation import Policy
     from evals import RunConfig, run_eval
-    from evals.calibrate import feedback_rows, format_report, relabel, report, train, training_rows
+    from evals.calibrate import (
+        feedback_rows,
+        format_recalibration,
+        format_report,
+        recalibrate_threshold,
+        relabel,
+        report,
+        train,
+        training_rows,
+    )
     from evals.compare import load_run
 
     settings: Settings = args.settings
@@ -329,6 +339,29 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"{name}: {len(rows)} labelled cases, {sum(1 for r in rows if r['ok'] and not r['should_escalate'])} positives",
             file=sys.stderr,
         )
+    out = Path(args.out) if args.out else settings.confidence_path
+    if args.threshold_only:
+        model = ConfidenceModel.load(settings.confidence_path)
+        seen = sorted(set(sets) & set(model.info.get("trained_on", {})))
+        if seen:
+            raise SouffleurError(
+                f"The current model was fitted on {', '.join(seen)}: a threshold chosen on the same cases would only hold in-sample.",
+                "Choose the threshold on cases the model has not seen, or refit without --threshold-only (cross-validated).",
+            )
+        print(
+            format_recalibration(
+                recalibrate_threshold(
+                    model, sets, target=target, low_confidence=policy.settings.low_confidence
+                )
+            )
+        )
+        model.info = {
+            **model.info,
+            "threshold_from": {k: len(v) for k, v in sets.items()},
+            "target_fdr": target,
+        }
+        _write_model(model, out)
+        return 0
     print(
         format_report(
             report(
@@ -352,13 +385,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         "target_fdr": target,
         "folds": args.folds,
     }
-    out = Path(args.out) if args.out else settings.confidence_path
+    print(f"\nmodel fitted on {sum(len(v) for v in sets.values())} cases")
+    _write_model(model, out)
+    return 0
+
+
+def _write_model(model: ConfidenceModel, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(model.to_json(), encoding="utf-8")
-    print(
-        f"\nmodel fitted on {sum(len(v) for v in sets.values())} cases; deflection threshold {model.threshold:.3f}; written to {out}"
-    )
-    return 0
+    print(f"deflection threshold {model.threshold:.3f}; written to {out}")
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -494,6 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-fdr",
         type=float,
         help="upper bound of the false-deflection rate (default: the policy's)",
+    )
+    s.add_argument(
+        "--threshold-only",
+        action="store_true",
+        help="keep the current model and only choose its threshold on these cases (which it "
+        "was not fitted on): for a first few hundred agent feedbacks",
     )
     s.add_argument("--folds", type=int, default=5)
     s.add_argument(

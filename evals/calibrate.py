@@ -424,6 +424,61 @@ def _effective_size(records: Sequence[Record]) -> dict[str, float]:
     return {"icc": icc, "n": steps[-1].answered, "design_effect": deff}
 
 
+def recalibrate_threshold(
+    model: ConfidenceModel,
+    sets: dict[str, list[Record]],
+    *,
+    target: float,
+    low_confidence: float,
+) -> dict[str, Any]:
+    """Keep the model, choose its threshold on labelled cases it was never fitted on (a
+    customer's own feedback, say): a proper calibration set, so the learn-then-test guarantee
+    holds as it stands, without cross-validation. Sets the model's threshold; 1.01 (never
+    deflect) when none passes."""
+    rows = [r for rs in sets.values() for r in rs]
+    scored_rows = _predict(model, rows, low_confidence)
+    model.threshold = _safe_threshold(scored_rows, target)
+    groups = [r["group"] for r in scored_rows]
+    clustered = len(set(groups)) < len(groups)
+    return {
+        "target_fdr": target,
+        "n": len(rows),
+        "threshold": model.threshold,
+        "effective": _effective_size(
+            [{**r, "escalate": False, "confidence": 1.0} for r in scored_rows]
+        ),
+        "deflection": deflection(scored_rows, model.threshold, clustered),
+        "calibration": calibration(scored_rows),
+        "aurc": risk_coverage(scored_rows)["aurc"],
+        "at_coverage": at_coverage(scored_rows),
+    }
+
+
+def format_recalibration(r: dict[str, Any]) -> str:
+    d, eff = r["deflection"], r["effective"]
+    risk = "; ".join(
+        f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"
+        for a in r["at_coverage"]
+    )
+    verdict = (
+        f"threshold {r['threshold']:.3f}: deflection {d['deflection_rate'].fmt()}, "
+        f"FDR {d['false_deflection_rate'].fmt()}"
+        if r["threshold"] <= 1.0
+        else "no threshold keeps the upper bound under the target: every draft needs review"
+    )
+    return "\n".join(
+        [
+            f"target: false-deflection rate upper 95% bound <= {100 * r['target_fdr']:.0f}%; "
+            "the model is kept, only its threshold is chosen, on cases it was not fitted on",
+            f"{r['n']} cases, weighing as {eff['n'] / eff['design_effect']:.0f} independent ones "
+            f"(errors' correlation within a group {eff['icc']:.2f})",
+            verdict,
+            f"ECE {r['calibration'].get('ece', 0):.3f}, Brier {r['calibration'].get('brier', 0):.3f}, AURC {r['aurc'] or 0:.3f}",
+            f"risk answering the most confident share: {risk}",
+        ]
+    )
+
+
 def format_report(r: dict[str, Any]) -> str:
     def est(e: Any) -> str:
         return e.fmt() if e is not None and hasattr(e, "fmt") else "n/a"
@@ -458,7 +513,7 @@ def format_report(r: dict[str, Any]) -> str:
             f"{name + ' — model, CV scores, observed FDR <= target':<44} {est(dp['deflection_rate']):<24} {est(dp['false_deflection_rate']):<24} {est(dp['coverage']).split(' ')[0]:<9}"
         )
         lines.append(
-            f"{'':<44} ECE before (run's confidence) {s['ece_before']:.3f} -> after (CV) {cv['calibration'].get('ece', 0):.3f}; fold thresholds {', '.join(f'{t:.2f}' for t in cv['thresholds'])}"
+            f"{'':<44} ECE before (run's confidence) {s['ece_before']:.3f} -> after (CV) {cv['calibration'].get('ece', 0):.3f}, Brier {s['brier_before']:.3f} -> {cv['calibration'].get('brier', 0):.3f}; fold thresholds {', '.join(f'{t:.2f}' for t in cv['thresholds'])}"
         )
         risk = "; ".join(
             f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"

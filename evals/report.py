@@ -237,15 +237,16 @@ def charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     rc = summary["risk_coverage"]["points"]
     tau = summary["deflection"]["threshold"]
     by_tau = sorted(rc, key=lambda p: p["threshold"])
-    marks = []
+    chosen = []  # (sweep point, label) of the run's threshold and the risk-controlled one
     current = next((p for p in by_tau if p["threshold"] >= tau), None)
     if current:
-        marks.append((current["fdr"], current["deflection"], f"τ={tau:.2f}"))
+        chosen.append((current, f"τ={tau:.2f}"))
     target = summary["target_risk"]
     if target.get("threshold") is not None:
         star = next((p for p in by_tau if p["threshold"] >= target["threshold"]), None)
         if star:
-            marks.append((star["fdr"], star["deflection"], f"τ*={target['threshold']:.2f}"))
+            chosen.append((star, f"τ*={target['threshold']:.2f}"))
+    marks = [(p["fdr"], p["deflection"], label) for p, label in chosen]
     fdr_max = max([p["fdr"] for p in rc] + [0.1])
     actions = [a["expected_action"] for a in summary["by_action"]]
     return [
@@ -268,7 +269,13 @@ def charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
                     "#d62728",
                     [(p["coverage"], p["fdr_upper"]) for p in reversed(rc)],
                 ),
+                (
+                    f"target {100 * target['target_fdr']:.0f}%",
+                    "#7f7f7f",
+                    [(0.0, target["target_fdr"]), (1.0, target["target_fdr"])],
+                ),
             ],
+            marks=[(p["coverage"], p["fdr"], label) for p, label in chosen],
         ),
         line_chart(
             "Reliability diagram",

@@ -79,6 +79,7 @@ def test_a_model_fitted_on_one_set_is_tested_on_another() -> None:
     assert r["sets"]["a"]["effective"]["icc"] == pytest.approx(1.0)  # variants share outcomes
     text = cal.format_report(r)
     assert "fit a -> test b" in text and "weigh as" in text and "design effect 3.00" in text
+    assert "ECE before (run's confidence)" in text and "Brier" in text
 
 
 def test_feedback_labels() -> None:
@@ -134,3 +135,32 @@ def test_calibrate_from_the_agents_feedback(
     assert model.info["trained_on"] == {"agent-feedback": 6}
     assert model.threshold == 1.01  # six cases certify nothing: every draft still needs review
     assert 0.0 <= model.predict(d.suggestion.features) <= 1.0
+
+    # keep the shipped model, choose only its threshold on the feedback it never saw
+    assert main(["calibrate", "--feedback", "--threshold-only"]) == 0
+    text = capsys.readouterr().out
+    assert "only its threshold is chosen" in text and "every draft needs review" in text
+    kept = ConfidenceModel.load(data / "confidence.json")
+    assert kept.coef == ConfidenceModel.load().coef and kept.info["threshold_from"] == {
+        "agent-feedback": 6
+    }
+    # a model fitted on that feedback cannot certify its threshold on it
+    assert main(["calibrate", "--feedback", "--folds", "2"]) == 0
+    capsys.readouterr()
+    assert main(["calibrate", "--feedback", "--threshold-only"]) == 2
+    assert "only hold in-sample" in capsys.readouterr().err
+
+
+def test_a_threshold_chosen_on_unseen_cases_keeps_the_model() -> None:
+    model = cal.train(synthetic(4.0, seed=1), target=0.10, low_confidence=0.0)
+    coef = list(model.coef)
+    r = cal.recalibrate_threshold(
+        model, {"new": synthetic(4.0, seed=2)}, target=0.10, low_confidence=0.0
+    )
+    assert model.coef == coef and model.threshold == r["threshold"] < 1.0
+    assert r["deflection"]["deflection_rate"].value > 0.3
+    assert r["deflection"]["false_deflection_rate"].value <= 0.10
+    noise = cal.recalibrate_threshold(
+        model, {"new": synthetic(0.0, seed=3)}, target=0.10, low_confidence=0.0
+    )
+    assert noise["threshold"] == 1.01 and model.threshold == 1.01

@@ -191,8 +191,11 @@ def test_the_charts_are_the_reports_and_carry_no_dataset_text(
         assert all(c in report for c in charts)  # the very same SVG as report.html
         questions = [r["question"] for r in run.records]
         assert not any(q in c for q in questions for c in charts)
-    first = report_charts(browse.load_run(two_runs[1].folder).summary, two_runs[1].records)[0]
+    first, risk = report_charts(browse.load_run(two_runs[1].folder).summary, two_runs[1].records)[
+        :2
+    ]
     assert "τ=0.00" in first  # the threshold is marked on the deflection vs FDR curve
+    assert "τ=0.00" in risk and "target 5%" in risk  # and on the risk-coverage curve
 
 
 def test_outcomes_and_failures_on_hand_made_records() -> None:
