@@ -82,6 +82,23 @@ def test_a_model_fitted_on_one_set_is_tested_on_another() -> None:
     assert "ECE before (run's confidence)" in text and "Brier" in text
 
 
+def test_with_three_sets_each_is_also_tested_by_a_model_fitted_on_the_two_others() -> None:
+    sets = {k: synthetic(4.0, groups=150, seed=i) for i, k in enumerate("abc")}
+    r = cal.report(sets, target=0.10, low_confidence=0.0, looser=())
+    pairs = [(t["train"], t["test"]) for t in r["transfer"]]
+    assert pairs[6:] == [
+        ("b + c", "a"),
+        ("b + c", "a, τ from its other half"),
+        ("a + c", "b"),
+        ("a + c", "b, τ from its other half"),
+        ("a + b", "c"),
+        ("a + b", "c, τ from its other half"),
+    ]
+    half = r["transfer"][7]["deflection"]
+    assert half["deflection_rate"].n < len(sets["a"])  # measured on the other half only
+    assert half["deflection_rate"].value > 0.3
+
+
 def test_feedback_labels() -> None:
     suggestion = json.dumps({"features": {"coverage_top": 0.5}, "confidence": 0.4})
     drafts = [{"id": i, "conversation_id": f"conv-{i}", "suggestion": suggestion} for i in range(6)]
