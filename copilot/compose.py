@@ -243,7 +243,17 @@ class OfflineDrafter:
                 )
                 for s in facts.sentences:
                     body.append((s, cite.model_copy(update={"sentence": s})))
-        if not handoff and "chit_chat" not in r.intents and not req.foreign_orders:
+        # Past the return window, the reply says so and stops: how-to-return steps after it
+        # would contradict it (the agent adds what the policy offers next, e.g. a warranty).
+        window_closed = r.intents[:1] == ("return",) and any(
+            f.return_eligible is False for f in req.order_facts
+        )
+        if (
+            not handoff
+            and "chit_chat" not in r.intents
+            and not req.foreign_orders
+            and not window_closed
+        ):
             n = _SENTENCES[req.options.length] - (
                 1 if req.order_facts and req.options.length != "shorter" else 0
             )

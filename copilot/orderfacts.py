@@ -196,9 +196,9 @@ def describe(
                 )
             else:
                 parts.append(
-                    f"Le délai de retour de {s.return_window_days} jours après la livraison est dépassé depuis le {fmt_date(deadline, lang)}."
+                    f"Le délai de retour de {s.return_window_days} jours après la livraison est dépassé depuis le {fmt_date(deadline, lang)} : nous ne pouvons plus accepter de retour pour un changement d’avis."
                     if lang == "fr"
-                    else f"The {s.return_window_days}-day return period after delivery ended on {fmt_date(deadline, lang)}."
+                    else f"The {s.return_window_days}-day return period after delivery ended on {fmt_date(deadline, lang)}, so we can no longer accept a return for a change of mind."
                 )
         elif order.status in ("shipped", "in_transit", "processing", "delayed", "out_for_delivery"):
             eligible = True

@@ -252,6 +252,9 @@ def test_return_eligibility_is_computed_from_the_delivery_date(demo: Workspace) 
         demo, "C1044", "I'd like to return the lamp from order lum104609, is it still possible?"
     )
     assert "return period after delivery ended on" in outside.draft
+    # ... and the reply stops there: no how-to-return steps to contradict it
+    assert "no longer accept a return for a change of mind" in outside.draft
+    assert all(c.doc_ids[0].startswith("order:") for c in outside.citations)
 
 
 def test_no_supporting_knowledge_escalates(demo: Workspace) -> None:
