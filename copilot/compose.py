@@ -360,6 +360,14 @@ def _usable_row(s: str) -> bool:
     return 15 <= len(s) <= 450 and not _PLACEHOLDER.search(s)
 
 
+# A question that asks for a figure (a price, a delay, an hour): its answer has digits in it.
+_ASKS_FIGURE = re.compile(
+    r"\b(how (much|many|long|soon)|what time|when\b|until when|combien|quel(le)?s? (prix|tarif|delai|heure|montant|duree|cout)|a quelle heure|quand|jusqu.a quand|(price|cost|fee|prix|tarif|cout|frais|delai)s?\b)"
+)
+_DIGIT = re.compile(r"\d")
+_FIGURE_BONUS = 0.6
+
+
 _EXAMPLE_HEADING = re.compile(r"\b(?:exemples?|examples?)\b")
 
 
@@ -382,6 +390,7 @@ def select_sentences(
     Tuesday at 4 pm…" would read as a claim about their order.
     """
     q = set(content_terms(query, lang))
+    wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
     weights = term_weights or {}
     total = sum(weights.get(t, 1.0) for t in q)
 
@@ -412,7 +421,8 @@ def select_sentences(
             if overlap == 0 and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question
             score = (
-                2.0 * overlap
+                (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
+                + 2.0 * overlap
                 + 0.8 * head_match / (1 + i)
                 + 1.5 / (1 + p_rank)
                 + (0.3 if i == 0 else 0.0)

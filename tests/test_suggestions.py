@@ -143,6 +143,24 @@ def test_sentences_are_chosen_by_the_specific_words_of_the_question() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("query", "figure"),
+    [("How much is delivery to Toulouse?", True), ("Who does the delivery to Toulouse?", False)],
+)
+def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
+    query: str, figure: bool
+) -> None:
+    from copilot.compose import select_sentences
+    from copilot.drafters import Passage
+    from knowledge.types import Chunk, Hit
+
+    # both sentences share one word with either question; the first one would win the tie
+    text = "Delivery is made by Colissimo to your door. Delivery costs €4.90 per order."
+    chunk = Chunk("c::1", "delivery", 1, 0, text, "Delivery", (), "en")
+    (picked,) = select_sentences([Passage("P1", Hit(chunk, 1.0, 1))], query, "en", 1)
+    assert ("€4.90" in picked[0]) is figure
+
+
 def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:
     s = ask(
         demo,
