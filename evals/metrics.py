@@ -593,6 +593,9 @@ def summarize(
         "correctness": correctness(records),
         "personalisation": personalisation(records),
         "calibration": calibration(records),
+        "calibration_raw": calibration(
+            [r for r in records if r.get("confidence_raw") is not None], key="confidence_raw"
+        ),
         "risk_coverage": risk_coverage(records),
         "latency": latency(records),
         "cost": cost(records, dfl["deflected"]),

@@ -123,10 +123,16 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
         )
     )
     if cal.get("n"):
+        raw = s.get("calibration_raw") or {}
+        before = (
+            f"; before calibration (the model's raw score) {raw['ece']:.3f} / {raw['brier']:.3f}"
+            if raw.get("n")
+            else ""
+        )
         rows.append(
             (
                 "Calibration ECE / Brier (target: ok and no human needed)",
-                f"{cal['ece']:.3f} / {cal['brier']:.3f} (base rate {100 * cal['base_rate']:.1f}%)",
+                f"{cal['ece']:.3f} / {cal['brier']:.3f} (base rate {100 * cal['base_rate']:.1f}%){before}",
             )
         )
     rows.append(

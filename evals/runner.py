@@ -233,6 +233,8 @@ def run_case(
         "escalate": s.escalation.escalate,
         "reasons": s.escalation.codes,
         "confidence": s.confidence,
+        # the model's score before its isotonic map: the harness shows calibration before/after
+        "confidence_raw": service.confidence.raw(s.features) if s.features else None,
         "needs_review": s.needs_review,
         "intent": s.intent,
         "language": s.language,

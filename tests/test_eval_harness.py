@@ -180,6 +180,10 @@ def test_a_run_writes_every_artefact(tmp_path: Path, settings: Settings) -> None
         and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     )
     assert "Deflection rate" in (res.folder / "report.md").read_text()
+    # calibration before (the model's raw score) and after its isotonic map, on the same cases
+    assert s["calibration_raw"]["n"] == s["calibration"]["n"] == 5
+    assert all(0 < r["confidence_raw"] < 1 for r in res.records if r["status"] == "scored")
+    assert "before calibration (the model's raw score)" in (res.folder / "report.md").read_text()
 
 
 def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Settings) -> None:
