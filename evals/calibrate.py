@@ -444,8 +444,7 @@ def _effective_size(records: Sequence[Record]) -> dict[str, float]:
     if not steps:
         return {"icc": 0.0, "n": 0, "design_effect": 1.0}
     icc = error_correlation(records)
-    deff = 1.0 + (steps[-1].group_size - 1.0) * icc
-    return {"icc": icc, "n": steps[-1].answered, "design_effect": deff}
+    return {"icc": icc, "n": steps[-1].answered, "design_effect": steps[-1].design_effect(icc)}
 
 
 def recalibrate_threshold(

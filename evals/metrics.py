@@ -382,6 +382,10 @@ class Step(NamedTuple):
     false_deflections: int
     group_size: float  # size-weighted mean number of answered cases per group (1: no groups)
 
+    def design_effect(self, icc: float) -> float:
+        """Kish: how many answered cases weigh as one independent case."""
+        return 1.0 + (self.group_size - 1.0) * icc
+
 
 def error_correlation(records: Sequence[Record]) -> float:
     """How strongly the answerable cases of one group fail together (intra-class correlation of
@@ -397,7 +401,7 @@ def fdr_upper(step: Step, icc: float, alpha: float = 0.05) -> float:
     clustered samples). Without groups (m = 1, or icc = 0) it is the plain Clopper-Pearson
     bound; with them it is approximate, and far less optimistic than counting correlated
     variants of one question as independent evidence."""
-    deff = 1.0 + (step.group_size - 1.0) * icc
+    deff = step.design_effect(icc)
     return clopper_pearson_upper(step.false_deflections / deff, step.answered / deff, alpha)
 
 
@@ -409,9 +413,10 @@ def choose_threshold(
 
     Fixed-sequence testing: thresholds are tested from the most confident down and a
     sequence stops at its first failure, so it needs no correction of its own. Where a
-    sequence starts is chosen from the target and alpha only, never from the labels, in
-    effective cases (answered / design effect), and there are two of them, each at
-    alpha / 2 (Bonferroni over the two):
+    sequence starts is chosen from the target and alpha only, never from which cases are
+    wrong, and counted in effective cases (answered / design effect; the design effect rests
+    on the errors' correlation, estimated once, which makes the whole bound approximate when
+    cases share groups). There are two sequences, each at alpha / 2 (Bonferroni over the two):
     - one starts where a run without a single error could first pass (72 cases for 5 %/5 %);
     - one starts where a run with half the target's error rate could (230 cases): a couple of
       wrong labels among the few most confident cases would stop the first sequence at once,
@@ -425,7 +430,7 @@ def choose_threshold(
     best: float | None = None
     for start in (_first_passing(target_fdr, a, 0.0), _first_passing(target_fdr, a, 0.5)):
         for step in sweep:
-            if step.answered / (1.0 + (step.group_size - 1.0) * icc) < start:
+            if step.answered / step.design_effect(icc) < start:
                 continue
             if fdr_upper(step, icc, a) > target_fdr:
                 break

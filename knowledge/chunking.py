@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
+from knowledge.text import table_at
 from knowledge.types import Chunk, Document
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
@@ -87,23 +87,19 @@ def chunk_document(
     return chunks
 
 
-_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
-
-
 def _table_headers(body: str) -> dict[str, str]:
     """Each Markdown table row of a section -> its table's header and rule lines."""
     lines = body.split("\n")
     out: dict[str, str] = {}
     i = 0
-    while i < len(lines) - 1:
-        if lines[i].lstrip().startswith("|") and _RULE.match(lines[i + 1]):
-            head = f"{lines[i].strip()}\n{lines[i + 1].strip()}"
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                out.setdefault(lines[i].strip(), head)
-                i += 1
+    while i < len(lines):
+        table = table_at(lines, i)
+        if table is None:
+            i += 1
             continue
-        i += 1
+        for row in table.rows:
+            out.setdefault(row, f"{table.header}\n{table.rule}")
+        i = table.end
     return out
 
 

@@ -419,6 +419,25 @@ class Piece(NamedTuple):
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 
 
+class Table(NamedTuple):
+    header: str  # the header line
+    rule: str  # the |---| line under it
+    rows: list[str]
+    end: int  # the index of the first line after the table
+
+
+def table_at(lines: list[str], i: int) -> Table | None:
+    """The Markdown table that starts at ``lines[i]`` (a header row, then a rule), if any."""
+    if not (lines[i].lstrip().startswith("|") and i + 1 < len(lines)):
+        return None
+    if not _TABLE_RULE.match(lines[i + 1]):
+        return None
+    j = i + 2
+    while j < len(lines) and lines[j].lstrip().startswith("|"):
+        j += 1
+    return Table(lines[i].strip(), lines[i + 1].strip(), [x.strip() for x in lines[i + 2 : j]], j)
+
+
 def pieces(text: str) -> list[Piece]:
     """The sentences of a text in reading order; a table row's also carry its cells.
 
@@ -432,24 +451,20 @@ def pieces(text: str) -> list[Piece]:
     prose: list[str] = []
     i = 0
     while i < len(lines):
-        if (
-            lines[i].lstrip().startswith("|")
-            and i + 1 < len(lines)
-            and _TABLE_RULE.match(lines[i + 1])
-        ):
-            out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
-            prose = []
-            header = _cells(lines[i])
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                cells = _cells(lines[i])
-                row = _row_sentence(header, cells)
-                if row:
-                    out.append(Piece(row, " ".join(cells)))
-                i += 1
+        table = table_at(lines, i)
+        if table is None:
+            prose.append(lines[i])
+            i += 1
             continue
-        prose.append(lines[i])
-        i += 1
+        out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
+        prose = []
+        header = _cells(table.header)
+        for line in table.rows:
+            cells = _cells(line)
+            row = _row_sentence(header, cells)
+            if row:
+                out.append(Piece(row, " ".join(cells)))
+        i = table.end
     out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
     return out
 
