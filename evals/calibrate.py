@@ -24,6 +24,7 @@ import numpy as np
 from copilot.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
     Step,
+    by_confidence,
     calibration,
     choose_threshold,
     deflection,
@@ -34,6 +35,7 @@ from evals.metrics import (
     risk_by_threshold,
     risk_coverage,
     scored,
+    shares_groups,
     split_by_group,
 )
 
@@ -86,7 +88,7 @@ def _fit_lr(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
-    if len(y) == 0:  # a fold whose training side is empty (feedback from one conversation)
+    if len(y) == 0:  # an empty training fold (feedback from only a few conversations)
         return np.zeros(x.shape[1]), np.ones(x.shape[1]), np.zeros(x.shape[1]), 0.0
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -189,8 +191,7 @@ def evaluate(
     model: ConfidenceModel, rows: Sequence[Record], *, low_confidence: float
 ) -> dict[str, Any]:
     test = [{**r, "_tau": model.threshold} for r in _predict(model, rows, low_confidence)]
-    groups = [r["group"] for r in test]
-    clustered = len(set(groups)) < len(groups)
+    clustered = shares_groups(test)
     return {
         "threshold": model.threshold,
         "deflection": deflection(test, model.threshold, clustered),
@@ -234,8 +235,7 @@ def cross_validate(
                 thresholds.append(tau)
             pooled[t].extend({**r, "_tau": tau} for r in predicted)
     main = pooled[target]
-    groups = [r["group"] for r in main]
-    clustered = len(set(groups)) < len(groups)
+    clustered = shares_groups(main)
     # the naive baselines' rule on the out-of-fold confidences: for comparison, not a guarantee
     tau_point = largest_point_threshold(main, target)
     return {
@@ -261,7 +261,7 @@ def at_coverage(
     answering the most confident share of the cases: how far the risk is from the target."""
     s = scored(records)
     icc = error_correlation(s)
-    ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
+    ranked = by_confidence(s)
     out = []
     for level in levels:
         k = round(level * len(s))
@@ -301,8 +301,7 @@ def naive_baseline(rows: Sequence[Record], feature: str, *, target: float) -> di
         for r in rows
     ]
     tau = choose_threshold(recs, target)
-    groups = [r["group"] for r in recs]
-    clustered = len(set(groups)) < len(groups)
+    clustered = shares_groups(recs)
     tau_point = largest_point_threshold(recs, target)
     return {
         "feature": feature,
@@ -387,7 +386,6 @@ def report(
     out: dict[str, Any] = {"target_fdr": target, "sets": {}, "transfer": []}
     for name, rows in sets.items():
         before = calibration(rows)
-        everything = [{**r, "escalate": False, "confidence": 1.0} for r in rows]
         cv = cross_validate(
             rows,
             target=target,
@@ -402,8 +400,10 @@ def report(
             "ece_before": before.get("ece"),
             "brier_before": before.get("brier"),
             "cv": cv,
-            "answer_everything": deflection(everything, 0.5, True),
-            "effective": _effective_size(everything),
+            "answer_everything": deflection(
+                [{**r, "escalate": False, "confidence": 1.0} for r in rows], 0.5, True
+            ),
+            "effective": _effective_size(rows),
             "naive_top_cosine": naive_baseline(rows, "dense_top", target=target),
         }
     names = list(sets)
@@ -442,6 +442,7 @@ def report(
 
 def _effective_size(records: Sequence[Record]) -> dict[str, float]:
     """How much independent evidence the cases carry when all are answered."""
+    records = [{**r, "escalate": False, "confidence": 1.0} for r in records]
     steps = list(risk_by_threshold(records))
     if not steps:
         return {"icc": 0.0, "n": 0, "design_effect": 1.0}
@@ -463,15 +464,12 @@ def recalibrate_threshold(
     rows = [r for rs in sets.values() for r in rs]
     scored_rows = _predict(model, rows, low_confidence)
     model.threshold = _safe_threshold(scored_rows, target)
-    groups = [r["group"] for r in scored_rows]
-    clustered = len(set(groups)) < len(groups)
+    clustered = shares_groups(scored_rows)
     return {
         "target_fdr": target,
         "n": len(rows),
         "threshold": model.threshold,
-        "effective": _effective_size(
-            [{**r, "escalate": False, "confidence": 1.0} for r in scored_rows]
-        ),
+        "effective": _effective_size(scored_rows),
         "deflection": deflection(scored_rows, model.threshold, clustered),
         "calibration": calibration(scored_rows),
         "aurc": risk_coverage(scored_rows)["aurc"],
@@ -479,12 +477,22 @@ def recalibrate_threshold(
     }
 
 
-def format_recalibration(r: dict[str, Any]) -> str:
-    d, eff = r["deflection"], r["effective"]
-    risk = "; ".join(
-        f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"
-        for a in r["at_coverage"]
+def _effective_line(eff: dict[str, float]) -> str:
+    return (
+        f"errors' correlation within a group {eff['icc']:.2f}: the {eff['n']} cases weigh as "
+        f"{eff['n'] / eff['design_effect']:.0f} independent ones (design effect {eff['design_effect']:.2f})"
     )
+
+
+def _risk_line(at_coverage: Sequence[dict[str, float]]) -> str:
+    return "; ".join(
+        f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"
+        for a in at_coverage
+    )
+
+
+def format_recalibration(r: dict[str, Any]) -> str:
+    d = r["deflection"]
     verdict = (
         f"threshold {r['threshold']:.3f}: deflection {d['deflection_rate'].fmt()}, "
         f"FDR {d['false_deflection_rate'].fmt()}"
@@ -495,11 +503,10 @@ def format_recalibration(r: dict[str, Any]) -> str:
         [
             f"target: false-deflection rate upper 95% bound <= {100 * r['target_fdr']:.0f}%; "
             "the model is kept, only its threshold is chosen, on cases it was not fitted on",
-            f"{r['n']} cases, weighing as {eff['n'] / eff['design_effect']:.0f} independent ones "
-            f"(errors' correlation within a group {eff['icc']:.2f})",
+            _effective_line(r["effective"]),
             verdict,
             f"ECE {r['calibration'].get('ece', 0):.3f}, Brier {r['calibration'].get('brier', 0):.3f}, AURC {r['aurc'] or 0:.3f}",
-            f"risk answering the most confident share: {risk}",
+            f"risk answering the most confident share: {_risk_line(r['at_coverage'])}",
         ]
     )
 
@@ -523,10 +530,7 @@ def format_report(r: dict[str, Any]) -> str:
             lines.append(
                 f"{name + f' — naive top cosine (in-sample τ, {rule} <= target)':<44} {est(nv['deflection_rate']):<24} {est(nv['false_deflection_rate']):<24} {est(nv['coverage']).split(' ')[0]:<9}"
             )
-        eff = s["effective"]
-        lines.append(
-            f"{'':<44} errors' correlation within a group {eff['icc']:.2f}: the {eff['n']} cases weigh as {eff['n'] / eff['design_effect']:.0f} independent ones (design effect {eff['design_effect']:.2f})"
-        )
+        lines.append(f"{'':<44} {_effective_line(s['effective'])}")
         cv = s["cv"]
         d = cv["deflection"]
         label_cv = f"{name} — model, grouped {cv['folds']}-fold CV"
@@ -540,11 +544,9 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(
             f"{'':<44} ECE before (run's confidence) {s['ece_before']:.3f} -> after (CV) {cv['calibration'].get('ece', 0):.3f}, Brier {s['brier_before']:.3f} -> {cv['calibration'].get('brier', 0):.3f}; fold thresholds {', '.join(f'{t:.2f}' for t in cv['thresholds'])}"
         )
-        risk = "; ".join(
-            f"{100 * a['coverage']:.0f}%: FDR {100 * a['fdr']:.1f}% (<= {100 * a['fdr_upper']:.1f}%)"
-            for a in cv.get("at_coverage", [])
+        lines.append(
+            f"{'':<44} risk answering the most confident share (CV): {_risk_line(cv.get('at_coverage', []))}"
         )
-        lines.append(f"{'':<44} risk answering the most confident share (CV): {risk}")
         if cv.get("looser"):
             certified = "; ".join(
                 f"{100 * t:.0f}%: deflection {est(d['deflection_rate'])}, FDR {est(d['false_deflection_rate'])}"

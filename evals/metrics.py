@@ -39,6 +39,18 @@ C_ESC = 1.0  # cost of an unneeded escalation
 LOW_CONFIDENCE_REASON = "low_confidence"
 
 
+def shares_groups(records: Sequence[Record]) -> bool:
+    """Whether some cases share a group_id: intervals then come from a cluster bootstrap."""
+    groups = [r["group"] for r in records]
+    return len(set(groups)) < len(groups)
+
+
+def by_confidence(records: Sequence[Record]) -> list[Record]:
+    """The cases the threshold decides (scored, not escalated by a trigger), most confident
+    first."""
+    return sorted((r for r in scored(records) if not r["escalate"]), key=lambda r: -r["confidence"])
+
+
 def escalated_by_trigger(r: Record) -> bool:
     """Escalated for a reason other than low confidence (a policy trigger, the LLM's flag)."""
     return any(x != LOW_CONFIDENCE_REASON for x in r.get("reasons", []))
@@ -352,7 +364,7 @@ def risk_coverage(records: Sequence[Record]) -> dict[str, Any]:
         }
         for step in risk_by_threshold(s)
     ]
-    ranked = sorted((r for r in s if not r["escalate"]), key=lambda r: -r["confidence"])
+    ranked = by_confidence(s)
     risks, bad = [], 0
     for i, r in enumerate(ranked, start=1):
         bad += outcome(r, -1.0)[1]
@@ -451,9 +463,7 @@ def _first_passing(target_fdr: float, alpha: float, share: float) -> int:
 def risk_by_threshold(records: Sequence[Record]) -> Iterator[Step]:
     """Every candidate threshold (one per distinct confidence: ties are answered or not
     together), the most confident first."""
-    ranked = sorted(
-        (r for r in scored(records) if not r["escalate"]), key=lambda r: -r["confidence"]
-    )
+    ranked = by_confidence(records)
     fd = 0
     per_group: Counter[str] = Counter()
     squares = 0  # sum over groups of (answered cases in the group)^2
@@ -574,8 +584,7 @@ def summarize(
     records: Sequence[Record], *, tau: float, target_fdr: float, seed: int = 0
 ) -> dict[str, Any]:
     s = scored(records)
-    groups = [r["group"] for r in s]
-    clustered = len(set(groups)) < len(groups)
+    clustered = shares_groups(s)
     dfl = deflection(records, tau, clustered)
     statuses = Counter(r["status"] for r in records)
     unscored = Counter(

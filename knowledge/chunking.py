@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
 
-from knowledge.text import table_at
+from knowledge.text import Table, blocks
 from knowledge.types import Chunk, Document
 
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]
@@ -89,17 +89,11 @@ def chunk_document(
 
 def _table_headers(body: str) -> dict[str, str]:
     """Each Markdown table row of a section -> its table's header and rule lines."""
-    lines = body.split("\n")
     out: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        table = table_at(lines, i)
-        if table is None:
-            i += 1
-            continue
-        for row in table.rows:
-            out.setdefault(row, f"{table.header}\n{table.rule}")
-        i = table.end
+    for table in blocks(body):
+        if isinstance(table, Table):
+            for row in table.rows:
+                out.setdefault(row, f"{table.header}\n{table.rule}")
     return out
 
 

@@ -423,19 +423,35 @@ class Table(NamedTuple):
     header: str  # the header line
     rule: str  # the |---| line under it
     rows: list[str]
-    end: int  # the index of the first line after the table
 
 
-def table_at(lines: list[str], i: int) -> Table | None:
-    """The Markdown table that starts at ``lines[i]`` (a header row, then a rule), if any."""
-    if not (lines[i].lstrip().startswith("|") and i + 1 < len(lines)):
-        return None
-    if not _TABLE_RULE.match(lines[i + 1]):
-        return None
-    j = i + 2
-    while j < len(lines) and lines[j].lstrip().startswith("|"):
-        j += 1
-    return Table(lines[i].strip(), lines[i + 1].strip(), [x.strip() for x in lines[i + 2 : j]], j)
+def blocks(text: str) -> list[str | Table]:
+    """The text in reading order as stretches of prose and Markdown tables (a header row, a
+    rule, then the rows)."""
+    lines = text.split("\n")
+    out: list[str | Table] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not (
+            lines[i].lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and _TABLE_RULE.match(lines[i + 1])
+        ):
+            prose.append(lines[i])
+            i += 1
+            continue
+        j = i + 2
+        while j < len(lines) and lines[j].lstrip().startswith("|"):
+            j += 1
+        out.append("\n".join(prose))
+        prose = []
+        out.append(
+            Table(lines[i].strip(), lines[i + 1].strip(), [x.strip() for x in lines[i + 2 : j]])
+        )
+        i = j
+    out.append("\n".join(prose))
+    return out
 
 
 def pieces(text: str) -> list[Piece]:
@@ -446,26 +462,17 @@ def pieces(text: str) -> list[Piece]:
     reads "Colissimo — Delivery time: 3–5 working days; Price: €4.90." (two columns:
     "Saturday: 10:00–16:00."). Rows of a table whose header is not in the text (a chunk cut
     inside a table) stay as they are."""
-    lines = text.split("\n")
     out: list[Piece] = []
-    prose: list[str] = []
-    i = 0
-    while i < len(lines):
-        table = table_at(lines, i)
-        if table is None:
-            prose.append(lines[i])
-            i += 1
+    for block in blocks(text):
+        if isinstance(block, str):
+            out.extend(Piece(s) for s in _prose_sentences(block))
             continue
-        out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
-        prose = []
-        header = _cells(table.header)
-        for line in table.rows:
+        header = _cells(block.header)
+        for line in block.rows:
             cells = _cells(line)
             row = _row_sentence(header, cells)
             if row:
                 out.append(Piece(row, " ".join(cells)))
-        i = table.end
-    out.extend(Piece(s) for s in _prose_sentences("\n".join(prose)))
     return out
 
 
