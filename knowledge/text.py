@@ -402,7 +402,15 @@ def _content_terms_cached(text: str, lang: str) -> tuple[str, ...]:
 def _content_terms(text: str, lang: str) -> list[str]:
     stop = STOPWORDS.get(lang, STOPWORDS["en"])
     kept = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    if lang == "fr":
+        kept = [_FR_FEMININE.sub(r"\1\2", w) for w in kept]
     return list(_stemmer(lang).stemWords(kept))
+
+
+# Words are folded before stemming (customers often type without accents), but the French
+# stemmer reads "-ée" and "-ière" only with their accents: folded, "débitée" would stem to
+# "debite" and "débité" to "debit". Back to the masculine form first, so that both agree.
+_FR_FEMININE = re.compile(r"(?<=\w\w)(e|ier)e(s?)$")
 
 
 def sentences(text: str) -> list[str]:
