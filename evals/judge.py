@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from copilot.compose import PHRASES
@@ -82,8 +83,20 @@ def normalise(text: str) -> str:
     return t.strip()
 
 
-def atomic_facts(text: str) -> set[str]:
-    """Dates (ISO), identifiers, e-mails and numbers stated in ``text``, normalised."""
+def atomic_facts(text: str) -> frozenset[str]:
+    """Dates (ISO), identifiers, e-mails and numbers stated in ``text``, normalised.
+    Memoised: every sentence of a draft is checked against the same passages."""
+    if len(text) > 20000:
+        return _atomic_facts(text)
+    return _atomic_facts_cached(text)
+
+
+@lru_cache(maxsize=8192)
+def _atomic_facts_cached(text: str) -> frozenset[str]:
+    return _atomic_facts(text)
+
+
+def _atomic_facts(text: str) -> frozenset[str]:
     t = normalise(text)
     facts: set[str] = set()
     for d, m, y in _DATE_WORDS.findall(t):
@@ -100,7 +113,7 @@ def atomic_facts(text: str) -> set[str]:
         value = n.replace(" ", "")
         value = re.sub(r"\.0+$", "", value)
         facts.add(value)
-    return facts
+    return frozenset(facts)
 
 
 def _boilerplate_patterns() -> list[re.Pattern[str]]:
@@ -379,17 +392,25 @@ def rouge_l(a: str, b: str, cap: int = 400) -> float:
     wa, wb = fold(a).split()[:cap], fold(b).split()[:cap]
     if not wa or not wb:
         return 0.0
-    prev = [0] * (len(wb) + 1)
-    for x in wa:
-        cur = [0]
-        for j, y in enumerate(wb, start=1):
-            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
-        prev = cur
-    lcs = prev[-1]
+    lcs = _lcs_length(wa, wb)
     if lcs == 0:
         return 0.0
     p, r = lcs / len(wa), lcs / len(wb)
     return 2 * p * r / (p + r)
+
+
+def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence, bit-parallel (Crochemore et al. 2001): one
+    big-integer step per word of ``a`` instead of a row of the dynamic programme."""
+    where: dict[str, int] = {}
+    for j, word in enumerate(b):
+        where[word] = where.get(word, 0) | (1 << j)
+    full = (1 << len(b)) - 1
+    v = full
+    for word in a:
+        u = v & where.get(word, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(b) - v.bit_count()
 
 
 def today_iso(d: date) -> str:

@@ -392,3 +392,30 @@ def test_unscored_cases_are_counted_not_averaged() -> None:
 
     text = json.dumps(jsonable(s))
     assert "NaN" not in text
+
+
+def test_rouge_l_longest_common_subsequence_matches_the_dynamic_programme() -> None:
+    """The bit-parallel LCS behind ROUGE-L equals the textbook dynamic programme."""
+    import random
+
+    from evals.judge import _lcs_length, rouge_l
+
+    def dp(a: list[str], b: list[str]) -> int:
+        prev = [0] * (len(b) + 1)
+        for x in a:
+            cur = [0]
+            for j, y in enumerate(b, start=1):
+                cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
+            prev = cur
+        return prev[-1]
+
+    rng = random.Random(0)
+    for _ in range(500):
+        a = [rng.choice("abcdef") for _ in range(rng.randint(1, 80))]
+        b = [rng.choice("abcdefg") for _ in range(rng.randint(1, 90))]
+        assert _lcs_length(a, b) == dp(a, b)
+    # "the cat sat on the mat" / "the cat on a mat": LCS "the cat on mat" = 4 words
+    assert rouge_l("The cat sat on the mat", "the cat on a mat") == pytest.approx(
+        2 * (4 / 6) * (4 / 5) / (4 / 6 + 4 / 5)
+    )
+    assert rouge_l("", "anything") == 0.0
