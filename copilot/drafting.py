@@ -163,6 +163,9 @@ class SuggestionService:
         hits = self.kb.search(reading.query, k=self.k, lang=reading.lang) if reading.query else []
         if not hits and reading.query:
             hits = self.kb.search(reading.query, k=self.k)
+        if hits:
+            # what the draft and its confidence read: misspelt words as the articles spell them
+            reading = replace(reading, query=self.kb.spelled(reading.query, reading.lang))
         timings.retrieval_ms = (time.perf_counter() - t) * 1000
 
         # 3. policy triggers known before drafting

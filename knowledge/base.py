@@ -406,6 +406,9 @@ class KnowledgeBase:
     def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
         return self.retriever.query_stats(query, lang=lang)
 
+    def spelled(self, query: str, lang: str | None = None) -> str:
+        return self.retriever.spelled(query, lang)
+
     def term_weights(self, query: str, lang: str) -> dict[str, float]:
         return self.retriever.term_weights(query, lang)
 

@@ -20,6 +20,7 @@ from knowledge.embeddings import Embedder
 from knowledge.language import SUPPORTED, detect_language
 from knowledge.lexical import BM25Index
 from knowledge.registry import Registry
+from knowledge.spelling import Speller
 from knowledge.text import content_terms, sentences
 from knowledge.types import Chunk, Hit
 from knowledge.vectors import VectorStore
@@ -49,6 +50,7 @@ class Snapshot:
     bm25: BM25Index
     lang_rows: dict[str, np.ndarray] = field(default_factory=dict)
     titles: BM25Index | None = None  # None when titles do not tell documents apart
+    speller: Speller | None = None
     built_in_s: float = 0.0
 
 
@@ -93,7 +95,8 @@ class HybridRetriever:
                 return self._snapshot
             t0 = time.perf_counter()
             chunks = self.registry.active_chunks()
-            bm25 = BM25Index.build([c.context_text for c in chunks], [c.lang for c in chunks])
+            texts = [c.context_text for c in chunks]
+            bm25 = BM25Index.build(texts, [c.lang for c in chunks])
             langs = np.array([c.lang for c in chunks])
             snap = Snapshot(
                 generation=gen,
@@ -102,6 +105,7 @@ class HybridRetriever:
                 bm25=bm25,
                 lang_rows={lang: langs == lang for lang in set(langs.tolist())},
                 titles=_title_index(chunks),
+                speller=Speller.build(texts, [c.lang for c in chunks]),
             )
             snap.built_in_s = time.perf_counter() - t0
             self._snapshot = snap
@@ -138,15 +142,17 @@ class HybridRetriever:
                     dense.append((row, sim))
                     if len(dense) >= n:
                         break
+        qlangs = [lang] if lang else self._query_langs(query, snap)
+        # the keyword signals read misspelt words as the knowledge base's closest ones (the
+        # meaning search reads the customer's own words: it is tolerant of typos already)
+        keywords = snap.speller.correct(query, qlangs) if snap.speller else query
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
-            qlangs = [lang] if lang else self._query_langs(query, snap)
-            lexical = snap.bm25.top(query, qlangs, n, allowed)
+            lexical = snap.bm25.top(keywords, qlangs, n, allowed)
 
         titled: list[tuple[int, float]] = []
         if mode == "hybrid" and snap.titles is not None:
-            qlangs = [lang] if lang else self._query_langs(query, snap)
-            titled = snap.titles.top(query, qlangs, n, allowed)
+            titled = snap.titles.top(keywords, qlangs, n, allowed)
 
         fused: dict[int, float] = {}
         for ranking in (dense, lexical, titled):
@@ -214,6 +220,13 @@ class HybridRetriever:
             if len(self._sentence_terms) > 20000:
                 self._sentence_terms.popitem(last=False)
         return cached
+
+    def spelled(self, query: str, lang: str | None = None) -> str:
+        """The query with the words no article uses read as the articles' closest words."""
+        snap = self.snapshot()
+        if snap.speller is None:
+            return query
+        return snap.speller.correct(query, [lang] if lang else self._query_langs(query, snap))
 
     def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
         """How much of the query the knowledge base knows (see :meth:`BM25Index.query_stats`)."""

@@ -144,6 +144,20 @@ def test_language_filter_and_per_signal_scores(ws: Workspace) -> None:
     assert all(x.bm25_score is None for x in dense_only)
 
 
+def test_a_misspelt_word_finds_the_article_by_keyword(ws: Workspace) -> None:
+    """Chat customers misspell: "demmission" is read as the articles' "démission" by the
+    keyword search (the meaning search reads the customer's own words)."""
+    ws.kb.ingest_file(
+        "quit.md", "# Démission\n\nLa démission doit être claire et non équivoque.".encode()
+    )
+    ws.kb.ingest_file(
+        "leave.md", "# Congé sabbatique\n\nLe congé sabbatique dure de 6 à 11 mois.".encode()
+    )
+    (hit,) = ws.kb.search("préavis de demmission", k=1, mode="bm25")
+    assert hit.doc_id == "quit"
+    assert ws.kb.search("conge sabatique", k=1, mode="bm25")[0].doc_id == "leave"
+
+
 def test_switching_embedder_on_an_existing_index_is_refused_with_the_fix(
     ws: Workspace, settings: Settings
 ) -> None:

@@ -1,0 +1,96 @@
+"""Typo tolerance for the keyword search: a customer's misspelt word ("demmission",
+"harceelement", "suplementaire") is read as the knowledge base's closest word.
+
+Only words the knowledge base never uses, even inflected (a known stem is no typo), and only
+long ones (short words have too many neighbours) are corrected. The correction is a word of the
+same language's articles, used at least twice, that starts with the same letter and is one
+typing slip away (two from ten letters on): a letter missing, doubled or added, or two letters
+swapped. A different letter is not taken for a slip: "teasing" is not "teaming", "formal" not
+"format". Among equals, the most frequent wins. The meaning search reads the customer's own
+words: its sub-word model is already tolerant of typos.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from rapidfuzz.distance import DamerauLevenshtein, Indel
+
+from knowledge.text import STOPWORDS, content_terms, fold, words
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+MIN_LETTERS = 6  # shorter words are left alone: "lunch" is one letter from "launch"
+
+
+def _max_distance(word: str) -> int:
+    return 2 if len(word) >= 10 else 1
+
+
+class Speller:
+    def __init__(self) -> None:
+        # language -> first letter -> length -> {word: count}
+        self._by_key: dict[str, dict[tuple[str, int], dict[str, int]]] = {}
+        self._known: dict[str, set[str]] = {}  # surface words and their stems
+
+    @classmethod
+    def build(cls, texts: Sequence[str], langs: Sequence[str]) -> Speller:
+        self = cls()
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for text, lang in zip(texts, langs, strict=True):
+            counts[lang].update(w for w in words(text) if w.isalpha())
+        for lang, counter in counts.items():
+            stop = STOPWORDS.get(lang, STOPWORDS["en"])
+            by_key: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+            for word, n in counter.items():
+                if len(word) >= MIN_LETTERS - 2 and word not in stop and n >= 2:
+                    by_key[(word[0], len(word))][word] = n
+            self._by_key[lang] = dict(by_key)
+            self._known[lang] = set(counter) | set(content_terms(" ".join(counter), lang))
+        return self
+
+    def corrections(self, query: str, langs: Sequence[str]) -> dict[str, str]:
+        """``{typo: correction}`` for the query's words that no article uses."""
+        out: dict[str, str] = {}
+        for word in dict.fromkeys(words(query)):
+            if len(word) < MIN_LETTERS or not word.isalpha():
+                continue
+            if any(
+                word in known or set(content_terms(word, lang)) <= known
+                for lang in langs
+                for known in (self._known.get(lang, set()),)
+            ):
+                continue
+            best = self._closest(word, langs)
+            if best:
+                out[word] = best
+        return out
+
+    def correct(self, query: str, langs: Sequence[str]) -> str:
+        """The query with its misspelt words replaced by their corrections (folded)."""
+        fixes = self.corrections(query, langs)
+        if not fixes:
+            return query
+        return _LETTERS.sub(lambda m: fixes.get(fold(m.group()), m.group()), query)
+
+    def _closest(self, word: str, langs: Sequence[str]) -> str | None:
+        limit = _max_distance(word)
+        best: tuple[int, int, str] | None = None  # (distance, -count, word)
+        for lang in langs:
+            by_key = self._by_key.get(lang, {})
+            for length in range(len(word) - limit, len(word) + limit + 1):
+                for cand, n in by_key.get((word[0], length), {}).items():
+                    d = _slips(word, cand, limit)
+                    if d <= limit and (best is None or (d, -n, cand) < best):
+                        best = (d, -n, cand)
+        return best[2] if best else None
+
+
+def _slips(word: str, cand: str, limit: int) -> int:
+    """Typing slips between two words: letters missing or added, or swapped (same letters in
+    another order); a substituted letter counts twice, so it is never one slip."""
+    d = Indel.distance(word, cand, score_cutoff=limit)
+    if d > limit and sorted(word) == sorted(cand):
+        d = DamerauLevenshtein.distance(word, cand, score_cutoff=limit)
+    return d

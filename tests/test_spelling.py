@@ -1,0 +1,52 @@
+"""Typo tolerance of the keyword search (knowledge.spelling)."""
+
+from __future__ import annotations
+
+from knowledge.spelling import Speller
+
+FR = (
+    "La démission du salarié. Le préavis de démission. "
+    "Les heures supplémentaires sont majorées. Le harcèlement moral est interdit. "
+    "L'indemnité de licenciement. Le renouvellement du CDD. La rupture conventionnelle. "
+    "Le congé sabbatique. Le contrat de travail. Le format du bulletin de paie. "
+)
+EN = "Deliveries leave our warehouse every day; the parcel is tracked. Deliveries are free. "
+ARTICLES = [FR, FR, EN, EN]
+LANGS = ["fr", "fr", "en", "en"]
+
+
+def test_typing_slips_are_read_as_the_articles_closest_words() -> None:
+    speller = Speller.build(ARTICLES, LANGS)
+    assert speller.corrections("demmission", ["fr"]) == {"demmission": "demission"}  # doubled
+    assert speller.corrections("rupture conventionelle", ["fr"]) == {  # a letter missing
+        "conventionelle": "conventionnelle"
+    }
+    assert speller.corrections("heures suplementaires", ["fr"]) == {
+        "suplementaires": "supplementaires"
+    }
+    assert speller.corrections("sabbaitque", ["fr"]) == {"sabbaitque": "sabbatique"}  # swapped
+    # two slips from ten letters on ("renouvelemnt": an l and an e missing)
+    assert speller.corrections("renouvelemnt cdd", ["fr"]) == {"renouvelemnt": "renouvellement"}
+    assert speller.correct("Harceelement au travail, l'indemntié ?", ["fr"]) == (
+        "harcelement au travail, l'indemnite ?"
+    )
+
+
+def test_real_words_short_words_and_other_languages_are_left_alone() -> None:
+    speller = Speller.build(ARTICLES, LANGS)
+    assert speller.corrections("démission salarié", ["fr"]) == {}  # known words
+    assert speller.corrections("salariées congés", ["fr"]) == {}  # known stems
+    assert speller.corrections("formal", ["en", "fr"]) == {}  # a different letter: no slip
+    assert speller.corrections("prxavs", ["fr"]) == {}  # two slips in six letters
+    assert speller.corrections("parcl", ["en"]) == {}  # too short to correct safely
+    assert speller.corrections("placardisation", ["fr"]) == {}  # nothing close
+    assert speller.corrections("xemission", ["fr"]) == {}  # the first letter is kept
+    # an English typo is corrected from the English articles only
+    assert speller.corrections("warehhouse", ["en"]) == {"warehhouse": "warehouse"}
+    assert speller.corrections("warehhouse", ["fr"]) == {}
+
+
+def test_the_most_frequent_of_equally_close_words_wins_and_a_word_seen_once_never() -> None:
+    speller = Speller.build(["contrat contrat contrat contras contras", "rarissime"], ["fr", "fr"])
+    assert speller.corrections("contrast", ["fr"]) == {"contrast": "contrat"}
+    assert speller.corrections("rarisssime", ["fr"]) == {}
