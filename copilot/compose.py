@@ -440,8 +440,11 @@ def select_sentences(
     seen_terms: list[set[str]] = []
     for item in first:
         terms = set(content_terms(item[3], lang))
-        if any(len(terms & t) / max(len(terms | t), 1) > 0.6 for t in seen_terms):
-            continue
+        if any(
+            len(terms & t) / max(len(terms | t), 1) > 0.6 or len(terms & t) >= 0.8 * len(terms)
+            for t in seen_terms
+        ):
+            continue  # the same thing again, or nothing a chosen sentence does not say
         if len({c[4].hit.doc_id for c in chosen} | {item[4].hit.doc_id}) > 2:
             continue
         chosen.append(item)

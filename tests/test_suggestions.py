@@ -161,6 +161,33 @@ def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
     assert ("€4.90" in picked[0]) is figure
 
 
+def test_a_sentence_that_says_nothing_new_is_not_repeated() -> None:
+    """Two definitions of the sabbatical, the second inside the first, once both made the
+    draft: a sentence whose words a chosen one already has is left for one that adds."""
+    from copilot.compose import select_sentences
+    from copilot.drafters import Passage
+    from knowledge.types import Chunk, Hit
+
+    text = (
+        "Le congé sabbatique est un congé pour convenance personnelle, soumis à conditions, "
+        "qui suspend le contrat de travail du salarié. "
+        "Le congé sabbatique est un congé pour convenance personnelle accordé au salarié. "
+        "Le congé sabbatique n'est pas rémunéré."
+    )
+    chunk = Chunk("c::1", "sabbatique", 1, 0, text, "Congé sabbatique", (), "fr")
+    picked = [
+        s
+        for s, _ in select_sentences(
+            [Passage("P1", Hit(chunk, 1.0, 1))], "congé sabbatique", "fr", 2
+        )
+    ]
+    assert picked == [
+        "Le congé sabbatique est un congé pour convenance personnelle, soumis à conditions, "
+        "qui suspend le contrat de travail du salarié.",
+        "Le congé sabbatique n'est pas rémunéré.",
+    ]
+
+
 def test_english_delivery_question_cites_the_delivery_articles(demo: Workspace) -> None:
     s = ask(
         demo,
