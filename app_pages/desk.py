@@ -350,6 +350,9 @@ def suggestion_panel(cid: str, draft: DraftRecord) -> None:
     )
     if sug.llm_unavailable:
         st.warning(t("llm_unavailable"))
+    if sug.needs_review and not esc.escalate:
+        for hint in sug.review_hints:
+            st.caption(md(hint), help=t("review_hint_help"))
 
     key = f"draft_{draft.id}"
     text = st.text_area(t("draft"), value=draft.edited_text, key=key, height=260)

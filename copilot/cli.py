@@ -238,6 +238,8 @@ def cmd_draft(args: argparse.Namespace) -> int:
     print(
         f"--- confidence {s.confidence:.2f} ({review}); {s.language}/{s.register_}; intent {s.intent}; drafter {s.model}"
     )
+    for hint in s.review_hints:
+        print(f"  check: {hint}")
     t = s.timings
     print(
         f"--- timings: retrieval {t.retrieval_ms:.1f} ms, orders {t.orders_ms:.1f} ms, generation {t.generation_ms:.1f} ms, total {t.total_ms:.1f} ms"

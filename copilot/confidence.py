@@ -166,6 +166,34 @@ def extract(
     return f
 
 
+_HINTS = {
+    "few_words": {
+        "en": "The sources share few of the customer's words: check they answer the question.",
+        "fr": "Les sources reprennent peu des mots du client : vérifiez qu'elles répondent à sa question.",
+    },
+    "searches_disagree": {
+        "en": "The keyword and meaning searches point to different articles: check the sources.",
+        "fr": "Les recherches par mots-clés et par sens désignent des articles différents : vérifiez les sources.",
+    },
+}
+
+
+def review_hints(feats: dict[str, float], lang: str) -> list[str]:
+    """What an agent should check in a draft, read from its evidence. Each hint is a signal
+    that on every evaluation set (cdtn-fr, mtrag-support-en, the demo store) goes with about
+    twice the rate of wrong drafts: few of the customer's words in the best passages (under
+    half), or the two searches preferring different articles."""
+    if not feats.get("n_hits"):
+        return []
+    keys = []
+    if feats.get("coverage_best", 0.0) < 0.5:
+        keys.append("few_words")
+    if not feats.get("doc_agree"):
+        keys.append("searches_disagree")
+    lang = lang if lang in ("en", "fr") else "en"
+    return [_HINTS[k][lang] for k in keys]
+
+
 def _phrase_coverage(query: Sequence[str], passage: Sequence[str]) -> float:
     """Share of the question's adjacent word pairs ("congé sans solde") that the passage also
     has side by side: the words of a phrase scattered over a passage ("congé" here, "solde de

@@ -15,7 +15,7 @@ from datetime import date
 
 from copilot.analysis import Reading, read_conversation, without_item_names
 from copilot.compose import OfflineDrafter
-from copilot.confidence import ConfidenceModel, extract
+from copilot.confidence import ConfidenceModel, extract, review_hints
 from copilot.drafters import Drafter, DraftRequest, DraftResult, OnDelta, Passage
 from copilot.escalation import HARD, Policy, Signals, decide
 from copilot.llm import LLMUnavailable
@@ -280,6 +280,7 @@ class SuggestionService:
             order_numbers=[o.order_number for o in chosen],
             intent=reading.intent,
             features=feats,
+            review_hints=review_hints(feats, opts.ui_lang),
         )
 
     # ----------------------------------------------------------------------------------

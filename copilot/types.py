@@ -130,6 +130,7 @@ class Suggestion(BaseModel):
     order_numbers: list[str] = Field(default_factory=list)
     intent: str = "other"
     features: dict[str, float] = Field(default_factory=dict)
+    review_hints: list[str] = Field(default_factory=list)  # what to check, for the agent
 
     @property
     def cited_doc_ids(self) -> list[str]:

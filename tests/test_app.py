@@ -255,6 +255,23 @@ def test_new_conversation_for_a_demo_customer(data_dir: Path) -> None:
     assert at.subheader[1].value == "Camille Martin" and draft_area(at).value
 
 
+def test_a_draft_to_review_says_what_to_check(data_dir: Path) -> None:
+    """With the hash embedder the meaning search ranks at random, so the two searches disagree
+    and the sources share few of the words of a chatty question: the agent is told to check."""
+    at = ok(signed_in("alice"))
+    at.selectbox(key="new_customer").set_value("C1001")
+    at.text_area(key="new_text").input(
+        "How long does delivery take for my sister's birthday surprise party?"
+    )
+    ok(at.button(key="FormSubmitter:new_conversation-Start the conversation").click().run())
+    draft = store_of(data_dir).current_draft(at.session_state["conversation"])
+    assert draft is not None
+    sug = draft.suggestion
+    assert sug.needs_review and not sug.escalation.escalate and sug.review_hints
+    shown = [plain(str(c.value)) for c in at.sidebar.caption]
+    assert all(hint in shown for hint in sug.review_hints), shown
+
+
 def test_french_ui_and_escalation_reasons(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOUFFLEUR_UI_LANG", "fr")
     at = open_conversation(signed_in("alice"), "conv-022")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot.confidence import extract
+from copilot.confidence import extract, review_hints
 from knowledge import Hit
 from knowledge.types import Chunk
 
@@ -83,3 +83,39 @@ def test_two_best_articles_on_one_topic_share_their_title_words() -> None:
     assert _features("rupture conventionnelle", first, elsewhere)["title_pair_overlap"] == 0.0
     # a single article: nothing to compare
     assert _features("rupture conventionnelle", first)["title_pair_overlap"] == 0.0
+
+
+def test_review_hints_tell_the_agent_what_to_check() -> None:
+    """Few of the customer's words in the sources, and the two searches preferring different
+    articles, are each shown as something to check; agreeing, well-covered evidence is not."""
+
+    def hit(doc_id: str, text: str, rank: int, dense: int | None, bm25: int | None) -> Hit:
+        h = _hit(doc_id, doc_id, text, rank, lang="en")
+        return Hit(
+            chunk=h.chunk,
+            score=h.score,
+            rank=rank,
+            dense_score=0.5 if dense else None,
+            dense_rank=dense,
+            bm25_score=3.0 if bm25 else None,
+            bm25_rank=bm25,
+        )
+
+    good = _features(
+        "parcel delivery time",
+        hit("delivery", "Parcel delivery takes three days; delivery time varies.", 1, 1, 1),
+        lang="en",
+    )
+    assert review_hints(good, "en") == []
+    vague = _features(
+        "can my sister in Manchester get the lamp by Friday",
+        hit("lamps", "Our lamps come with a two-year warranty.", 1, 1, 2),
+        hit("gifts", "Gift wrapping is free.", 2, 2, 1),
+        lang="en",
+    )
+    assert review_hints(vague, "en") == [
+        "The sources share few of the customer's words: check they answer the question.",
+        "The keyword and meaning searches point to different articles: check the sources.",
+    ]
+    assert review_hints(vague, "fr")[0].startswith("Les sources reprennent peu")
+    assert review_hints(_features("rien", lang="en"), "en") == []  # no sources: nothing to check
