@@ -387,7 +387,7 @@ with gaps_tab:
                     {
                         "questions": g.count,
                         "example": g.example,
-                        "words": ", ".join(sorted(g.terms)[:8]),
+                        "words": ", ".join(g.shown_words()),
                     }
                     for g in gaps
                 ]

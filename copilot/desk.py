@@ -6,8 +6,9 @@ tested without a browser and reused by the CLI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from copilot.drafters import OnDelta
@@ -195,6 +196,7 @@ class Desk:
                 continue
             lang = detect_language(query)[0]
             terms = set(content_terms(query, lang))
+            said = _as_said(query, lang)
             match = next(
                 (
                     g
@@ -204,15 +206,33 @@ class Desk:
                 None,
             )
             if match is None:
-                gaps.append(Gap(example=query, count=1, terms=terms))
+                gaps.append(Gap(example=query, count=1, terms=terms, words=said))
             else:
                 match.count += 1
                 match.terms |= terms
+                match.words = {**said, **match.words}
         return sorted(gaps, key=lambda g: -g.count)
+
+
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _as_said(text: str, lang: str) -> dict[str, str]:
+    """Each content word's stem -> the word as the customer wrote it (lower case)."""
+    out: dict[str, str] = {}
+    for token in _TOKEN.findall(text):
+        for term in content_terms(token, lang):
+            out.setdefault(term, token.lower())
+    return out
 
 
 @dataclass
 class Gap:
     example: str
     count: int
-    terms: set[str]
+    terms: set[str]  # stems: what questions are grouped by
+    words: dict[str, str] = field(default_factory=dict)  # stem -> the customers' own word
+
+    def shown_words(self, limit: int = 8) -> list[str]:
+        """The group's words as customers wrote them, for a knowledge manager to read."""
+        return sorted({self.words.get(t, t) for t in self.terms})[:limit]

@@ -128,3 +128,6 @@ def test_knowledge_gaps_group_weak_questions(desk: Desk) -> None:
     aquarium = [g for g in gaps if "aquarium" in g.example]
     assert len(aquarium) == 1 and aquarium[0].count == 2
     assert gaps == sorted(gaps, key=lambda g: -g.count)
+    # a knowledge manager reads the customers' words, not stems ("ampoul", "vend")
+    assert {"ampoules", "aquarium", "vendez"} <= set(aquarium[0].shown_words())
+    assert "ampoul" not in aquarium[0].shown_words()
