@@ -96,8 +96,9 @@ class HybridRetriever:
             t0 = time.perf_counter()
             chunks = self.registry.active_chunks()
             texts = [c.context_text for c in chunks]
-            bm25 = BM25Index.build(texts, [c.lang for c in chunks])
-            langs = np.array([c.lang for c in chunks])
+            chunk_langs = [c.lang for c in chunks]
+            bm25 = BM25Index.build(texts, chunk_langs)
+            langs = np.array(chunk_langs)
             snap = Snapshot(
                 generation=gen,
                 chunks=chunks,
@@ -105,7 +106,7 @@ class HybridRetriever:
                 bm25=bm25,
                 lang_rows={lang: langs == lang for lang in set(langs.tolist())},
                 titles=_title_index(chunks),
-                speller=Speller.build(texts, [c.lang for c in chunks]),
+                speller=Speller.build(texts, chunk_langs),
             )
             snap.built_in_s = time.perf_counter() - t0
             self._snapshot = snap
@@ -169,7 +170,7 @@ class HybridRetriever:
             ),
         )
         hits = []
-        q_terms = set(content_terms(query, lang or detect_language(query)[0]))
+        q_terms = set(content_terms(keywords, lang or detect_language(query)[0]))
         for rank, row in enumerate(order[:k], start=1):
             chunk = snap.chunks[row]
             d = dense_pos.get(row)
