@@ -6,7 +6,6 @@ tested without a browser and reused by the CLI.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from copilot.store import ConversationRecord, ConversationStore, DraftRecord, no
 from copilot.types import DraftOptions
 from copilot.workspace import Workspace
 from knowledge import Customer, Order, detect_language
-from knowledge.text import content_terms
+from knowledge.text import LETTER_RUN, content_terms
 
 BANDS = ((60, "fast"), (180, "warning"))  # seconds: under 1 min, 1-3 min, over 3 min
 
@@ -214,13 +213,10 @@ class Desk:
         return sorted(gaps, key=lambda g: -g.count)
 
 
-_TOKEN = re.compile(r"[^\W\d_]+")
-
-
 def _as_said(text: str, lang: str) -> dict[str, str]:
     """Each content word's stem -> the word as the customer wrote it (lower case)."""
     out: dict[str, str] = {}
-    for token in _TOKEN.findall(text):
+    for token in LETTER_RUN.findall(text):
         for term in content_terms(token, lang):
             out.setdefault(term, token.lower())
     return out

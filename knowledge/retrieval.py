@@ -146,7 +146,7 @@ class HybridRetriever:
         qlangs = [lang] if lang else self._query_langs(query, snap)
         # the keyword signals read misspelt words as the knowledge base's closest ones (the
         # meaning search reads the customer's own words: it is tolerant of typos already)
-        keywords = snap.speller.correct(query, qlangs) if snap.speller else query
+        keywords = _spelled(snap, query, qlangs)
         lexical: list[tuple[int, float]] = []
         if mode in ("hybrid", "bm25"):
             lexical = snap.bm25.top(keywords, qlangs, n, allowed)
@@ -225,9 +225,7 @@ class HybridRetriever:
     def spelled(self, query: str, lang: str | None = None) -> str:
         """The query with the words no article uses read as the articles' closest words."""
         snap = self.snapshot()
-        if snap.speller is None:
-            return query
-        return snap.speller.correct(query, [lang] if lang else self._query_langs(query, snap))
+        return _spelled(snap, query, [lang] if lang else self._query_langs(query, snap))
 
     def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
         """How much of the query the knowledge base knows (see :meth:`BM25Index.query_stats`)."""
@@ -257,6 +255,10 @@ class HybridRetriever:
             )
             mask = doc_mask if mask is None else (mask & doc_mask)
         return mask
+
+
+def _spelled(snap: Snapshot, query: str, langs: Sequence[str]) -> str:
+    return snap.speller.correct(query, langs) if snap.speller else query
 
 
 def _title_index(chunks: Sequence[Chunk], *, min_distinct: float = 0.9) -> BM25Index | None:

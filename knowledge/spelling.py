@@ -12,15 +12,13 @@ words: its sub-word model is already tolerant of typos.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from rapidfuzz.distance import DamerauLevenshtein, Indel
 
-from knowledge.text import STOPWORDS, content_terms, fold, words
+from knowledge.text import LETTER_RUN, STOPWORDS, content_terms, fold, words
 
-_LETTERS = re.compile(r"[^\W\d_]+")
 MIN_LETTERS = 6  # shorter words are left alone: "lunch" is one letter from "launch"
 
 
@@ -56,23 +54,24 @@ class Speller:
         for word in dict.fromkeys(words(query)):
             if len(word) < MIN_LETTERS or not word.isalpha():
                 continue
-            if any(
-                word in known or set(content_terms(word, lang)) <= known
-                for lang in langs
-                for known in (self._known.get(lang, set()),)
-            ):
+            if any(self._knows(word, lang) for lang in langs):
                 continue
             best = self._closest(word, langs)
             if best:
                 out[word] = best
         return out
 
+    def _knows(self, word: str, lang: str) -> bool:
+        """The articles use ``word``, or another form of it (its stem)."""
+        known = self._known.get(lang, set())
+        return word in known or set(content_terms(word, lang)) <= known
+
     def correct(self, query: str, langs: Sequence[str]) -> str:
         """The query with its misspelt words replaced by their corrections (folded)."""
         fixes = self.corrections(query, langs)
         if not fixes:
             return query
-        return _LETTERS.sub(lambda m: fixes.get(fold(m.group()), m.group()), query)
+        return LETTER_RUN.sub(lambda m: fixes.get(fold(m.group()), m.group()), query)
 
     def _closest(self, word: str, langs: Sequence[str]) -> str | None:
         limit = _max_distance(word)

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import Stemmer
 
 _WORD = re.compile(r"[0-9a-z]+(?:[.,][0-9]+)*")
+LETTER_RUN = re.compile(r"[^\W\d_]+")  # a run of letters, accents kept (unfolded text)
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 # Splits on sentence ends, keeping decimal numbers ("4.90") and abbreviations short of a full stop.
 # A sentence ends at . ! ? … (closing Markdown emphasis allowed: "**One code per order.** Codes
