@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.confidence import ConfidenceModel
-from copilot.config import Settings, load_settings
+from copilot.config import Settings, load_settings, redact_url
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
 from knowledge import SouffleurError, supported_extensions
@@ -415,12 +415,28 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"index           {'chroma server ' + str(ws.settings.chroma_host) if ws.settings.chroma_host else ws.settings.chroma_path}"
     )
     print(f"embedder        {ws.kb.embedder.name}")
-    print(f"llm             {ws.settings.llm_base_url or 'none (offline drafter)'}")
+    print(f"llm             {redact_url(ws.settings.llm_base_url) or 'none (offline drafter)'}")
     print(
         f"knowledge       {stats['documents']} documents, {stats['chunks']} chunks, {stats['vectors']} vectors"
     )
     print(f"orders          {ws.orders.count()}")
-    return 0
+    if not args.check:
+        return 0
+    report = ws.kb.check()
+    print(
+        f"consistency     {report.missing_vectors} chunks without a vector, "
+        f"{report.dead_vectors} dead vectors, {report.in_flight_vectors} vectors of "
+        f"{report.live_leases} ingestion(s) in progress, {report.dead_leases} interrupted ingestion(s)"
+    )
+    if report.consistent:
+        print("                consistent")
+        return 0
+    fixed = ws.kb.reconcile()
+    print(
+        f"repaired        re-embedded {fixed.reembedded_chunks} chunks, deleted "
+        f"{fixed.deleted_vectors} dead vectors, closed {fixed.dead_leases} interrupted ingestion(s)"
+    )
+    return 0 if ws.kb.check().consistent else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -557,6 +573,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reindex", help="re-embed every chunk with the configured embedder")
     s.set_defaults(func=cmd_reindex)
     s = sub.add_parser("status", help="where things are and how much is indexed")
+    s.add_argument(
+        "--check",
+        action="store_true",
+        help="compare every chunk with its vector; re-embed missing ones, delete dead ones",
+    )
     s.set_defaults(func=cmd_status)
     return p
 

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import importlib.util
 import inspect
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -104,8 +105,7 @@ class Settings(BaseSettings):
 
     @property
     def llm_is_local(self) -> bool:
-        host = urlparse(self.llm_base_url or "").hostname or ""
-        return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
+        return endpoint_is_local(self.llm_base_url)
 
     @property
     def masks_pii(self) -> bool:
@@ -117,9 +117,33 @@ class Settings(BaseSettings):
         out = self.model_dump(mode="json")
         for key in ("llm_api_key", "embedding_api_key"):
             out[key] = "***" if out.get(key) else None
-        if self.database_url and "@" in self.database_url:
-            out["database_url"] = re.sub(r"//[^@]*@", "//***@", self.database_url)
+        for key in ("database_url", "llm_base_url", "embedding_base_url"):
+            out[key] = redact_url(out.get(key))
         return out
+
+
+def endpoint_is_local(url: str | None) -> bool:
+    """True when ``url``'s host is this machine or a private network: ``localhost``, or an IP
+    literal that is loopback, private or link-local. A name such as ``127.evil.example`` is a
+    public host whatever it starts with (no DNS lookup: a name can point anywhere)."""
+    try:
+        host = urlparse(url or "").hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_link_local
+
+
+def redact_url(url: str | None) -> str | None:
+    """``url`` with any user name and password replaced by ``***`` (for printing and logs)."""
+    if not url:
+        return url
+    return re.sub(r"(//)[^/@]*@", r"\1***@", url)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -38,11 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from copilot.config import Settings
+from copilot.config import Settings, endpoint_is_local
 from copilot.llm import ChatModel, Completion, LangChainChatModel, Message, Prompt, load_prompt
 from copilot.pii import Masker
 from copilot.tokens import cost_usd, count_messages, count_text
@@ -666,8 +665,7 @@ def judge_chat_from_settings(
 
 def judge_masks_pii(settings: Settings) -> bool:
     """As for the drafter: mask personal data unless the judge's endpoint is on this machine."""
-    host = urlparse(judge_endpoint(settings) or "").hostname or ""
-    local = host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
+    local = endpoint_is_local(judge_endpoint(settings))
     return settings.mask_pii == "on" or (settings.mask_pii == "auto" and not local)
 
 

@@ -8,18 +8,26 @@ transaction:
 2. one SQL transaction switches the registry to the new versions (the commit point);
 3. vectors of the old versions are deleted.
 
-A crash before 2 leaves the old version visible plus unused vectors; a crash after 2 leaves
-the new version visible plus stale vectors. Searches only return chunks the registry lists,
-and :meth:`KnowledgeBase.reconcile` (run at start-up) deletes unlisted vectors and re-embeds
-listed chunks whose vectors are missing.
+Before 1, the ingestion takes a *lease* in the registry naming the revisions it writes; the
+commit point releases it. Vectors that the registry does not list are either in flight (their
+revision is held by a live lease: another process is mid-ingestion, they must stay) or dead
+(a crash before 2, or stale versions after it). :meth:`KnowledgeBase.reconcile` (run at
+start-up when a lease was left behind or the vector and chunk counts disagree, and by
+``souffleur status --check``) deletes only dead vectors and re-embeds listed chunks whose
+vectors are missing. A lease is live while its process runs (same host) or, seen from another
+host, while its heartbeat is recent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import secrets
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,10 +37,12 @@ from knowledge.embeddings import Embedder
 from knowledge.errors import IngestError, SouffleurError
 from knowledge.language import detect_language
 from knowledge.loaders import DEFAULT_MAX_BYTES, load_source
-from knowledge.registry import DocumentInfo, Registry, documents, now
+from knowledge.registry import DocumentInfo, Lease, Registry, documents, now
 from knowledge.retrieval import HybridRetriever, Mode, RetrievalConfig
 from knowledge.types import Chunk, Document, Hit
 from knowledge.vectors import VectorStore, mismatch_error
+
+log = logging.getLogger("souffleur.knowledge")
 
 # Called with a stage name ("embedded", "committed", "cleaned"): progress and crash tests.
 Hook = Callable[[str], None]
@@ -67,6 +77,51 @@ class FileResult:
 class ReconcileReport:
     deleted_vectors: int
     reembedded_chunks: int
+    in_flight_vectors: int = 0  # kept: an ingestion of another live process is writing them
+    dead_leases: int = 0
+
+
+# A lease seen from another host is live while its heartbeat is younger than this (the
+# ingestion renews it after every embedding batch).
+LEASE_TTL = timedelta(minutes=15)
+EMBED_BATCH = 512
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lease_is_live(lease: Lease) -> bool:
+    if lease.host == socket.gethostname():
+        return lease.pid == os.getpid() or _process_alive(lease.pid)
+    return now() - lease.heartbeat_at < LEASE_TTL
+
+
+def revision_of(chunk_id: str) -> str:
+    """The revision part of a chunk id (``doc::revision::position``)."""
+    parts = chunk_id.rsplit("::", 2)
+    return parts[1] if len(parts) == 3 else ""
+
+
+@dataclass(frozen=True)
+class ConsistencyReport:
+    chunks: int
+    vectors: int
+    missing_vectors: int  # listed chunks with no vector: invisible to meaning search
+    dead_vectors: int  # vectors of no listed chunk and no live ingestion
+    in_flight_vectors: int  # vectors another live process is writing (not yet committed)
+    live_leases: int
+    dead_leases: int
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.missing_vectors or self.dead_vectors or self.dead_leases)
 
 
 class ConcurrentUpdateError(SouffleurError):
@@ -296,16 +351,56 @@ class KnowledgeBase:
         if not planned and not removed:
             return per_source
 
-        # 1. vectors first, under fresh ids (flagged so a crash is repaired at the next start)
-        self._mark_dirty(True)
+        # 1. vectors first, under fresh ids, held by a lease until the commit point
+        lease = Lease(
+            secrets.token_hex(8),
+            socket.gethostname(),
+            os.getpid(),
+            frozenset(i.revision for i, _, _ in planned),
+            now(),
+            now(),
+        )
+        self.registry.open_lease(lease)
         new_chunks = [c for _, cs, _ in planned for c in cs]
-        if new_chunks:
-            vecs = self.embedder.embed([c.context_text for c in new_chunks], kind="passage")
-            self.vectors.add([c.chunk_id for c in new_chunks], vecs, [c.lang for c in new_chunks])
+        try:
+            for start in range(0, len(new_chunks), EMBED_BATCH):
+                part = new_chunks[start : start + EMBED_BATCH]
+                vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
+                self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
+                self.registry.renew_lease(lease.lease_id)
+            if hook:
+                hook("embedded")
+            stale = self._commit(lease, planned, removed)
+        except BaseException:
+            self._abandon(lease, new_chunks)
+            raise
+        self.retriever.invalidate()
         if hook:
-            hook("embedded")
+            hook("committed")
 
-        # 2. the commit point
+        # 3. the old versions' vectors go (a crash here leaves dead vectors: repaired at start-up)
+        self.vectors.delete(stale)
+        self._mark_dirty(False)
+        if hook:
+            hook("cleaned")
+        return per_source
+
+    def _abandon(self, lease: Lease, written: Sequence[Chunk]) -> None:
+        """An ingestion that failed before its commit point: its vectors are dead."""
+        try:
+            self.vectors.delete([(c.chunk_id, c.lang) for c in written])
+            with self.registry.engine.begin() as conn:
+                self.registry.close_lease(conn, lease.lease_id)
+        except Exception as exc:
+            log.warning("could not release ingestion lease %s: %s", lease.lease_id, exc)
+
+    def _commit(
+        self,
+        lease: Lease,
+        planned: Sequence[tuple[DocumentInfo, list[Chunk], bool]],
+        removed: list[str],
+    ) -> list[tuple[str, str]]:
+        """2. the commit point: the new versions become visible and the lease is released."""
         with self.registry.engine.begin() as conn:
             current = self.registry.documents_by_id(
                 conn, [i.doc_id for i, _, _ in planned], for_update=True
@@ -324,16 +419,9 @@ class KnowledgeBase:
                 self.registry.delete_documents(conn, removed)
             self.registry.set_meta(conn, "embedder", self.embedder.name)
             self.registry.bump_generation(conn)
-        self.retriever.invalidate()
-        if hook:
-            hook("committed")
-
-        # 3. clean up the old versions' vectors
-        self.vectors.delete(stale)
-        self._mark_dirty(False)
-        if hook:
-            hook("cleaned")
-        return per_source
+            self.registry.close_lease(conn, lease.lease_id)
+            self.registry.set_meta(conn, "dirty", "1")
+        return stale
 
     def _mark_dirty(self, dirty: bool) -> None:
         with self.registry.engine.begin() as conn:
@@ -341,8 +429,15 @@ class KnowledgeBase:
 
     @property
     def needs_reconcile(self) -> bool:
-        """True when an ingestion was interrupted (vectors may disagree with the registry)."""
-        return self.registry.get_meta("dirty", "0") == "1"
+        """True when vectors may disagree with the registry: an interrupted ingestion or deletion
+        (a dead lease, the dirty flag), or vector and chunk counts that differ while no other
+        process is ingesting."""
+        leases = self.registry.leases()
+        if any(not lease_is_live(lease) for lease in leases):
+            return True
+        if self.registry.get_meta("dirty", "0") == "1" and not leases:
+            return True
+        return not leases and self.vectors.count() != self.registry.counts()[1]
 
     def delete(self, doc_id: str) -> bool:
         """Remove a document and all its chunks; False if it was not there."""
@@ -362,18 +457,45 @@ class KnowledgeBase:
 
     # -- consistency -------------------------------------------------------------------
     def reconcile(self) -> ReconcileReport:
-        """Delete vectors the registry does not list; re-embed listed chunks that lack one."""
+        """Delete dead vectors (unlisted, and not held by a live ingestion's lease), drop dead
+        leases, and re-embed listed chunks that lack a vector."""
+        leases = self.registry.leases()
+        dead = [lease for lease in leases if not lease_is_live(lease)]
+        in_flight = set().union(*(lease.revisions for lease in leases if lease not in dead))
         stored = self.vectors.all_ids()
         active = {c.chunk_id: c for c in self.registry.active_chunks()}
-        orphans = [(cid, lang) for cid, lang in stored.items() if cid not in active]
+        unlisted = [(cid, lang) for cid, lang in stored.items() if cid not in active]
+        orphans = [(cid, lang) for cid, lang in unlisted if revision_of(cid) not in in_flight]
         missing = [c for cid, c in active.items() if cid not in stored]
         if orphans:
             self.vectors.delete(orphans)
-        if missing:
-            vecs = self.embedder.embed([c.context_text for c in missing], kind="passage")
-            self.vectors.add([c.chunk_id for c in missing], vecs, [c.lang for c in missing])
-        self._mark_dirty(False)
-        return ReconcileReport(len(orphans), len(missing))
+        for start in range(0, len(missing), EMBED_BATCH):
+            part = missing[start : start + EMBED_BATCH]
+            vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
+            self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
+        with self.registry.engine.begin() as conn:
+            for lease in dead:
+                self.registry.close_lease(conn, lease.lease_id)
+            if len(dead) == len(leases):
+                self.registry.set_meta(conn, "dirty", "0")
+        return ReconcileReport(len(orphans), len(missing), len(unlisted) - len(orphans), len(dead))
+
+    def check(self) -> ConsistencyReport:
+        """What disagrees between the registry and the vectors, without changing anything."""
+        leases = self.registry.leases()
+        in_flight = set().union(*(x.revisions for x in leases if lease_is_live(x)))
+        stored = self.vectors.all_ids()
+        active = {c.chunk_id for c in self.registry.active_chunks()}
+        unlisted = [cid for cid in stored if cid not in active]
+        return ConsistencyReport(
+            chunks=len(active),
+            vectors=len(stored),
+            missing_vectors=sum(1 for cid in active if cid not in stored),
+            dead_vectors=sum(1 for cid in unlisted if revision_of(cid) not in in_flight),
+            in_flight_vectors=sum(1 for cid in unlisted if revision_of(cid) in in_flight),
+            live_leases=sum(1 for x in leases if lease_is_live(x)),
+            dead_leases=sum(1 for x in leases if not lease_is_live(x)),
+        )
 
     def reindex(self, hook: Hook | None = None) -> int:
         """Rebuild every vector with the configured embedder (after changing embedder)."""

@@ -66,9 +66,23 @@ kb_meta = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
 )
 
+# An ingestion in flight: the revisions whose vectors it is writing before its commit point.
+# Repair never deletes the vectors of a live lease (another process may be mid-ingestion).
+kb_leases = sa.Table(
+    "kb_leases",
+    metadata,
+    sa.Column("lease_id", sa.Text, primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("revisions", sa.Text, nullable=False, default="[]"),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 MIGRATIONS = [
     create_tables(documents, chunks, kb_meta),
     unbounded_strings_on_postgresql(documents, chunks, kb_meta),
+    create_tables(kb_leases),
 ]
 
 
@@ -92,6 +106,23 @@ class DocumentInfo:
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An ingestion between its first vector and its commit point, held by one process."""
+
+    lease_id: str
+    host: str
+    pid: int
+    revisions: frozenset[str]
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes (stored as UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Registry:
@@ -126,6 +157,47 @@ class Registry:
 
     def generation(self) -> int:
         return int(self.get_meta("generation", "0") or 0)
+
+    # -- ingestion leases --------------------------------------------------------------
+    def open_lease(self, lease: Lease) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.insert(kb_leases).values(
+                    lease_id=lease.lease_id,
+                    host=lease.host,
+                    pid=lease.pid,
+                    revisions=json.dumps(sorted(lease.revisions)),
+                    started_at=lease.started_at,
+                    heartbeat_at=lease.heartbeat_at,
+                )
+            )
+
+    def renew_lease(self, lease_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(kb_leases)
+                .where(kb_leases.c.lease_id == lease_id)
+                .values(heartbeat_at=now())
+            )
+
+    @staticmethod
+    def close_lease(conn: Connection, lease_id: str) -> None:
+        conn.execute(sa.delete(kb_leases).where(kb_leases.c.lease_id == lease_id))
+
+    def leases(self) -> list[Lease]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(kb_leases)).mappings().all()
+        return [
+            Lease(
+                r["lease_id"],
+                r["host"],
+                int(r["pid"]),
+                frozenset(json.loads(r["revisions"] or "[]")),
+                _utc(r["started_at"]),
+                _utc(r["heartbeat_at"]),
+            )
+            for r in rows
+        ]
 
     # -- documents ---------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

@@ -89,3 +89,17 @@ def test_errors_are_printed_with_their_fix_and_exit_2(
     assert "built with the embedder 'hash-256'" in err and "souffleur reindex" in err
     assert main(["reindex"]) == 0
     assert main(["search", "abc"]) == 0
+
+
+def test_status_never_prints_a_password_and_check_repairs(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOUFFLEUR_LLM_BASE_URL", "https://bob:s3cret-pw@llm.example.com/v1")
+    doc = env / "a.md"
+    doc.write_text("# Returns\n\nYou have 30 days to return an unused item.", encoding="utf-8")
+    assert main(["ingest", str(doc)]) == 0
+    capsys.readouterr()
+    assert main(["status", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret-pw" not in out and "bob" not in out and "***@llm.example.com" in out
+    assert "0 chunks without a vector" in out and "consistent" in out

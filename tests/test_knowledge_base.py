@@ -179,6 +179,76 @@ def test_switching_embedder_on_an_existing_index_is_refused_with_the_fix(
         ws.kb.search("returns", k=1)
 
 
+@pytest.mark.slow
+def test_opening_the_workspace_during_an_ingestion_keeps_its_vectors(
+    ws: Workspace, settings: Settings, tmp_path: Path
+) -> None:
+    """The lost-vectors race: another process opens the data directory (its start-up repair
+    runs) while an ingestion has written its vectors but not yet committed them."""
+    ws.kb.ingest_paths([kb_file(tmp_path, 1)])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.crash_ingest",
+            str(settings.data_dir),
+            "pause:embedded",
+            str(kb_file(tmp_path, 2)),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        paused = settings.data_dir / "paused"
+        deadline = time.monotonic() + 60
+        while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert paused.exists(), proc.communicate()[1]
+        other = open_workspace(settings, embedder=HashEmbedder())  # repairs at start-up
+        report = other.kb.check()
+        assert report.live_leases == 1 and report.in_flight_vectors > 0
+        assert report.dead_vectors == 0 and report.missing_vectors == 0
+        assert other.kb.reconcile().deleted_vectors == 0  # repair leaves in-flight vectors be
+    finally:
+        (settings.data_dir / "resume").touch()
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "finished" in out, err
+    assert _assert_consistent(settings, {2}) == 2
+    final = open_workspace(settings, embedder=HashEmbedder()).kb.check()
+    assert final.consistent and final.missing_vectors == 0 and final.live_leases == 0
+
+
+def test_status_check_reports_and_repairs_chunks_without_vectors(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1, n_docs=6)])
+    lost = [(c.chunk_id, c.lang) for c in ws.kb.registry.active_chunks()[:5]]
+    ws.kb.vectors.delete(lost)  # vectors gone behind the registry's back
+    report = ws.kb.check()
+    assert report.missing_vectors == 5 and not report.consistent
+    assert ws.kb.needs_reconcile  # counts disagree: the next start-up repairs it
+    assert ws.kb.reconcile().reembedded_chunks == 5
+    assert ws.kb.check().consistent
+
+
+def test_a_failed_ingestion_removes_its_vectors_and_its_lease(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    ws.kb.ingest_paths([kb_file(tmp_path, 1, n_docs=4)])
+    before = ws.kb.stats()
+
+    def fail(stage: str) -> None:
+        if stage == "embedded":
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        ws.kb.ingest_paths([kb_file(tmp_path, 2, n_docs=4)], hook=fail)
+    assert ws.kb.stats() == before
+    assert ws.kb.registry.leases() == [] and ws.kb.check().consistent
+
+
 def _run_crash(settings: Settings, stage: str, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tests.crash_ingest", str(settings.data_dir), stage, str(path)],
