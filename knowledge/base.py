@@ -283,6 +283,21 @@ class KnowledgeBase:
                 if replace_source
                 else {}
             )
+        for source_name, docs in batch:
+            owned = [
+                (d.doc_id, existing[d.doc_id].source_name)
+                for d in docs
+                if d.doc_id in existing and existing[d.doc_id].source_name != source_name
+            ]
+            if owned:
+                doc_id, owner = owned[0]
+                raise IngestError(
+                    source_name,
+                    f"defines the document id '{doc_id}', which belongs to '{owner}'"
+                    + (f" (and {len(owned) - 1} more)" if len(owned) > 1 else "")
+                    + "; nothing of this file was indexed.",
+                    "Rename the id in this file, or replace the file that owns it.",
+                )
         planned: list[tuple[DocumentInfo, list[Chunk], bool]] = []
         per_source: list[list[DocResult]] = []
         removed: list[str] = []

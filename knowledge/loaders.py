@@ -7,7 +7,9 @@ naming the file, the problem and the fix. Nothing here touches the index.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import json
 import re
@@ -25,8 +27,11 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 
-_SCRIPT_BLOCK = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>")
+_SCRIPT_OPEN = re.compile(r"<(script|style|noscript|template)\b", re.I)
+_SCRIPT_CLOSE = {
+    name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "style", "noscript", "template")
+}
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9:-]{0,64}(?:\s[^<>]{0,4096})?/?>")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _MD_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 
@@ -68,7 +73,22 @@ def load_source(
     _check_size(name, len(data), max_bytes)
     if not data.strip():
         raise IngestError(name, "is empty.", "Upload the file again, with its content.")
-    docs = loader(name, data, encoding)
+    try:
+        docs = loader(name, data, encoding)
+    except IngestError:
+        raise
+    except RecursionError as exc:
+        raise IngestError(
+            name, "is nested too deeply to be read.", "Flatten its structure and upload it again."
+        ) from exc
+    except Exception as exc:
+        raise IngestError(
+            name,
+            f"could not be parsed ({exc.__class__.__name__}: {str(exc)[:200]}).",
+            "Check that it opens in its usual application, then export it again.",
+        ) from exc
+    for doc in docs:
+        _check_document(name, doc)
     docs = [d for d in docs if d.text.strip()]
     if not docs:
         raise IngestError(
@@ -80,18 +100,60 @@ def load_source(
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:
-    if size > max_bytes:
+    if size > max_bytes:  # MB as SOUFFLEUR_MAX_UPLOAD_MB counts them (2^20 bytes)
         raise IngestError(
             name,
-            f"is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit.",
+            f"is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit.",
             "Split it into smaller files, or raise SOUFFLEUR_MAX_UPLOAD_MB.",
+        )
+
+
+# A document id: letters (any script), digits, '-', '_', '.', ':' or '/'; 1-200 characters.
+_DOC_ID = re.compile(r"[^\W_][\w.:/-]{0,199}")
+# A language: an ISO 639-1 code, optionally with a region ("fr", "en-GB", "fr_CA").
+_LANG = re.compile(r"[a-z]{2}(?:[-_][a-z]{2,4})?", re.I)
+
+
+def _check_document(name: str, doc: Document) -> None:
+    if not _DOC_ID.fullmatch(doc.doc_id):
+        raise IngestError(
+            name,
+            f"gives the document id {doc.doc_id[:60]!r}, which is not a valid id.",
+            "Use letters, digits, '-', '_' or '.' (e.g. id: returns-policy-fr), up to 200 "
+            "characters; check the front matter's syntax.",
+        )
+    if doc.lang is not None and not _LANG.fullmatch(doc.lang):
+        raise IngestError(
+            name,
+            f"gives the language {doc.lang[:20]!r} for '{doc.doc_id}', which is not a language code.",
+            "Use a two-letter code such as fr or en, or leave lang out to detect it.",
         )
 
 
 # ---------------------------------------------------------------------------- text helpers
 
 
+_BOMS = (  # longest first: the UTF-32 LE BOM starts like the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(name: str, data: bytes, encoding: str | None) -> str:
+    bom = next((enc for mark, enc in _BOMS if data.startswith(mark)), None)
+    wide = encoding and re.fullmatch(r"utf[-_]?(16|32)(-?[lb]e)?", encoding.lower())
+    if bom and (not encoding or wide):
+        encoding = bom  # the byte-order mark says it (an explicit utf-16/32 agrees)
+    if wide or (bom and encoding == bom):
+        try:
+            return data.decode(encoding or "utf-8")
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise IngestError(
+                name, f"cannot be decoded as {encoding} ({exc}).", "Check the encoding."
+            ) from exc
     head = data[:8192]
     if b"\x00" in head or _control_ratio(head) > 0.1:
         raise IngestError(
@@ -142,17 +204,34 @@ def strip_controls(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Drop script/style blocks, stray markup tags and control characters; normalise blank
-    lines."""
-    text = _SCRIPT_BLOCK.sub(" ", strip_controls(text))
-    text = _TAG.sub(" ", text)
+    lines. Linear in the text's length, whatever it holds (unclosed blocks, tag openers)."""
+    text = _TAG.sub(" ", _drop_script_blocks(strip_controls(text)))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+def _drop_script_blocks(text: str) -> str:
+    """``<script>…</script>`` (and style, noscript, template) removed; a block never closed runs
+    to the end. One scan: each search starts where the previous one stopped."""
+    out: list[str] = []
+    pos = 0
+    while (m := _SCRIPT_OPEN.search(text, pos)) is not None:
+        out.append(text[pos : m.start()])
+        out.append(" ")
+        close = _SCRIPT_CLOSE[m.group(1).lower()].search(text, m.end())
+        if close is None:
+            return "".join(out)
+        pos = close.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def slug(name: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
-    return s or "document"
+    """An id from a name: accents folded, letters of any script kept ('退货政策' stays itself,
+    so two such names never meet on one id); a name with no letter or digit gets a hash."""
+    s = re.sub(r"[\W_]+", "-", fold(name).lower()).strip("-")
+    return s or "document-" + hashlib.sha256(name.encode()).hexdigest()[:8]
 
 
 def _title_from_name(name: str) -> str:
@@ -223,44 +302,147 @@ def markdown_table(rows: list[list[str]]) -> str:
 def _load_html(name: str, data: bytes, encoding: str | None) -> list[Document]:
     from bs4 import BeautifulSoup
 
-    html = _decode(name, data, encoding)
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(
-        ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "form"]
-    ):
-        tag.decompose()
+    soup = BeautifulSoup(_decode(name, data, encoding), "lxml")  # C parser: linear time
     title = ""
     if soup.title and soup.title.string:
         title = soup.title.string.strip()
-    if soup.head:
-        soup.head.decompose()
     lang = None
     html_tag = soup.find("html")
     if html_tag is not None and html_tag.get("lang"):
         lang = str(html_tag.get("lang"))[:2].lower()
-    for level in range(1, 7):
-        for h in soup.find_all(f"h{level}"):
-            h.replace_with(f"\n\n{'#' * level} {h.get_text(' ', strip=True)}\n\n")
-    for li in soup.find_all("li"):
-        li.replace_with(f"\n- {li.get_text(' ', strip=True)}\n")
-    for table in reversed(soup.find_all("table")):  # innermost first
-        rows = [
-            [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
-            for tr in table.find_all("tr")
-        ]
-        table.replace_with(f"\n\n{markdown_table(rows)}\n\n")
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for block in soup.find_all(["p", "div", "section", "article", "blockquote", "pre"]):
-        block.insert_before("\n\n")
-        block.insert_after("\n\n")
-    text = clean_text(soup.get_text())
+    text = clean_text(_render_html(soup))
     if not title:
         first = _MD_HEADING.search(text)
         title = first.group(1).strip() if first else _title_from_name(name)
     return [
         Document(_doc_id_from_name(name), title, text, lang=lang, source_name=name, format="html")
     ]
+
+
+# Elements whose content is never article text, and blocks that end a paragraph.
+_HTML_SKIP = frozenset(
+    [
+        "head",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "form",
+        "button",
+        "select",
+    ]
+)
+_HTML_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "blockquote",
+        "pre",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "nav",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "address",
+        "hr",
+    ]
+)
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"opacity\s*:\s*0(?![.\d]*[1-9])|(?<![\w-])(width|height)\s*:\s*0(px)?\s*(;|$)",
+    re.I,
+)
+
+
+def _hidden(tag: Any) -> bool:
+    """Text a reader of the page never sees: skipped, so it can neither answer nor instruct."""
+    if tag.name in _HTML_SKIP or tag.has_attr("hidden"):
+        return True
+    if str(tag.get("aria-hidden", "")).lower() == "true":
+        return True
+    classes = {str(c).lower() for c in (tag.get("class") or [])}
+    if classes & {"hidden", "sr-only", "visually-hidden", "d-none"}:
+        return True
+    return bool(_HIDDEN_STYLE.search(str(tag.get("style", ""))))
+
+
+class _Literal(str):
+    """Text the renderer emits itself (a separator), not text of the page."""
+
+
+def _render_html(root: Any, *, inline: bool = False) -> str:
+    """The visible text of ``root`` as Markdown-ish text: headings as ``#``, list items as
+    ``-``, tables as Markdown tables, blocks separated by blank lines. One iterative walk (no
+    recursion, no tree edits), so time is linear and depth unbounded. ``inline`` renders a
+    heading, item or cell's content on one line (nested structure read as plain text)."""
+    from bs4.element import NavigableString, Tag
+
+    out: list[str] = []
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _Literal):
+            out.append(node)
+            continue
+        if isinstance(node, NavigableString):
+            if type(node) is NavigableString:  # not a comment, doctype or CDATA
+                out.append(str(node))
+            continue
+        if not isinstance(node, Tag) or (node is not root and _hidden(node)):
+            continue
+        name = node.name
+        if not inline and node is not root:
+            if re.fullmatch(r"h[1-6]", name):
+                out.append(f"\n\n{'#' * int(name[1])} {_render_html(node, inline=True)}\n\n")
+                continue
+            if name == "li":
+                out.append(f"\n- {_render_html(node, inline=True)}\n")
+                continue
+            if name == "table":
+                rows = [[_render_html(c, inline=True) for c in cells] for cells in _rows(node)]
+                out.append(f"\n\n{markdown_table(rows)}\n\n")
+                continue
+        if name == "br":
+            out.append(" " if inline else "\n")
+            continue
+        sep = _Literal(" " if inline else "\n\n") if name in _HTML_BLOCKS else None
+        if sep:
+            stack.append(sep)
+        stack.extend(reversed(node.contents))
+        if sep:
+            stack.append(sep)
+    text = "".join(out)
+    return " ".join(text.split()) if inline else text
+
+
+def _rows(table: Any) -> list[list[Any]]:
+    """The cells of each row of ``table`` (a nested table stays inside its cell)."""
+    from bs4.element import Tag
+
+    rows: list[list[Any]] = []
+    stack: list[Any] = list(reversed(table.contents))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tag) or node.name == "table" or _hidden(node):
+            continue
+        if node.name == "tr":
+            rows.append([c for c in node.find_all(["td", "th"], recursive=False) if not _hidden(c)])
+            continue
+        stack.extend(reversed(node.contents))
+    return rows
 
 
 def _load_pdf(name: str, data: bytes, encoding: str | None) -> list[Document]:
@@ -415,6 +597,12 @@ def _faq_documents(
             f"has incomplete FAQ rows: {_listing(problems)}.",
             "Fill in or delete those rows, then upload it again.",
         )
+    if not by_lang:
+        raise IngestError(
+            name,
+            "has a header row but no question and answer rows.",
+            "Add one question and its answer per row under the header.",
+        )
     base, title = _doc_id_from_name(name), _title_from_name(name)
     multi = len(by_lang) > 1
     return [
@@ -513,13 +701,29 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
         if not isinstance(rec, dict):
             problems.append(f"line {lineno}: expected a JSON object")
             continue
-        doc_id = str(rec.get("doc_id") or rec.get("id") or "").strip()
+        raw_id = rec.get("doc_id") or rec.get("id") or ""
+        if not isinstance(raw_id, str | int) or isinstance(raw_id, bool):
+            problems.append(
+                f"line {lineno}: 'doc_id' must be a string, not {type(raw_id).__name__}"
+            )
+            continue
+        doc_id = str(raw_id).strip()
         body = rec.get("text")
         if not doc_id:
             problems.append(f"line {lineno}: missing 'doc_id'")
             continue
+        if not _DOC_ID.fullmatch(doc_id):
+            problems.append(f"line {lineno}: doc_id {doc_id[:60]!r} is not a valid id")
+            continue
         if not isinstance(body, str) or not body.strip():
             problems.append(f"line {lineno}: 'text' is missing or empty (doc_id {doc_id})")
+            continue
+        if not clean_text(body):
+            problems.append(f"line {lineno}: 'text' has only markup, no words (doc_id {doc_id})")
+            continue
+        lang = rec.get("lang")
+        if lang not in (None, "") and not (isinstance(lang, str) and _LANG.fullmatch(lang)):
+            problems.append(f"line {lineno}: lang {lang!r} is not a language code such as fr")
             continue
         if doc_id in seen:
             problems.append(
@@ -533,7 +737,7 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
                 doc_id=doc_id,
                 title=strip_controls(str(rec.get("title") or "")).strip() or doc_id,
                 text=clean_text(body),
-                lang=(str(rec["lang"]).lower()[:2] if rec.get("lang") else None),
+                lang=(str(lang).lower()[:2] if lang else None),
                 url=str(rec.get("url") or ""),
                 source_name=name,
                 format="jsonl",

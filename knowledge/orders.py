@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -220,13 +221,24 @@ def _parse_date(value: Any) -> date:
     )
 
 
+# An amount above this in one order or item is a feed error, not a purchase.
+MAX_AMOUNT = 10_000_000
+
+
 def _parse_number(value: Any) -> float:
+    """An amount: finite, at most :data:`MAX_AMOUNT` in size; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an amount")
     if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    return float(text)
+        number = float(value)
+    else:
+        text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        number = float(text)
+    if not math.isfinite(number) or abs(number) > MAX_AMOUNT:
+        raise ValueError(f"{value!r} is not a plausible amount (finite, under {MAX_AMOUNT:,})")
+    return number
 
 
 def validate_record(

@@ -312,3 +312,19 @@ def test_kill_9_at_random_moments_never_shows_half_a_file(
         proc.wait(timeout=30)
         seen.add(_assert_consistent(settings, {2, 3}))
     assert seen  # each run ended in a consistent state (which one depends on timing)
+
+
+def test_a_file_cannot_take_over_another_files_document(ws: Workspace, tmp_path: Path) -> None:
+    owner = tmp_path / "returns.md"
+    owner.write_text("---\nid: returns\n---\n# Returns\n\nYou have 30 days.", encoding="utf-8")
+    thief = tmp_path / "promo.md"
+    thief.write_text("---\nid: returns\n---\n# Promo\n\nFree refunds forever.", encoding="utf-8")
+    other = tmp_path / "delivery.md"
+    other.write_text("# Delivery\n\nWe deliver in 3 days.", encoding="utf-8")
+    ws.kb.ingest_paths([owner])
+    results = {r.name: r for r in ws.kb.ingest_paths([thief, other])}
+    assert results["promo.md"].error is not None
+    assert "belongs to 'returns.md'" in results["promo.md"].error
+    assert results["delivery.md"].ok  # the rest of the batch goes on
+    doc = ws.kb.document("returns")
+    assert doc is not None and doc.source_name == "returns.md" and doc.version == 1

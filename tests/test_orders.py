@@ -162,3 +162,10 @@ def test_feed_level_errors() -> None:
 
 def test_order_key_normalisation() -> None:
     assert order_key("lum-104 233") == order_key("#LUM104233") == "LUM104233"
+
+
+@pytest.mark.parametrize("total", ["NaN", "inf", 1e308, "-1e400", True])
+def test_non_finite_and_absurd_amounts_are_refused(ws: Workspace, total: object) -> None:
+    rec = dict(ORDERS[0], total=total)
+    report = ws.orders.import_file("orders.jsonl", jsonl([rec]))
+    assert report.imported == 0 and [p.field for p in report.problems] == ["total"]
