@@ -57,6 +57,8 @@ def show_results(results: list[FileResult]) -> None:
             md(f"{r.name}: {summary}; {r.chunks} chunks; " + L("language", "langue") + f" {langs}"),
             icon=":material/check_circle:",
         )
+        for note in r.notes:
+            st.warning(md(f"{r.name}: {note}"), icon=":material/info:")
 
 
 def save_policy() -> None:

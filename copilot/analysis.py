@@ -256,6 +256,20 @@ def without_item_names(query: str, names: Sequence[str]) -> str:
     return out if words(out) else query
 
 
+_SMALL_TALK = ("other", "chit_chat")
+# A reply to an agent's question that only supplies what was asked: a few words at most.
+SLOT_REPLY_WORDS = 15
+
+
+def supplies_a_slot(conv: Conversation) -> bool:
+    """The last customer turn answers the agent's question just before it ("which order?" ->
+    "the 0417", "yes", "the kettle one") rather than asking something new."""
+    turns = conv.turns
+    if len(turns) < 3 or turns[-1].role != "customer" or turns[-2].role != "agent":
+        return False
+    return "?" in turns[-2].text and len(words(turns[-1].text)) <= SLOT_REPLY_WORDS
+
+
 def read_conversation(
     conv: Conversation, options: DraftOptions | None = None, profile_lang: str | None = None
 ) -> Reading:
@@ -276,7 +290,13 @@ def read_conversation(
     elif lang == "fr" and register not in ("vous", "tu"):
         register = "vous"
     intents = detect_intents(last)
-    if intents == ("other",) and len(conv.turns) > 1:
+    earlier = [t.text for t in conv.turns[:-1] if t.role == "customer"]
+    prior = detect_intents("\n".join(earlier[-2:])) if earlier else ("other",)
+    if supplies_a_slot(conv) and prior not in (("other",), ("chit_chat",)):
+        # "sure, it's 0417", "c'est celle de la bouilloire", "merci, la bleue": the answer to
+        # the agent's question; the question to answer is the customer's earlier one
+        intents = tuple(dict.fromkeys((*prior, *(i for i in intents if i not in _SMALL_TALK))))
+    elif intents == ("other",) and len(conv.turns) > 1:
         intents = detect_intents(recent)
     return Reading(
         lang="fr" if lang == "fr" else "en",

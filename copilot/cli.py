@@ -56,6 +56,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(
                 f"ok     {name}: {summary}; {res.chunks} chunks; lang {langs} ({time.perf_counter() - t1:.1f} s)"
             )
+            for note in res.notes:
+                print(f"note   {name}: {note}")
         else:
             failed += 1
             print(f"error  {res.error}")

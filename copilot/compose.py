@@ -11,7 +11,7 @@ import re
 
 from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_name
 from copilot.escalation import PRIORITY
-from copilot.orderfacts import fmt_amount
+from copilot.orderfacts import clarify_question, fmt_amount
 from copilot.types import Citation
 from knowledge.text import content_terms, fold, pieces
 
@@ -30,9 +30,6 @@ PHRASES: dict[tuple[str, bool], dict[str, list[str]]] = {
             "Je vérifie ce point auprès de l’équipe concernée et je reviens vers vous très vite."
         ],
         "chit_chat": ["Avec plaisir ! Je reste à votre disposition si besoin."],
-        "foreign": [
-            "Je ne retrouve pas la commande {number} sur votre compte client. Pouvez-vous vérifier le numéro, ou l’adresse e-mail utilisée lors de la commande ?"
-        ],
         "unknown": [
             "Je ne retrouve pas de commande {number}. Pouvez-vous vérifier le numéro indiqué dans l’e-mail de confirmation ?"
         ],
@@ -81,9 +78,6 @@ PHRASES: dict[tuple[str, bool], dict[str, list[str]]] = {
             "Je vérifie ce point auprès de l’équipe concernée et je reviens vers toi très vite."
         ],
         "chit_chat": ["Avec plaisir ! Je reste dispo si besoin."],
-        "foreign": [
-            "Je ne retrouve pas la commande {number} sur ton compte client. Tu peux vérifier le numéro, ou l’adresse e-mail utilisée pour la commande ?"
-        ],
         "unknown": [
             "Je ne retrouve pas de commande {number}. Tu peux vérifier le numéro indiqué dans l’e-mail de confirmation ?"
         ],
@@ -132,9 +126,6 @@ PHRASES: dict[tuple[str, bool], dict[str, list[str]]] = {
             "I am checking this with the team concerned and will get back to you very shortly."
         ],
         "chit_chat": ["You're welcome! Let me know if there is anything else I can do."],
-        "foreign": [
-            "I cannot find order {number} on your customer account. Could you check the number, or the e-mail address used for the order?"
-        ],
         "unknown": [
             "I cannot find an order {number}. Could you check the number given in your confirmation e-mail?"
         ],
@@ -221,12 +212,30 @@ class OfflineDrafter:
                 )
             )
             body.append((pick(code, amount=amount), None))
+        # another customer's order is worded exactly as an unknown one: the reply must not
+        # tell whether that number exists
         for number in req.foreign_orders[:1]:
-            body.append((pick("foreign", number=number), None))
+            body.append((pick("unknown", number=number), None))
         if not req.foreign_orders:
             for number in req.unknown_orders[:1]:
                 if not req.order_facts:
                     body.append((pick("unknown", number=number), None))
+        if req.ask_between and not handoff and not req.foreign_orders:
+            # several of their orders fit: ask which one, listing them, and say nothing else
+            question = clarify_question(list(req.ask_between), lang=r.lang, formal=formal)
+            ids = [f"order:{o.order_number}" for o in req.ask_between]
+            cite = Citation(
+                sentence=question,
+                chunk_ids=ids,
+                doc_ids=ids,
+                titles=[o.order_number for o in req.ask_between],
+                snippets=[],
+                urls=[],
+            )
+            text, kept = _fit(opening, [(question, cite)], "", req.char_limit)
+            return DraftResult(
+                text=text, citations=[cite], model="offline", prompt_version=PROMPT_VERSION
+            )
         if "prompt_injection" not in req.handoff:
             for facts in req.order_facts:
                 cite = Citation(

@@ -14,7 +14,7 @@ from copilot.analysis import Reading
 from copilot.escalation import Policy
 from copilot.orderfacts import OrderFacts
 from copilot.types import Channel, Citation, Conversation, DraftOptions, Usage
-from knowledge import Hit
+from knowledge import Hit, Order
 
 # Receives the reply text so far while an LLM streams it.
 OnDelta = Callable[[str], None]
@@ -51,6 +51,8 @@ class DraftRequest:
     # IDF of the query's terms in the knowledge base: a sentence that shares only the words
     # every article uses ("commande", "order") is not about the question
     term_weights: dict[str, float] | None = None
+    # several of the customer's orders fit and nothing tells them apart: ask which one
+    ask_between: tuple[Order, ...] = ()
 
     @property
     def char_limit(self) -> int:
@@ -81,3 +83,27 @@ class Drafter(Protocol):
 
 def first_name(full: str | None) -> str:
     return (full or "").strip().split(" ")[0] if full else ""
+
+
+def order_fact_lines(req: DraftRequest, escape: Callable[[str], str] = lambda s: s) -> list[str]:
+    """The ORDER FACTS section of the prompt, one line each, with ``escape`` (masking and
+    defanging) applied to every piece of order data. The eval records the same lines (with no
+    escaping) as the context an LLM would receive, for the offline drafter too."""
+    lines = [f"[ORDER] {escape(' '.join(f.sentences))}" for f in req.order_facts]
+    if req.ask_between:
+        listed = "; ".join(
+            f"{o.order_number}: {', '.join(i.name for i in o.items[:2])}, "
+            f"ordered {o.created_at.date().isoformat()}"
+            for o in req.ask_between
+        )
+        lines.append(
+            f"(Several orders of this customer fit and nothing says which: {escape(listed)}. "
+            "Ask which one they mean, listing them by product and date; do not guess.)"
+        )
+    not_found = [*req.foreign_orders, *([] if req.order_facts else req.unknown_orders)]
+    if not_found:  # another customer's order reads exactly as a number that does not exist
+        lines.append(
+            f"(The customer quoted {escape(', '.join(not_found))}, which matches no order on "
+            "this customer's account: do not discuss it; ask them to check the number.)"
+        )
+    return lines

@@ -16,7 +16,14 @@ from datetime import date
 from copilot.analysis import Reading, read_conversation, without_item_names
 from copilot.compose import OfflineDrafter
 from copilot.confidence import ConfidenceModel, extract, review_hints
-from copilot.drafters import Drafter, DraftRequest, DraftResult, OnDelta, Passage
+from copilot.drafters import (
+    Drafter,
+    DraftRequest,
+    DraftResult,
+    OnDelta,
+    Passage,
+    order_fact_lines,
+)
 from copilot.escalation import HARD, Policy, Signals, decide
 from copilot.llm import LLMUnavailable
 from copilot.orderfacts import describe, pick_orders
@@ -135,12 +142,14 @@ class SuggestionService:
         t = time.perf_counter()
         quoted = self.orders.quoted(conv.customer_id, conv.customer_text)
         own = self.orders.orders_of(conv.customer_id) if conv.customer_id else []
+        ask_between: list[Order] = []
         if quoted.foreign or (quoted.unknown and not quoted.own) or reading.intent == "chit_chat":
             chosen = []  # an order we cannot show them (never guess another one), or small talk
         else:
-            chosen = pick_orders(
+            choice = pick_orders(
                 own, list(quoted.own), reading.intents, self.today(), conv.customer_text
             )
+            chosen, ask_between = choice.orders, choice.ask_between
         facts = [
             describe(
                 o,
@@ -179,7 +188,7 @@ class SuggestionService:
             tuple(o.order_number for o in chosen if o.status == "lost"),
             conv.prior_contacts,
             has_knowledge=True,
-            has_order_facts=bool(facts),
+            has_order_facts=bool(facts or ask_between),  # the orders answer, or the question which
             chit_chat="chit_chat" in reading.intents,
         )
         pre = decide(policy, signals, reading.lang)
@@ -199,6 +208,7 @@ class SuggestionService:
             refund_amount,
             opts.channel or conv.channel,
             self.kb.term_weights(reading.query, reading.lang) if hits else None,
+            tuple(ask_between),
         )
         timings.prompt_ms = (time.perf_counter() - t) * 1000
 
@@ -278,6 +288,11 @@ class SuggestionService:
                 for h in hits
             ],
             order_numbers=[o.order_number for o in chosen],
+            context={
+                "order_facts": order_fact_lines(req),
+                "passages": [{"doc_id": p.hit.doc_id, "text": p.hit.chunk.text} for p in passages],
+            },
+            clarify_orders=[o.order_number for o in ask_between] if not escalation.escalate else [],
             intent=reading.intent,
             features=feats,
             review_hints=review_hints(feats, opts.ui_lang),

@@ -116,6 +116,27 @@ class PolicySettings(BaseModel):
     low_confidence: float = Field(0.2, ge=0, le=1)
     target_fdr: float = Field(0.05, gt=0, lt=1)
     default_queue: str = "support"
+    # days from delivery by the item's category in the order feed (0: not returnable); items of
+    # other categories have return_window_days
+    category_return_windows: dict[str, int] = Field(default_factory=dict)
+    investigation_business_days: int | None = Field(None, ge=1, le=60)
+    free_shipping_threshold: float | None = Field(None, ge=0)
+
+    @field_validator("category_return_windows")
+    @classmethod
+    def _windows_in_range(cls, windows: dict[str, int]) -> dict[str, int]:
+        bad = [f"{k}: {v}" for k, v in windows.items() if not 0 <= v <= 365]
+        if bad:
+            raise ValueError(f"return windows must be 0 to 365 days ({', '.join(bad)})")
+        return {fold(k).strip(): v for k, v in windows.items()}
+
+    def return_window(self, category: str | None) -> int:
+        """The return window, in days from delivery, of an item of ``category``."""
+        if category and self.category_return_windows:
+            key = fold(category).strip()
+            if key in self.category_return_windows:
+                return self.category_return_windows[key]
+        return self.return_window_days
 
 
 class Trigger(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
-from copilot.drafters import DraftRequest, DraftResult, OnDelta, first_name
+from copilot.drafters import DraftRequest, DraftResult, OnDelta, first_name, order_fact_lines
 from copilot.pii import Masker
 from copilot.tokens import Budget, cost_usd, count_messages, count_text
 from copilot.types import Citation, Usage
@@ -336,25 +336,27 @@ class LLMDrafter:
             emoji_rule="One fitting emoji is welcome." if emoji else "No emoji.",
             refund_limit=f"{policy.settings.refund_limit:.0f} {policy.settings.currency}",
         )
+        if masker and req.customer_name:
+            masker.add_names([req.customer_name])
         mask = masker.mask if masker else (lambda s: s)
+        turns = [(t.role, mask(t.text)) for t in req.conversation.turns]
         passages = [
-            f"[{p.ref}] {p.hit.title}{' > ' + ' > '.join(p.hit.chunk.heading_path) if p.hit.chunk.heading_path else ''}\n{p.hit.chunk.text}"
+            mask(
+                f"[{p.ref}] {p.hit.title}{' > ' + ' > '.join(p.hit.chunk.heading_path) if p.hit.chunk.heading_path else ''}\n{p.hit.chunk.text}"
+            )
             for p in req.passages
         ]
-        facts = [f"[ORDER] {' '.join(f.sentences)}" for f in req.order_facts]
-        if req.foreign_orders:
-            facts.append(
-                f"(The customer quoted {', '.join(req.foreign_orders)}, which is NOT on this customer's account: do not discuss it; ask them to check the number.)"
-            )
-        name = req.customer_name or ""
-        turns = [(t.role, t.text) for t in req.conversation.turns]
+        # order data is data like the customer's words: masked and defanged
+        facts = order_fact_lines(req, lambda text: _defang(mask(text)))
+        name = _defang(mask(req.customer_name or ""))
+        first = _defang(mask(first_name(req.customer_name or "")))
         budget = budget_tokens or self.budget.prompt_tokens
         model = self.chat.name
         dropped = {"passages": 0, "turns": 0}
 
         def render() -> list[Message]:
             convo = "\n".join(
-                f"<customer_message>{_defang(mask(text))}</customer_message>"
+                f"<customer_message>{_defang(text)}</customer_message>"
                 if role == "customer"
                 else f"<agent_message>{_defang(text)}</agent_message>"
                 for role, text in turns
@@ -364,9 +366,7 @@ class LLMDrafter:
                 channel=req.channel,
                 passages="\n\n".join(passages) or "(none found)",
                 order_facts="\n".join(facts) or "(no order for this question)",
-                conversation=(
-                    f"Customer name: {name} (first name: {first_name(name)})\n" if name else ""
-                )
+                conversation=(f"Customer name: {name} (first name: {first})\n" if name else "")
                 + convo,
             )
             return [{"role": "system", "content": system}, {"role": "user", "content": user}]

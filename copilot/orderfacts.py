@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from copilot.escalation import Policy
+from copilot.escalation import Policy, PolicySettings
 from copilot.types import Lang
 from knowledge import Order
 from knowledge.text import STOPWORDS, content_terms, fold, words
@@ -183,73 +183,200 @@ def describe(
 
     eligible: bool | None = None
     if any(i in intents for i in ("return", "refund")):
-        if order.status == "delivered" and order.delivered_at:
-            deadline = order.delivered_at.date() + timedelta(days=s.return_window_days)
-            eligible = today <= deadline
-            values["return_deadline"] = deadline.isoformat()
-            values["return_eligible"] = "yes" if eligible else "no"
-            if eligible:
+        eligible = _return_sentences(order, parts, values, lang=lang, you=you, s=s, today=today)
+    return OrderFacts(order.order_number, tuple(parts), values, eligible)
+
+
+def return_windows(order: Order, settings: PolicySettings) -> dict[int, list[str]]:
+    """The order's items grouped by return window (days from delivery; 0: not returnable)."""
+    groups: dict[int, list[str]] = {}
+    for item in order.items or ():
+        groups.setdefault(settings.return_window(item.category), []).append(item.name)
+    return groups or {settings.return_window_days: []}
+
+
+def _return_sentences(
+    order: Order,
+    parts: list[str],
+    values: dict[str, str],
+    *,
+    lang: Lang,
+    you: dict[str, str],
+    s: PolicySettings,
+    today: date,
+) -> bool | None:
+    """What the customer may return and until when, from the delivery date and the window of
+    each item's category; True/False when every item is still in / out of its window."""
+    groups = return_windows(order, s)
+    named = len(groups) > 1  # different windows in one order: say which item has which
+    fr = lang == "fr"
+    if order.status == "delivered" and order.delivered_at:
+        delivered = order.delivered_at.date()
+        verdicts: list[bool] = []
+        for days, names in sorted(groups.items(), key=lambda g: -g[0]):
+            what = _items(names, lang) if named else ("un article" if fr else "an item")
+            if days == 0:
+                verdicts.append(False)
                 parts.append(
-                    f"{you['You_can']} nous retourner un article jusqu’au {fmt_date(deadline, lang)} ({s.return_window_days} jours après la livraison)."
-                    if lang == "fr"
-                    else f"You can return an item until {fmt_date(deadline, lang)} ({s.return_window_days} days after delivery)."
+                    f"{_cap(what) if named else 'Cet article'} ne peut pas être retourné (catégorie non retournable)."
+                    if fr
+                    else f"{_cap(what) if named else 'This item'} cannot be returned (a non-returnable category)."
+                )
+                values.setdefault("return_eligible", "no")
+                continue
+            deadline = delivered + timedelta(days=days)
+            ok = today <= deadline
+            verdicts.append(ok)
+            values.setdefault("return_deadline", deadline.isoformat())
+            values.setdefault("return_eligible", "yes" if ok else "no")
+            if ok:
+                last = (
+                    (" (c’est le dernier jour)" if fr else " (today is the last day)")
+                    if deadline == today
+                    else ""
+                )
+                parts.append(
+                    f"{_cap(you['you_are'])} encore dans le délai de retour : {you['you_can_l']} nous retourner {what} jusqu’au {fmt_date(deadline, lang)}{last} ({days} jours après la livraison)."
+                    if fr
+                    else f"You are still within the return period: you can return {what} until {fmt_date(deadline, lang)}{last} ({days} days after delivery)."
                 )
             else:
                 parts.append(
-                    f"Le délai de retour de {s.return_window_days} jours après la livraison est dépassé depuis le {fmt_date(deadline, lang)} : nous ne pouvons plus accepter de retour pour un changement d’avis."
-                    if lang == "fr"
-                    else f"The {s.return_window_days}-day return period after delivery ended on {fmt_date(deadline, lang)}, so we can no longer accept a return for a change of mind."
+                    f"Le délai de retour de {days} jours après la livraison{(' pour ' + what) if named else ''} est dépassé depuis le {fmt_date(deadline, lang)} : nous ne pouvons plus accepter de retour pour un changement d’avis."
+                    if fr
+                    else f"The {days}-day return period after delivery{(' for ' + what) if named else ''} ended on {fmt_date(deadline, lang)}, so we can no longer accept a return for a change of mind."
                 )
-        elif order.status in ("shipped", "in_transit", "processing", "delayed", "out_for_delivery"):
-            eligible = True
-            values["return_eligible"] = "after_delivery"
+        return all(verdicts) if all(v == verdicts[0] for v in verdicts) else None
+    if order.status in ("shipped", "in_transit", "processing", "delayed", "out_for_delivery"):
+        values["return_eligible"] = "after_delivery"
+        days = max(groups)
+        if days:
             parts.append(
-                f"Une fois la commande reçue, {you['you_have']} {s.return_window_days} jours pour nous retourner un article."
-                if lang == "fr"
-                else f"Once it arrives, you will have {s.return_window_days} days to return an item."
+                f"Une fois la commande reçue, {you['you_have']} {days} jours pour nous retourner un article."
+                if fr
+                else f"Once it arrives, you will have {days} days to return an item."
             )
-        elif order.status == "returned":
-            parts.append(
-                f"Le remboursement intervient sous {s.refund_delay_days} jours après réception du colis retourné."
-                if lang == "fr"
-                else f"The refund is made within {s.refund_delay_days} days of receiving the returned parcel."
-            )
-    return OrderFacts(order.order_number, tuple(parts), values, eligible)
+        return bool(days)
+    if order.status == "returned":
+        parts.append(
+            f"Le remboursement intervient sous {s.refund_delay_days} jours après réception du colis retourné."
+            if fr
+            else f"The refund is made within {s.refund_delay_days} days of receiving the returned parcel."
+        )
+    return None
+
+
+def _items(names: list[str], lang: Lang) -> str:
+    shown = names[:3]
+    if lang == "fr":
+        joined = ", ".join(shown[:-1]) + (" et " if len(shown) > 1 else "") + shown[-1]
+        return f"l’article {joined}" if len(shown) == 1 else f"les articles {joined}"
+    joined = ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
+    return f"the {joined}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _you(lang: Lang, formal: bool) -> dict[str, str]:
     if lang == "fr":
         return (
-            {"Your_f": "Votre", "You_can": "Vous pouvez", "you_have": "vous aurez"}
+            {
+                "Your_f": "Votre",
+                "You_can": "Vous pouvez",
+                "you_can_l": "vous pouvez",
+                "you_have": "vous aurez",
+                "you_are": "vous êtes",
+            }
             if formal
-            else {"Your_f": "Ta", "You_can": "Tu peux", "you_have": "tu auras"}
+            else {
+                "Your_f": "Ta",
+                "You_can": "Tu peux",
+                "you_can_l": "tu peux",
+                "you_have": "tu auras",
+                "you_are": "tu es",
+            }
         )
     return {"Your": "Your"}
 
 
 _MY_ORDER = re.compile(
-    r"\b(ma|mon|mes|ta|ton|tes|notre|nos)\s+(commandes?|colis|livraisons?|paquets?|achats?|lampes?|articles?|remboursements?|retours?|suspensions?|lampadaires?)\b"
-    r"|\b(my|our)\s+(?:[\w+&'-]+\s+){0,3}?(?<!\bto )(orders?|parcels?|packages?|deliver(y|ies)|purchases?|items?|lamps?|refunds?|returns?)\b"
-    r"|\bj.ai (commande|recu|achete|renvoye|retourne)|\bi (ordered|bought|received|sent back|returned)\b",
+    r"\b(ma|mon|mes|ta|ton|tes|notre|nos)\s+(commandes?|colis|livraisons?|paquets?|achats?|articles?|remboursements?|retours?|reservations?|billets?|abonnements?)\b"
+    r"|\b(my|our)\s+(?:[\w+&'-]+\s+){0,3}?(?<!\bto )(orders?|parcels?|packages?|deliver(y|ies)|purchases?|items?|refunds?|returns?|bookings?|tickets?)\b"
+    r"|\bj.ai (commande|recu|achete|renvoye|retourne|reserve)|\bi (ordered|bought|received|got|purchased|sent back|returned|booked)\b"
+    r"|\b(celle|celui|the one)\b",
     re.IGNORECASE,
+)
+# "the one that hasn't arrived", "pas encore reçu": an order still on its way
+_NOT_ARRIVED = re.compile(
+    r"\b(pas (encore )?(recu|arrive\w*|livre\w*)|toujours pas|jamais (recu|arrive\w*)|en attente|attends? toujours"
+    r"|(has ?n.t|have ?n.t|not|never|still not|yet to) (been )?(arrived?|come|received|delivered|shown up|turned up)"
+    r"|still waiting|not (here|there) yet|n.est pas (encore )?(arrive\w*|la))\b",
+    re.IGNORECASE,
+)
+_ARRIVED = re.compile(
+    r"\b(j.ai (bien )?recu|recu(e)? (hier|le|la semaine)|a ete livre\w*|i (got|received) (it|the)|was delivered|arrived (yesterday|today|on))\b",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    **{fold(m): i + 1 for i, m in enumerate(_MONTHS_FR)},
+    **{m.lower(): i + 1 for i, m in enumerate(_MONTHS_EN) if m != "May"},  # "may I..."
+    **{m.lower()[:3]: i + 1 for i, m in enumerate(_MONTHS_EN) if m != "May"},
+    "fevr": 2,
+    "sept": 9,
+}
+_MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b")
+_LAST_WEEK = re.compile(r"\b(la semaine (derniere|passee)|last week|the other week)\b")
+_LAST_MONTH = re.compile(r"\b(le mois (dernier|passe)|last month)\b")
+
+
+# A definite or possessive determiner: "my router", "the phone", "celle du routeur", "ce
+# casque" designate an item they have; "a lamp", "une lampe" are any item (a general question).
+_DEFINITE = re.compile(
+    r"\b(ma|mon|mes|ta|ton|tes|notre|nos|my|our|the|this|that|these|those|le|la|les|l'|du|ce|cet|cette|ces)"
+    r"\s*((?:[\w'-]+\s+){0,3}[\w'-]+)"
 )
 
 
-def refers_to_own_order(text: str) -> bool:
-    """The customer talks about an order of theirs ("my parcel", "ma commande", "j'ai commandé")."""
-    return bool(_MY_ORDER.search(fold(text)))
+def refers_to_own_order(text: str, item_terms: set[str] | None = None) -> bool:
+    """The customer talks about an order of theirs: "my parcel", "ma commande", "j'ai
+    commandé", or an item of their own orders after a definite or possessive determiner ("ma
+    bouilloire", "the router one"; the item words come from the feed). "Si je commande une
+    lampe" is a general question."""
+    folded = fold(text)
+    if _MY_ORDER.search(folded):
+        return True
+    return bool(
+        item_terms and any(_item_terms(m.group(2)) & item_terms for m in _DEFINITE.finditer(folded))
+    )
+
+
+@dataclass(frozen=True)
+class OrderChoice:
+    """The orders a reply talks about, or, when several of the customer's orders fit and
+    nothing in the conversation tells them apart, the ones to ask about (never a guess)."""
+
+    orders: list[Order] = field(default_factory=list)
+    ask_between: list[Order] = field(default_factory=list)
 
 
 def pick_orders(
     own: list[Order], quoted: list[Order], intents: tuple[str, ...], today: date, text: str = ""
-) -> list[Order]:
-    """The orders the reply should talk about: those quoted, else the most relevant recent one
-    when the question is mainly about an order of theirs (a general question about returns
-    gets the policy, not the customer's last order)."""
+) -> OrderChoice:
+    """The orders the reply should talk about: those quoted, else the one of theirs that the
+    conversation designates (by the items it names, the month or week it was ordered, whether
+    it has arrived), else their only plausible one. A general question about returns gets the
+    policy, not the customer's last order."""
     if quoted:
-        return quoted[:2]
-    if not own or not intents or intents[0] == "chit_chat" or not refers_to_own_order(text):
-        return []
+        return OrderChoice(quoted[:2])
+    owned_terms = (
+        set().union(*(_item_terms(*(i.name for i in o.items)) for o in own)) if own else set()
+    )
+    if not own or not intents or intents[0] == "chit_chat":
+        return OrderChoice()
+    if not refers_to_own_order(text, owned_terms):
+        return OrderChoice()
     main = intents[0]
     if main in ("return", "refund"):
         pool = [o for o in own if o.status in ("delivered", "returned", "refunded")] or own
@@ -257,15 +384,51 @@ def pick_orders(
         pool = [
             o for o in own if o.status not in ("delivered", "cancelled", "returned", "refunded")
         ] or own
+    elif _item_terms(text) & owned_terms:
+        pool = list(own)  # a question about a named item of theirs ("ma bouilloire")
     else:
-        return []
-    # the order whose items the customer names ("my lampshade + stool order"), else the latest
+        return OrderChoice()
+    narrowed = _designated(pool, text, today) or _designated(own, text, today)
+    if narrowed:
+        pool = narrowed
+    if len(pool) == 1:
+        return OrderChoice(pool)
+    if main not in ("order_status", "cancel"):
+        return OrderChoice()  # a return or refund question: the policy answers it, no guess
+    recent = sorted(pool, key=lambda o: o.created_at, reverse=True)
+    return OrderChoice(ask_between=recent[:3])
+
+
+def _designated(pool: list[Order], text: str, today: date) -> list[Order]:
+    """The orders of ``pool`` that the message singles out; empty when it names none."""
+    folded = fold(text)
+    signals: list[list[Order]] = []
     asked = _item_terms(text)
-    return [
-        max(
-            pool, key=lambda o: (len(asked & _item_terms(*(i.name for i in o.items))), o.created_at)
+    if asked:
+        scored = [(len(asked & _item_terms(*(i.name for i in o.items))), o) for o in pool]
+        best = max((n for n, _ in scored), default=0)
+        if best:
+            signals.append([o for n, o in scored if n == best])
+    months = {_MONTHS[m.group(1)] for m in _MONTH_WORD.finditer(folded)}
+    if months:
+        signals.append([o for o in pool if o.created_at.month in months])
+    if _LAST_WEEK.search(folded):
+        signals.append([o for o in pool if 0 <= (today - o.created_at.date()).days <= 14])
+    if _LAST_MONTH.search(folded):
+        prev = (today.replace(day=1) - timedelta(days=1)).month
+        signals.append([o for o in pool if o.created_at.month == prev])
+    if _NOT_ARRIVED.search(folded):
+        signals.append(
+            [o for o in pool if o.status not in ("delivered", "returned", "refunded", "cancelled")]
         )
-    ]
+    elif _ARRIVED.search(folded):
+        signals.append([o for o in pool if o.status == "delivered"])
+    chosen = list(pool)
+    for found in signals:
+        kept = [o for o in chosen if o in found]
+        if kept:
+            chosen = kept
+    return chosen if signals and len(chosen) < len(pool) else []
 
 
 def _item_terms(*texts: str) -> set[str]:
@@ -277,3 +440,24 @@ def _item_terms(*texts: str) -> set[str]:
         if len(w) > 2 and not any(w in s for s in STOPWORDS.values())
     )
     return set(content_terms(kept, "en")) | set(content_terms(kept, "fr"))
+
+
+def clarify_question(orders: list[Order], *, lang: Lang, formal: bool) -> str:
+    """A short question that lists the customer's candidate orders by product and date."""
+
+    def label(o: Order) -> str:
+        items = ", ".join(i.name for i in o.items[:2]) or o.order_number
+        when = fmt_date(o.created_at, lang)
+        return (
+            f"{o.order_number} ({items}, passée le {when})"
+            if lang == "fr"
+            else f"{o.order_number} ({items}, ordered on {when})"
+        )
+
+    listed = [label(o) for o in orders]
+    if lang == "fr":
+        joined = ", ".join(listed[:-1]) + " ou " + listed[-1]
+        verb = "Pouvez-vous me dire" if formal else "Tu peux me dire"
+        return f"{verb} de quelle commande il s’agit : {joined} ?"
+    joined = ", ".join(listed[:-1]) + " or " + listed[-1]
+    return f"Could you tell me which order this is about: {joined}?"

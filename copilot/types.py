@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -128,6 +128,10 @@ class Suggestion(BaseModel):
     notes: list[str] = Field(default_factory=list)
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     order_numbers: list[str] = Field(default_factory=list)
+    # the draft asks which of these orders the customer means (several fit, none designated)
+    clarify_orders: list[str] = Field(default_factory=list)
+    # what an LLM prompt holds for this draft: ORDER FACTS lines and passages (doc_id, text)
+    context: dict[str, list[Any]] = Field(default_factory=dict)
     intent: str = "other"
     features: dict[str, float] = Field(default_factory=dict)
     review_hints: list[str] = Field(default_factory=list)  # what to check, for the agent

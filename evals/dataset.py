@@ -73,6 +73,7 @@ class Dataset:
     kb_files: list[Path]
     orders_file: Path | None = None
     customers_file: Path | None = None
+    policy_file: Path | None = None  # the store's own policy ("policy" in dataset.json)
     today: date | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -87,6 +88,10 @@ class Dataset:
     @property
     def orders_hash(self) -> str:
         return _hash_files([p for p in (self.orders_file, self.customers_file) if p])
+
+    @property
+    def policy_hash(self) -> str | None:
+        return _hash_files([self.policy_file]) if self.policy_file else None
 
 
 def _hash_files(paths: list[Path]) -> str:
@@ -169,6 +174,7 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
         kb_files=kb_files,
         orders_file=orders,
         customers_file=customers,
+        policy_file=_resolve(root, manifest.get("policy")),
         today=date.fromisoformat(manifest["today"]) if manifest.get("today") else None,
         meta=manifest,
     )

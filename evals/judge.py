@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 from copilot.compose import PHRASES
-from copilot.orderfacts import fmt_amount, fmt_date
+from copilot.escalation import PolicySettings
+from copilot.orderfacts import fmt_amount, fmt_date, return_windows
 from copilot.types import Suggestion
 from knowledge import Order
 from knowledge.text import content_terms, fold, sentences
@@ -145,10 +146,11 @@ def is_claim(sentence: str) -> bool:
     )
 
 
-def order_text(order: Order, return_window_days: int | None = None) -> str:
+def order_text(order: Order, return_window_days: int | PolicySettings | None = None) -> str:
     """Everything the order record says, in forms a draft may use (for fact matching); with the
-    policy's return window, the return deadline recomputed from the delivery date, so that the
-    drafter's date arithmetic is checked rather than taken on trust."""
+    policy's return window (one number, or the policy's settings: a window per item category),
+    the return deadlines recomputed from the delivery date, so that the drafter's date
+    arithmetic is checked rather than taken on trust."""
     parts = [
         order.order_number,
         order.status.replace("_", " "),
@@ -170,14 +172,20 @@ def order_text(order: Order, return_window_days: int | None = None) -> str:
         if d:
             parts += [d.isoformat(), fmt_date(d, "fr"), fmt_date(d, "en")]
     parts += [f"{i.name} {i.quantity} {i.unit_price or ''}" for i in order.items]
-    if return_window_days is not None and order.delivered_at:
-        deadline = order.delivered_at.date() + timedelta(days=return_window_days)
+    if isinstance(return_window_days, PolicySettings):
+        windows = sorted(return_windows(order, return_window_days))
+    else:
+        windows = [] if return_window_days is None else [return_window_days]
+    for days in windows:
+        if not order.delivered_at or not days:
+            continue
+        deadline = order.delivered_at.date() + timedelta(days=days)
         parts += [
             deadline.isoformat(),
             fmt_date(deadline, "fr"),
             fmt_date(deadline, "en"),
-            f"{return_window_days} jours",
-            f"{return_window_days} days",
+            f"{days} jours",
+            f"{days} days",
         ]
     return " ; ".join(parts)
 
@@ -238,7 +246,7 @@ def judge_offline(
     reference_answer: str | None,
     lang: str,
     conversation_text: str = "",
-    return_window_days: int | None = None,
+    return_window_days: int | PolicySettings | None = None,
 ) -> Verdicts:
     """Atomic verdicts for one draft. ``other_identifiers`` maps other customers' order/tracking
     numbers and e-mails (normalised) to a label, for the leak check; an identifier the customer
@@ -331,11 +339,7 @@ def judge_offline(
         or f in atomic_facts(" ".join(chunk_texts.values()))
     )
     v.facts_required = len(order_facts)
-    v.facts_required_ok = sum(
-        1
-        for value in order_facts.values()
-        if _fact_in(value, norm_draft) or bool(atomic_facts(value) & draft_facts)
-    )
+    v.facts_required_ok = facts_found(order_facts.values(), draft)
     precision_ok = v.facts_correct == v.facts_stated
     recall_ok = v.facts_required_ok == v.facts_required
     v.personal = precision_ok and recall_ok and not v.leaks
@@ -344,6 +348,13 @@ def judge_offline(
         v.token_f1 = token_f1(draft, reference_answer, lang)
         v.rouge_l = rouge_l(draft, reference_answer)
     return v
+
+
+def facts_found(values: Iterable[str], text: str) -> int:
+    """How many of the required order ``values`` ``text`` states (a draft, or the ORDER FACTS
+    an LLM would be given)."""
+    norm, facts = normalise(text), atomic_facts(text)
+    return sum(1 for value in values if _fact_in(value, norm) or bool(atomic_facts(value) & facts))
 
 
 def _fact_in(fact: str, norm_draft: str) -> bool:

@@ -310,12 +310,35 @@ def personalisation(records: Sequence[Record]) -> dict[str, Any]:
         "n": len(rows),
         "fact_precision": sum(x["facts_correct"] for x in v) / stated if stated else None,
         "fact_recall": sum(x["facts_required_ok"] for x in v) / required if required else None,
+        # the same required facts, looked for in the ORDER FACTS an LLM prompt would hold
+        "context_fact_recall": (
+            sum(r.get("context_facts_required_ok", 0) for r in rows) / required
+            if required and all("context_facts_required_ok" in r for r in rows)
+            else None
+        ),
         "facts_stated": stated,
         "facts_required": required,
         "leaks": leaks,
         "leak_cases": leak_cases,
         "leak_rate_upper_95": wilson(leak_cases, len(rows)).high if rows else None,
         "leak_rule_of_three": 3 / len(rows) if rows and leak_cases == 0 else None,
+    }
+
+
+def clarify_rates(records: Sequence[Record]) -> dict[str, Any]:
+    """How often the draft asks which order (several fit): on the cases whose gold action is to
+    clarify (the rate), and on the others (asked needlessly)."""
+    rows = [r for r in records if r["status"] == "scored" and "clarify" in r]
+    gold = [r for r in rows if r["expected_action"] == "clarify"]
+    other = [r for r in rows if r["expected_action"] != "clarify"]
+    asked = sum(1 for r in gold if r["clarify"])
+    needless = sum(1 for r in other if r["clarify"])
+    return {
+        "n": len(gold),
+        "rate": asked / len(gold) if gold else None,
+        "rate_text": wilson(asked, len(gold)).fmt() if gold else "n/a",
+        "needless": needless,
+        "needless_rate": needless / len(other) if other else None,
     }
 
 
@@ -597,6 +620,7 @@ def summarize(
         "status": dict(statuses),
         "unscored_reasons": {k: v for k, v in unscored.items() if k},
         "clarify_cases": sum(1 for r in records if r["expected_action"] == "clarify"),
+        "clarify": clarify_rates(records),
         "interval_method": "cluster bootstrap by group_id (B=2000)" if clustered else "Wilson",
         "deflection": dfl,
         "target_risk": at_target_risk(records, target_fdr, clustered, seed),

@@ -122,6 +122,21 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
             ),
         )
     )
+    if p.get("facts_required"):
+        rows.append(
+            (
+                "Required order facts in the draft / in the context (what an LLM would receive)",
+                f"{fmt(p['fact_recall'])} / {fmt(p.get('context_fact_recall'))} of {p['facts_required']}",
+            )
+        )
+    cl = s.get("clarify") or {}
+    if cl.get("n"):
+        rows.append(
+            (
+                "Clarify rate (asks which order) on clarify cases; needless elsewhere",
+                f"{cl['rate_text']} of {cl['n']}; {cl['needless']} needless",
+            )
+        )
     if cal.get("n"):
         raw = s.get("calibration_raw") or {}
         before = (

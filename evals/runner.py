@@ -23,6 +23,7 @@ from typing import Any
 from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
+from copilot.escalation import Policy
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import (
     PolicyStore,
@@ -33,7 +34,7 @@ from copilot.workspace import (
 )
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case, Dataset, load_dataset
-from evals.judge import identifiers, judge_offline, normalise
+from evals.judge import facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
 from knowledge import Customer, Embedder, Order
@@ -162,6 +163,7 @@ def _manifest(
         "threshold": tau,
         "target_fdr": target,
         "policy_source": service.policy.source,
+        "policy_hash": ds.policy_hash,
         "settings": settings.describe(),
         "today": (ds.today or date.today()).isoformat(),
         "workers": cfg.workers,
@@ -215,7 +217,7 @@ def run_case(
         order_facts=case.order_facts,
         reference_answer=case.reference_answer,
         lang=s.language,
-        return_window_days=service.policy.settings.return_window_days,
+        return_window_days=service.policy.settings,
         conversation_text=conv.customer_text,
     )
     ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)
@@ -248,6 +250,12 @@ def run_case(
         "judge_usage": {},
         "cached": last_call_cached(),
         "features": s.features,
+        "clarify": bool(s.clarify_orders),
+        # exactly what an LLM prompt would hold (the offline drafter is given the same)
+        "context": s.context,
+        "context_facts_required_ok": facts_found(
+            case.order_facts.values(), "\n".join(s.context.get("order_facts", []))
+        ),
     }
     if llm_judge is not None:  # after the offline judge: replaces what it judged, counts failures
         llm_judge.apply(rec, s, v, case=case, chunk_texts=chunk_texts, own_orders=own)
@@ -332,7 +340,12 @@ def run_eval(
     t_build = time.perf_counter()
     ws = eval_workspace(ds, settings, emb)
     build_s = time.perf_counter() - t_build
-    policy = PolicyStore(settings.policy_path).current()
+    # the store's own policy when the dataset has one (its windows, limits and thresholds)
+    policy = (
+        Policy.load(ds.policy_file)
+        if ds.policy_file
+        else PolicyStore(settings.policy_path).current()
+    )
     drafter = None
     if cfg.drafter == "llm":
         drafter = llm_drafter_from_settings(settings) if chat is None else None

@@ -63,6 +63,7 @@ class FileResult:
     name: str
     docs: list[DocResult] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # what the file held that was left out
 
     @property
     def ok(self) -> bool:
@@ -226,7 +227,7 @@ class KnowledgeBase:
             except SouffleurError as exc:
                 results.append(FileResult(name, error=str(exc)))
                 continue
-            results.append(FileResult(name))
+            results.append(FileResult(name, notes=list(getattr(docs, "notes", []))))
             batch.append((len(results) - 1, name, docs))
         if progress:
             progress(len(sources), len(sources), "indexing")

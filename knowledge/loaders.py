@@ -40,6 +40,15 @@ ANSWER_COLUMNS = ("answer", "answers", "reponse", "reponses", "a", "response", "
 LANG_COLUMNS = ("lang", "langue", "language")
 
 
+class Loaded(list[Document]):
+    """The documents of one file, with notes on what was left out and why (a record with no
+    words): shown with the file's result, never dropped in silence."""
+
+    def __init__(self, docs: Iterable[Document] = ()) -> None:
+        super().__init__(docs)
+        self.notes: list[str] = []
+
+
 def supported_extensions() -> tuple[str, ...]:
     return tuple(sorted(_LOADERS))
 
@@ -89,7 +98,9 @@ def load_source(
         ) from exc
     for doc in docs:
         _check_document(name, doc)
-    docs = [d for d in docs if d.text.strip()]
+    notes = list(getattr(docs, "notes", []))
+    docs = Loaded(d for d in docs if d.text.strip())
+    docs.notes.extend(notes)
     if not docs:
         raise IngestError(
             name,
@@ -108,8 +119,8 @@ def _check_size(name: str, size: int, max_bytes: int) -> None:
         )
 
 
-# A document id: letters (any script), digits, '-', '_', '.', ':' or '/'; 1-200 characters.
-_DOC_ID = re.compile(r"[^\W_][\w.:/-]{0,199}")
+# A document id: letters (any script), digits, '-', '_', '.', ':' or '/'; 1-1000 characters.
+_DOC_ID = re.compile(r"[^\W_][\w.:/-]{0,999}")
 # A language: an ISO 639-1 code, optionally with a region ("fr", "en-GB", "fr_CA").
 _LANG = re.compile(r"[a-z]{2}(?:[-_][a-z]{2,4})?", re.I)
 
@@ -119,7 +130,7 @@ def _check_document(name: str, doc: Document) -> None:
         raise IngestError(
             name,
             f"gives the document id {doc.doc_id[:60]!r}, which is not a valid id.",
-            "Use letters, digits, '-', '_' or '.' (e.g. id: returns-policy-fr), up to 200 "
+            "Use letters, digits, '-', '_' or '.' (e.g. id: returns-policy-fr), up to 1000 "
             "characters; check the front matter's syntax.",
         )
     if doc.lang is not None and not _LANG.fullmatch(doc.lang):
@@ -695,7 +706,8 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
                 records.append((lineno, json.loads(line)))
             except json.JSONDecodeError as exc:
                 problems.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
-    docs: list[Document] = []
+    docs = Loaded()
+    skipped: list[str] = []
     seen: dict[str, int] = {}
     for lineno, rec in records:
         if not isinstance(rec, dict):
@@ -719,7 +731,7 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
             problems.append(f"line {lineno}: 'text' is missing or empty (doc_id {doc_id})")
             continue
         if not clean_text(body):
-            problems.append(f"line {lineno}: 'text' has only markup, no words (doc_id {doc_id})")
+            skipped.append(f"line {lineno} (doc_id {doc_id}): its text is only markup, no words")
             continue
         lang = rec.get("lang")
         if lang not in (None, "") and not (isinstance(lang, str) and _LANG.fullmatch(lang)):
@@ -750,6 +762,7 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
             f"has {len(problems)} invalid line(s): {_listing(problems)}.",
             "Each line must be one JSON object with 'doc_id' and 'text' (optional: title, url, lang, metadata). Nothing from this file was indexed.",
         )
+    docs.notes.extend(f"skipped {s}" for s in skipped)
     return docs
 
 

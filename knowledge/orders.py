@@ -62,7 +62,25 @@ REQUIRED = ("order_number", "customer_id", "created_at", "status")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An order number as customers type it: optional letters, then digits with separators.
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_QUOTED = re.compile(r"(?<![\w])#?\s*(([A-Za-z]{2,5})?[\s\-_/#:]{0,2}(\d[\d\s\-]{2,14}\d))(?![\w])")
+# Letters, then digit groups separated by one space, hyphen, dot or slash ("OND/2026/000417",
+# "ond 2026 417", "#0417", "TL.0004.1723").
+_QUOTED = re.compile(
+    r"(?<![\w])#?\s*(([A-Za-z]{1,6})?[\s\-_/#:.]{0,3}(\d+(?:[\s\-./]\d+){0,5}))(?![\w])"
+)
+# A date or an amount, not a reference: "12/11", "12.11.2026", "89.90"
+_DATE_OR_AMOUNT = re.compile(r"\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?|\d+[.,]\d{2}")
+_AMOUNT_AFTER = re.compile(
+    r"\s?(?:€|\$|£|%|(?:eur|euros?|chf|usd|gbp|cad|dollars?|francs?)\b)", re.I
+)
+# "order 615", "#423", "commande n° 417": a number said to be a reference
+_CUE_BEFORE = re.compile(
+    r"(?:#|\b(?:order|commande|cde|cmd|ref|booking|reservation|n°|no|num|number|numero)\.?)"
+    r"\s*(?:[A-Za-z]{1,6}[\s\-_/#:.]{0,3})?$",
+    re.IGNORECASE,
+)
+MIN_CUED_DIGITS = 3
+# The last digits of an order, typed alone ("la 0417"): at least this many.
+MIN_SUFFIX_DIGITS = 4
 _NOT_A_PREFIX = {
     "order",
     "cmd",
@@ -126,6 +144,7 @@ class Item:
     name: str
     quantity: int
     unit_price: float | None
+    category: str = ""  # the store's own category (return windows per category in the policy)
 
 
 @dataclass(frozen=True)
@@ -323,6 +342,7 @@ def validate_record(
                 "name": str(it.get("name") or it.get("sku")),
                 "quantity": qty,
                 "unit_price": price,
+                "category": str(it.get("category") or "").strip()[:80],
             }
         )
     out["items"] = json.dumps(items, ensure_ascii=False)
@@ -428,6 +448,7 @@ class OrderBook:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._shapes: tuple[int, list[ReferenceShape]] | None = None
         migrate(engine, "knowledge.orders", MIGRATIONS)
 
     # -- import ------------------------------------------------------------------------
@@ -560,18 +581,40 @@ class OrderBook:
         return None
 
     def quoted(self, customer_id: str | None, text: str) -> QuoteLookup:
-        """Order numbers (or tracking numbers) quoted in ``text``, resolved for this customer."""
+        """Order numbers (or tracking numbers) quoted in ``text``, resolved for this customer.
+
+        A reference is read the way the store writes its numbers (shapes learned from the
+        feed): with other separators or none, any case, leading zeros dropped; the last
+        digits alone ("la 0417") name an order of this customer when only one of theirs ends
+        so. Another customer's order is reported as quoted, its contents never read."""
         own_orders = self.orders_of(customer_id) if customer_id else []
         own: dict[str, Order] = {}
         foreign: list[str] = []
         unknown: list[str] = []
-        for raw, keys in _candidates(text).items():
-            mine = next((o for o in own_orders if keys & _keys_of(o)), None)
-            if mine is not None:
-                own[mine.order_number] = mine
+        for ref in _references(text, self.shapes()):
+            mine = [o for o in own_orders if ref.keys & _keys_of(o)]
+            if not mine and not ref.loose:
+                mine = [o for o in own_orders if _ends_with(o.order_number, ref.digits)]
+                mine = mine or [
+                    o
+                    for o in own_orders
+                    if (o.tracking_number or "").upper().endswith(ref.raw.upper())
+                ]
+            if len(mine) == 1:
+                own[mine[0].order_number] = mine[0]
                 continue
-            with self.engine.connect() as conn:
-                other = conn.execute(
+            if len(mine) > 1:
+                continue  # the same last digits on several of their orders: ask which
+            if self._exists(ref.keys):
+                foreign.append(ref.raw)
+            elif not ref.loose:
+                unknown.append(ref.raw)
+        return QuoteLookup(tuple(own.values()), tuple(foreign), tuple(unknown))
+
+    def _exists(self, keys: frozenset[str]) -> bool:
+        with self.engine.connect() as conn:
+            return bool(
+                conn.execute(
                     sa.select(sa.func.count())
                     .select_from(orders_table)
                     .where(
@@ -584,8 +627,21 @@ class OrderBook:
                         )
                     )
                 ).scalar_one()
-            (foreign if other else unknown).append(raw)
-        return QuoteLookup(tuple(own.values()), tuple(foreign), tuple(unknown))
+            )
+
+    def shapes(self) -> list[ReferenceShape]:
+        """The shapes of this store's order numbers, most frequent first (learned from the feed,
+        cached until the number of orders changes)."""
+        n = self.count()
+        if self._shapes is None or self._shapes[0] != n:
+            counts: dict[ReferenceShape, int] = {}
+            with self.engine.connect() as conn:
+                for (number,) in conn.execute(sa.select(orders_table.c.order_number)):
+                    shape = ReferenceShape.of(number)
+                    counts[shape] = counts.get(shape, 0) + 1
+            ranked = sorted(counts, key=lambda sh: -counts[sh])[:8]
+            self._shapes = (n, ranked)
+        return self._shapes[1]
 
     def customer(self, customer_id: str) -> Customer | None:
         with self.engine.connect() as conn:
@@ -624,32 +680,104 @@ class OrderBook:
             ]
 
 
-def _candidates(text: str) -> dict[str, set[str]]:
-    """Things in ``text`` that look like order or tracking numbers -> their lookup keys."""
-    out: dict[str, set[str]] = {}
+@dataclass(frozen=True)
+class ReferenceShape:
+    """The shape of a store's order numbers, learned from its feed: the letters before the
+    first digit and the length of each digit group ("OND/2026/000417" -> OND, (4, 6))."""
+
+    prefix: str
+    groups: tuple[int, ...]
+
+    @classmethod
+    def of(cls, number: str) -> ReferenceShape:
+        m = re.match(r"[^0-9]*", number)
+        prefix = re.sub(r"[^A-Z]", "", (m.group(0) if m else "").upper())
+        return cls(prefix, tuple(len(g) for g in re.findall(r"\d+", number)))
+
+    def canonical(self, typed_prefix: str, groups: list[str]) -> set[str]:
+        """Keys (as :func:`order_key`) of the numbers of this shape that ``groups`` can be, as a
+        customer types them: separators changed or left out, leading zeros dropped."""
+        if typed_prefix and typed_prefix != self.prefix:
+            return set()
+        want, out = self.groups, set[str]()
+        if not want:
+            return out
+        if len(groups) == len(want) and all(len(g) <= n for g, n in zip(groups, want, strict=True)):
+            out.add(self.prefix + "".join(g.zfill(n) for g, n in zip(groups, want, strict=True)))
+        digits = "".join(groups)
+        total = sum(want)
+        if len(groups) == 1 and len(digits) <= total:
+            out.add(self.prefix + digits.zfill(total))  # leading zeros of the number dropped
+            head = sum(want[:-1])
+            if head < len(digits) and len(digits) - head <= want[-1]:
+                # the fixed groups typed in full, the last one without its leading zeros
+                out.add(self.prefix + digits[:head] + digits[head:].zfill(want[-1]))
+        return out
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Something in a message that may be an order or tracking number."""
+
+    raw: str  # as typed, for the reply ("la 0417" -> "0417")
+    keys: frozenset[str]  # what it can be in full (order keys, digit strings)
+    digits: str
+    loose: bool  # written like a date or an amount: reported only when it matches an order
+
+
+def _references(text: str, shapes: Sequence[ReferenceShape]) -> list[Reference]:
+    """Things in ``text`` that look like order or tracking numbers, with the full numbers of
+    the store's shapes that each can be."""
+    prefixes = {sh.prefix for sh in shapes if sh.prefix}
+    out: dict[str, Reference] = {}
     for m in _QUOTED.finditer(text):
-        prefix, number = m.group(2), m.group(3)
-        raw = (
-            number.strip() if not prefix or prefix.lower() in _NOT_A_PREFIX else m.group(1).strip()
-        )
+        prefix, number = m.group(2) or "", m.group(3)
+        store_prefix = prefix.upper() in prefixes or (len(prefix) >= 2 and prefix.isupper())
+        if prefix and (prefix.lower() in _NOT_A_PREFIX or not store_prefix):
+            prefix = ""  # a word before the number ("la 0417", "it's 1723"), not its prefix
+        raw = (f"{m.group(1).strip()}" if prefix else number).strip()
         digits = _digits(number)
         if (
             _YEAR.fullmatch(digits)
             and not m.group(0).lstrip().startswith("#")
-            and (not prefix or prefix.islower() or prefix.lower() in _NOT_A_PREFIX)
+            and not prefix
+            and not any(sh.groups == (4,) for sh in shapes)
         ):
             continue  # "en 2019", "femmes 2018": a year, not an order ("#2019", "LUM-2019" are)
-        if len(digits) >= 4:
-            out.setdefault(raw, set()).update({order_key(raw), digits})
+        cued = m.group(0).lstrip().startswith("#") or bool(_CUE_BEFORE.search(text, 0, m.start(3)))
+        if len(digits) < (MIN_CUED_DIGITS if cued else MIN_SUFFIX_DIGITS):
+            continue
+        if _AMOUNT_AFTER.match(text, m.end()):
+            continue
+        groups = re.findall(r"\d+", number)
+        keys = {order_key(raw), digits, digits.lstrip("0")}
+        for sh in shapes:
+            keys |= sh.canonical(prefix.upper(), groups)
+        loose = bool(_DATE_OR_AMOUNT.fullmatch(number.strip())) or bool(re.search(r"[./]", number))
+        out.setdefault(raw, Reference(raw, frozenset(keys - {""}), digits, loose))
     for m in _TRACKING.finditer(text):
         raw = m.group(0)
         if not any(raw in seen or seen in raw for seen in out):
-            out.setdefault(raw, set()).update({order_key(raw), _digits(raw)})
-    return out
+            out[raw] = Reference(
+                raw, frozenset({order_key(raw), _digits(raw)} - {""}), _digits(raw), False
+            )
+    return list(out.values())
+
+
+def _ends_with(number: str, digits: str) -> bool:
+    """``digits`` are the end of ``number``: its last digits ("0417" of OND/2026/000417), or its
+    last group without its leading zeros ("417")."""
+    groups = re.findall(r"\d+", number)
+    if not groups or not digits:
+        return False
+    return "".join(groups).endswith(digits) or (
+        len(groups) > 1 and groups[-1].lstrip("0") == digits.lstrip("0")
+    )
 
 
 def _keys_of(order: Order) -> set[str]:
-    keys = {order_key(order.order_number), _digits(order.order_number)}
+    digits = _digits(order.order_number)
+    keys = {order_key(order.order_number), digits, digits.lstrip("0")}
     if order.tracking_number:
         keys.add(order_key(order.tracking_number))
     return keys - {""}
@@ -657,7 +785,13 @@ def _keys_of(order: Order) -> set[str]:
 
 def _order(r: Any) -> Order:
     items = tuple(
-        Item(i.get("sku", ""), i.get("name", ""), int(i.get("quantity", 1)), i.get("unit_price"))
+        Item(
+            i.get("sku", ""),
+            i.get("name", ""),
+            int(i.get("quantity", 1)),
+            i.get("unit_price"),
+            i.get("category", ""),
+        )
         for i in json.loads(r["items"] or "[]")
     )
     return Order(

@@ -177,7 +177,10 @@ def test_the_prompt_fences_the_customer_and_carries_only_their_own_facts(
     assert "<system>" not in user and "‹/customer_message›‹system›" in user
     customer_parts = re.findall(r"<customer_message>(.*?)</customer_message>", user, re.S)
     assert customer_parts[0] == "Bonjour" and customer_parts[1].startswith("Où est LUM-105097 ?")
-    assert "<agent_message>Bonjour Camille, que puis-je faire pour vous ?</agent_message>" in user
+    # agent turns are masked like the customer's: the customer's name does not leave in clear
+    agent = re.findall(r"<agent_message>(.*?)</agent_message>", user, re.S)
+    assert agent == ["Bonjour [NAME_1], que puis-je faire pour vous ?"]
+    assert "Camille" not in user
     # passages are numbered in retrieval order; order facts are this customer's only
     assert re.findall(r"^\[(P\d+)\] ", user, re.M) == [f"P{i + 1}" for i in range(len(s.retrieved))]
     facts = user.split("ORDER FACTS", 1)[1].split("CONVERSATION", 1)[0]

@@ -349,7 +349,6 @@ def test_front_matter_fields_are_validated(text: str, problem: str) -> None:
         ({"doc_id": {"a": 1}, "text": "Body."}, "must be a string"),
         ({"doc_id": "a b!", "text": "Body."}, "not a valid id"),
         ({"doc_id": "a", "text": "Body.", "lang": 12}, "not a language code"),
-        ({"doc_id": "a", "text": "<br/>"}, "only markup"),
     ],
 )
 def test_jsonl_fields_are_validated_line_by_line(record: dict[str, object], problem: str) -> None:
@@ -390,3 +389,14 @@ def test_a_csv_with_only_its_header_says_so() -> None:
 def test_the_size_error_names_the_configured_limit() -> None:
     with pytest.raises(IngestError, match="over the 20 MB limit"):
         load_source("big.txt", b"a" * (DEFAULT_MAX_BYTES + 1))
+
+
+def test_a_record_with_only_markup_is_left_out_with_a_note() -> None:
+    from knowledge.loaders import Loaded
+
+    lines = [{"doc_id": "a", "text": "Returns are free."}, {"doc_id": "b", "text": "<br/>"}]
+    docs = load_source("kb.jsonl", "\n".join(json.dumps(r) for r in lines).encode())
+    assert [d.doc_id for d in docs] == ["a"]
+    assert isinstance(docs, Loaded) and docs.notes == [
+        "skipped line 2 (doc_id b): its text is only markup, no words"
+    ]

@@ -169,3 +169,98 @@ def test_non_finite_and_absurd_amounts_are_refused(ws: Workspace, total: object)
     rec = dict(ORDERS[0], total=total)
     report = ws.orders.import_file("orders.jsonl", jsonl([rec]))
     assert report.imported == 0 and [p.field for p in report.problems] == ["total"]
+
+
+def _store_order(number: str, customer: str, tracking: str | None = None) -> dict[str, object]:
+    return {
+        "order_number": number,
+        "customer_id": customer,
+        "customer_name": customer,
+        "created_at": "2026-10-01",
+        "status": "in_transit",
+        "items": [{"sku": "S1", "name": "Item", "quantity": 1, "unit_price": 10}],
+        "total": 10,
+        "currency": "NOK",
+        "tracking_number": tracking,
+    }
+
+
+def _random_prefix(seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    return "".join(rng.choice("BCDFGHJKMNPQRSTVWXZ") for _ in range(3))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{P}/2026/000417",  # as the feed writes it
+        "{p} 2026 000417",  # spaces, lower case
+        "{P}2026000417",  # no separators
+        "{p}.2026.000417",  # dots
+        "#{P}-2026-417",  # other separators, leading zeros dropped
+        "{P} 2026 417",
+        "{p}2026417",  # no separators and no leading zeros
+        "2026/000417",  # no prefix
+        "0417",  # the last digits, unique among this customer's orders
+        "000417",
+    ],
+)
+def test_references_are_read_in_the_shape_the_feed_uses(ws: Workspace, typed: str) -> None:
+    prefix = _random_prefix(13)  # a store prefix that appears nowhere in the code
+    feed = [
+        _store_order(f"{prefix}/2026/000417", "K-1"),
+        _store_order(f"{prefix}/2026/000988", "K-1"),
+        _store_order(f"{prefix}/2026/000555", "K-2"),
+    ]
+    ws.orders.import_file("orders.jsonl", jsonl(feed))
+    text = "bjr, c'est la " + typed.format(P=prefix, p=prefix.lower()) + " svp"
+    found = ws.orders.quoted("K-1", text)
+    assert [o.order_number for o in found.own] == [f"{prefix}/2026/000417"], found
+    assert found.foreign == ()
+
+
+@pytest.mark.parametrize("typed", ["{P}/2026/000555", "{p} 2026 555", "{P}2026555", "#2026-555"])
+def test_another_customers_order_is_refused_however_it_is_typed(ws: Workspace, typed: str) -> None:
+    prefix = _random_prefix(21)
+    feed = [
+        _store_order(f"{prefix}/2026/000417", "K-1"),
+        _store_order(f"{prefix}/2026/000555", "K-2"),
+    ]
+    ws.orders.import_file("orders.jsonl", jsonl(feed))
+    found = ws.orders.quoted("K-1", "where is " + typed.format(P=prefix, p=prefix.lower()))
+    assert found.own == () and len(found.foreign) == 1
+
+
+def test_last_digits_shared_by_two_of_their_orders_resolve_to_none(ws: Workspace) -> None:
+    feed = [_store_order("A-11-4417", "K-1"), _store_order("A-12-4417", "K-1")]
+    ws.orders.import_file("orders.jsonl", jsonl(feed))
+    found = ws.orders.quoted("K-1", "my order 4417?")
+    assert found.own == () and found.foreign == ()
+    assert [o.order_number for o in ws.orders.quoted("K-1", "order 11-4417").own] == ["A-11-4417"]
+
+
+@pytest.mark.parametrize("number", ["48213307", "X7Q-2B-99881", "ORD" + "7" * 40, "2026-11-0042-B"])
+def test_unusual_feed_ids_still_resolve(ws: Workspace, number: str) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl([_store_order(number, "K-1")]))
+    found = ws.orders.quoted("K-1", f"Hello, any news on {number.lower()} ?")
+    assert [o.order_number for o in found.own] == [number]
+
+
+def test_dates_and_amounts_are_not_references(ws: Workspace) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl([_store_order("A-2026-1211", "K-1")]))
+    found = ws.orders.quoted("K-2", "I paid 1211 € on 12/11 and 12.11.2026, about 15.90")
+    assert (found.own, found.foreign, found.unknown) == ((), (), ())
+
+
+@pytest.mark.parametrize("text", ["order 417 please", "c'est la commande #417", "n° 417"])
+def test_a_cued_serial_without_its_zeros_names_their_order(ws: Workspace, text: str) -> None:
+    feed = [_store_order("QX/2026/000417", "K-1"), _store_order("QX/2026/000988", "K-1")]
+    ws.orders.import_file("orders.jsonl", jsonl(feed))
+    assert [o.order_number for o in ws.orders.quoted("K-1", text).own] == ["QX/2026/000417"]
+
+
+def test_a_bare_three_digit_number_is_not_a_reference(ws: Workspace) -> None:
+    ws.orders.import_file("orders.jsonl", jsonl([_store_order("QX/2026/000417", "K-1")]))
+    assert ws.orders.quoted("K-1", "I waited 417 minutes").own == ()

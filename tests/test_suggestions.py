@@ -447,3 +447,33 @@ def test_which_messages_are_about_an_order_of_theirs(text: str, own: bool) -> No
     from copilot.orderfacts import refers_to_own_order
 
     assert refers_to_own_order(text) is own
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("my IBAN is fr76 3000 6000 0112 3456 7890 189", "3456 7890"),
+        ("call me on (555) 123-4567 tonight", "123-4567"),
+        ("appelez le 06 39 98 01 17", "39 98 01 17"),
+        ("tel +32 470 12 34 56 svp", "470 12 34 56"),
+        ("ring 020 7946 0018 please", "7946 0018"),
+        ("I live at 221B Baker Street, London", "Baker Street"),
+        ("mon numéro de sécu : 1 85 05 78 006 084 36", "006 084"),
+        ("Hello, Camille Martin here, camille asks", "Camille"),
+    ],
+)
+def test_masking_probes(text: str, secret: str) -> None:
+    from copilot.pii import Masker
+
+    m = Masker()
+    m.add_names(["Camille Martin"])
+    masked = m.mask(text)
+    assert secret.lower() not in masked.lower(), masked
+    assert m.unmask(masked) == text
+
+
+def test_masking_leaves_order_numbers_dates_and_random_codes_alone() -> None:
+    from copilot.pii import Masker
+
+    text = "Order LUM-104233 of 12/11/2026, code AB12 CDEF GHIJ KLMN, total 93.90 EUR"
+    assert Masker().mask(text) == text

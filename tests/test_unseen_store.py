@@ -1,0 +1,205 @@
+"""A store invented inside the test: its products, order prefix, carriers, currency and
+categories appear nowhere in the code, so order resolution, follow-ups and return windows can
+only work from the store's own data (feed and policy), as on a customer's next store."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from copilot import Workspace, load_settings, open_workspace
+from copilot.escalation import DEFAULT_POLICY
+from copilot.types import Conversation, Suggestion, Turn
+from knowledge import HashEmbedder
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = date(2026, 11, 24)
+SYLLABLES = ["ka", "vor", "zu", "mel", "tri", "bo", "quen", "sa", "lix", "dra", "nu", "pel"]
+
+
+def _word(rng: random.Random, n: int = 3) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(n)).capitalize()
+
+
+class Store:
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(seed)
+        self.prefix = "".join(rng.choice("BDFGHJKMNPQRTVWXZ") for _ in range(3))
+        self.currency = rng.choice(["NOK", "SEK", "PLN", "CZK"])
+        self.carriers = [_word(rng) + " Freight", _word(rng) + " Post"]
+        self.products = [_word(rng, 3) for _ in range(4)]
+        self.categories = [_word(rng, 2).lower() for _ in range(3)]
+        self.windows = {self.categories[0]: 9, self.categories[1]: 45, self.categories[2]: 0}
+        self.vocabulary = [self.prefix, *self.carriers, *self.products, *self.categories]
+
+    def number(self, serial: int) -> str:
+        return f"{self.prefix}/2026/{serial:06d}"
+
+    def order(
+        self, serial: int, customer: str, product: int, status: str, **dates: date
+    ) -> dict[str, object]:
+        created = dates.get("created", TODAY - timedelta(days=10))
+        return {
+            "order_number": self.number(serial),
+            "customer_id": customer,
+            "customer_name": "Ilse Varga",
+            "email": "ilse@example.net",
+            "created_at": created.isoformat(),
+            "status": status,
+            "items": [
+                {
+                    "sku": f"SK{serial}",
+                    "name": f"{self.products[product]} set",
+                    "quantity": 1,
+                    "unit_price": 120,
+                    "category": self.categories[product % 3],
+                }
+            ],
+            "total": 120,
+            "currency": self.currency,
+            "carrier": self.carriers[serial % 2],
+            "tracking_number": f"TRK{serial:09d}",
+            "estimated_delivery": (TODAY + timedelta(days=3)).isoformat(),
+            "delivered_at": dates["delivered"].isoformat() if "delivered" in dates else None,
+        }
+
+
+@pytest.fixture(scope="module")
+def store() -> Store:
+    return Store(seed=4242)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("unseen") / "data", demo_autoload=False
+    )
+    ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+    feed = [
+        store.order(417, "U-1", 0, "in_transit"),
+        store.order(988, "U-1", 1, "in_transit", created=TODAY - timedelta(days=40)),
+        store.order(555, "U-2", 2, "in_transit"),
+        store.order(610, "U-3", 0, "delivered", delivered=TODAY - timedelta(days=5)),
+        store.order(611, "U-3", 1, "delivered", delivered=TODAY - timedelta(days=50)),
+        store.order(612, "U-3", 2, "delivered", delivered=TODAY - timedelta(days=2)),
+    ]
+    report = ws.orders.import_file("orders.jsonl", "\n".join(json.dumps(o) for o in feed).encode())
+    assert report.problems == []
+    kb = [
+        {
+            "doc_id": "delivery",
+            "title": "Delivery",
+            "lang": "en",
+            "text": "# Delivery\n\nParcels are tracked online with the tracking number we e-mail you.",
+        },
+        {
+            "doc_id": "returns",
+            "title": "Returns",
+            "lang": "en",
+            "text": "# Returns\n\nReturn windows depend on the product category, from delivery.",
+        },
+    ]
+    ws.kb.ingest_sources([("kb.jsonl", "\n".join(json.dumps(d) for d in kb).encode())])
+    policy = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "settings:\n",
+        f"settings:\n  category_return_windows: {json.dumps(store.windows)}\n",
+        1,
+    )
+    ws.policies.save(policy.replace("currency: EUR", f"currency: {store.currency}"))
+    ws.service.today = lambda: TODAY
+    return ws
+
+
+def ask(ws: Workspace, customer: str, *texts: str) -> Suggestion:
+    turns = [Turn(role="customer" if i % 2 == 0 else "agent", text=t) for i, t in enumerate(texts)]
+    return ws.service.suggest(Conversation(customer_id=customer, channel="web", turns=turns))
+
+
+def test_the_store_vocabulary_is_nowhere_in_the_code(store: Store) -> None:
+    code = "\n".join(
+        p.read_text(encoding="utf-8").lower()
+        for pkg in ("copilot", "knowledge", "evals")
+        for p in (ROOT / pkg).rglob("*.py")
+        if "datasets" not in p.parts
+    )
+    assert [w for w in store.vocabulary if w.lower() in code] == []
+
+
+@pytest.mark.parametrize("typed", ["{p} 2026 417", "#{P}2026417", "0417", "{p}.2026.000417"])
+def test_a_number_typed_any_way_gets_the_order_facts(
+    ws: Workspace, store: Store, typed: str
+) -> None:
+    s = ask(
+        ws,
+        "U-1",
+        "hi, where is my parcel " + typed.format(P=store.prefix, p=store.prefix.lower()) + " ?",
+    )
+    assert s.order_numbers == [store.number(417)]
+    assert "TRK000000417" in s.draft and store.carriers[417 % 2] in s.draft
+
+
+def test_a_follow_up_that_only_gives_the_number_answers_the_earlier_question(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(
+        ws,
+        "U-1",
+        "Bonjour, où en est ma commande ?",
+        "Bonjour ! Quel est le numéro de commande ?",
+        "merci, c'est la 0417",
+    )
+    assert s.order_numbers == [store.number(417)] and s.intent == "order_status"
+    assert "TRK000000417" in s.draft and "Avec plaisir" not in s.draft
+
+
+def test_the_order_named_by_its_product_is_the_one_described(ws: Workspace, store: Store) -> None:
+    product = store.products[1]  # on the older of U-1's two orders on their way
+    s = ask(ws, "U-1", f"when will my {product.lower()} set arrive?")
+    assert s.order_numbers == [store.number(988)] and "TRK000000988" in s.draft
+
+
+def test_several_plausible_orders_and_no_hint_get_a_clarify_question(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-1", "where is my order??")
+    assert s.order_numbers == [] and set(s.clarify_orders) == {store.number(417), store.number(988)}
+    assert store.number(417) in s.draft and store.number(988) in s.draft
+    assert store.products[0] in s.draft and "TRK" not in s.draft  # lists them, tells nothing yet
+
+
+def test_a_follow_up_naming_the_product_answers_the_question(ws: Workspace, store: Store) -> None:
+    product = store.products[0]
+    s = ask(
+        ws, "U-1", "where is my order?", "Which order do you mean?", f"the {product.lower()} one"
+    )
+    assert s.order_numbers == [store.number(417)] and "TRK000000417" in s.draft
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [
+        (610, "still within the return period"),  # 9-day category, delivered 5 days ago
+        (611, "return period after delivery ended"),  # 45-day category, 50 days ago
+        (612, "cannot be returned"),  # a category with no returns
+    ],
+)
+def test_return_windows_come_from_the_category_in_the_policy(
+    ws: Workspace, store: Store, serial: int, expected: str
+) -> None:
+    s = ask(ws, "U-3", f"Can I still return my order {store.number(serial)}?")
+    assert s.order_numbers == [store.number(serial)]
+    assert expected in s.draft, s.draft
+    if serial == 610:
+        assert "28 November 2026" in s.draft and "9 days" in s.draft
+
+
+def test_another_customers_order_reads_as_an_unknown_one(ws: Workspace, store: Store) -> None:
+    foreign = ask(ws, "U-1", f"where is {store.prefix} 2026 555?")
+    unknown = ask(ws, "U-1", f"where is {store.prefix} 2026 999?")
+    assert foreign.order_numbers == unknown.order_numbers == []
+    assert foreign.draft.replace("555", "N") == unknown.draft.replace("999", "N")
+    assert "TRK000000555" not in foreign.draft
