@@ -13,6 +13,7 @@ from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_
 from copilot.escalation import PRIORITY
 from copilot.orderfacts import clarify_question, fmt_amount
 from copilot.types import Citation
+from knowledge.screening import is_instruction
 from knowledge.text import content_terms, fold, pieces
 
 PROMPT_VERSION = "offline-v1"
@@ -421,6 +422,8 @@ def select_sentences(
             s = plain(raw)
             if not (_usable(s) if cells is None else _usable_row(s)):
                 continue
+            if is_instruction(s):
+                continue  # a document is data: a sentence that instructs an assistant is never quoted
             terms = set(content_terms(s, lang))
             if cells is None:
                 overlap = share(terms)

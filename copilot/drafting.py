@@ -31,6 +31,7 @@ from copilot.safety import (
     foreign_identities,
     foreign_references,
     leaks_prompt,
+    promised_amounts,
     unsupported_numbers,
     unsupported_promises,
 )
@@ -44,6 +45,8 @@ from copilot.types import (
     Timings,
 )
 from knowledge import KnowledgeBase, Order, OrderBook
+from knowledge.screening import is_instruction
+from knowledge.text import sentences
 
 log = logging.getLogger("souffleur.drafting")
 
@@ -246,6 +249,10 @@ class SuggestionService:
         has_knowledge = (
             kb_cited and max(feats["draft_coverage"], feats["coverage_best"]) >= 0.34
         ) or feats["coverage_best"] >= 0.5
+        # a promise in the draft above the refund limit needs a supervisor, whatever its source
+        promised = max(promised_amounts(result.text), default=None)
+        if promised is not None and promised > (signals.refund_amount or 0):
+            signals = replace(signals, refund_amount=promised)
         escalation = decide(
             policy,
             replace(
@@ -345,6 +352,14 @@ class SuggestionService:
         ]
         company += [f.values.get(k, "") for f in req.order_facts for k in f.values]
         promises = unsupported_promises(result.text, company)  # the customer's words are no policy
+        planted = [x for x in sentences(result.text) if is_instruction(x)]
+        if planted:
+            problems.append(f"it repeats an instruction found in a document ({planted[0][:60]})")
+        over = [a for a in promised_amounts(result.text) if a > req.policy.settings.refund_limit]
+        if over:  # the policy decides, not a passage that states it
+            problems.append(
+                f"it offers {max(over):g} {req.policy.settings.currency}, over the refund limit"
+            )
         if promises:
             problems.append(
                 f"it promises what no passage or order fact states ({', '.join(promises[:3])})"

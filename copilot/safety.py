@@ -96,3 +96,22 @@ def unsupported_promises(draft: str, sources: Iterable[str]) -> list[str]:
         ]
         out += [code for code in _CODE.findall(sentence) if code.lower() not in pool]
     return out
+
+
+_COMPENSATION = re.compile(
+    r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|indemni\w*|geste commercial|avoirs?"
+    r"|bons? d.achat|vouchers?|store credit|credit note)\b"
+)
+
+
+def promised_amounts(draft: str) -> list[float]:
+    """Amounts the draft offers as a refund or compensation, whatever its sources say: a
+    passage that states a 200 € goodwill gesture does not make it policy."""
+    out: list[float] = []
+    for sentence in sentences(draft):
+        folded = fold(sentence)
+        if _COMPENSATION.search(folded):
+            out += [
+                float((m.group(1) or m.group(2)).replace(",", ".")) for m in _MONEY.finditer(folded)
+            ]
+    return out

@@ -39,6 +39,7 @@ from knowledge.language import detect_language
 from knowledge.loaders import DEFAULT_MAX_BYTES, load_source
 from knowledge.registry import DocumentInfo, Lease, Registry, documents, now
 from knowledge.retrieval import HybridRetriever, Mode, RetrievalConfig
+from knowledge.screening import instruction_sentences
 from knowledge.types import Chunk, Document, Hit
 from knowledge.vectors import VectorStore, mismatch_error
 
@@ -227,7 +228,15 @@ class KnowledgeBase:
             except SouffleurError as exc:
                 results.append(FileResult(name, error=str(exc)))
                 continue
-            results.append(FileResult(name, notes=list(getattr(docs, "notes", []))))
+            notes = list(getattr(docs, "notes", []))
+            for doc in docs:
+                planted = instruction_sentences(doc.text)
+                if planted:
+                    notes.append(
+                        f"'{doc.doc_id}': {len(planted)} sentence(s) read as instructions to an "
+                        f"assistant, never quoted in drafts (check them): «{planted[0][:120]}»"
+                    )
+            results.append(FileResult(name, notes=notes))
             batch.append((len(results) - 1, name, docs))
         if progress:
             progress(len(sources), len(sources), "indexing")
