@@ -161,6 +161,7 @@ class SuggestionService:
                 intents=reading.intents,
                 policy=policy,
                 today=self.today(),
+                asked=conv.last_customer_text,
             )
             for o in chosen
         ]

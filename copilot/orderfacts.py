@@ -103,8 +103,76 @@ class OrderFacts:
     return_eligible: bool | None = None
 
 
+_BEFORE = re.compile(
+    r"\b(?P<op>before|by|avant|d.ici|pour)\s+(?:the\s+|le\s+|la\s+|samedi\s+|dimanche\s+|lundi\s+|mardi\s+"
+    r"|mercredi\s+|jeudi\s+|vendredi\s+|monday\s+|tuesday\s+|wednesday\s+|thursday\s+|friday\s+"
+    r"|saturday\s+|sunday\s+)*(?P<the>the\s+)?(?P<day>[0-3]?\d)(?P<ord>st|nd|rd|th|er)?\b"
+    r"(?!\s*(?:days?|jours?|weeks?|semaines?|h\b|hours?|heures?|min|items?|articles?|%|€|\$|£))"
+    r"(?:\s+(?:of\s+)?(?P<month>[a-z]+))?"
+)
+_WEEKDAYS = {
+    **{
+        d: i
+        for i, d in enumerate(
+            ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+        )
+    },
+    **{
+        d: i
+        for i, d in enumerate(
+            ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+        )
+    },
+}
+_BEFORE_WEEKDAY = re.compile(
+    r"\b(?P<op>before|by|avant|d.ici|pour)\s+(?:next\s+|this\s+)?(?P<wd>"
+    + "|".join(_WEEKDAYS)
+    + r")\b"
+)
+
+
+def asked_deadline(text: str, today: date) -> tuple[date, bool] | None:
+    """The date a customer needs the parcel by ("before the 27th", "avant vendredi", "by
+    Friday 4th", "d'ici le 2 décembre"), and whether that day itself is in time ("by", "d'ici",
+    "pour") or not ("before", "avant")."""
+    folded = fold(text)
+    m = _BEFORE.search(folded)
+    if (
+        m is not None
+        and m.group("op") in ("by", "pour")
+        and not (m.group("ord") or m.group("the") or " le " in m.group(0))
+        and m.group("month") not in _MONTHS
+    ):
+        m = None  # "by 3 pm", "pour 2 personnes": not a date
+    if m and 1 <= int(m.group("day")) <= 31:
+        day = int(m.group("day"))
+        month = _MONTHS.get(m.group("month") or "", 0)
+        year = today.year
+        if not month:
+            month = today.month if day >= today.day else today.month % 12 + 1
+        if month < today.month:
+            year += 1
+        try:
+            target = date(year, month, day)
+        except ValueError:
+            return None
+        return target, m.group("op") not in ("before", "avant")
+    m = _BEFORE_WEEKDAY.search(folded)
+    if m:
+        ahead = (_WEEKDAYS[m.group("wd")] - today.weekday()) % 7 or 7
+        return today + timedelta(days=ahead), m.group("op") not in ("before", "avant")
+    return None
+
+
 def describe(
-    order: Order, *, lang: Lang, formal: bool, intents: tuple[str, ...], policy: Policy, today: date
+    order: Order,
+    *,
+    lang: Lang,
+    formal: bool,
+    intents: tuple[str, ...],
+    policy: Policy,
+    today: date,
+    asked: str = "",
 ) -> OrderFacts:
     """Sentences about ``order`` for this customer, in their language and register."""
     s = policy.settings
@@ -162,7 +230,27 @@ def describe(
     ):
         eta = fmt_date(order.estimated_delivery, lang)
         values["estimated_delivery"] = order.estimated_delivery.isoformat()
-        if order.estimated_delivery >= today:
+        deadline = asked_deadline(asked, today)
+        if order.estimated_delivery >= today and deadline is not None:
+            # "will it arrive before the 27th?": answered yes or no, from the estimate
+            day, inclusive = deadline
+            in_time = (
+                order.estimated_delivery <= day if inclusive else order.estimated_delivery < day
+            )
+            parts.append(
+                (
+                    f"Oui, elle devrait arriver à temps : la livraison est prévue le {eta}."
+                    if in_time
+                    else f"Non, malheureusement : la livraison est prévue le {eta}, donc après la date souhaitée."
+                )
+                if lang == "fr"
+                else (
+                    f"Yes, it should arrive in time: delivery is expected on {eta}."
+                    if in_time
+                    else f"No, I am afraid not: delivery is expected on {eta}, after the date you need."
+                )
+            )
+        elif order.estimated_delivery >= today:
             parts.append(
                 f"La livraison est prévue le {eta}."
                 if lang == "fr"

@@ -203,3 +203,19 @@ def test_another_customers_order_reads_as_an_unknown_one(ws: Workspace, store: S
     assert foreign.order_numbers == unknown.order_numbers == []
     assert foreign.draft.replace("555", "N") == unknown.draft.replace("999", "N")
     assert "TRK000000555" not in foreign.draft
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("will my order {n} arrive before the 30th?", "Yes, it should arrive in time"),
+        ("will my order {n} arrive before the 26th?", "No, I am afraid not"),
+        ("ma commande {n} arrivera avant le 30 ?", "Oui, elle devrait arriver à temps"),
+        ("i need order {n} by the 27th", "Yes, it should arrive in time"),  # ETA is the 27th
+    ],
+)
+def test_a_date_question_gets_a_yes_or_no_from_the_estimate(
+    ws: Workspace, store: Store, question: str, answer: str
+) -> None:
+    s = ask(ws, "U-1", question.format(n=store.number(417)))  # expected on 27 November
+    assert answer in s.draft, s.draft
