@@ -143,8 +143,8 @@ class SuggestionService:
 
         # 1. the customer's own orders (the lookup never returns anyone else's)
         t = time.perf_counter()
-        quoted = self.orders.quoted(conv.customer_id, conv.customer_text)
         own = self.orders.orders_of(conv.customer_id) if conv.customer_id else []
+        quoted = self.orders.quoted(conv.customer_id, conv.customer_text, own=own)
         ask_between: list[Order] = []
         if quoted.foreign or (quoted.unknown and not quoted.own) or reading.intent == "chit_chat":
             chosen = []  # an order we cannot show them (never guess another one), or small talk

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -79,6 +80,7 @@ _CUE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 MIN_CUED_DIGITS = 3
+SHAPES_TTL_S = 60.0
 # The last digits of an order, typed alone ("la 0417"): at least this many.
 MIN_SUFFIX_DIGITS = 4
 _NOT_A_PREFIX = {
@@ -448,7 +450,7 @@ class OrderBook:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._shapes: tuple[int, list[ReferenceShape]] | None = None
+        self._shapes: tuple[float, list[ReferenceShape]] | None = None
         migrate(engine, "knowledge.orders", MIGRATIONS)
 
     # -- import ------------------------------------------------------------------------
@@ -463,6 +465,7 @@ class OrderBook:
         self, rows: Iterable[tuple[int, dict[str, Any]]], *, source: str = "feed"
     ) -> ImportReport:
         report = ImportReport(source)
+        self._shapes = None  # new numbers may have a new shape
         valid: dict[str, dict[str, Any]] = {}
         first_row: dict[str, int] = {}
         for row, rec in rows:
@@ -580,15 +583,19 @@ class OrderBook:
                 return order
         return None
 
-    def quoted(self, customer_id: str | None, text: str) -> QuoteLookup:
+    def quoted(
+        self, customer_id: str | None, text: str, *, own: Sequence[Order] | None = None
+    ) -> QuoteLookup:
         """Order numbers (or tracking numbers) quoted in ``text``, resolved for this customer.
 
         A reference is read the way the store writes its numbers (shapes learned from the
         feed): with other separators or none, any case, leading zeros dropped; the last
         digits alone ("la 0417") name an order of this customer when only one of theirs ends
         so. Another customer's order is reported as quoted, its contents never read."""
-        own_orders = self.orders_of(customer_id) if customer_id else []
-        own: dict[str, Order] = {}
+        own_orders = (
+            list(own) if own is not None else self.orders_of(customer_id) if customer_id else []
+        )
+        found: dict[str, Order] = {}
         foreign: list[str] = []
         unknown: list[str] = []
         for ref in _references(text, self.shapes()):
@@ -601,7 +608,7 @@ class OrderBook:
                     if (o.tracking_number or "").upper().endswith(ref.raw.upper())
                 ]
             if len(mine) == 1:
-                own[mine[0].order_number] = mine[0]
+                found[mine[0].order_number] = mine[0]
                 continue
             if len(mine) > 1:
                 continue  # the same last digits on several of their orders: ask which
@@ -609,7 +616,7 @@ class OrderBook:
                 foreign.append(ref.raw)
             elif not ref.loose:
                 unknown.append(ref.raw)
-        return QuoteLookup(tuple(own.values()), tuple(foreign), tuple(unknown))
+        return QuoteLookup(tuple(found.values()), tuple(foreign), tuple(unknown))
 
     def _exists(self, keys: frozenset[str]) -> bool:
         with self.engine.connect() as conn:
@@ -630,17 +637,18 @@ class OrderBook:
             )
 
     def shapes(self) -> list[ReferenceShape]:
-        """The shapes of this store's order numbers, most frequent first (learned from the feed,
-        cached until the number of orders changes)."""
-        n = self.count()
-        if self._shapes is None or self._shapes[0] != n:
+        """The shapes of this store's order numbers, most frequent first (learned from the feed;
+        re-learned after an import here, or a minute after the last time: another process's
+        import of a new shape is seen within a minute)."""
+        now = time.monotonic()
+        if self._shapes is None or now - self._shapes[0] > SHAPES_TTL_S:
             counts: dict[ReferenceShape, int] = {}
             with self.engine.connect() as conn:
                 for (number,) in conn.execute(sa.select(orders_table.c.order_number)):
                     shape = ReferenceShape.of(number)
                     counts[shape] = counts.get(shape, 0) + 1
             ranked = sorted(counts, key=lambda sh: -counts[sh])[:8]
-            self._shapes = (n, ranked)
+            self._shapes = (now, ranked)
         return self._shapes[1]
 
     def customer(self, customer_id: str) -> Customer | None:

@@ -9,6 +9,7 @@ and "IGNORE ALL PREVIOUS INSTRUCTIONS" read alike.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from knowledge.text import fold, sentences
 
@@ -43,6 +44,7 @@ _PATTERNS = [
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
 
 
+@lru_cache(maxsize=65536)  # the same passages' sentences are screened at every suggestion
 def is_instruction(sentence: str) -> bool:
     """True when ``sentence`` addresses an AI assistant or orders it to promise something."""
     return bool(_INSTRUCTION.search(fold(sentence)))
