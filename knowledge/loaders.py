@@ -216,10 +216,33 @@ def strip_controls(text: str) -> str:
 def clean_text(text: str) -> str:
     """Drop script/style blocks, stray markup tags and control characters; normalise blank
     lines. Linear in the text's length, whatever it holds (unclosed blocks, tag openers)."""
-    text = _TAG.sub(" ", _drop_script_blocks(strip_controls(text)))
+    text = _TAG.sub(" ", _drop_hidden(_drop_script_blocks(strip_controls(text))))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_HIDDEN_OPEN = re.compile(
+    r"<([A-Za-z][A-Za-z0-9]{0,15})\b[^<>]{0,4096}?(?:display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|aria-hidden\s*=\s*[\"']?true|\shidden(?=[\s/>=])|class\s*=\s*[\"'][^\"'<>]*\b(?:hidden|sr-only|d-none)\b)"
+    r"[^<>]{0,4096}>",
+    re.I,
+)
+
+
+def _drop_hidden(text: str) -> str:
+    """Inline HTML that a reader never sees (in Markdown, text or a JSONL record) removed with
+    its content, as the HTML loader does; one scan, an unclosed element runs to the end."""
+    out: list[str] = []
+    pos = 0
+    while (m := _HIDDEN_OPEN.search(text, pos)) is not None:
+        out.append(text[pos : m.start()])
+        close = re.compile(rf"</{re.escape(m.group(1))}\s*>", re.I).search(text, m.end())
+        if close is None:
+            return "".join(out)
+        pos = close.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _drop_script_blocks(text: str) -> str:

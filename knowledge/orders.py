@@ -251,7 +251,10 @@ def _parse_number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("a boolean is not an amount")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError as exc:  # an integer beyond any float
+            raise ValueError(f"{value!r} is not a plausible amount") from exc
     else:
         text = str(value).strip().replace("\u00a0", "").replace(" ", "")
         if "," in text and "." not in text:
@@ -273,6 +276,10 @@ def validate_record(
 
     def text(name: str) -> str:
         v = rec.get(name)
+        if isinstance(v, bool | dict | list):
+            if not any(p.field == name for p in problems):
+                bad(name, f"must be text or a number, not {type(v).__name__}")
+            return ""
         return "" if v is None else str(v).strip()
 
     for name in REQUIRED:
@@ -412,6 +419,10 @@ def read_feed(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
                 f"{name}: is not valid JSON (line {exc.lineno}: {exc.msg}).",
                 "Fix it, or use JSONL.",
             ) from exc
+        except (ValueError, RecursionError) as exc:
+            raise OrderFeedError(
+                f"{name}: cannot be read ({str(exc)[:80]}).", "Fix it, or use JSONL."
+            ) from exc
         if isinstance(parsed, dict) and isinstance(parsed.get("orders"), list):
             parsed = parsed["orders"]
         if not isinstance(parsed, list):
@@ -432,6 +443,9 @@ def read_feed(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
                 out.append(
                     (lineno, {"__invalid__": f"not valid JSON ({exc.msg} at column {exc.colno})"})
                 )
+                continue
+            except (ValueError, RecursionError) as exc:  # an integer of 4300+ digits, deep nesting
+                out.append((lineno, {"__invalid__": f"cannot be read ({str(exc)[:80]})"}))
                 continue
             out.append(
                 (
