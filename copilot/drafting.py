@@ -45,8 +45,7 @@ from copilot.types import (
     Timings,
 )
 from knowledge import KnowledgeBase, Order, OrderBook
-from knowledge.screening import is_instruction
-from knowledge.text import sentences
+from knowledge.screening import instruction_sentences
 
 log = logging.getLogger("souffleur.drafting")
 
@@ -353,7 +352,7 @@ class SuggestionService:
         ]
         company += [f.values.get(k, "") for f in req.order_facts for k in f.values]
         promises = unsupported_promises(result.text, company)  # the customer's words are no policy
-        planted = [x for x in sentences(result.text) if is_instruction(x)]
+        planted = instruction_sentences(result.text)
         if planted:
             problems.append(f"it repeats an instruction found in a document ({planted[0][:60]})")
         over = [a for a in promised_amounts(result.text) if a > req.policy.settings.refund_limit]

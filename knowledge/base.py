@@ -126,6 +126,17 @@ class ConsistencyReport:
         return not (self.missing_vectors or self.dead_vectors or self.dead_leases)
 
 
+@dataclass(frozen=True)
+class _Survey:
+    leases: list[Lease]
+    dead: list[Lease]  # leases whose process is gone
+    active: dict[str, Chunk]  # chunk id -> listed chunk
+    stored: dict[str, str]  # chunk id -> language, of every vector
+    dead_vectors: list[tuple[str, str]]  # of no listed chunk and no live lease
+    in_flight_vectors: int  # of no listed chunk, held by a live lease
+    missing: list[Chunk]  # listed chunks with no vector
+
+
 class ConcurrentUpdateError(SouffleurError):
     pass
 
@@ -228,7 +239,7 @@ class KnowledgeBase:
             except SouffleurError as exc:
                 results.append(FileResult(name, error=str(exc)))
                 continue
-            notes = list(getattr(docs, "notes", []))
+            notes = list(docs.notes)
             for doc in docs:
                 planted = instruction_sentences(doc.text)
                 if planted:
@@ -249,9 +260,9 @@ class KnowledgeBase:
         except SouffleurError:
             # One file spoils the batch (e.g. an id another file of the batch also defines):
             # index them one by one so that only that file fails.
-            for index, name, docs in batch:
+            for index, name, file_docs in batch:
                 try:
-                    results[index].docs = self.ingest_batch([(name, docs)], hook=hook)[0]
+                    results[index].docs = self.ingest_batch([(name, file_docs)], hook=hook)[0]
                 except SouffleurError as exc:
                     results[index].error = str(exc)
         return results
@@ -388,11 +399,7 @@ class KnowledgeBase:
         self.registry.open_lease(lease)
         new_chunks = [c for _, cs, _ in planned for c in cs]
         try:
-            for start in range(0, len(new_chunks), EMBED_BATCH):
-                part = new_chunks[start : start + EMBED_BATCH]
-                vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
-                self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
-                self.registry.renew_lease(lease.lease_id)
+            self._embed_into_index(new_chunks, lambda _: self.registry.renew_lease(lease.lease_id))
             if hook:
                 hook("embedded")
             stale = self._commit(lease, planned, removed)
@@ -409,6 +416,18 @@ class KnowledgeBase:
         if hook:
             hook("cleaned")
         return per_source
+
+    def _embed_into_index(
+        self, chunks: Sequence[Chunk], after_batch: Callable[[int], None] | None = None
+    ) -> None:
+        """Embed ``chunks`` and add their vectors, :data:`EMBED_BATCH` at a time;
+        ``after_batch`` gets the number done so far (lease heartbeat, progress)."""
+        for start in range(0, len(chunks), EMBED_BATCH):
+            part = chunks[start : start + EMBED_BATCH]
+            vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
+            self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
+            if after_batch:
+                after_batch(start + len(part))
 
     def _abandon(self, lease: Lease, written: Sequence[Chunk]) -> None:
         """An ingestion that failed before its commit point: its vectors are dead."""
@@ -481,57 +500,63 @@ class KnowledgeBase:
         return True
 
     # -- consistency -------------------------------------------------------------------
-    def reconcile(self) -> ReconcileReport:
-        """Delete dead vectors (unlisted, and not held by a live ingestion's lease), drop dead
-        leases, and re-embed listed chunks that lack a vector."""
+    def _survey(self) -> _Survey:
+        """The registry and the vectors side by side; each lease's liveness read once."""
         leases = self.registry.leases()
-        dead = [lease for lease in leases if not lease_is_live(lease)]
-        in_flight = set().union(*(lease.revisions for lease in leases if lease not in dead))
+        live = [lease for lease in leases if lease_is_live(lease)]
+        in_flight = set().union(*(lease.revisions for lease in live))
         stored = self.vectors.all_ids()
         active = {c.chunk_id: c for c in self.registry.active_chunks()}
         unlisted = [(cid, lang) for cid, lang in stored.items() if cid not in active]
-        orphans = [(cid, lang) for cid, lang in unlisted if revision_of(cid) not in in_flight]
-        missing = [c for cid, c in active.items() if cid not in stored]
-        if orphans:
-            self.vectors.delete(orphans)
-        for start in range(0, len(missing), EMBED_BATCH):
-            part = missing[start : start + EMBED_BATCH]
-            vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
-            self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
+        return _Survey(
+            leases=leases,
+            dead=[lease for lease in leases if lease not in live],
+            active=active,
+            stored=stored,
+            dead_vectors=[(c, lang) for c, lang in unlisted if revision_of(c) not in in_flight],
+            in_flight_vectors=sum(1 for c, _ in unlisted if revision_of(c) in in_flight),
+            missing=[c for cid, c in active.items() if cid not in stored],
+        )
+
+    def reconcile(self) -> ReconcileReport:
+        """Delete dead vectors (unlisted, and not held by a live ingestion's lease), drop dead
+        leases, and re-embed listed chunks that lack a vector."""
+        survey = self._survey()
+        if survey.dead_vectors:
+            self.vectors.delete(survey.dead_vectors)
+        self._embed_into_index(survey.missing)
         with self.registry.engine.begin() as conn:
-            for lease in dead:
+            for lease in survey.dead:
                 self.registry.close_lease(conn, lease.lease_id)
-            if len(dead) == len(leases):
+            if len(survey.dead) == len(survey.leases):
                 self.registry.set_meta(conn, "dirty", "0")
-        return ReconcileReport(len(orphans), len(missing), len(unlisted) - len(orphans), len(dead))
+        return ReconcileReport(
+            len(survey.dead_vectors),
+            len(survey.missing),
+            survey.in_flight_vectors,
+            len(survey.dead),
+        )
 
     def check(self) -> ConsistencyReport:
         """What disagrees between the registry and the vectors, without changing anything."""
-        leases = self.registry.leases()
-        in_flight = set().union(*(x.revisions for x in leases if lease_is_live(x)))
-        stored = self.vectors.all_ids()
-        active = {c.chunk_id for c in self.registry.active_chunks()}
-        unlisted = [cid for cid in stored if cid not in active]
+        survey = self._survey()
         return ConsistencyReport(
-            chunks=len(active),
-            vectors=len(stored),
-            missing_vectors=sum(1 for cid in active if cid not in stored),
-            dead_vectors=sum(1 for cid in unlisted if revision_of(cid) not in in_flight),
-            in_flight_vectors=sum(1 for cid in unlisted if revision_of(cid) in in_flight),
-            live_leases=sum(1 for x in leases if lease_is_live(x)),
-            dead_leases=sum(1 for x in leases if not lease_is_live(x)),
+            chunks=len(survey.active),
+            vectors=len(survey.stored),
+            missing_vectors=len(survey.missing),
+            dead_vectors=len(survey.dead_vectors),
+            in_flight_vectors=survey.in_flight_vectors,
+            live_leases=len(survey.leases) - len(survey.dead),
+            dead_leases=len(survey.dead),
         )
 
     def reindex(self, hook: Hook | None = None) -> int:
         """Rebuild every vector with the configured embedder (after changing embedder)."""
         self.vectors.drop_all()
         chunks = self.registry.active_chunks()
-        for start in range(0, len(chunks), 512):
-            part = chunks[start : start + 512]
-            vecs = self.embedder.embed([c.context_text for c in part], kind="passage")
-            self.vectors.add([c.chunk_id for c in part], vecs, [c.lang for c in part])
-            if hook:
-                hook(f"{min(start + 512, len(chunks))}/{len(chunks)}")
+        self._embed_into_index(
+            chunks, (lambda done: hook(f"{done}/{len(chunks)}")) if hook else None
+        )
         with self.registry.engine.begin() as conn:
             self.registry.set_meta(conn, "embedder", self.embedder.name)
             self.registry.bump_generation(conn)

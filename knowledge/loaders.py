@@ -68,7 +68,7 @@ def load_path(
 
 def load_source(
     name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
-) -> list[Document]:
+) -> Loaded:
     """Parse one knowledge file. ``encoding`` overrides UTF-8 for the text formats."""
     ext = Path(name).suffix.lower()
     loader = _LOADERS.get(ext)
@@ -232,28 +232,32 @@ _HIDDEN_OPEN = re.compile(
 
 def _drop_hidden(text: str) -> str:
     """Inline HTML that a reader never sees (in Markdown, text or a JSONL record) removed with
-    its content, as the HTML loader does; one scan, an unclosed element runs to the end."""
-    out: list[str] = []
-    pos = 0
-    while (m := _HIDDEN_OPEN.search(text, pos)) is not None:
-        out.append(text[pos : m.start()])
-        close = re.compile(rf"</{re.escape(m.group(1))}\s*>", re.I).search(text, m.end())
-        if close is None:
-            return "".join(out)
-        pos = close.end()
-    out.append(text[pos:])
-    return "".join(out)
+    its content, as the HTML loader does; an unclosed element runs to the end."""
+    return _drop_elements(
+        text, _HIDDEN_OPEN, lambda m: re.compile(rf"</{re.escape(m.group(1))}\s*>", re.I), ""
+    )
 
 
 def _drop_script_blocks(text: str) -> str:
     """``<script>…</script>`` (and style, noscript, template) removed; a block never closed runs
-    to the end. One scan: each search starts where the previous one stopped."""
+    to the end."""
+    return _drop_elements(text, _SCRIPT_OPEN, lambda m: _SCRIPT_CLOSE[m.group(1).lower()], " ")
+
+
+def _drop_elements(
+    text: str,
+    opener: re.Pattern[str],
+    closer_of: Callable[[re.Match[str]], re.Pattern[str]],
+    gap: str,
+) -> str:
+    """``text`` without each element ``opener`` finds, up to its closer (to the end when it has
+    none), ``gap`` in its place. One scan: each search starts where the previous one stopped."""
     out: list[str] = []
     pos = 0
-    while (m := _SCRIPT_OPEN.search(text, pos)) is not None:
+    while (m := opener.search(text, pos)) is not None:
         out.append(text[pos : m.start()])
-        out.append(" ")
-        close = _SCRIPT_CLOSE[m.group(1).lower()].search(text, m.end())
+        out.append(gap)
+        close = closer_of(m).search(text, m.end())
         if close is None:
             return "".join(out)
         pos = close.end()
