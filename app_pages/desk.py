@@ -99,6 +99,19 @@ def on_regenerate(cid: str, *, new_wording: bool) -> None:
     S["regenerate"] = cid
 
 
+def on_proposed(cid: str, draft_id: int, *, adopt: bool) -> None:
+    desk.take_proposed(cid, draft_id, adopt=adopt)
+
+
+@st.fragment(run_every=1.0)
+def late_model_watch(cid: str) -> None:
+    """While the model is still drafting, say so; once its draft has landed, redraw the page."""
+    if desk.drafting_late(cid):
+        st.caption(t("model_drafting"), help=None)
+    else:
+        st.rerun()
+
+
 def options(cid: str) -> DraftOptions:
     return DraftOptions(
         tone=S.get(f"tone_{cid}") or "auto",
@@ -350,6 +363,29 @@ def suggestion_panel(cid: str, draft: DraftRecord) -> None:
     )
     if sug.llm_unavailable:
         st.warning(t("llm_unavailable"))
+    if desk.drafting_late(cid):
+        late_model_watch(cid)
+    proposed = desk.proposed(cid)
+    if proposed is not None:
+        st.info(t("model_ready"))
+        with st.expander(t("use_model_draft"), icon=":material/auto_awesome:"):
+            st.caption(md(proposed.draft_text))
+        choice = st.container(horizontal=True, gap="small")
+        choice.button(
+            t("use_model_draft"),
+            key="use_model_draft",
+            on_click=on_proposed,
+            args=(cid, proposed.id),
+            kwargs={"adopt": True},
+        )
+        choice.button(
+            t("keep_mine"),
+            key="keep_mine",
+            type="tertiary",
+            on_click=on_proposed,
+            args=(cid, proposed.id),
+            kwargs={"adopt": False},
+        )
     if sug.needs_review and not esc.escalate:
         for hint in sug.review_hints:
             st.caption(md(hint), help=t("review_hint_help"))

@@ -47,7 +47,19 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_s: float = 30.0
-    llm_max_retries: int = 2
+    llm_max_retries: int = Field(
+        2, description="Retries of a failed call; a 429's Retry-After is waited by the SDK."
+    )
+    llm_budget_s: float = Field(
+        3.0,
+        ge=0,
+        description="Seconds the desk waits for the model's first words before it shows the "
+        "offline draft; the model's draft replaces it when it comes, unless the agent has "
+        "started editing (then it is offered).",
+    )
+    llm_concurrency: int = Field(
+        2, ge=1, le=64, description="Model calls the desk runs at once (the rest wait)."
+    )
     llm_temperature: float = 0.2
     llm_context_tokens: int = Field(
         8192, description="Prompt + reply budget, counted with tiktoken."

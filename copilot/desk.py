@@ -6,17 +6,22 @@ tested without a browser and reused by the CLI.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 from copilot.drafters import OnDelta
 from copilot.store import ConversationRecord, ConversationStore, DraftRecord, now
-from copilot.types import DraftOptions
+from copilot.types import DraftOptions, Suggestion
 from copilot.workspace import Workspace
 from knowledge import Customer, Order, detect_language
 from knowledge.text import LETTER_RUN, content_terms
 
+log = logging.getLogger(__name__)
 BANDS = ((60, "fast"), (180, "warning"))  # seconds: under 1 min, 1-3 min, over 3 min
 
 
@@ -52,6 +57,14 @@ class Desk:
     def __init__(self, ws: Workspace, store: ConversationStore | None = None) -> None:
         self.ws = ws
         self.store = store or ConversationStore(ws.engine)
+        # Model calls run here, a few at a time for the whole process: a slow or rate-limited
+        # model never blocks an agent longer than the budget, nor the other agents' desks.
+        self._pool = ThreadPoolExecutor(
+            max_workers=ws.settings.llm_concurrency, thread_name_prefix="souffleur-llm"
+        )
+        # shown draft id -> (conversation, set once the model's late draft has landed or failed)
+        self._late: dict[int, tuple[str, threading.Event]] = {}
+        self._lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------
     def inbox(
@@ -131,12 +144,86 @@ class Desk:
             customer_name=customer.name if customer else None,
             window_days=self.ws.service.policy.settings.repeated_contact_window_days,
         )
-        suggestion = self.ws.service.suggest(conv, options, on_delta=on_delta)
         from copilot.analysis import build_query
 
-        self.store.save_draft(rec.id, message_id, suggestion, query=build_query(conv))
+        query = build_query(conv)
+        service = self.ws.service
+        if service.llm is None:
+            suggestion = service.suggest(conv, options)
+        else:
+            streamed: list[str] = []
+            future = self._pool.submit(
+                service.suggest, conv, options, on_delta=streamed.append if on_delta else None
+            )
+            landed = self._within_budget(future, streamed, on_delta)
+            if landed is None:  # the model is slow: the agent gets the offline draft now
+                suggestion = service.suggest(conv, options, offline=True)
+                shown = self.store.save_draft(rec.id, message_id, suggestion, query=query)
+                self.store.log_call(rec.id, suggestion)
+                with self._lock:
+                    self._late[shown] = (rec.id, threading.Event())
+                future.add_done_callback(lambda f: self._land(rec.id, message_id, shown, f, query))
+                return self.store.current_draft(rec.id)
+            suggestion = landed
+        self.store.save_draft(rec.id, message_id, suggestion, query=query)
         self.store.log_call(rec.id, suggestion)
         return self.store.current_draft(rec.id)
+
+    def _within_budget(
+        self, future: Future[Suggestion], streamed: list[str], on_delta: OnDelta | None
+    ) -> Suggestion | None:
+        """The model's suggestion if it starts within the budget (its first streamed words, or
+        the whole reply when nothing streams); the text it streams is passed to ``on_delta`` on
+        the caller's thread (Streamlit draws only from there), so the agent watches it come."""
+        deadline = monotonic() + self.ws.settings.llm_budget_s
+        shown = 0
+        while True:
+            left = deadline - monotonic()
+            done, _ = wait([future], timeout=max(0.0, min(0.1, left)) if not shown else 0.1)
+            if on_delta and len(streamed) > shown:
+                shown = len(streamed)
+                on_delta(streamed[-1])
+            if done:
+                return future.result()
+            if left <= 0 and not shown:
+                return None
+
+    def _land(
+        self, cid: str, message_id: int, shown: int, future: Future[Suggestion], query: str
+    ) -> None:
+        try:
+            suggestion = future.result()
+            self.store.log_call(cid, suggestion)
+            if suggestion.drafter != "offline":  # else the model failed: the shown draft stays
+                outcome = self.store.land_late_draft(
+                    cid, message_id, shown, suggestion, query=query
+                )
+                log.info("late model draft for %s: %s", cid, outcome)
+        except Exception:  # suggest() falls back by itself: this is a bug, not a model fault
+            log.exception("late draft of %s failed", cid)
+        finally:
+            with self._lock:
+                late = self._late.pop(shown, None)
+            if late is not None:
+                late[1].set()
+
+    def drafting_late(self, conversation_id: str) -> bool:
+        """True while the model is still writing a draft for this conversation."""
+        with self._lock:
+            return any(c == conversation_id for c, _ in self._late.values())
+
+    def wait_late(self, conversation_id: str, timeout: float | None = None) -> None:
+        """Block until the late model draft of this conversation has landed (CLI, tests)."""
+        with self._lock:
+            pending = [e for c, e in self._late.values() if c == conversation_id]
+        for landed in pending:
+            landed.wait(timeout)
+
+    def proposed(self, conversation_id: str) -> DraftRecord | None:
+        return self.store.proposed_draft(conversation_id)
+
+    def take_proposed(self, conversation_id: str, draft_id: int, *, adopt: bool) -> None:
+        self.store.settle_proposed(conversation_id, draft_id, adopt=adopt)
 
     # -- actions -----------------------------------------------------------------------
     def post_customer_message(self, conversation_id: str, text: str) -> int:

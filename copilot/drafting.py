@@ -117,7 +117,10 @@ class SuggestionService:
         options: DraftOptions | None = None,
         *,
         on_delta: OnDelta | None = None,
+        offline: bool = False,
     ) -> Suggestion:
+        """The suggestion for the conversation's last customer message; ``offline`` drafts
+        without the LLM even when one is configured (the draft shown while it is slow)."""
         opts = options or DraftOptions()
         t_start = time.perf_counter()
         timings = Timings()
@@ -217,7 +220,7 @@ class SuggestionService:
 
         # 4. draft
         t = time.perf_counter()
-        result, llm_unavailable, notes = self._draft(req, on_delta)
+        result, llm_unavailable, notes = self._draft(req, None if offline else on_delta, offline)
         timings.generation_ms = (time.perf_counter() - t) * 1000
         timings.ttft_ms = result.ttft_ms
 
@@ -307,9 +310,9 @@ class SuggestionService:
 
     # ----------------------------------------------------------------------------------
     def _draft(
-        self, req: DraftRequest, on_delta: OnDelta | None
+        self, req: DraftRequest, on_delta: OnDelta | None, offline_only: bool = False
     ) -> tuple[DraftResult, bool, list[str]]:
-        if self.llm is None:
+        if self.llm is None or offline_only:
             return self.offline.draft(req), False, []
         try:
             result = self.llm.draft(req, on_delta)

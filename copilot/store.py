@@ -70,7 +70,7 @@ drafts = sa.Table(
     sa.Column("edited_text", sa.Text, nullable=False),  # autosaved as the agent types
     sa.Column(
         "status", sa.String(16), nullable=False, default="open"
-    ),  # open | sent | discarded | escalated | superseded
+    ),  # open | sent | discarded | escalated | superseded | proposed | dismissed
     sa.Column("model", sa.String(128), nullable=False),
     sa.Column("prompt_version", sa.String(255), nullable=False),
     sa.Column("confidence", sa.Float, nullable=False),
@@ -359,30 +359,116 @@ class ConversationStore:
         self, conversation_id: str, message_id: int, suggestion: Suggestion, *, query: str = ""
     ) -> int:
         """Store a new draft for a customer message; earlier open drafts are superseded."""
+        with self.engine.begin() as conn:
+            return self._insert_draft(conn, conversation_id, message_id, suggestion, query, "open")
+
+    def land_late_draft(
+        self,
+        conversation_id: str,
+        message_id: int,
+        shown_draft_id: int,
+        suggestion: Suggestion,
+        *,
+        query: str = "",
+    ) -> str:
+        """Store a draft that came after ``shown_draft_id`` was shown for the same message (the
+        LLM's, after the offline one). It replaces the shown draft while the agent has not
+        touched it ("replaced"); once they edited it, it waits as a proposal they may adopt
+        ("proposed"); once the message was answered, escalated or redrafted, it is dropped
+        ("dropped"). Decided and written in one transaction: an edit is never overwritten."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                sa.select(drafts.c.status, drafts.c.draft_text, drafts.c.edited_text).where(
+                    drafts.c.id == shown_draft_id, drafts.c.conversation_id == conversation_id
+                )
+            ).first()
+            if row is None or row.status != "open":
+                return "dropped"
+            untouched = row.edited_text == row.draft_text
+            status = "open" if untouched else "proposed"
+            self._insert_draft(conn, conversation_id, message_id, suggestion, query, status)
+            return "replaced" if untouched else "proposed"
+
+    def proposed_draft(self, conversation_id: str) -> DraftRecord | None:
+        """A late draft waiting for the agent, for the message the open draft answers."""
+        current = self.current_draft(conversation_id)
+        if current is None:
+            return None
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(drafts)
+                    .where(
+                        drafts.c.conversation_id == conversation_id,
+                        drafts.c.message_id == current.message_id,
+                        drafts.c.status == "proposed",
+                        drafts.c.id > current.id,
+                    )
+                    .order_by(drafts.c.id.desc())
+                )
+                .mappings()
+                .first()
+            )
+        return _draft(row) if row else None
+
+    def settle_proposed(self, conversation_id: str, draft_id: int, *, adopt: bool) -> None:
+        """The agent takes the proposed draft (it becomes the open one; their edit stays in the
+        superseded row) or dismisses it."""
         stamp = now()
         with self.engine.begin() as conn:
+            hit = conn.execute(
+                sa.update(drafts)
+                .where(
+                    drafts.c.id == draft_id,
+                    drafts.c.conversation_id == conversation_id,
+                    drafts.c.status == "proposed",
+                )
+                .values(status="open" if adopt else "dismissed", updated_at=stamp)
+            ).rowcount
+            if hit and adopt:
+                conn.execute(
+                    sa.update(drafts)
+                    .where(
+                        drafts.c.conversation_id == conversation_id,
+                        drafts.c.status == "open",
+                        drafts.c.id != draft_id,
+                    )
+                    .values(status="superseded", updated_at=stamp)
+                )
+
+    @staticmethod
+    def _insert_draft(
+        conn: Connection,
+        conversation_id: str,
+        message_id: int,
+        suggestion: Suggestion,
+        query: str,
+        status: str,
+    ) -> int:
+        stamp = now()
+        if status == "open":
             conn.execute(
                 sa.update(drafts)
                 .where(drafts.c.conversation_id == conversation_id, drafts.c.status == "open")
                 .values(status="superseded", updated_at=stamp)
             )
-            did = conn.execute(
-                sa.insert(drafts).values(
-                    conversation_id=conversation_id,
-                    message_id=message_id,
-                    suggestion=suggestion.model_dump_json(),
-                    draft_text=suggestion.draft,
-                    edited_text=suggestion.draft,
-                    status="open",
-                    model=suggestion.model,
-                    prompt_version=suggestion.prompt_version,
-                    confidence=suggestion.confidence,
-                    escalate=suggestion.escalation.escalate,
-                    query=query,
-                    created_at=stamp,
-                    updated_at=stamp,
-                )
-            ).inserted_primary_key
+        did = conn.execute(
+            sa.insert(drafts).values(
+                conversation_id=conversation_id,
+                message_id=message_id,
+                suggestion=suggestion.model_dump_json(),
+                draft_text=suggestion.draft,
+                edited_text=suggestion.draft,
+                status=status,
+                model=suggestion.model,
+                prompt_version=suggestion.prompt_version,
+                confidence=suggestion.confidence,
+                escalate=suggestion.escalation.escalate,
+                query=query,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        ).inserted_primary_key
         return int(did[0]) if did else 0
 
     def current_draft(self, conversation_id: str) -> DraftRecord | None:
@@ -407,6 +493,7 @@ class ConversationStore:
                     .where(
                         drafts.c.conversation_id == conversation_id,
                         drafts.c.message_id == message_id,
+                        drafts.c.status.not_in(("proposed", "dismissed")),
                     )
                     .order_by(drafts.c.id.desc())
                 )
@@ -571,6 +658,14 @@ class ConversationStore:
                     ),
                 )
             )
+
+    def calls(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        """The logged suggestions, oldest first (of one conversation, or all)."""
+        q = sa.select(model_calls).order_by(model_calls.c.id)
+        if conversation_id is not None:
+            q = q.where(model_calls.c.conversation_id == conversation_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
 
     def feedback_rows(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
         q = sa.select(feedback).order_by(feedback.c.id)

@@ -19,7 +19,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app_pages.ui import md_text
+from app_pages.ui import md_text, services
 from copilot import Settings, load_settings, open_workspace
 from copilot.desk import Desk
 from copilot.store import ConversationStore
@@ -304,6 +304,7 @@ def test_with_an_llm_configured_the_draft_streams_from_it(
         monkeypatch.setenv("SOUFFLEUR_LLM_BASE_URL", srv.base_url)
         monkeypatch.setenv("SOUFFLEUR_LLM_MODEL", "test-model")
         monkeypatch.setenv("SOUFFLEUR_LLM_API_KEY", "test")
+        monkeypatch.setenv("SOUFFLEUR_LLM_BUDGET_S", "60")  # wait for it, however slow CI is
         at = ok(
             signed_in("alice")
         )  # drafts the longest-waiting conversation with the default reply
@@ -314,6 +315,32 @@ def test_with_an_llm_configured_the_draft_streams_from_it(
     assert any("test\\-model" in c.value for c in at.sidebar.caption)
     draft = store_of(data_dir).current_draft("conv-001")
     assert draft is not None and draft.suggestion.drafter == "llm"
+
+
+def test_a_slow_llm_shows_the_offline_draft_at_once_then_its_own(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = "Bonjour Camille, votre commande LUM-105097 arrive le 28 novembre."
+    answer = {"reply": reply, "cited": [], "escalate": False, "reasons": [], "confidence": 0.8}
+    with FakeOpenAIServer(model="test-model") as srv:
+        monkeypatch.setenv("SOUFFLEUR_LLM_BASE_URL", srv.base_url)
+        monkeypatch.setenv("SOUFFLEUR_LLM_MODEL", "test-model")
+        monkeypatch.setenv("SOUFFLEUR_LLM_API_KEY", "test")
+        monkeypatch.setenv("SOUFFLEUR_LLM_BUDGET_S", "0.2")
+        at = ok(signed_in("alice"))  # drafts the longest-waiting conversation (default reply)
+        desk = services().desk  # the app's own (cached per process and configuration)
+        desk.wait_late(str(at.session_state["conversation"]), timeout=10)
+        srv.delay(1.5, json.dumps(answer))
+        cid = "conv-001"
+        open_conversation(at, cid)
+        shown = draft_area(at).value
+        assert shown != reply and "offline" in " ".join(c.value for c in at.sidebar.caption)
+        assert any("still drafting" in c.value for c in at.sidebar.caption)
+        assert desk.drafting_late(cid)
+        desk.wait_late(cid, timeout=10)
+        ok(at.run())
+    assert draft_area(at).value == reply
+    assert not any("still drafting" in c.value for c in at.sidebar.caption)
 
 
 # -- knowledge -----------------------------------------------------------------------

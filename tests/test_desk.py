@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk import Desk, band
+from copilot.llm import LangChainChatModel, LLMDrafter
 from copilot.store import ConflictError, edit_ratio
+from copilot.testing import FakeOpenAIServer
 from copilot.types import DraftOptions
 from knowledge import HashEmbedder, SouffleurError
 
@@ -131,3 +138,107 @@ def test_knowledge_gaps_group_weak_questions(desk: Desk) -> None:
     # a knowledge manager reads the customers' words, not stems ("ampoul", "vend")
     assert {"ampoules", "aquarium", "vendez"} <= set(aquarium[0].shown_words())
     assert "ampoul" not in aquarium[0].shown_words()
+
+
+# -- the LLM latency budget: the offline draft at once, the model's when it comes -----------
+@pytest.fixture(scope="module")
+def llm_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as srv:
+        yield srv
+
+
+def slow_desk(tmp: Path, base_url: str, budget_s: float) -> Desk:
+    settings = load_settings(data_dir=tmp / "data", demo_autoload=False, llm_budget_s=budget_s)
+    chat = LangChainChatModel(
+        base_url=base_url, api_key="test", model="gpt-4o-mini", timeout_s=10, max_retries=0
+    )
+    drafter = LLMDrafter(chat, mask_pii=False, company="Atelier Lumen")
+    ws = open_workspace(settings, embedder=HashEmbedder(), drafter=drafter)
+    load_demo(ws, today=ANCHOR)
+    ws.service.today = lambda: ANCHOR
+    return Desk(ws)
+
+
+MODEL_REPLY = json.dumps(
+    {
+        "reply": "Bonjour, votre commande est en route [ORDER].",
+        "cited": [],
+        "escalate": False,
+        "reasons": [],
+        "confidence": 0.8,
+        "answerable": True,
+    },
+    ensure_ascii=False,
+)
+
+
+def test_a_slow_model_gets_the_offline_draft_shown_then_replaced_by_its_own(
+    tmp_path: Path, llm_server: FakeOpenAIServer
+) -> None:
+    llm_server.reset()
+    llm_server.delay(1.5, MODEL_REPLY)
+    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.2)
+    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
+    first = d.ensure_draft(cid)
+    assert first is not None and first.suggestion.drafter == "offline"
+    assert d.drafting_late(cid)
+    d.wait_late(cid, timeout=10)
+    assert not d.drafting_late(cid)
+    now_shown = d.store.current_draft(cid)
+    assert now_shown is not None and now_shown.id != first.id
+    assert now_shown.suggestion.drafter == "llm"
+    assert "en route" in now_shown.draft_text
+    assert d.proposed(cid) is None
+    # both calls are logged: the offline draft shown and the model's
+    assert [r["drafter"] for r in d.store.calls(cid)] == ["offline", "gpt-4o-mini"]
+
+
+def test_a_late_model_draft_never_overwrites_an_edit_it_is_offered(
+    tmp_path: Path, llm_server: FakeOpenAIServer
+) -> None:
+    llm_server.reset()
+    llm_server.delay(1.0, MODEL_REPLY)
+    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.1)
+    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
+    first = d.ensure_draft(cid)
+    assert first is not None
+    d.store.autosave(first.id, first.draft_text + " Bonne journée !")  # the agent types
+    d.wait_late(cid, timeout=10)
+    kept = d.store.current_draft(cid)
+    assert kept is not None and kept.id == first.id
+    assert kept.edited_text.endswith("Bonne journée !")
+    offered = d.proposed(cid)
+    assert offered is not None and "en route" in offered.draft_text
+    d.take_proposed(cid, offered.id, adopt=True)
+    taken = d.store.current_draft(cid)
+    assert taken is not None and taken.id == offered.id and d.proposed(cid) is None
+
+
+def test_a_late_model_draft_after_the_reply_was_sent_is_dropped(
+    tmp_path: Path, llm_server: FakeOpenAIServer
+) -> None:
+    llm_server.reset()
+    llm_server.delay(1.0, MODEL_REPLY)
+    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.1)
+    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
+    first = d.ensure_draft(cid)
+    assert first is not None
+    d.send(cid, first.draft_text, agent="a", expected_version=d.store.get(cid).version)
+    d.wait_late(cid, timeout=10)
+    assert d.store.current_draft(cid) is None and d.proposed(cid) is None
+    assert d.store.draft_status(cid, first.message_id) == "sent"
+
+
+def test_a_model_within_the_budget_streams_on_the_callers_thread(
+    tmp_path: Path, llm_server: FakeOpenAIServer
+) -> None:
+    llm_server.reset()
+    llm_server.reply(MODEL_REPLY)
+    d = slow_desk(tmp_path, llm_server.base_url, budget_s=10)
+    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
+    seen: list[tuple[int, str]] = []
+    draft = d.ensure_draft(cid, on_delta=lambda text: seen.append((threading.get_ident(), text)))
+    assert draft is not None and draft.suggestion.drafter == "llm"
+    assert not d.drafting_late(cid)
+    assert seen and {ident for ident, _ in seen} == {threading.get_ident()}
+    assert "en route" in seen[-1][1]
