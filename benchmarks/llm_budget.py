@@ -15,7 +15,6 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -28,20 +27,10 @@ from copilot import load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk import Desk
 from copilot.llm import LangChainChatModel, LLMDrafter
-from copilot.testing import FakeOpenAIServer
+from copilot.testing import FakeOpenAIServer, model_reply
 from knowledge import HashEmbedder
 
-REPLY = json.dumps(
-    {
-        "reply": "Bonjour, votre commande est en route [ORDER].",
-        "cited": [],
-        "escalate": False,
-        "reasons": [],
-        "confidence": 0.8,
-        "answerable": True,
-    },
-    ensure_ascii=False,
-)
+REPLY = model_reply("Bonjour, votre commande est en route [ORDER].")
 
 
 def run(

@@ -23,16 +23,21 @@ from typing import Any, Literal
 from copilot.drafters import OnDelta
 from copilot.llm import Completion, Message
 
-DEFAULT_REPLY = json.dumps(
-    {
-        "reply": "Thank you for your message, I am looking into it.",
+
+def model_reply(text: str, **fields: Any) -> str:
+    """The JSON a model answers with in the drafter's schema; ``fields`` override the rest."""
+    body = {
+        "reply": text,
         "cited": [],
         "escalate": False,
         "reasons": [],
-        "confidence": 0.5,
+        "confidence": 0.8,
         "answerable": True,
     }
-)
+    return json.dumps({**body, **fields}, ensure_ascii=False)
+
+
+DEFAULT_REPLY = model_reply("Thank you for your message, I am looking into it.", confidence=0.5)
 
 
 def pieces(text: str, n: int = 3) -> list[str]:

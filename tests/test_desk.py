@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,8 @@ from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk import Desk, band
 from copilot.llm import LangChainChatModel, LLMDrafter
-from copilot.store import ConflictError, edit_ratio
-from copilot.testing import FakeOpenAIServer
+from copilot.store import ConflictError, DraftRecord, edit_ratio
+from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.types import DraftOptions
 from knowledge import HashEmbedder, SouffleurError
 
@@ -159,28 +158,28 @@ def slow_desk(tmp: Path, base_url: str, budget_s: float) -> Desk:
     return Desk(ws)
 
 
-MODEL_REPLY = json.dumps(
-    {
-        "reply": "Bonjour, votre commande est en route [ORDER].",
-        "cited": [],
-        "escalate": False,
-        "reasons": [],
-        "confidence": 0.8,
-        "answerable": True,
-    },
-    ensure_ascii=False,
-)
+MODEL_REPLY = model_reply("Bonjour, votre commande est en route [ORDER].")
+ASK = "Bonjour, où en est ma commande LUM-105097 ?"
+
+
+def late_draft(
+    tmp: Path, srv: FakeOpenAIServer, *, delay_s: float, budget_s: float
+) -> tuple[Desk, str, DraftRecord]:
+    """A desk whose model answers after ``delay_s``, and the first draft of a new question."""
+    srv.reset()
+    srv.delay(delay_s, MODEL_REPLY)
+    d = slow_desk(tmp, srv.base_url, budget_s=budget_s)
+    cid = d.new_conversation("C1001", ASK)
+    first = d.ensure_draft(cid)
+    assert first is not None
+    return d, cid, first
 
 
 def test_a_slow_model_gets_the_offline_draft_shown_then_replaced_by_its_own(
     tmp_path: Path, llm_server: FakeOpenAIServer
 ) -> None:
-    llm_server.reset()
-    llm_server.delay(1.5, MODEL_REPLY)
-    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.2)
-    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
-    first = d.ensure_draft(cid)
-    assert first is not None and first.suggestion.drafter == "offline"
+    d, cid, first = late_draft(tmp_path, llm_server, delay_s=1.5, budget_s=0.2)
+    assert first.suggestion.drafter == "offline"
     assert d.drafting_late(cid)
     d.wait_late(cid, timeout=10)
     assert not d.drafting_late(cid)
@@ -196,12 +195,7 @@ def test_a_slow_model_gets_the_offline_draft_shown_then_replaced_by_its_own(
 def test_a_late_model_draft_never_overwrites_an_edit_it_is_offered(
     tmp_path: Path, llm_server: FakeOpenAIServer
 ) -> None:
-    llm_server.reset()
-    llm_server.delay(1.0, MODEL_REPLY)
-    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.1)
-    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
-    first = d.ensure_draft(cid)
-    assert first is not None
+    d, cid, first = late_draft(tmp_path, llm_server, delay_s=1.0, budget_s=0.1)
     d.store.autosave(first.id, first.draft_text + " Bonne journée !")  # the agent types
     d.wait_late(cid, timeout=10)
     kept = d.store.current_draft(cid)
@@ -217,12 +211,7 @@ def test_a_late_model_draft_never_overwrites_an_edit_it_is_offered(
 def test_a_late_model_draft_after_the_reply_was_sent_is_dropped(
     tmp_path: Path, llm_server: FakeOpenAIServer
 ) -> None:
-    llm_server.reset()
-    llm_server.delay(1.0, MODEL_REPLY)
-    d = slow_desk(tmp_path, llm_server.base_url, budget_s=0.1)
-    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
-    first = d.ensure_draft(cid)
-    assert first is not None
+    d, cid, first = late_draft(tmp_path, llm_server, delay_s=1.0, budget_s=0.1)
     d.send(cid, first.draft_text, agent="a", expected_version=d.store.get(cid).version)
     d.wait_late(cid, timeout=10)
     assert d.store.current_draft(cid) is None and d.proposed(cid) is None
@@ -235,7 +224,7 @@ def test_a_model_within_the_budget_streams_on_the_callers_thread(
     llm_server.reset()
     llm_server.reply(MODEL_REPLY)
     d = slow_desk(tmp_path, llm_server.base_url, budget_s=10)
-    cid = d.new_conversation("C1001", "Bonjour, où en est ma commande LUM-105097 ?")
+    cid = d.new_conversation("C1001", ASK)
     seen: list[tuple[int, str]] = []
     draft = d.ensure_draft(cid, on_delta=lambda text: seen.append((threading.get_ident(), text)))
     assert draft is not None and draft.suggestion.drafter == "llm"

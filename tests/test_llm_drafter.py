@@ -16,7 +16,7 @@ import pytest
 from copilot import Workspace, load_settings, open_workspace
 from copilot.drafting import SuggestionService
 from copilot.llm import LangChainChatModel, LLMDrafter
-from copilot.testing import FakeOpenAIServer
+from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.tokens import Budget, cost_usd, count_messages
 from copilot.types import Conversation, Suggestion, Turn, Usage
 from knowledge import HashEmbedder
@@ -70,16 +70,7 @@ def conv(
     return Conversation(customer_id=customer_id, turns=[*turns, Turn(role="customer", text=text)])
 
 
-def reply(text: str, **fields: Any) -> str:
-    body = {
-        "reply": text,
-        "cited": [],
-        "escalate": False,
-        "reasons": [],
-        "confidence": 0.8,
-        "answerable": True,
-    }
-    return json.dumps({**body, **fields}, ensure_ascii=False)
+reply = model_reply
 
 
 def offline_draft(ws: Workspace, c: Conversation) -> str:
