@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     company_name: str = "Atelier Lumen"
 
     max_upload_mb: float = 20.0
+    parse_budget_s: float = Field(
+        30.0, gt=0, description="Reading time allowed per uploaded file; slower files are refused."
+    )
     ui_lang: Literal["en", "fr"] = "en"
     demo_autoload: bool = True
 

@@ -136,7 +136,12 @@ def open_workspace(
     )
     vectors = VectorStore(client, embedder_name=emb.name, dim=emb.dim)
     kb = KnowledgeBase(
-        registry, vectors, emb, max_bytes=settings.max_upload_bytes, check_embedder=check_embedder
+        registry,
+        vectors,
+        emb,
+        max_bytes=settings.max_upload_bytes,
+        parse_budget_s=settings.parse_budget_s,
+        check_embedder=check_embedder,
     )
     if check_embedder and kb.needs_reconcile:
         kb.reconcile()

@@ -36,7 +36,7 @@ from knowledge.chunking import ChunkingConfig, chunk_document
 from knowledge.embeddings import Embedder
 from knowledge.errors import IngestError, SouffleurError
 from knowledge.language import detect_language
-from knowledge.loaders import DEFAULT_MAX_BYTES, load_source
+from knowledge.loaders import DEFAULT_BUDGET_S, DEFAULT_MAX_BYTES, load_source
 from knowledge.registry import DocumentInfo, Lease, Registry, documents, now
 from knowledge.retrieval import HybridRetriever, Mode, RetrievalConfig
 from knowledge.screening import instruction_sentences
@@ -159,6 +159,7 @@ class KnowledgeBase:
         chunking: ChunkingConfig | None = None,
         retrieval: RetrievalConfig | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        parse_budget_s: float = DEFAULT_BUDGET_S,
         default_lang: str = "en",
         check_embedder: bool = True,
     ) -> None:
@@ -167,6 +168,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.chunking = chunking or ChunkingConfig()
         self.max_bytes = max_bytes
+        self.parse_budget_s = parse_budget_s
         self.default_lang = default_lang
         self.retriever = HybridRetriever(registry, vectors, embedder, retrieval)
         if check_embedder:
@@ -235,7 +237,13 @@ class KnowledgeBase:
                 )
                 continue
             try:
-                docs = load_source(name, data, max_bytes=self.max_bytes, encoding=encoding)
+                docs = load_source(
+                    name,
+                    data,
+                    max_bytes=self.max_bytes,
+                    encoding=encoding,
+                    budget_s=self.parse_budget_s,
+                )
             except SouffleurError as exc:
                 results.append(FileResult(name, error=str(exc)))
                 continue

@@ -8,11 +8,13 @@ naming the file, the problem and the fix. Nothing here touches the index.
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import hashlib
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,6 +40,29 @@ _MD_HEADING = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.M)
 QUESTION_COLUMNS = ("question", "questions", "q", "intitule", "title", "titre")
 ANSWER_COLUMNS = ("answer", "answers", "reponse", "reponses", "a", "response", "text", "texte")
 LANG_COLUMNS = ("lang", "langue", "language")
+
+
+DEFAULT_BUDGET_S = 30.0  # reading time allowed per file
+_deadline: contextvars.ContextVar[tuple[str, float, float] | None] = contextvars.ContextVar(
+    "souffleur_parse_deadline", default=None
+)
+
+
+class OverBudget(IngestError):
+    """The file took longer than its reading budget."""
+
+
+def _tick(where: str) -> None:
+    """Refuse the file being read once its time budget is spent (checked between pages,
+    records and HTML nodes: every loader's loops call it)."""
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline[1]:
+        name, _, budget = deadline
+        raise OverBudget(
+            name,
+            f"took more than {budget:g} s to read (stopped at {where}).",
+            "Split it into smaller files, or export it again in a simpler format.",
+        )
 
 
 class Loaded(list[Document]):
@@ -67,9 +92,15 @@ def load_path(
 
 
 def load_source(
-    name: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, encoding: str | None = None
+    name: str,
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    encoding: str | None = None,
+    budget_s: float = DEFAULT_BUDGET_S,
 ) -> Loaded:
-    """Parse one knowledge file. ``encoding`` overrides UTF-8 for the text formats."""
+    """Parse one knowledge file. ``encoding`` overrides UTF-8 for the text formats; a file that
+    takes longer than ``budget_s`` to read is refused (an error for that file only)."""
     ext = Path(name).suffix.lower()
     loader = _LOADERS.get(ext)
     if loader is None:
@@ -82,6 +113,7 @@ def load_source(
     _check_size(name, len(data), max_bytes)
     if not data.strip():
         raise IngestError(name, "is empty.", "Upload the file again, with its content.")
+    token = _deadline.set((name, time.monotonic() + budget_s, budget_s))
     try:
         docs = loader(name, data, encoding)
     except IngestError:
@@ -91,11 +123,13 @@ def load_source(
             name, "is nested too deeply to be read.", "Flatten its structure and upload it again."
         ) from exc
     except Exception as exc:
-        raise IngestError(
+        raise _entity_refusal(name, exc) or IngestError(
             name,
             f"could not be parsed ({exc.__class__.__name__}: {str(exc)[:200]}).",
             "Check that it opens in its usual application, then export it again.",
         ) from exc
+    finally:
+        _deadline.reset(token)
     for doc in docs:
         _check_document(name, doc)
     notes = list(getattr(docs, "notes", []))
@@ -430,8 +464,12 @@ def _render_html(root: Any, *, inline: bool = False) -> str:
 
     out: list[str] = []
     stack: list[Any] = [root]
+    seen = 0
     while stack:
         node = stack.pop()
+        seen += 1
+        if not seen % 512:
+            _tick(f"HTML node {seen:,}")
         if isinstance(node, _Literal):
             out.append(node)
             continue
@@ -497,7 +535,10 @@ def _load_pdf(name: str, data: bytes, encoding: str | None) -> list[Document]:
                 "is password-protected.",
                 "Remove the password (e.g. print it to a new PDF) and upload it again.",
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            _tick(f"page {number}")
+            pages.append(page.extract_text() or "")
         info_title = (reader.metadata.title if reader.metadata else None) or ""
     except IngestError:
         raise
@@ -575,7 +616,9 @@ def _load_docx(name: str, data: bytes, encoding: str | None) -> list[Document]:
         ) from exc
     lines: list[str] = []
     title = (document.core_properties.title or "").strip()
-    for para in document.paragraphs:
+    for number, para in enumerate(document.paragraphs, start=1):
+        if not number % 256:
+            _tick(f"paragraph {number:,}")
         text = para.text.strip()
         if not text:
             continue
@@ -619,6 +662,8 @@ def _faq_documents(
     by_lang: dict[str | None, list[str]] = {}
     problems: list[str] = []
     for rownum, row in rows:
+        if not rownum % 256:
+            _tick(f"row {rownum:,}")
         cells = [str(c).strip() if c is not None else "" for c in row]
         if not any(cells):
             continue
@@ -674,6 +719,24 @@ def _load_csv(name: str, data: bytes, encoding: str | None) -> list[Document]:
     return _faq_documents(name, rows[0], ((i + 2, r) for i, r in enumerate(rows[1:])), "csv")
 
 
+def _entity_refusal(name: str, exc: BaseException) -> IngestError | None:
+    """The error for XML that declares entities, found by defusedxml (which openpyxl uses when
+    it is installed) anywhere in the chain of ``exc``; None for any other failure."""
+    from defusedxml import DefusedXmlException
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return IngestError(
+                name,
+                "declares XML entities (a DTD), which are refused: they can expand to gigabytes "
+                "or read files of the server.",
+                "Export it again from its usual application; genuine Office files declare none.",
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _load_xlsx(name: str, data: bytes, encoding: str | None) -> list[Document]:
     import openpyxl
 
@@ -681,7 +744,7 @@ def _load_xlsx(name: str, data: bytes, encoding: str | None) -> list[Document]:
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types on broken workbooks
-        raise IngestError(
+        raise _entity_refusal(name, exc) or IngestError(
             name,
             f"is not a readable Excel workbook ({exc.__class__.__name__}).",
             "Re-save it from Excel as .xlsx.",
@@ -700,6 +763,8 @@ def _load_xlsx(name: str, data: bytes, encoding: str | None) -> list[Document]:
                     ((i + 2, r) for i, r in enumerate(rows[1:])),
                     "xlsx",
                 )
+            except OverBudget:
+                raise
             except IngestError as exc:
                 last_error = exc
         raise last_error or IngestError(
@@ -737,6 +802,8 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
     skipped: list[str] = []
     seen: dict[str, int] = {}
     for lineno, rec in records:
+        if not lineno % 256:
+            _tick(f"line {lineno:,}")
         if not isinstance(rec, dict):
             problems.append(f"line {lineno}: expected a JSON object")
             continue

@@ -142,6 +142,34 @@ def external_entity_docx() -> bytes:
     return _rezip(_docx("XXE", [("Section", "placeholder")]), {"word/document.xml": xxe})
 
 
+def _entity_xlsx(dtd: str, cell: str) -> bytes:
+    """A real FAQ workbook whose sheet declares ``dtd`` and has ``cell`` as its B2 text."""
+    base = _xlsx([["question", "answer"], ["Q?", "placeholder"]])
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(io.BytesIO(base)) as zf:
+        xml = zf.read(sheet).decode()
+    xml = re.sub(r"<\?xml[^>]*\?>", "", xml).replace(
+        "<worksheet", f'<?xml version="1.0"?><!DOCTYPE d [{dtd}]><worksheet', 1
+    )
+    xml = re.sub(
+        r'<c r="B2".*?</c>', f'<c r="B2" t="inlineStr"><is><t>{cell}</t></is></c>', xml, count=1
+    )
+    return _rezip(base, {sheet: xml})
+
+
+def xml_bomb_xlsx() -> bytes:
+    """A FAQ workbook whose sheet is a billion-laughs entity bomb."""
+    entities = "".join(
+        f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "lol") * 10}">' for i in range(1, 12)
+    )
+    return _entity_xlsx(entities, "&lol11;")
+
+
+def external_entity_xlsx() -> bytes:
+    """A FAQ workbook whose answer pulls /etc/passwd through an external entity (XXE)."""
+    return _entity_xlsx('<!ENTITY x SYSTEM "file:///etc/passwd">', "Intro &x; end")
+
+
 def _doc_id_of(stem: str) -> str:
     return "document-" + hashlib.sha256(stem.encode()).hexdigest()[:8]
 
@@ -288,6 +316,8 @@ def structure_cases() -> list[Case]:
             external_entity_docx(),
             must_not_contain=("root:",),
         ),
+        error(s, "xml-bomb.xlsx", xml_bomb_xlsx(), error_contains="declares XML entities"),
+        error(s, "external-entity.xlsx", external_entity_xlsx(), error_contains="XML entities"),
         error(s, "zip-bomb.docx", zip_bomb("word/document.xml"), error_contains="zip bomb"),
         error(s, "zip-bomb.xlsx", zip_bomb("xl/worksheets/sheet1.xml"), error_contains="zip bomb"),
         error(s, "truncated.docx", docx[: len(docx) // 2]),

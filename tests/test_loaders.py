@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -400,3 +401,44 @@ def test_a_record_with_only_markup_is_left_out_with_a_note() -> None:
     assert isinstance(docs, Loaded) and docs.notes == [
         "skipped line 2 (doc_id b): its text is only markup, no words"
     ]
+
+
+# -- the reading budget: a file that takes too long is refused, alone ---------------------
+@pytest.mark.parametrize(
+    ("name", "data", "where"),
+    [
+        ("long.pdf", pdf_bytes([f"Page {i} text." for i in range(3)]), "page 1"),
+        ("wide.html", ("<p>x</p>" * 2000).encode(), "HTML node"),
+        (
+            "many.jsonl",
+            "\n".join(
+                json.dumps({"id": f"r{i}", "title": "T", "text": f"text {i}"}) for i in range(600)
+            ).encode(),
+            "line 256",
+        ),
+    ],
+)
+def test_a_file_over_its_reading_budget_is_refused_with_where_it_stopped(
+    name: str, data: bytes, where: str
+) -> None:
+    with pytest.raises(IngestError) as err:
+        load_source(name, data, budget_s=1e-9)
+    assert "to read (stopped at " + where in str(err.value)
+    assert "Split it" in str(err.value)
+    assert load_source(name, data)  # the default budget reads it
+
+
+def test_the_budget_stops_one_file_and_the_batch_goes_on(tmp_path: Path) -> None:
+    from copilot import load_settings, open_workspace
+    from knowledge import HashEmbedder
+
+    settings = load_settings(data_dir=tmp_path / "d", demo_autoload=False, parse_budget_s=1e-9)
+    ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+    slow, fine = ws.kb.ingest_sources(
+        [
+            ("wide.html", ("<p>x</p>" * 2000).encode()),
+            ("short.md", b"# Hi\n\nDelivery takes 3 days."),
+        ]
+    )
+    assert slow.error and "took more than" in slow.error
+    assert fine.error is None and ws.kb.registry.counts()[0] == 1
