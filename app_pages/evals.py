@@ -477,8 +477,8 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
         key="eval_margin",
         persist_state="session",
         help=L(
-            "Non-inferiority margin: B fails when the upper bound of its FDR delta exceeds +margin, or the lower bound of its deflection delta is below −margin.",
-            "Marge de non-infériorité : B échoue si la borne haute du delta de FDR dépasse +marge, ou si la borne basse du delta de déflexion passe sous −marge.",
+            "Non-inferiority margin: B fails when the upper bound of its FDR delta exceeds +margin, or the lower bound of its deflection delta is below −margin. B also fails on a significant rise in false deflections per case, leaking drafts or forbidden facts, or a significant drop in escalation recall; a check that cannot be measured (n/a) is not a pass.",
+            "Marge de non-infériorité : B échoue si la borne haute du delta de FDR dépasse +marge, ou si la borne basse du delta de déflexion passe sous −marge. B échoue aussi sur une hausse significative des fausses déflexions par cas, des fuites ou des faits interdits, ou une baisse significative du rappel d’escalade ; un contrôle non mesurable (n/a) n’est pas un succès.",
         ),
     )
     if a is None or b is None or a == b:

@@ -424,41 +424,32 @@ def comparison_rows(c: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def gate_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
-    """The CI gate's two checks: each interval bound against its margin, and the headroom
-    (how far the bound is from failing; negative when it fails)."""
+    """Every check of the CI gate with its status (pass, fail, n/a: not a pass) and, for the
+    two non-inferiority checks, the interval bound, its limit and the headroom (how far the
+    bound is from failing; negative when it fails)."""
+    from evals.compare import gate_checks
+
     margin = c["gate"]["margin"]
     by_name = {m["metric"]: m for m in c["metrics"]}
-    dr = by_name.get("deflected") or c["metrics"][0]
-    fd = by_name.get("false-deflection rate (of answered)") or c["metrics"][-1]
+    checks = c["gate"].get("checks") or gate_checks(by_name, margin)
+    fd = by_name.get("false-deflection rate (of answered)", {})
+    dr = by_name.get("deflected", {})
+    bounds = {
+        "FDR non-inferiority": (fd.get("high"), margin, lambda b: margin - b),
+        "deflection non-inferiority": (dr.get("low"), -margin, lambda b: b + margin),
+    }
     rows = []
-    if fd["high"] is not None:
+    for chk in checks:
+        bound, limit, room = bounds.get(chk["check"], (None, None, None))
         rows.append(
             {
-                "check": "upper bound of the false-deflection-rate delta ≤ +margin",
-                "bound": _pp(fd["high"]),
-                "limit": _pp(margin),
-                "headroom": _pp(margin - fd["high"]),
-                "passes": fd["high"] <= margin,
-            }
-        )
-    else:
-        rows.append(
-            {
-                "check": "upper bound of the false-deflection-rate delta ≤ +margin",
-                "bound": "n/a (no answered case in one run)",
-                "limit": _pp(margin),
-                "headroom": "n/a",
-                "passes": True,
-            }
-        )
-    if dr["low"] is not None:
-        rows.append(
-            {
-                "check": "lower bound of the deflection delta ≥ −margin",
-                "bound": _pp(dr["low"]),
-                "limit": _pp(-margin),
-                "headroom": _pp(dr["low"] + margin),
-                "passes": dr["low"] >= -margin,
+                "check": chk["check"],
+                "status": chk["status"],
+                "bound": _pp(bound) if bound is not None else ("n/a" if limit is not None else "—"),
+                "limit": _pp(limit) if limit is not None else "—",
+                "headroom": _pp(room(bound)) if room and bound is not None else "—",
+                "passes": chk["status"] == "pass",
+                "detail": chk["why"],
             }
         )
     return rows

@@ -69,31 +69,40 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
         fa: Callable[[Record], float],
         fb: Callable[[Record], float],
         better: str = "higher",
+        among: Callable[[Record, Record], bool] | None = None,
     ) -> dict[str, Any]:
-        xa = np.array([fa(r) for r in A], dtype=float)
-        xb = np.array([fb(r) for r in B], dtype=float)
+        """A paired 0/1 outcome, over the cases ``among`` keeps (all by default)."""
+        keep = [i for i in range(n) if among is None or among(A[i], B[i])]
+        m = len(keep)
+        xa = np.array([fa(A[i]) for i in keep], dtype=float)
+        xb = np.array([fb(B[i]) for i in keep], dtype=float)
+        g = [groups[i] for i in keep]
         b_disc = int(((xa == 1) & (xb == 0)).sum())
         c_disc = int(((xa == 0) & (xb == 1)).sum())
         low, high = (
-            _paired_bootstrap(groups, lambda idx: float(xb[idx].mean() - xa[idx].mean()), n)
-            if n
+            _paired_bootstrap(g, lambda idx: float(xb[idx].mean() - xa[idx].mean()), m)
+            if m
             else (None, None)
         )
         wins, losses = (c_disc, b_disc) if better == "higher" else (b_disc, c_disc)
         return {
             "metric": name,
-            "a": float(xa.mean()) if n else None,
-            "b": float(xb.mean()) if n else None,
-            "delta": float(xb.mean() - xa.mean()) if n else None,
+            "n": m,
+            "a": float(xa.mean()) if m else None,
+            "b": float(xb.mean()) if m else None,
+            "delta": float(xb.mean() - xa.mean()) if m else None,
             "low": low,
             "high": high,
-            "mcnemar_p": mcnemar_exact(b_disc, c_disc),
+            "mcnemar_p": mcnemar_exact(b_disc, c_disc) if m else None,
             "wins": wins,
-            "ties": n - b_disc - c_disc,
+            "ties": m - b_disc - c_disc,
             "losses": losses,
-            "mde": paired_mde((b_disc + c_disc) / n, n) if n else None,
+            "mde": paired_mde((b_disc + c_disc) / m, m) if m else None,
             "better": better,
         }
+
+    def judged(r: Record) -> bool:
+        return bool(r.get("verdicts"))
 
     metrics = [
         binary("deflected", lambda r: outcome(r, tau_a)[0], lambda r: outcome(r, tau_b)[0]),
@@ -107,6 +116,25 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
             "escalation correct",
             lambda r: float((not answered(r, tau_a)) == r["should_escalate"]),
             lambda r: float((not answered(r, tau_b)) == r["should_escalate"]),
+        ),
+        binary(
+            "escalation suggested (recall)",
+            lambda r: float(r["escalate"]),
+            lambda r: float(r["escalate"]),
+            among=lambda a, b: bool(a["should_escalate"]),
+        ),
+        *(
+            binary(
+                name,
+                (has := _has_verdict(key)),
+                has,
+                better="lower",
+                among=lambda a, b: judged(a) and judged(b),
+            )
+            for name, key in (
+                ("leaking drafts", "leaks"),
+                ("drafts with forbidden facts", "forbidden_found"),
+            )
         ),
     ]
     with_refs = [i for i, r in enumerate(A) if r["reference_doc_ids"]]
@@ -187,17 +215,8 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
         for a, b in zip(A, B, strict=True)
         if _label(a, tau_a) != _label(b, tau_b)
     ]
-    dr = metrics[0]
-    fd = metrics[-1]
-    reasons = []
-    if fd["high"] is not None and fd["high"] > margin:
-        reasons.append(
-            f"upper bound of the FDR delta {100 * fd['high']:+.1f} pp exceeds +{100 * margin:.1f} pp"
-        )
-    if dr["low"] is not None and dr["low"] < -margin:
-        reasons.append(
-            f"lower bound of the deflection delta {100 * dr['low']:+.1f} pp is below -{100 * margin:.1f} pp"
-        )
+    checks = gate_checks({m["metric"]: m for m in metrics}, margin)
+    failed = [c for c in checks if c["status"] != "pass"]
     return {
         "a": str(a_dir),
         "b": str(b_dir),
@@ -209,11 +228,91 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
         "latency": latency,
         "changed_cases": changed,
         "gate": {
-            "passed": not reasons,
-            "reason": "; ".join(reasons) or "within margins",
+            "passed": not failed,
+            "reason": "; ".join(f"{c['check']}: {c['why']}" for c in failed)
+            or "every check passed",
             "margin": margin,
+            "checks": checks,
         },
     }
+
+
+def _has_verdict(key: str) -> Callable[[Record], float]:
+    """1 when the case's verdicts list something under ``key`` (leaks, forbidden facts)."""
+    return lambda r: float(bool(r["verdicts"].get(key)))
+
+
+def _significant(m: dict[str, Any], direction: int) -> bool:
+    """The paired change goes in ``direction`` (+1 up, -1 down) beyond chance: its bootstrap
+    interval excludes 0, or McNemar's exact test gives p < .05."""
+    if m["delta"] is None or m["delta"] * direction <= 0:
+        return False
+    ci = (
+        (m["low"] is not None and m["low"] > 0)
+        if direction > 0
+        else (m["high"] is not None and m["high"] < 0)
+    )
+    return ci or (m["mcnemar_p"] is not None and m["mcnemar_p"] < 0.05)
+
+
+def gate_checks(by_name: dict[str, dict[str, Any]], margin: float) -> list[dict[str, Any]]:
+    """Each check of the CI gate with its status: pass, fail, or n/a (cannot be measured on
+    this pair, which is not a pass)."""
+    out: list[dict[str, Any]] = []
+
+    def check(
+        name: str, metric: str, fails: Callable[[dict[str, Any]], str | None], needs: str = "delta"
+    ) -> None:
+        m = by_name.get(metric)
+        if m is None or m["delta"] is None or m.get(needs) is None or m.get("n") == 0:
+            out.append({"check": name, "status": "n/a", "why": f"n/a ({metric} not measurable)"})
+            return
+        why = fails(m)
+        out.append({"check": name, "status": "fail" if why else "pass", "why": why or "ok"})
+
+    def pp(x: float) -> str:
+        return f"{100 * x:+.1f} pp"
+
+    def ci(m: dict[str, Any]) -> str:
+        p = f", McNemar p = {m['mcnemar_p']:.3f}" if m.get("mcnemar_p") is not None else ""
+        return f"{pp(m['delta'])} [{pp(m['low'])}, {pp(m['high'])}]{p}"
+
+    check(
+        "FDR non-inferiority",
+        "false-deflection rate (of answered)",
+        lambda m: (
+            None
+            if m["high"] <= margin
+            else f"upper bound of the FDR delta {pp(m['high'])} exceeds +{100 * margin:.1f} pp"
+        ),
+        needs="high",
+    )
+    check(
+        "deflection non-inferiority",
+        "deflected",
+        lambda m: (
+            None
+            if m["low"] >= -margin
+            else f"lower bound of the deflection delta {pp(m['low'])} is below -{100 * margin:.1f} pp"
+        ),
+        needs="low",
+    )
+    for name, metric in (
+        ("false deflections per case", "false_deflected (per case)"),
+        ("leaks", "leaking drafts"),
+        ("forbidden facts", "drafts with forbidden facts"),
+    ):
+        check(
+            name,
+            metric,
+            lambda m: f"rose significantly, {ci(m)}" if _significant(m, +1) else None,
+        )
+    check(
+        "escalation recall",
+        "escalation suggested (recall)",
+        lambda m: f"dropped significantly, {ci(m)}" if _significant(m, -1) else None,
+    )
+    return out
 
 
 def _label(r: Record, tau: float) -> str:
@@ -265,4 +364,6 @@ def format_comparison(c: dict[str, Any]) -> str:
     lines.append(
         f"\ngate (margin {100 * c['gate']['margin']:.1f} pp): {'PASS' if c['gate']['passed'] else 'FAIL'} — {c['gate']['reason']}"
     )
+    for chk in c["gate"].get("checks", []):
+        lines.append(f"  [{chk['status']:>4}] {chk['check']}: {chk['why']}")
     return "\n".join(lines)

@@ -155,24 +155,10 @@ def escalation(records: Sequence[Record], tau: float) -> dict[str, Any]:
     tp = sum(1 for r in s if r["should_escalate"] and not answered(r, tau))
     fp = sum(1 for r in s if not r["should_escalate"] and not answered(r, tau))
     fn = sum(1 for r in s if r["should_escalate"] and answered(r, tau))
-    p = tp / (tp + fp) if tp + fp else None
-    rc = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * p * rc / (p + rc) if p and rc else (0.0 if p is not None and rc is not None else None)
-    f2 = (
-        5 * p * rc / (4 * p + rc)
-        if p and rc
-        else (0.0 if p is not None and rc is not None else None)
-    )
     flag_only = sum(1 for r in s if r["escalate"])
     tau_only = sum(1 for r in s if not r["escalate"] and r["confidence"] < tau)
     return {
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "precision": wilson(tp, tp + fp) if tp + fp else Estimate(None, None, None, 0, ""),
-        "recall": wilson(tp, tp + fn) if tp + fn else Estimate(None, None, None, 0, ""),
-        "f1": f1,
-        "f2": f2,
+        **_prf(tp, fp, fn),
         "expected_cost": C_MISS * fn + C_ESC * fp,
         "escalated_by_flag": flag_only,
         "escalated_by_threshold": tau_only,
@@ -192,6 +178,102 @@ def trigger_escalation(records: Sequence[Record]) -> dict[str, Any]:
         for r in records
     ]
     return escalation(flagged, 0.0)
+
+
+# The eval sets' reason labels -> the copilot's reason codes that name them. A case that needs a
+# human and has no reason label is one the knowledge base cannot answer (the dev sets).
+GOLD_REASON_CODES: dict[str, tuple[str, ...]] = {
+    "human_request": ("human_request",),
+    "angry": ("anger",),
+    "legal": ("legal_threat",),
+    "fraud": ("fraud",),
+    "gdpr": ("gdpr",),
+    "safety": ("safety",),
+    "refund_limit": ("refund_over_limit",),
+    "repeated_contact": ("repeated_contact", "repeated_contact_history"),
+    "foreign_order": ("foreign_order",),
+    "injection": ("prompt_injection",),
+    "lost_parcel": ("lost_parcel",),
+    "no_kb_answer": ("no_knowledge", "low_confidence", "llm_flag"),
+}
+
+
+def gold_reason(r: Record) -> str | None:
+    if not r["should_escalate"]:
+        return None
+    return r.get("gold_reason") or "no_kb_answer"
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
+    """Counts, precision and recall with their Wilson intervals, F1 and F2 (n/a: None)."""
+    p = tp / (tp + fp) if tp + fp else None
+    rc = tp / (tp + fn) if tp + fn else None
+    both = p is not None and rc is not None
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "precision": wilson(tp, tp + fp) if tp + fp else Estimate(None, None, None, 0, ""),
+        "recall": wilson(tp, tp + fn) if tp + fn else Estimate(None, None, None, 0, ""),
+        "f1": 2 * p * rc / (p + rc) if p and rc else (0.0 if both else None),
+        "f2": 5 * p * rc / (4 * p + rc) if p and rc else (0.0 if both else None),
+    }
+
+
+def suggested_escalation(records: Sequence[Record]) -> dict[str, Any]:
+    """(a) of EVALS.md 1.3: the explicit "hand over" suggestion the agent sees (``escalate``),
+    overall and per reason, the confidence threshold left out. Per reason, a true positive is a
+    case of that reason escalated with one of the codes that name it; a false positive, that code
+    on any other case; ``caught`` counts the reason's cases escalated for any reason."""
+    s = scored(records)
+    overall = _prf(
+        sum(1 for r in s if r["should_escalate"] and r["escalate"]),
+        sum(1 for r in s if not r["should_escalate"] and r["escalate"]),
+        sum(1 for r in s if r["should_escalate"] and not r["escalate"]),
+    )
+    by_reason: dict[str, Any] = {}
+    golds = sorted({g for r in s if (g := gold_reason(r))})
+    for g in golds:
+        codes = set(GOLD_REASON_CODES.get(g, (g,)))
+        named = [r["escalate"] and bool(codes & set(r.get("reasons", []))) for r in s]
+        is_g = [gold_reason(r) == g for r in s]
+        rows = [r for r, x in zip(s, is_g, strict=True) if x]
+        by_reason[g] = {
+            "n": len(rows),
+            "caught": wilson(sum(1 for r in rows if r["escalate"]), len(rows)),
+            **_prf(
+                sum(1 for x, n in zip(is_g, named, strict=True) if x and n),
+                sum(1 for x, n in zip(is_g, named, strict=True) if n and not x),
+                sum(1 for x, n in zip(is_g, named, strict=True) if x and not n),
+            ),
+        }
+    fired = Counter(c for r in s if r["escalate"] for c in r.get("reasons", []))
+    by_code = {
+        code: {
+            "n": n,
+            "needed": wilson(
+                sum(
+                    1
+                    for r in s
+                    if r["escalate"] and code in r.get("reasons", []) and r["should_escalate"]
+                ),
+                n,
+            ),
+        }
+        for code, n in sorted(fired.items(), key=lambda kv: -kv[1])
+    }
+    return {**overall, "by_reason": by_reason, "by_code": by_code}
+
+
+def needs_review(records: Sequence[Record], tau: float) -> dict[str, Any]:
+    """(b) held for review: not escalated, confidence below the threshold."""
+    s = scored(records)
+    held = [r for r in s if not r["escalate"] and r["confidence"] < tau]
+    return {
+        "n": len(held),
+        "share": wilson(len(held), len(s)) if s else Estimate(None, None, None, 0, ""),
+        "of_which_need_a_human": sum(1 for r in held if r["should_escalate"]),
+    }
 
 
 def retrieval(records: Sequence[Record], ks: Sequence[int] = (1, 3, 5)) -> dict[str, Any]:
@@ -624,6 +706,8 @@ def summarize(
         "interval_method": "cluster bootstrap by group_id (B=2000)" if clustered else "Wilson",
         "deflection": dfl,
         "target_risk": at_target_risk(records, target_fdr, clustered, seed),
+        "escalation_suggested": suggested_escalation(records),
+        "needs_review": needs_review(records, tau),
         "escalation": escalation(records, tau),
         "escalation_triggers": trigger_escalation(records),
         "retrieval": retrieval(records),

@@ -72,9 +72,30 @@ def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
             if t.get("test")
             else t.get("note", "n/a"),
         ),
-        ("Escalation precision / recall", f"{fmt(e['precision'])} / {fmt(e['recall'])}"),
+    ]
+    es = s.get("escalation_suggested")
+    if es:  # the headline: what the agent sees as "hand over"
+        rows.append(
+            (
+                "Escalation suggested (hand over): precision / recall / F1",
+                f"{fmt(es['precision'])} / {fmt(es['recall'])} / {fmt(es['f1'], False)}",
+            )
+        )
+    nr = s.get("needs_review")
+    if nr:
+        rows.append(
+            (
+                f"Needs review (not escalated, confidence < τ={d['threshold']:.2f})",
+                f"{nr['n']} cases, {fmt(nr['share'])}; {nr['of_which_need_a_human']} of them need a human",
+            )
+        )
+    rows += [
         (
-            "Escalation F1 / F2",
+            "Not automated (hand over or below τ): precision / recall",
+            f"{fmt(e['precision'])} / {fmt(e['recall'])}",
+        ),
+        (
+            "Not automated: F1 / F2",
             f"{fmt(e['f1'], False)} / {fmt(e['f2'], False)}; expected cost {e['expected_cost']:.0f} (miss=5, unneeded=1)",
         ),
     ]
@@ -220,6 +241,24 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
         lines.append(
             f"| {a['expected_action']} | {a['n']} | {a['scored']} | {a['answered']} | {a['escalated']} | {a['deflected']} | {a['false_deflected']} | {fmt(a['mean_confidence'], False)} |"
         )
+    es = s.get("escalation_suggested") or {}
+    if es.get("by_reason"):
+        lines += [
+            "",
+            "## Escalation suggested, by reason",
+            "",
+            "| reason | cases | caught (any reason) | precision | recall | F1 |",
+            "|---|---|---|---|---|---|",
+        ]
+        for g, x in es["by_reason"].items():
+            lines.append(
+                f"| {g} | {x['n']} | {fmt(x['caught'])} | {fmt(x['precision'])} | {fmt(x['recall'])} | {fmt(x['f1'], False)} |"
+            )
+        lines += [
+            "",
+            "Codes fired (share of their cases that need a human): "
+            + ", ".join(f"{c} {x['n']} ({fmt(x['needed'])})" for c, x in es["by_code"].items()),
+        ]
     fdr = s["deflection"]["fd_by_reason"]
     if fdr:
         lines += [

@@ -195,9 +195,10 @@ def test_compare_two_runs_and_read_the_gate(data_dir: Path) -> None:
     at = evals_page(tab="Compare two runs")
     at.selectbox(key="eval_cmp_a").set_value(calibrated.name)
     ok(at.selectbox(key="eval_cmp_b").set_value(tau0.name).run())
-    assert plain(at.error[0].value).startswith(
-        "Gate (margin 2.0 pp): FAIL — upper bound of the FDR"
-    )
+    assert not at.exception, [e.value for e in at.exception]
+    verdict = plain(at.error[0].value)
+    assert verdict.startswith("Gate (margin 2.0 pp): FAIL — ")
+    assert "FDR non-inferiority: upper bound of the FDR" in verdict
     gate = frame_with(at, "headroom")
     assert not gate["passes"].all()
     table = frame_with(at, "delta B−A [95% CI]")
@@ -240,7 +241,20 @@ def test_compare_two_runs_and_read_the_gate(data_dir: Path) -> None:
     )
     at.selectbox(key="eval_cmp_a").set_value(calibrated.name)
     ok(at.selectbox(key="eval_cmp_b").set_value(again.folder.name).run())
-    assert plain(at.success[0].value) == "Gate (margin 2.0 pp): PASS — within margins"
+    # the same cases again: every check passes but escalation recall, which these 8 cases
+    # (none needs a human) cannot measure, and n/a is not a pass
+    assert plain(at.error[0].value) == (
+        "Gate (margin 2.0 pp): FAIL — escalation recall: n/a (escalation suggested (recall) not measurable)"
+    )
+    gate = frame_with(at, "headroom")
+    assert dict(zip(gate["check"], gate["status"], strict=True)) == {
+        "FDR non-inferiority": "pass",
+        "deflection non-inferiority": "pass",
+        "false deflections per case": "pass",
+        "leaks": "pass",
+        "forbidden facts": "pass",
+        "escalation recall": "n/a",
+    }
     assert "No case changed outcome." in [c.value for c in at.caption]
     ok(at.selectbox(key="eval_cmp_b").set_value(calibrated.name).run())
     assert "Pick two different runs." in at.info[0].value

@@ -292,12 +292,19 @@ def comparison(
 
 def test_gate_rows_give_each_bound_its_headroom() -> None:
     rows = browse.gate_rows(comparison(dr_low=-0.01, fdr_high=0.05))
-    assert [(r["bound"], r["limit"], r["headroom"], r["passes"]) for r in rows] == [
-        ("+5.0 pp", "+2.0 pp", "-3.0 pp", False),
-        ("-1.0 pp", "-2.0 pp", "+1.0 pp", True),
+    assert [(r["check"], r["bound"], r["limit"], r["headroom"], r["passes"]) for r in rows[:2]] == [
+        ("FDR non-inferiority", "+5.0 pp", "+2.0 pp", "-3.0 pp", False),
+        ("deflection non-inferiority", "-1.0 pp", "-2.0 pp", "+1.0 pp", True),
     ]
-    (fdr_row, _) = browse.gate_rows(comparison(dr_low=0.0, fdr_high=None))
-    assert fdr_row["bound"].startswith("n/a") and fdr_row["passes"]
+    # checks whose metric is not in the comparison are n/a: never a pass
+    assert {r["check"]: r["status"] for r in rows[2:]} == {
+        "false deflections per case": "n/a",
+        "leaks": "n/a",
+        "forbidden facts": "n/a",
+        "escalation recall": "n/a",
+    }
+    fdr_row = browse.gate_rows(comparison(dr_low=0.0, fdr_high=None))[0]
+    assert fdr_row["bound"] == "n/a" and fdr_row["status"] == "n/a" and not fdr_row["passes"]
 
 
 def test_comparison_rows_and_notes() -> None:

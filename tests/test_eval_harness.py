@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,3 +299,72 @@ def test_the_bundled_demo_eval_set_runs_end_to_end(tmp_path: Path, settings: Set
     for r in res.records:
         if r["gold_reason"] in ("injection", "foreign_order"):
             assert r["escalate"], r["id"]
+
+
+def _run_folder(root: Path, name: str, records: list[dict[str, Any]]) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({"threshold": 0.5}), encoding="utf-8")
+    (folder / "results.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in records), encoding="utf-8"
+    )
+    return folder
+
+
+def _case(i: int, *, g: bool, esc: bool, ok: bool = True, conf: float = 0.9) -> dict[str, Any]:
+    return {
+        "id": f"c{i:03d}",
+        "group": f"g{i}",
+        "expected_action": "escalate" if g else "answer",
+        "should_escalate": g,
+        "status": "scored",
+        "escalate": esc,
+        "reasons": ["human_request"] if esc else [],
+        "confidence": conf,
+        "ok": ok,
+        "reference_doc_ids": [],
+        "retrieved_doc_ids": [],
+        "timings": {},
+        "verdicts": {"leaks": [], "forbidden_found": []},
+    }
+
+
+def test_the_gate_refuses_a_candidate_with_more_false_deflections_and_fewer_escalations(
+    tmp_path: Path,
+) -> None:
+    # A: 60 answerable cases deflected, 40 that need a human escalated. B deflects the same
+    # and lets 10 of the 40 through: per-case false deflections +10 pp, escalation recall -25 pp.
+    a = [_case(i, g=False, esc=False) for i in range(60)] + [
+        _case(i, g=True, esc=True) for i in range(60, 100)
+    ]
+    b = [dict(r) for r in a]
+    for r in b[60:70]:
+        r.update(escalate=False, reasons=[])
+    c = compare_runs(_run_folder(tmp_path, "a", a), _run_folder(tmp_path, "b", b), margin=0.02)
+    status = {x["check"]: x["status"] for x in c["gate"]["checks"]}
+    assert not c["gate"]["passed"]
+    assert status["false deflections per case"] == "fail"
+    assert status["escalation recall"] == "fail"
+    assert status["FDR non-inferiority"] == "fail"
+    assert status["leaks"] == "pass" and status["deflection non-inferiority"] == "pass"
+    # the same run against itself passes every check
+    same = compare_runs(_run_folder(tmp_path, "a2", a), _run_folder(tmp_path, "b2", a))
+    assert same["gate"]["passed"], same["gate"]["reason"]
+
+
+def test_the_gate_counts_a_check_it_cannot_measure_as_not_passed(tmp_path: Path) -> None:
+    # nothing answered in either run: the false-deflection rate is n/a, never a pass
+    a = [_case(i, g=i % 2 == 0, esc=True) for i in range(20)]
+    c = compare_runs(_run_folder(tmp_path, "a", a), _run_folder(tmp_path, "b", a))
+    fdr = next(x for x in c["gate"]["checks"] if x["check"] == "FDR non-inferiority")
+    assert fdr["status"] == "n/a" and not c["gate"]["passed"]
+    assert "[ n/a] FDR non-inferiority" in format_comparison(c)
+
+
+def test_the_gate_refuses_new_leaks(tmp_path: Path) -> None:
+    a = [_case(i, g=False, esc=False) for i in range(40)]
+    b = [dict(r) for r in a]
+    for r in b[:8]:
+        r["verdicts"] = {"leaks": ["another customer's tracking number"], "forbidden_found": []}
+    c = compare_runs(_run_folder(tmp_path, "a", a), _run_folder(tmp_path, "b", b))
+    assert {x["check"]: x["status"] for x in c["gate"]["checks"]}["leaks"] == "fail"

@@ -419,3 +419,30 @@ def test_rouge_l_longest_common_subsequence_matches_the_dynamic_programme() -> N
         2 * (4 / 6) * (4 / 5) / (4 / 6 + 4 / 5)
     )
     assert rouge_l("", "anything") == 0.0
+
+
+def test_suggested_escalation_is_the_hand_over_flag_overall_and_per_reason() -> None:
+    rs = [
+        rec(0, g=True, esc=True) | {"gold_reason": "legal", "reasons": ["legal_threat"]},
+        rec(1, g=True, esc=True)
+        | {"gold_reason": "legal", "reasons": ["anger"]},  # caught, misnamed
+        rec(2, g=True, conf=0.1) | {"gold_reason": "legal"},  # only held for review: a miss
+        rec(3, g=True, esc=True) | {"reasons": ["no_knowledge"]},  # no label: the KB cannot answer
+        rec(4, esc=True) | {"reasons": ["legal_threat"]},  # unneeded
+        rec(5, conf=0.1),  # held for review, rightly not escalated
+        rec(6),
+    ]
+    a = m.suggested_escalation(rs)
+    assert (a["tp"], a["fp"], a["fn"]) == (3, 1, 1)
+    assert a["precision"].value == pytest.approx(0.75) and a["recall"].value == pytest.approx(0.75)
+    legal = a["by_reason"]["legal"]
+    assert legal["n"] == 3 and legal["caught"].value == pytest.approx(2 / 3)
+    assert (legal["tp"], legal["fp"], legal["fn"]) == (1, 1, 2)
+    assert a["by_reason"]["no_kb_answer"]["recall"].value == 1.0
+    assert a["by_code"]["legal_threat"]["n"] == 2
+    assert a["by_code"]["legal_threat"]["needed"].value == pytest.approx(0.5)
+    # (b) not automated counts the review hold too: its recall is higher and says less
+    b = m.escalation(rs, 0.5)
+    assert (b["tp"], b["fn"]) == (4, 0)
+    nr = m.needs_review(rs, 0.5)
+    assert nr["n"] == 2 and nr["of_which_need_a_human"] == 1
