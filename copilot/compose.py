@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_name
-from copilot.escalation import PRIORITY
 from copilot.orderfacts import clarify_question, fmt_amount
 from copilot.types import Citation
 from knowledge.screening import is_instruction
@@ -201,13 +200,13 @@ class OfflineDrafter:
         opening = "" if ongoing else pick("hello", name=name) if name else pick("hello_anon")
         body: list[tuple[str, Citation | None]] = []
 
-        handoff = [c for c in PRIORITY if c in req.handoff and c in bank]
+        handoff = [c for c in req.policy.ranked(req.handoff) if c in bank]
         for code in handoff[:1]:
             amount = (
-                f" de {fmt_amount(req.refund_amount, 'EUR', 'fr')}"
+                f" de {fmt_amount(req.refund_amount, req.policy.settings.currency, 'fr')}"
                 if r.lang == "fr" and req.refund_amount
                 else (
-                    f" for {fmt_amount(req.refund_amount, 'EUR', 'en')}"
+                    f" for {fmt_amount(req.refund_amount, req.policy.settings.currency, 'en')}"
                     if req.refund_amount
                     else ""
                 )

@@ -24,7 +24,7 @@ from copilot.drafters import (
     Passage,
     order_fact_lines,
 )
-from copilot.escalation import HARD, Policy, Signals, decide
+from copilot.escalation import Policy, Signals, decide
 from copilot.llm import LLMUnavailable
 from copilot.orderfacts import describe, pick_orders
 from copilot.safety import (
@@ -198,7 +198,7 @@ class SuggestionService:
             chit_chat="chit_chat" in reading.intents,
         )
         pre = decide(policy, signals, reading.lang)
-        handoff = tuple(c for c in pre.codes if c in HARD)
+        handoff = tuple(c for c in pre.codes if policy.is_hard(c))
         passages = [Passage(f"P{i + 1}", h) for i, h in enumerate(hits)]
         req = DraftRequest(
             conv,

@@ -8,6 +8,7 @@ confidence, and the LLM's own flag. Every fired trigger is a :class:`Reason`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,75 +22,72 @@ from knowledge.text import fold
 
 DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
 
-# Computed triggers: code -> (labels, queue)
-BUILTIN: dict[str, tuple[dict[str, str], str]] = {
-    "refund_over_limit": (
+
+@dataclass(frozen=True)
+class Computed:
+    """A trigger the pipeline computes (from the order feed, the history, the draft): its
+    labels, queue, whether it hands the conversation over whatever the draft, and its rank
+    when several fire (lower: more serious, routes the conversation)."""
+
+    labels: dict[str, str]
+    queue: str
+    hard: bool
+    priority: int
+
+
+SOFT = 1000  # the rank of triggers that only ask for a review of the draft
+BUILTIN: dict[str, Computed] = {
+    "refund_over_limit": Computed(
         {
             "en": "Refund or compensation above the limit",
             "fr": "Remboursement ou geste au-dessus du plafond",
         },
         "supervisors",
+        True,
+        70,
     ),
-    "foreign_order": (
+    "foreign_order": Computed(
         {
             "en": "Quotes an order that is not on this customer's account",
             "fr": "Cite une commande absente du compte de ce client",
         },
         "trust",
+        True,
+        80,
     ),
-    "no_knowledge": (
-        {"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"},
-        "support",
-    ),
-    "low_confidence": (
-        {"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"},
-        "support",
-    ),
-    "llm_flag": (
-        {"en": "The model advises a human", "fr": "Le modèle conseille un humain"},
-        "support",
-    ),
-    "repeated_contact_history": (
+    "repeated_contact_history": Computed(
         {"en": "Has contacted us repeatedly", "fr": "A déjà contacté plusieurs fois"},
         "supervisors",
+        True,
+        100,
     ),
-    "lost_parcel": (
+    "lost_parcel": Computed(
         {
             "en": "Parcel reported lost: needs an investigation",
             "fr": "Colis déclaré perdu : enquête nécessaire",
         },
         "support",
+        True,
+        120,
     ),
-}
-# Which reason routes the conversation when several fire (most serious first).
-PRIORITY = (
-    "safety",
-    "fraud",
-    "legal_threat",
-    "gdpr",
-    "prompt_injection",
-    "anger",
-    "refund_over_limit",
-    "foreign_order",
-    "repeated_contact",
-    "repeated_contact_history",
-    "human_request",
-    "lost_parcel",
-)
-# Triggers whose presence means the conversation goes to a human whatever the answer quality.
-HARD = {
-    "human_request",
-    "anger",
-    "legal_threat",
-    "fraud",
-    "gdpr",
-    "safety",
-    "prompt_injection",
-    "refund_over_limit",
-    "foreign_order",
-    "repeated_contact",
-    "repeated_contact_history",
-    "lost_parcel",
+    "no_knowledge": Computed(
+        {"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"},
+        "support",
+        False,
+        SOFT,
+    ),
+    "low_confidence": Computed(
+        {"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"},
+        "support",
+        False,
+        SOFT,
+    ),
+    "llm_flag": Computed(
+        {"en": "The model advises a human", "fr": "Le modèle conseille un humain"},
+        "support",
+        False,
+        SOFT,
+    ),
 }
 
 _AMOUNT = re.compile(
@@ -144,6 +142,10 @@ class Trigger(BaseModel):
     label: Labels
     queue: str
     patterns: list[str] = Field(min_length=1)
+    # a trigger hands the conversation over (hard) unless it says otherwise; when several
+    # fire, the lowest priority routes it (a new trigger ranks after the shipped ones)
+    hard: bool = True
+    priority: int = Field(500, ge=0, lt=SOFT)
 
     @field_validator("patterns")
     @classmethod
@@ -165,7 +167,7 @@ class PolicyModel(BaseModel):
     @model_validator(mode="after")
     def _queues_exist(self) -> PolicyModel:
         missing = {t.queue for t in self.triggers if t.queue not in self.queues}
-        missing |= {q for _, q in BUILTIN.values() if q not in self.queues}
+        missing |= {c.queue for c in BUILTIN.values() if c.queue not in self.queues}
         if self.settings.default_queue not in self.queues:
             missing.add(self.settings.default_queue)
         if missing:
@@ -233,18 +235,33 @@ class Policy:
     def default(cls) -> Policy:
         return cls.load(DEFAULT_POLICY)
 
+    def _trigger(self, code: str) -> Trigger | None:
+        return next((t for t in self.model.triggers if t.code == code), None)
+
     def label(self, code: str, lang: Lang) -> str:
-        for t in self.model.triggers:
-            if t.code == code:
-                return getattr(t.label, lang)
-        labels = BUILTIN.get(code, ({"en": code, "fr": code}, ""))[0]
-        return labels[lang]
+        t = self._trigger(code)
+        if t is not None:
+            return str(getattr(t.label, lang))
+        return BUILTIN[code].labels[lang] if code in BUILTIN else code
 
     def queue_of(self, code: str) -> str:
-        for t in self.model.triggers:
-            if t.code == code:
-                return t.queue
-        return BUILTIN.get(code, ({}, self.settings.default_queue))[1]
+        t = self._trigger(code)
+        if t is not None:
+            return t.queue
+        return BUILTIN[code].queue if code in BUILTIN else self.settings.default_queue
+
+    def is_hard(self, code: str) -> bool:
+        """The trigger hands the conversation over whatever the draft's quality."""
+        t = self._trigger(code)
+        return t.hard if t is not None else code in BUILTIN and BUILTIN[code].hard
+
+    def priority(self, code: str) -> int:
+        t = self._trigger(code)
+        return t.priority if t is not None else BUILTIN[code].priority if code in BUILTIN else SOFT
+
+    def ranked(self, codes: Iterable[str]) -> list[str]:
+        """``codes`` most serious first (the first routes the conversation)."""
+        return sorted(codes, key=self.priority)
 
     def queue_label(self, queue: str, lang: Lang) -> str:
         q = self.model.queues.get(queue)
@@ -326,7 +343,7 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
         add("lost_parcel", ", ".join(signals.lost_orders))
     if signals.prior_contacts >= s.repeated_contact_threshold:
         add("repeated_contact_history", f"{signals.prior_contacts}")
-    handed_over = any(r.code in HARD for r in reasons)
+    handed_over = any(policy.is_hard(r.code) for r in reasons)
     if (
         not signals.has_knowledge
         and not signals.has_order_facts
@@ -346,8 +363,9 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
         add("llm_flag", "; ".join(signals.llm_reasons))
     if not reasons:
         return Escalation(escalate=False)
-    codes = [r.code for r in reasons]
-    main = min(codes, key=lambda c: PRIORITY.index(c) if c in PRIORITY else len(PRIORITY))
+    reasons.sort(key=lambda r: policy.priority(r.code))  # most serious first: it routes
     return Escalation(
-        escalate=True, reasons=reasons, queue=policy.queue_label(policy.queue_of(main), lang)
+        escalate=True,
+        reasons=reasons,
+        queue=policy.queue_label(policy.queue_of(reasons[0].code), lang),
     )

@@ -8,6 +8,7 @@ import pytest
 
 from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
+from copilot.drafting import SuggestionService
 from copilot.escalation import Policy, PolicyError
 from copilot.pii import Masker
 from copilot.types import Conversation, DraftOptions, Turn
@@ -218,7 +219,9 @@ def test_human_request_with_a_legal_threat_escalates_with_two_reasons(demo: Work
         options=DraftOptions(ui_lang="fr"),
     )
     assert (
-        fr.escalation.reasons[0].label == "Demande un conseiller humain"
+        # most serious first: the reason that routes the conversation
+        [r.label for r in fr.escalation.reasons][:2]
+        == ["Menace juridique", "Demande un conseiller humain"]
         and "Motifs" in fr.escalation.handoff_summary
     )
 
@@ -380,6 +383,41 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(
     assert not store.path.exists() and store.current().settings.refund_limit == 150
     store.save(good.replace("refund_limit: 150", "refund_limit: 500"))
     assert store.current().settings.refund_limit == 500
+
+
+def test_a_trigger_a_knowledge_manager_adds_behaves_like_a_shipped_one(demo: Workspace) -> None:
+    text = Policy.default().model.model_dump_json()
+    import json
+
+    data = json.loads(text)
+    data["triggers"].append(
+        {
+            "code": "cancel_contract",
+            "label": {"en": "Wants to end the contract", "fr": "Veut résilier le contrat"},
+            "queue": "complaints",
+            "patterns": [r"\bresilier?\b"],
+            "priority": 5,  # ahead of every shipped trigger
+        }
+    )
+    policy = Policy(Policy.parse(json.dumps(data)).model)
+    assert policy.is_hard("cancel_contract") and policy.is_hard("legal_threat")
+    assert not policy.is_hard("no_knowledge")
+    assert policy.ranked(["lost_parcel", "cancel_contract", "safety"]) == [
+        "cancel_contract",
+        "safety",
+        "lost_parcel",
+    ]
+    service = SuggestionService(demo.kb, demo.orders, policy=policy, today=lambda: ANCHOR)
+    s = service.suggest(
+        Conversation(
+            customer_id="C1001",
+            turns=[Turn(role="customer", text="Je veux résilier, je vais saisir le tribunal !")],
+        )
+    )
+    assert s.escalation.escalate and s.escalation.codes[:2] == ["cancel_contract", "legal_threat"]
+    assert s.escalation.queue == "Complaints & legal"
+    # hard: the draft is a hand-off, like for a shipped trigger, not an answer
+    assert not s.citations
 
 
 def test_pii_masking_round_trip() -> None:
