@@ -218,8 +218,9 @@ class Policy:
         try:
             return cls(PolicyModel.model_validate(data), source)
         except ValidationError as exc:
+            root = yaml.compose(text)
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}"
+                f"{_where(root, e['loc'])}{'.'.join(str(p) for p in e['loc']) or 'policy'}: {e['msg']}"
                 for e in exc.errors()[:8]
             )
             raise PolicyError(
@@ -297,6 +298,22 @@ class Policy:
             except ValueError:
                 continue
         return out
+
+
+def _where(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:
+    """ "line N, " of the YAML node at ``loc`` (the deepest one that exists), or ""."""
+    node, line = root, None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return f"line {line}, " if line else ""
 
 
 def _shouting(text: str) -> bool:

@@ -374,8 +374,14 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(
     good = store.text()
     with pytest.raises(PolicyError, match="not valid YAML"):
         store.save("triggers: [unclosed")
-    with pytest.raises(PolicyError, match="not a valid regular expression"):
+    with pytest.raises(PolicyError, match="not a valid regular expression") as bad_regex:
         store.save(good.replace(r"'\b(avocats?", r"'\b((avocats?", 1))
+    line = next(i for i, x in enumerate(good.splitlines(), 1) if r"'\b(avocats?" in x)
+    assert f"line {line}, triggers.2.patterns" in str(bad_regex.value)
+    with pytest.raises(PolicyError, match=r"line \d+, triggers.0.label.fr: Field required"):
+        store.save(good.replace('fr: "Demande un conseiller humain"', "", 1))
+    with pytest.raises(PolicyError, match="defined twice"):
+        store.save(good.replace("code: anger", "code: human_request", 1))
     with pytest.raises(PolicyError, match="refund_limit"):
         store.save(good.replace("refund_limit: 150", "refund_limit: -5"))
     with pytest.raises(PolicyError, match="queue"):
