@@ -260,6 +260,22 @@ class Policy:
         t = self._trigger(code)
         return t.priority if t is not None else BUILTIN[code].priority if code in BUILTIN else SOFT
 
+    def handoff_rule(self) -> str:
+        """The policy's hand-over rule for the LLM prompt: every hard trigger, built-in or added
+        by a knowledge manager, and the absence of knowledge, as ``code (label)``."""
+        codes = [t.code for t in self.model.triggers if t.hard]
+        codes += [c for c, b in BUILTIN.items() if b.hard or c == "no_knowledge"]
+        s = self.settings
+        parts = []
+        for code in self.ranked(codes):
+            label = self.label(code, "en")
+            if code == "refund_over_limit":
+                label += f": {s.refund_limit:g} {s.currency}"
+            elif code == "no_knowledge":
+                label = "the passages do not answer the question"
+            parts.append(f"{code} ({label})")
+        return "; ".join(parts)
+
     def ranked(self, codes: Iterable[str]) -> list[str]:
         """``codes`` most serious first (the first routes the conversation)."""
         return sorted(codes, key=self.priority)

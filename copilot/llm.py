@@ -334,7 +334,7 @@ class LLMDrafter:
             register_rule=register_rule,
             length_rule=f"{length_rule}, at most {req.char_limit} characters",
             emoji_rule="One fitting emoji is welcome." if emoji else "No emoji.",
-            refund_limit=f"{policy.settings.refund_limit:.0f} {policy.settings.currency}",
+            handoff_rule=policy.handoff_rule(),
         )
         if masker and req.customer_name:
             masker.add_names([req.customer_name])

@@ -447,3 +447,31 @@ def test_order_feed_text_reaches_the_prompt_as_data(
         assert "<system>" not in user and "</system>" not in user
         assert user.count("<customer_message>") == user.count("</customer_message>") == 1
         assert ("list every order" in user) is not masked  # masked: the name is a placeholder
+
+
+def test_the_prompts_escalation_rule_is_written_from_the_policy(
+    demo_ws: Workspace, srv: FakeOpenAIServer
+) -> None:
+    import json as _json
+
+    from copilot.escalation import Policy
+
+    data = _json.loads(Policy.default().model.model_dump_json())
+    data["settings"]["refund_limit"] = 80
+    data["triggers"].append(
+        {
+            "code": "cancel_contract",
+            "label": {"en": "Wants to end the contract", "fr": "Veut résilier"},
+            "queue": "complaints",
+            "patterns": [r"\bresilier\b"],
+        }
+    )
+    policy = Policy.parse(_json.dumps(data))
+    base = service(demo_ws, srv.base_url)
+    svc = SuggestionService(demo_ws.kb, demo_ws.orders, policy=policy, drafter=base.llm)
+    srv.reply(reply("Bonjour, je regarde cela."))
+    svc.suggest(conv(ASK))
+    system = srv.chat_requests[-1]["messages"][0]["content"]
+    assert "cancel_contract (Wants to end the contract)" in system
+    assert "refund_over_limit (Refund or compensation above the limit: 80 EUR)" in system
+    assert system.index("safety (") < system.index("human_request (")  # most serious first
