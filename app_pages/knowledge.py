@@ -345,19 +345,16 @@ with policy_tab:
         on_click=revert_policy,
     )
     with st.expander(L("Active triggers", "Déclencheurs actifs")):
+        st.caption(
+            L(
+                "Most serious first: the first that fires routes the conversation. Hard triggers hand it over whatever the draft; computed ones come from the order feed, the history and the draft (their settings are under 'settings').",
+                "Du plus grave au moins grave : le premier qui se déclenche oriente la conversation. Les déclencheurs impératifs la transmettent quel que soit le brouillon ; les calculés viennent des commandes, de l’historique et du brouillon (leurs réglages sont sous « settings »).",
+            )
+        )
         st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "code": tr.code,
-                        "label": getattr(tr.label, "fr" if fr else "en"),
-                        "queue": tr.queue,
-                        "patterns": len(tr.patterns),
-                    }
-                    for tr in policy.model.triggers
-                ]
-            ),
+            pd.DataFrame(policy.triggers("fr" if fr else "en")),
             hide_index=True,
+            key="policy_triggers",
         )
 
 with gaps_tab:

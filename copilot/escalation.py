@@ -260,6 +260,33 @@ class Policy:
         t = self._trigger(code)
         return t.priority if t is not None else BUILTIN[code].priority if code in BUILTIN else SOFT
 
+    def triggers(self, lang: Lang) -> list[dict[str, Any]]:
+        """Every trigger, from the file and computed, most serious first: what the policy
+        editor lists (code, label, queue, hard, priority, detector)."""
+        rows = [
+            {
+                "code": t.code,
+                "label": getattr(t.label, lang),
+                "queue": t.queue,
+                "hard": t.hard,
+                "priority": t.priority,
+                "detector": f"{len(t.patterns)} pattern(s)",
+            }
+            for t in self.model.triggers
+        ]
+        rows += [
+            {
+                "code": code,
+                "label": b.labels[lang],
+                "queue": b.queue,
+                "hard": b.hard,
+                "priority": b.priority,
+                "detector": "computed",
+            }
+            for code, b in BUILTIN.items()
+        ]
+        return sorted(rows, key=lambda r: r["priority"])
+
     def handoff_rule(self) -> str:
         """The policy's hand-over rule for the LLM prompt: every hard trigger, built-in or added
         by a knowledge manager, and the absence of knowledge, as ``code (label)``."""

@@ -431,6 +431,11 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(data_dir: Path) -
     )
     ok(at.button(key="policy_save").click().run())
     assert plain(at.success[0].value).startswith("Policy saved")
+    # the editor lists every trigger, computed ones included, most serious first
+    triggers = frame_with(at, "detector")
+    assert {"human_request", "refund_over_limit", "no_knowledge"} <= set(triggers["code"])
+    assert triggers.set_index("code").loc["foreign_order", "detector"] == "computed"
+    assert list(triggers["priority"]) == sorted(triggers["priority"])
     assert PolicyStore(settings_of(data_dir).policy_path).current().settings.refund_limit == 200
 
 
