@@ -148,25 +148,25 @@ class Desk:
 
         query = build_query(conv)
         service = self.ws.service
+        late: Future[Suggestion] | None = None
         if service.llm is None:
             suggestion = service.suggest(conv, options)
         else:
             streamed: list[str] = []
-            future = self._pool.submit(
+            late = self._pool.submit(
                 service.suggest, conv, options, on_delta=streamed.append if on_delta else None
             )
-            landed = self._within_budget(future, streamed, on_delta)
-            if landed is None:  # the model is slow: the agent gets the offline draft now
+            landed = self._within_budget(late, streamed, on_delta)
+            if landed is not None:
+                suggestion, late = landed, None
+            else:  # the model is slow: the agent gets the offline draft now
                 suggestion = service.suggest(conv, options, offline=True)
-                shown = self.store.save_draft(rec.id, message_id, suggestion, query=query)
-                self.store.log_call(rec.id, suggestion)
-                with self._lock:
-                    self._late[shown] = (rec.id, threading.Event())
-                future.add_done_callback(lambda f: self._land(rec.id, message_id, shown, f, query))
-                return self.store.current_draft(rec.id)
-            suggestion = landed
-        self.store.save_draft(rec.id, message_id, suggestion, query=query)
+        shown = self.store.save_draft(rec.id, message_id, suggestion, query=query)
         self.store.log_call(rec.id, suggestion)
+        if late is not None:
+            with self._lock:
+                self._late[shown] = (rec.id, threading.Event())
+            late.add_done_callback(lambda f: self._land(rec.id, message_id, shown, f, query))
         return self.store.current_draft(rec.id)
 
     def _within_budget(

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from evals.compare import compare_runs
+from evals.compare import compare_runs, gate_checks
 from evals.metrics import answered, held_back_failures, outcome, worst_failures
 from evals.runner import REPO, RunConfig
 from evals.stats import Estimate
@@ -427,8 +427,6 @@ def gate_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
     """Every check of the CI gate with its status (pass, fail, n/a: not a pass) and, for the
     two non-inferiority checks, the interval bound, its limit and the headroom (how far the
     bound is from failing; negative when it fails)."""
-    from evals.compare import gate_checks
-
     margin = c["gate"]["margin"]
     by_name = {m["metric"]: m for m in c["metrics"]}
     checks = c["gate"].get("checks") or gate_checks(by_name, margin)

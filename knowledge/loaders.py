@@ -53,8 +53,8 @@ class OverBudget(IngestError):
 
 
 def _tick(where: str) -> None:
-    """Refuse the file being read once its time budget is spent (checked between pages,
-    records and HTML nodes: every loader's loops call it)."""
+    """Refuse the file being read once its time budget is spent (the loaders call it in their
+    loops over pages, paragraphs, records, rows and HTML nodes)."""
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline[1]:
         name, _, budget = deadline
