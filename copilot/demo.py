@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 DEMO_DIR = Path(__file__).parent / "demo"
 ANCHOR = date(2026, 11, 20)
-_DATE_FIELDS = ("created_at", "estimated_delivery", "delivered_at")
+_DATE_FIELDS = ("created_at", "estimated_delivery", "delivered_at", "last_tracking_update")
 
 
 @dataclass

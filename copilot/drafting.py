@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from typing import Literal
 
 from copilot.analysis import Reading, read_conversation, without_item_names
 from copilot.compose import OfflineDrafter
@@ -24,7 +25,8 @@ from copilot.drafters import (
     Passage,
     order_fact_lines,
 )
-from copilot.escalation import Policy, Signals, decide
+from copilot.escalation import Policy, Signals, decide, lost_orders
+from copilot.intents import IntentClassifier
 from copilot.llm import LLMUnavailable
 from copilot.orderfacts import describe, pick_orders
 from copilot.safety import (
@@ -48,6 +50,7 @@ from knowledge import KnowledgeBase, Order, OrderBook
 from knowledge.screening import instruction_sentences
 
 log = logging.getLogger("souffleur.drafting")
+MAX_TURNS_READ = 8  # the customer's latest messages read for escalation intents
 
 INTENT_LABELS = {
     "en": {
@@ -92,6 +95,7 @@ class SuggestionService:
         policy: Policy | Callable[[], Policy] | None = None,
         drafter: Drafter | None = None,
         confidence: ConfidenceModel | None = None,
+        intents: IntentClassifier | Literal["shipped"] | None = "shipped",
         today: Callable[[], date] = date.today,
         k: int = 6,
         company: str = "our company",
@@ -102,6 +106,8 @@ class SuggestionService:
         self.llm = drafter
         self.offline = OfflineDrafter()
         self.confidence = confidence or ConfidenceModel.load()
+        # the learned escalation intents (None: the policy's patterns alone)
+        self.intents = IntentClassifier.default() if intents == "shipped" else intents
         self.today = today
         self.k = k
         self.company = company
@@ -185,13 +191,16 @@ class SuggestionService:
 
         # 3. policy triggers known before drafting
         t = time.perf_counter()
-        pattern_hits = policy.pattern_hits(conv.customer_text)
+        said = [t.text for t in conv.turns if t.role == "customer"][-MAX_TURNS_READ:]
+        intents = self.intents.reasons(said) if self.intents is not None else {}
+        pattern_hits = policy.said(said, intents)
         refund_amount = self._refund_amount(policy, conv, reading, chosen)
+        reported_lost = policy.reported("lost_parcel", intents)
         signals = Signals(
             pattern_hits,
             refund_amount,
             quoted.foreign,
-            tuple(o.order_number for o in chosen if o.status == "lost"),
+            lost_orders(chosen, reported_lost, policy.settings, self.today()),
             conv.prior_contacts,
             has_knowledge=True,
             has_order_facts=bool(facts or ask_between),  # the orders answer, or the question which

