@@ -264,3 +264,40 @@ def test_a_cued_serial_without_its_zeros_names_their_order(ws: Workspace, text: 
 def test_a_bare_three_digit_number_is_not_a_reference(ws: Workspace) -> None:
     ws.orders.import_file("orders.jsonl", jsonl([_store_order("QX/2026/000417", "K-1")]))
     assert ws.orders.quoted("K-1", "I waited 417 minutes").own == ()
+
+
+def test_a_database_made_before_last_tracking_update_gains_the_column(tmp_path) -> None:
+    import sqlalchemy as sa
+
+    from knowledge import OrderBook, make_engine
+    from knowledge.db import migrate
+    from knowledge.orders import MIGRATIONS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:  # the orders table as the first two steps made it
+        conn.execute(
+            sa.text(
+                "CREATE TABLE orders (order_key VARCHAR(64) PRIMARY KEY, order_digits VARCHAR(64)"
+                " NOT NULL, order_number VARCHAR(64) NOT NULL, customer_id VARCHAR(128) NOT NULL,"
+                " customer_name TEXT NOT NULL, email TEXT NOT NULL, created_at VARCHAR(40) NOT"
+                " NULL, status VARCHAR(32) NOT NULL, items TEXT NOT NULL, total FLOAT, currency"
+                " VARCHAR(3) NOT NULL, carrier TEXT, tracking_number VARCHAR(64),"
+                " estimated_delivery VARCHAR(40), delivered_at VARCHAR(40), updated_at"
+                " VARCHAR(40) NOT NULL)"
+            )
+        )
+    migrate(engine, "knowledge.orders", MIGRATIONS[:2])
+    book = OrderBook(engine)
+    row = {
+        "order_number": "QX-77",
+        "customer_id": "K9",
+        "created_at": "2026-11-01",
+        "status": "in_transit",
+        "estimated_delivery": "2026-11-10",
+        "last_tracking_update": "2026-11-06",
+    }
+    report = book.import_file("feed.jsonl", json.dumps(row).encode())
+    assert report.inserted == 1, report
+    (order,) = book.orders_of("K9")
+    assert order.last_tracking_update is not None
+    assert order.last_tracking_update.isoformat() == "2026-11-06"
