@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -65,6 +65,9 @@ FEATURES = (
     "title_pair_overlap",
     "phrase_coverage",
 )
+# Evidence for the answerability estimate (copilot/answerability.py), not read by this model:
+# how much of the question's specific (rare, by IDF) terms the best passages hold.
+ANSWERABILITY_EVIDENCE = ("idf_coverage_best", "idf_coverage_top3", "missing_idf")
 
 
 def extract(
@@ -83,10 +86,11 @@ def extract(
     query_stats: dict[str, float] | None = None,
     draft_sentences: Sequence[str] = (),
     cited_docs: Sequence[str] = (),
+    term_weights: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     query_terms = content_terms(query, lang)
     q = set(query_terms)
-    f: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
+    f: dict[str, float] = dict.fromkeys((*FEATURES, *ANSWERABILITY_EVIDENCE), 0.0)
     f["query_terms"] = math.log1p(len(q))
     f["n_hits"] = float(len(hits))
     dense = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True)
@@ -112,6 +116,7 @@ def extract(
             covers = [len(q & set(terms)) / len(q) for terms in passages]
             f["coverage_top"] = covers[0]
             f["coverage_best"] = max(covers)
+            _idf_coverage(f, q, passages, term_weights)
             f["phrase_coverage"] = _phrase_coverage(query_terms, passages[0])
             f["title_coverage"] = len(
                 q
@@ -192,6 +197,29 @@ def review_hints(feats: dict[str, float], lang: str) -> list[str]:
         keys.append("searches_disagree")
     lang = lang if lang in ("en", "fr") else "en"
     return [_HINTS[k][lang] for k in keys]
+
+
+def _idf_coverage(
+    f: dict[str, float],
+    q: set[str],
+    passages: Sequence[Sequence[str]],
+    weights: Mapping[str, float] | None,
+) -> None:
+    """The question's terms weighted by how specific they are in this knowledge base (IDF; a
+    term it never uses weighs the most): the share the best passage holds, the share the three
+    best hold together, and the weight of the most specific term none of them has."""
+    if not weights:
+        return
+    top = max(weights.values(), default=0.0)
+    w = {t: weights.get(t) or top for t in q}  # 0: a term the index never saw
+    total = sum(w.values())
+    if total <= 0:
+        return
+    sets = [set(p) for p in passages]
+    f["idf_coverage_best"] = max(sum(w[t] for t in q if t in p) / total for p in sets)
+    union = set().union(*sets)
+    f["idf_coverage_top3"] = sum(w[t] for t in q if t in union) / total
+    f["missing_idf"] = max((w[t] for t in q if t not in union), default=0.0) / (top or 1.0)
 
 
 def _phrase_coverage(query: Sequence[str], passage: Sequence[str]) -> float:

@@ -25,7 +25,7 @@ from copilot.drafters import (
     Passage,
     order_fact_lines,
 )
-from copilot.escalation import Policy, Signals, decide, lost_orders
+from copilot.escalation import Policy, PolicySettings, Signals, decide, lost_orders
 from copilot.intents import IntentClassifier
 from copilot.llm import LLMUnavailable
 from copilot.orderfacts import describe, pick_orders
@@ -38,6 +38,7 @@ from copilot.safety import (
     unsupported_promises,
 )
 from copilot.types import (
+    Citation,
     Conversation,
     DraftOptions,
     Escalation,
@@ -253,14 +254,10 @@ class SuggestionService:
                 c.sentence for c in result.citations if not c.chunk_ids[0].startswith("order:")
             ],
             cited_docs=[d for c in result.citations for d in c.doc_ids],
+            term_weights=req.term_weights,
         )
         confidence = self.confidence.predict(feats)
-        # Knowledge supports the draft when its sentences (or the best passage) cover at least
-        # a third of the customer's content words; a stray word in common is not support.
-        kb_cited = any(not c.chunk_ids[0].startswith("order:") for c in result.citations)
-        has_knowledge = (
-            kb_cited and max(feats["draft_coverage"], feats["coverage_best"]) >= 0.34
-        ) or feats["coverage_best"] >= 0.5
+        has_knowledge = knowledge_answers(policy.settings, feats, result.citations)
         # a promise in the draft above the refund limit needs a supervisor, whatever its source
         promised = max(promised_amounts(result.text), default=None)
         if promised is not None and promised > (signals.refund_amount or 0):
@@ -391,6 +388,19 @@ class SuggestionService:
         if "refund" in reading.intents and chosen and chosen[0].total is not None:
             return chosen[0].total
         return None
+
+
+def knowledge_answers(
+    settings: PolicySettings, feats: dict[str, float], citations: list[Citation]
+) -> bool:
+    """The knowledge base supports the draft (else ``no_knowledge``): its sentences, or the
+    best passage, hold at least ``knowledge_coverage`` of the customer's content words, or the
+    best passage alone ``passage_coverage`` of them; a stray word in common is not support."""
+    kb_cited = any(not c.chunk_ids[0].startswith("order:") for c in citations)
+    cover = max(feats["draft_coverage"], feats["coverage_best"])
+    return (kb_cited and cover >= settings.knowledge_coverage) or feats[
+        "coverage_best"
+    ] >= settings.passage_coverage
 
 
 def handoff_summary(

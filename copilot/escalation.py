@@ -36,7 +36,7 @@ COMPUTED_RULES: dict[str, str] = {
     "foreign_order": "quotes an order that is not on this customer's account",
     "repeated_contact_history": "settings.repeated_contact_threshold earlier conversations within settings.repeated_contact_window_days",
     "lost_parcel": "an order marked lost, or reported missing with no tracking news for settings.investigation_business_days business days after its due date",
-    "no_knowledge": "no passage answers the question",
+    "no_knowledge": "the draft and the best passages hold under settings.knowledge_coverage of the question's words (settings.passage_coverage for a passage alone)",
     "low_confidence": "confidence under settings.low_confidence",
     "llm_flag": "the model advises a human",
 }
@@ -70,6 +70,10 @@ class PolicySettings(BaseModel):
     # other categories have return_window_days
     category_return_windows: dict[str, int] = Field(default_factory=dict)
     investigation_business_days: int | None = Field(None, ge=1, le=60)
+    # no_knowledge: the share of the customer's content words the draft's knowledge sentences
+    # (or the best passage) must hold, or the best passage alone, for the knowledge to answer
+    knowledge_coverage: float = Field(0.34, ge=0, le=1)
+    passage_coverage: float = Field(0.5, ge=0, le=1)
     free_shipping_threshold: float | None = Field(None, ge=0)
 
     @field_validator("category_return_windows")
