@@ -31,7 +31,7 @@ INTENTS: dict[str, tuple[str, ...]] = {
         r"\barriv",
         r"\bretard",
         r"\btracking\b",
-        r"\bwhere is\b",
+        r"\bwhere(?:['’]?s| is| are| r)\b",  # "where is", "where's", "wheres", "where r"
         r"\bdeliver",
         r"\bparcel\b",
         r"\bpackage\b",

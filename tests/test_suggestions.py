@@ -521,3 +521,20 @@ def test_masking_leaves_order_numbers_dates_and_random_codes_alone() -> None:
 
     text = "Order LUM-104233 of 12/11/2026, code AB12 CDEF GHIJ KLMN, total 93.90 EUR"
     assert Masker().mask(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("where's my order??", "order_status"),
+        ("wheres my package", "order_status"),
+        ("where r my earbuds", "order_status"),
+        ("where are my shoes?", "order_status"),
+        ("whereas the lamp is fine, the shade is not", "other"),
+        ("somewhere safe to leave it?", "other"),
+    ],
+)
+def test_where_questions_are_read_in_chat_spelling(text: str, intent: str) -> None:
+    from copilot.analysis import detect_intents
+
+    assert detect_intents(text)[0] == intent
