@@ -49,6 +49,11 @@ def main() -> None:
     ap.add_argument(
         "--rounds", type=int, default=4, help="passes over the demo conversations per size"
     )
+    ap.add_argument(
+        "--no-intents",
+        action="store_true",
+        help="leave the escalation-intent classifier out (the policy's patterns alone)",
+    )
     args = ap.parse_args()
 
     pool: list[str] = []
@@ -81,6 +86,8 @@ def main() -> None:
         )
         load_demo(ws, today=ANCHOR)
         ws.service.today = lambda: ANCHOR
+        if args.no_intents:
+            ws.service.intents = None
         have = ws.kb.stats()["chunks"]
         start = 0
         for size in sorted(args.sizes):
@@ -104,13 +111,19 @@ def main() -> None:
             # each, which a long-running app pays once (the query vectors are cleared below)
             for conv in convs:
                 ws.service.suggest(conv)
-            t_ret, t_ord, t_comp, t_tot = [], [], [], []
+            t_ret, t_ord, t_int, t_comp, t_tot = [], [], [], [], []
             for _ in range(args.rounds):
                 ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
                 for conv in convs:
+                    if ws.service.intents is not None:  # a new message in an ongoing chat:
+                        ws.service.intents.forget()  # its earlier turns were read when they came
+                        ws.service.intents.reasons(
+                            [t.text for t in conv.turns if t.role == "customer"][:-1]
+                        )
                     s = ws.service.suggest(conv)
                     t_ret.append(s.timings.retrieval_ms)
                     t_ord.append(s.timings.orders_ms)
+                    t_int.append(s.timings.intents_ms)
                     t_comp.append(s.timings.prompt_ms + s.timings.generation_ms)
                     t_tot.append(s.timings.total_ms)
             # prompt assembly under the token budget (what the LLM drafter would send)
@@ -140,7 +153,7 @@ def main() -> None:
                     f"{build:.0f}",
                     *(
                         f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}"
-                        for v in (t_ret, t_ord, t_comp, t_tot, t_asm)
+                        for v in (t_ret, t_ord, t_int, t_comp, t_tot, t_asm)
                     ),
                     len(t_tot),
                 ]
@@ -154,6 +167,7 @@ def main() -> None:
                 "build s",
                 "retrieval",
                 "order lookup",
+                "intents (in composition)",
                 "composition",
                 "total (non-LLM path)",
                 "prompt assembly (tiktoken budget)",

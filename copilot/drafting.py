@@ -192,8 +192,11 @@ class SuggestionService:
 
         # 3. policy triggers known before drafting
         t = time.perf_counter()
+        # the escalation intents of the customer's latest messages (each read once: memoised)
         said = [t.text for t in conv.turns if t.role == "customer"][-MAX_TURNS_READ:]
+        t_intents = time.perf_counter()
         intents = self.intents.reasons(said) if self.intents is not None else {}
+        timings.intents_ms = (time.perf_counter() - t_intents) * 1000
         pattern_hits = policy.said(said, intents)
         refund_amount = self._refund_amount(policy, conv, reading, chosen)
         reported_lost = policy.reported("lost_parcel", intents)

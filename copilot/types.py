@@ -82,6 +82,7 @@ class Timings(BaseModel):
     retrieval_ms: float = 0.0
     orders_ms: float = 0.0
     prompt_ms: float = 0.0
+    intents_ms: float = 0.0  # the escalation-intent classifier (part of prompt_ms)
     generation_ms: float = 0.0
     ttft_ms: float | None = None
     total_ms: float = 0.0
