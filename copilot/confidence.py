@@ -65,7 +65,7 @@ FEATURES = (
     "title_pair_overlap",
     "phrase_coverage",
 )
-# Evidence for the answerability estimate (copilot/answerability.py), not read by this model:
+# Evidence recorded for the study of answerability (see the stop notes), not read by this model:
 # how much of the question's specific (rare, by IDF) terms the best passages hold.
 ANSWERABILITY_EVIDENCE = ("idf_coverage_best", "idf_coverage_top3", "missing_idf")
 

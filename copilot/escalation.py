@@ -7,7 +7,7 @@ confidence, and the LLM's own flag. Every fired trigger is a :class:`Reason`.
 
 from __future__ import annotations
 
-import json
+import copy
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from copilot.intents import shipped_labels
 from copilot.types import Escalation, Lang, Reason
-from knowledge import Order
+from knowledge import CLOSED_STATUSES, Order
 from knowledge.errors import SouffleurError
 from knowledge.text import fold
 
@@ -398,15 +398,14 @@ def _detector_text(t: Trigger) -> str:
 
 
 @lru_cache(maxsize=1)
-def _default_computed_cached() -> str:
+def _shipped_computed() -> tuple[dict[str, Any], ...]:
     data = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
-    return json.dumps([t for t in data["triggers"] if t.get("detector") == "computed"])
+    return tuple(t for t in data["triggers"] if t.get("detector") == "computed")
 
 
 def _default_computed() -> list[dict[str, Any]]:
-    """The shipped policy's computed triggers (fresh copies)."""
-    out: list[dict[str, Any]] = json.loads(_default_computed_cached())
-    return out
+    """The shipped policy's computed triggers (copies: the caller may change them)."""
+    return copy.deepcopy(list(_shipped_computed()))
 
 
 def _shouting(text: str) -> bool:
@@ -431,9 +430,6 @@ class Signals:
     llm_reasons: tuple[str, ...] = ()
 
 
-_FINISHED = ("delivered", "cancelled", "returned", "refunded")
-
-
 def lost_orders(
     orders: Sequence[Order], reported: bool, settings: PolicySettings, today: date
 ) -> tuple[str, ...]:
@@ -446,7 +442,12 @@ def lost_orders(
             out.append(o.order_number)
             continue
         days = settings.investigation_business_days
-        if not reported or days is None or o.status in _FINISHED or o.delivered_at is not None:
+        if (
+            not reported
+            or days is None
+            or o.status in CLOSED_STATUSES
+            or o.delivered_at is not None
+        ):
             continue
         known = [d for d in (o.estimated_delivery, o.last_tracking_update) if d is not None]
         if known and int(np.busday_count(max(known), today)) >= days:

@@ -166,7 +166,7 @@ class IntentModel:
 
     def passes_gate(self, row: np.ndarray) -> bool:
         """Some reason is likely enough, by the n-grams alone, to ask the embedding."""
-        return any(p >= GATE for lab, p in zip(self.labels, row, strict=True) if lab != NONE)
+        return bool(reaches_gate(row[None, :], self.labels)[0])
 
     def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
         return np.asarray(self.features(texts, vectors) @ self.coef.T) + self.intercept
@@ -229,6 +229,12 @@ class IntentModel:
                 else None,
                 gate_temperature=float(meta.get("gate_temperature", 1.0)),
             )
+
+
+def reaches_gate(rows: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Per row of n-gram probabilities: does some reason reach GATE (then e5 is asked)?"""
+    reasons = [i for i, lab in enumerate(labels) if lab != NONE]
+    return np.asarray(rows[:, reasons].max(axis=1) >= GATE)
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -308,6 +314,19 @@ def fit_temperature(logits: np.ndarray, y: Sequence[str], labels: Sequence[str])
     return float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
 
 
+def calibrated_out_of_fold(
+    examples: Sequence[Example],
+    vectors: np.ndarray,
+    *,
+    C: float,
+    folds: int,
+    groups: Sequence[str],
+) -> tuple[np.ndarray, float, tuple[str, ...]]:
+    """Out-of-fold logits, the temperature fitted on them, and the labels' order."""
+    logits, labels = out_of_fold_logits(examples, vectors, C=C, folds=folds, groups=groups)
+    return logits, fit_temperature(logits, [e.label for e in examples], labels), labels
+
+
 def train(
     examples_path: Path = DEFAULT_EXAMPLES,
     embedder: Embedder | None = None,
@@ -321,14 +340,17 @@ def train(
     vectors = emb.embed([e.text for e in examples], kind="query")
     texts, gold = [e.text for e in examples], [e.label for e in examples]
     groups = translation_groups(examples, vectors)
-    oof, labels = out_of_fold_logits(examples, vectors, C=C, folds=folds, groups=groups)
+    _, temperature, labels = calibrated_out_of_fold(
+        examples, vectors, C=C, folds=folds, groups=groups
+    )
     model = _fit_once(texts, vectors, gold, labels, C)
-    model.temperature = fit_temperature(oof, gold, labels)
+    model.temperature = temperature
     none = np.zeros((len(texts), 0))
-    oof_gate, _ = out_of_fold_logits(examples, none, C=C, folds=folds, groups=groups)
+    _, model.gate_temperature, _ = calibrated_out_of_fold(
+        examples, none, C=C, folds=folds, groups=groups
+    )
     gate = _fit_once(texts, none, gold, labels, C)
     model.gate_coef, model.gate_intercept = gate.coef, gate.intercept
-    model.gate_temperature = fit_temperature(oof_gate, gold, labels)
     model.embedder = emb.name
     model.examples_sha256 = examples_digest(examples_path)
     return model

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from copilot.escalation import Policy, PolicySettings
 from copilot.types import Lang
-from knowledge import Order
+from knowledge import CLOSED_STATUSES, Order
 from knowledge.text import STOPWORDS, content_terms, fold, words
 
 _MONTHS_FR = [
@@ -469,9 +469,7 @@ def pick_orders(
     if main in ("return", "refund"):
         pool = [o for o in own if o.status in ("delivered", "returned", "refunded")] or own
     elif main in ("order_status", "cancel"):
-        pool = [
-            o for o in own if o.status not in ("delivered", "cancelled", "returned", "refunded")
-        ] or own
+        pool = [o for o in own if o.status not in CLOSED_STATUSES] or own
     elif _item_terms(text) & owned_terms:
         pool = list(own)  # a question about a named item of theirs ("ma bouilloire")
     else:
@@ -506,9 +504,7 @@ def _designated(pool: list[Order], text: str, today: date) -> list[Order]:
         prev = (today.replace(day=1) - timedelta(days=1)).month
         signals.append([o for o in pool if o.created_at.month == prev])
     if _NOT_ARRIVED.search(folded):
-        signals.append(
-            [o for o in pool if o.status not in ("delivered", "returned", "refunded", "cancelled")]
-        )
+        signals.append([o for o in pool if o.status not in CLOSED_STATUSES])
     elif _ARRIVED.search(folded):
         signals.append([o for o in pool if o.status == "delivered"])
     chosen = list(pool)

@@ -25,13 +25,12 @@ import numpy as np
 from copilot.escalation import Policy
 from copilot.intents import (
     DEFAULT_EXAMPLES,
-    GATE,
     NONE,
     Example,
     IntentClassifier,
-    fit_temperature,
+    calibrated_out_of_fold,
     load_examples,
-    out_of_fold_logits,
+    reaches_gate,
     softmax,
     translation_groups,
 )
@@ -113,15 +112,14 @@ def cross_validated(
     logits, so the probabilities are calibrated in-sample (the ranking is not)."""
     gold = [e.label for e in examples]
     groups = translation_groups(examples, vectors)
-    logits, labels = out_of_fold_logits(examples, vectors, C=C, folds=folds, groups=groups)
-    proba = softmax(logits / fit_temperature(logits, gold, labels))
+    logits, t, labels = calibrated_out_of_fold(examples, vectors, C=C, folds=folds, groups=groups)
+    proba = softmax(logits / t)
     # the deployed cascade: a message the n-grams alone find clearly ordinary skips e5
     none = np.zeros((len(examples), 0))
-    gate_logits, _ = out_of_fold_logits(examples, none, C=C, folds=folds, groups=groups)
-    gate = softmax(gate_logits / fit_temperature(gate_logits, gold, labels))
+    gate_logits, gate_t, _ = calibrated_out_of_fold(examples, none, C=C, folds=folds, groups=groups)
+    gate = softmax(gate_logits / gate_t)
     reasons = [lab for lab in labels if lab != NONE]
-    ni = list(labels).index(NONE)
-    skipped = np.delete(gate, ni, axis=1).max(axis=1) < GATE
+    skipped = ~reaches_gate(gate, labels)
     proba[skipped] = gate[skipped]
     learned = [
         fired(policy, e.text, _scores_from_proba(row, labels, e.text), reasons)

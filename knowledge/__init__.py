@@ -31,6 +31,7 @@ from knowledge.errors import (
 from knowledge.language import detect_language
 from knowledge.loaders import load_path, load_source, supported_extensions
 from knowledge.orders import (
+    CLOSED_STATUSES,
     Customer,
     ImportReport,
     Item,
@@ -46,6 +47,7 @@ from knowledge.types import Chunk, Document, Hit
 from knowledge.vectors import VectorStore, open_chroma
 
 __all__ = [
+    "CLOSED_STATUSES",
     "EMBEDDERS",
     "Chunk",
     "ChunkingConfig",

@@ -39,6 +39,8 @@ STATUSES = (
     "returned",
     "refunded",
 )
+# statuses after which nothing more is on its way to the customer
+CLOSED_STATUSES = ("delivered", "cancelled", "returned", "refunded")
 _STATUS_ALIASES = {
     "in transit": "in_transit",
     "out for delivery": "out_for_delivery",
