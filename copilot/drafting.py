@@ -159,7 +159,12 @@ class SuggestionService:
             chosen = []  # an order we cannot show them (never guess another one), or small talk
         else:
             choice = pick_orders(
-                own, list(quoted.own), reading.intents, self.today(), conv.customer_text
+                own,
+                list(quoted.own),
+                reading.intents,
+                self.today(),
+                conv.customer_text,
+                embed=self.intents.vectors if self.intents is not None else None,
             )
             chosen, ask_between = choice.orders, choice.ask_between
         facts = [

@@ -374,6 +374,7 @@ class IntentClassifier:
         self.reasons_known = tuple(lab for lab in model.labels if lab != NONE)
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
     @classmethod
@@ -402,6 +403,20 @@ class IntentClassifier:
         """Empty the per-message memo (benchmarks measure the classifier on unseen messages)."""
         with self._lock:
             self._cache.clear()
+            self._vectors.clear()
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit query vectors of short texts from the classifier's multilingual embedder,
+        memoised (order resolution compares item names with them, see ``orderfacts``)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            if missing:
+                for t, v in zip(missing, self.embedder.embed(missing, kind="query"), strict=True):
+                    self._vectors[t] = v
+            rows = [self._vectors[t] for t in texts]
+            while len(self._vectors) > self._cache_size:
+                self._vectors.popitem(last=False)
+        return np.vstack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     def reasons(self, messages: Sequence[str]) -> dict[str, tuple[float, str]]:
         """For each reason, its highest probability over ``messages`` and that message."""
