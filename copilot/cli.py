@@ -476,6 +476,61 @@ def cmd_intents_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from copilot.api import create_app
+
+    app = create_app(_workspace(args))
+    print(f"Souffleur API on http://{args.host}:{args.port} (OpenAPI at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from copilot.apikeys import TokenStore
+    from knowledge import make_engine
+
+    args.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tokens = TokenStore(make_engine(args.settings.db_url))
+    if args.action == "create":
+        token, secret = tokens.create(args.name, args.role)
+        print(f"token '{token.name}' ({token.role}: {', '.join(sorted(token.scopes))}):")
+        print(secret)
+        print("Keep it now: it is shown only once (the database keeps its hash).", file=sys.stderr)
+    elif args.action == "revoke":
+        if not tokens.revoke(args.name):
+            raise SouffleurError(
+                f"No live token named '{args.name}'.", "`souffleur tokens list` shows them."
+            )
+        print(f"revoked '{args.name}'")
+    else:
+        for t in tokens.list():
+            state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else "live"
+            used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+            print(f"{t.name:24s} {t.role:12s} {t.hint}…  {state}, {used}")
+    return 0
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    from copilot.webhooks import Outbox
+    from knowledge import make_engine
+
+    settings: Settings = args.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    outbox = Outbox(make_engine(settings.db_url), settings.webhook_url or "")
+    rows = outbox.log(limit=args.limit, status=args.status)
+    if not rows:
+        print("no webhook deliveries" + (f" with status {args.status}" if args.status else ""))
+    for d in rows:
+        result = d.last_error or (f"HTTP {d.last_status_code}" if d.last_status_code else "")
+        print(
+            f"{d.id:6d} {d.created_at:%Y-%m-%d %H:%M:%S} {d.event:18s} {d.status:9s} "
+            f"{d.attempts} tries  {d.conversation_id or '-':14s} {result}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="souffleur", description="Souffleur: the agent copilot for customer-service chat."
@@ -624,6 +679,28 @@ def build_parser() -> argparse.ArgumentParser:
     ir.add_argument("--folds", type=int, default=5)
     ir.add_argument("--json", help="also write the figures to this JSON file")
     ir.set_defaults(func=cmd_intents_report)
+
+    s = sub.add_parser("serve", help="the HTTP API for help desks and channels (OpenAPI: /docs)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("tokens", help="bearer tokens of the HTTP API, one per integration")
+    tsub = s.add_subparsers(dest="action", required=True)
+    tc = tsub.add_parser("create", help="a new token (its secret is shown once)")
+    tc.add_argument("name")
+    tc.add_argument("--role", choices=["integration", "knowledge", "admin"], required=True)
+    tr = tsub.add_parser("revoke", help="revoke a token")
+    tr.add_argument("name")
+    tsub.add_parser("list", help="the tokens, live and revoked")
+    s.set_defaults(func=cmd_tokens)
+
+    s = sub.add_parser("webhooks", help="the outbound webhook's delivery log")
+    s.add_argument("action", nargs="?", choices=["log"], default="log")
+    s.add_argument("--status", choices=["pending", "delivered", "failed"])
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_webhooks)
 
     s = sub.add_parser("demo", help="(re)load the bundled demo store")
     s.set_defaults(func=cmd_demo)

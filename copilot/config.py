@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     ui_lang: Literal["en", "fr"] = "en"
     demo_autoload: bool = True
 
+    webhook_url: str | None = Field(
+        None, description="`souffleur serve` posts suggestion.ready and reply.sent events here."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Signs each webhook delivery (HMAC-SHA256, X-Souffleur-Signature)."
+    )
+    webhook_max_attempts: int = Field(8, ge=1, description="Tries per delivery, backoff 2 s x 2^n.")
+
     # -- derived -----------------------------------------------------------------------
     @property
     def db_url(self) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from time import monotonic
 
 from copilot.drafters import OnDelta
-from copilot.store import ConversationRecord, ConversationStore, DraftRecord, now
+from copilot.store import ConversationRecord, ConversationStore, DraftRecord, Sent, now
 from copilot.types import DraftOptions, Suggestion
 from copilot.workspace import Workspace
 from knowledge import Customer, Order, detect_language
@@ -236,9 +236,10 @@ class Desk:
 
     def send(
         self, conversation_id: str, text: str, *, agent: str | None, expected_version: int
-    ) -> None:
+    ) -> Sent:
+        """Post the agent's reply with its feedback row."""
         draft = self.store.current_draft(conversation_id)
-        self.store.send(
+        return self.store.send(
             conversation_id,
             text,
             agent=agent,

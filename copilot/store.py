@@ -133,8 +133,21 @@ LIGHT_EDIT = (
 )
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A posted agent reply and how it compares with its draft."""
+
+    message_id: int
+    outcome: str  # accepted | edited | rejected (written without a draft)
+    edit_ratio: float | None
+
+
 class ConflictError(SouffleurError):
     """Someone else changed the conversation since this session loaded it."""
+
+
+class UnknownConversationError(SouffleurError):
+    """No conversation has this id."""
 
 
 def now() -> datetime:
@@ -243,6 +256,17 @@ class ConversationStore:
             )
         return cid
 
+    def delete(self, conversation_id: str) -> None:
+        """Remove a conversation that was just made and has no message (a lost creation race)."""
+        with self.engine.begin() as conn:
+            if conn.execute(
+                sa.select(messages.c.id).where(messages.c.conversation_id == conversation_id)
+            ).first():
+                raise SouffleurError(
+                    f"Conversation '{conversation_id}' has messages.", "It cannot be deleted."
+                )
+            conn.execute(sa.delete(conversations).where(conversations.c.id == conversation_id))
+
     def exists(self, conversation_id: str) -> bool:
         with self.engine.connect() as conn:
             return (
@@ -260,7 +284,7 @@ class ConversationStore:
                 .first()
             )
             if row is None:
-                raise SouffleurError(
+                raise UnknownConversationError(
                     f"No conversation '{conversation_id}'.", "Pick one from the inbox."
                 )
             msgs = (
@@ -521,7 +545,7 @@ class ConversationStore:
         agent: str | None,
         expected_version: int,
         draft_id: int | None = None,
-    ) -> int:
+    ) -> Sent:
         """Post the agent's reply and record the feedback row. Raises ConflictError on a stale version."""
         if not text.strip():
             raise SouffleurError("The reply is empty.", "Write a reply, or click Regenerate.")
@@ -566,7 +590,7 @@ class ConversationStore:
                 conversation_id,
                 {"draft_id": draft_id, "outcome": outcome, "edit_ratio": ratio},
             )
-        return int(mid[0]) if mid else 0
+        return Sent(int(mid[0]) if mid else 0, outcome, ratio)
 
     def escalate(
         self,
@@ -714,7 +738,7 @@ class ConversationStore:
                 ).first()
                 is None
             ):
-                raise SouffleurError(
+                raise UnknownConversationError(
                     f"No conversation '{conversation_id}'.", "Pick one from the inbox."
                 )
             raise ConflictError(

@@ -696,6 +696,24 @@ class OrderBook:
             )
         return _customer(r) if r else None
 
+    def customer_by_email(self, email: str) -> Customer | None:
+        """The customer with this e-mail address (case and surrounding spaces ignored); None
+        when no customer, or several, have it (never a guess between two customers)."""
+        wanted = email.strip().lower()
+        if not wanted:
+            return None
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(customers_table).where(
+                        sa.func.lower(sa.func.trim(customers_table.c.email)) == wanted
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        return _customer(rows[0]) if len(rows) == 1 else None
+
     def customers(self) -> list[Customer]:
         with self.engine.connect() as conn:
             rows = (
