@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.ui import md_text as md
-from copilot.desk import band
+from copilot.desk import InboxRow, band
 from copilot.store import ConflictError, DraftRecord, now
 from copilot.types import DraftOptions
 from knowledge import Customer, Order, SouffleurError
@@ -123,9 +123,20 @@ def options(cid: str) -> DraftOptions:
 
 
 # -- the inbox (refreshed every 10 s so the waiting timers move) ---------------------
+def _inbox_rows() -> list[InboxRow]:
+    return desk.inbox(waiting_only=not S.get("show_answered", False))
+
+
+@st.fragment(run_every=10)
+def inbox_head() -> None:
+    head = st.container(horizontal=True, vertical_alignment="center")
+    head.subheader(t("inbox"))
+    head.badge(t("open_count", n=len(_inbox_rows())), color="gray")  # counted at each refresh
+
+
 @st.fragment(run_every=10)
 def inbox_panel() -> None:
-    rows = desk.inbox()
+    rows = _inbox_rows()
     if not rows:
         st.info(t("inbox_empty"))
         return
@@ -493,7 +504,7 @@ def suggestion_panel(cid: str, draft: DraftRecord) -> None:
 
 
 # -- layout --------------------------------------------------------------------------
-rows = desk.inbox()
+rows = _inbox_rows()
 cid = S.get("conversation")
 if not cid or not desk.store.exists(cid):
     cid = rows[0].conversation_id if rows else None
@@ -501,10 +512,10 @@ if not cid or not desk.store.exists(cid):
 
 left, main, right = st.columns([1.05, 2.0, 1.15], gap="medium")
 with left:
-    head = st.container(horizontal=True, vertical_alignment="center")
-    head.subheader(t("inbox"))
-    head.badge(t("open_count", n=len(rows)), color="gray")
-    new_conversation()  # outside the refreshing fragment, so a half-typed message is never redrawn
+    inbox_head()
+    # outside the refreshing fragments, so a half-typed message is never redrawn
+    new_conversation()
+    st.toggle(t("show_answered"), key="show_answered")
     inbox_panel()
 if cid is None:
     main.info(t("select_conversation"))

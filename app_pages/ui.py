@@ -15,6 +15,7 @@ import streamlit as st
 from copilot import Settings, Workspace, load_settings, open_workspace
 from copilot.access import ROLE_LABELS, USERS_FILE, User, load_users, user_from_identity
 from copilot.desk import Desk
+from copilot.integrations import Integrations, connect
 
 # -- UI strings (English, and French when SOUFFLEUR_UI_LANG=fr) ----------------------
 STRINGS: dict[str, dict[str, str]] = {
@@ -33,8 +34,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_analytics": "Analytics",
         "page_evals": "Evals",
         "inbox": "Inbox",
-        "open_count": "{n} open",
-        "inbox_empty": "No open conversation. Start one with **New conversation**.",
+        "open_count": "{n} waiting",
+        "show_answered": "Show answered",
+        "inbox_empty": "No customer is waiting. Start a conversation with **New conversation**, or show the answered ones.",
         "answered": "answered",
         "new_conversation": "New conversation",
         "customer": "Customer",
@@ -117,8 +119,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "page_analytics": "Statistiques",
         "page_evals": "Évaluations",
         "inbox": "Conversations",
-        "open_count": "{n} ouvertes",
-        "inbox_empty": "Aucune conversation ouverte. Démarrez-en une avec **Nouvelle conversation**.",
+        "open_count": "{n} en attente",
+        "show_answered": "Afficher les conversations répondues",
+        "inbox_empty": "Aucun client n'attend. Démarrez une conversation avec **Nouvelle conversation**, ou affichez celles qui ont reçu une réponse.",
         "answered": "répondu",
         "new_conversation": "Nouvelle conversation",
         "customer": "Client",
@@ -237,13 +240,19 @@ class Services:
     settings: Settings
     ws: Workspace
     desk: Desk
+    links: Integrations
 
 
 @st.cache_resource(show_spinner="Opening the workspace…", max_entries=4)
 def _services(key: str, _settings: Settings) -> Services:
     """Keyed on the settings: a test (or a reconfigured process) never reuses another data dir."""
     ws = open_workspace(_settings)
-    return Services(_settings, ws, Desk(ws))
+    desk = Desk(ws)
+    # a reply sent from this desk reaches the customer: Chatwoot, the webhook (the outbox
+    # worker of this process sends it; `souffleur serve` may run another on the same database)
+    links = connect(desk, _settings)
+    links.start()
+    return Services(_settings, ws, desk, links)
 
 
 def services() -> Services:

@@ -15,31 +15,35 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, File, Header, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from copilot.apikeys import ApiToken, Scope, TokenStore
+from copilot.chatwoot import ChatwootAuthError
 from copilot.desk import Desk
 from copilot.gateway import (
     Attachment,
     DuplicateInFlightError,
-    Gateway,
     InboundMessage,
     SuggestionOut,
     suggestion_out,
 )
+from copilot.integrations import connect
 from copilot.store import ConflictError, Sent, UnknownConversationError
 from copilot.types import DraftOptions
-from copilot.webhooks import Outbox, attach
+from copilot.webchat import ChatError, ChatIdentity, ChatLinkError, WebChat
 from copilot.workspace import Workspace
 from knowledge.errors import SouffleurError
 
 API_VERSION = "v1"
+CHAT_PAGE = Path(__file__).parent / "static" / "chat.html"
 MAX_JSON_BYTES = 1_000_000  # a JSON body (a message, an order batch); files go by upload
 
 
@@ -120,6 +124,14 @@ class UploadOut(BaseModel):
     notes: list[str]
 
 
+class ChatIn(BaseModel):
+    session: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=4000)
+    client_id: str = Field(min_length=1, max_length=100)
+    link: str | None = Field(None, max_length=2000)
+    email: str | None = Field(None, max_length=320)
+
+
 class OrdersOut(BaseModel):
     imported: int
     invalid_rows: list[int]
@@ -129,26 +141,15 @@ class OrdersOut(BaseModel):
 # -- the application -------------------------------------------------------------------------
 def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
     desk = desk or Desk(ws)
-    gateway = Gateway(desk)
+    links = connect(desk, ws.settings)
+    gateway = links.gateway
     tokens = TokenStore(ws.engine)
-    outbox = None
-    if ws.settings.webhook_url:
-        secret = ws.settings.webhook_secret
-        outbox = Outbox(
-            ws.engine,
-            ws.settings.webhook_url,
-            secret.get_secret_value() if secret else "",
-            max_attempts=ws.settings.webhook_max_attempts,
-        )
-        attach(outbox, gateway)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if outbox is not None:
-            outbox.start()
+        links.start()
         yield
-        if outbox is not None:
-            outbox.stop()
+        links.stop()
 
     app = FastAPI(
         title="Souffleur API",
@@ -158,7 +159,8 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
     )
     app.state.gateway = gateway
     app.state.tokens = tokens
-    app.state.outbox = outbox
+    app.state.outbox = links.outbox
+    app.state.integrations = links
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -204,6 +206,12 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
     @app.exception_handler(DuplicateInFlightError)
     async def _in_flight(_: Request, exc: DuplicateInFlightError) -> JSONResponse:
         return _error(409, "event_in_flight", exc.problem, exc.fix, **{"Retry-After": "1"})
+
+    @app.exception_handler(ChatError)
+    async def _chat_error(_: Request, exc: ChatError) -> JSONResponse:
+        if isinstance(exc, ChatLinkError):
+            return _error(403, "bad_chat_link", exc.problem, exc.fix)
+        return _error(400, "bad_request", exc.problem, exc.fix)
 
     @app.exception_handler(SouffleurError)
     async def _souffleur(_: Request, exc: SouffleurError) -> JSONResponse:
@@ -414,6 +422,66 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
         )
         queue_name = desk.escalate(conversation_id, agent=body.agent, expected_version=version)
         return {"queue": queue_name}
+
+    # -- the built-in web chat -----------------------------------------------------------
+    secret = ws.settings.chat_secret
+    chat = WebChat(
+        gateway,
+        ChatIdentity.for_data_dir(
+            ws.settings.data_dir, secret.get_secret_value() if secret else None
+        ),
+        trust_email=ws.settings.chat_trust_email,
+    )
+    app.state.chat = chat
+
+    @app.get("/chat", tags=["web chat"], response_class=HTMLResponse, include_in_schema=False)
+    def chat_page() -> HTMLResponse:
+        """The customer's chat page (``?c=<signed link>`` identifies the customer)."""
+        return HTMLResponse(CHAT_PAGE.read_text(encoding="utf-8"))
+
+    @app.post("/chat/api/messages", tags=["web chat"], status_code=201)
+    def chat_post(body: ChatIn) -> dict[str, Any]:
+        got = chat.post(
+            body.session, body.text, client_id=body.client_id, link=body.link, email=body.email
+        )
+        return {"message_id": got.message_id, "duplicate": got.duplicate}
+
+    @app.get("/chat/api/messages", tags=["web chat"])
+    def chat_lines(session: str, after: int = 0) -> list[dict[str, Any]]:
+        return [vars(line) for line in chat.lines(session, after)]
+
+    # -- help desks ----------------------------------------------------------------------
+    @app.post("/v1/chatwoot/webhook", tags=["help desks"])
+    async def chatwoot_webhook(request: Request, token: str | None = None) -> dict[str, Any]:
+        """Chatwoot's webhook (event message_created): verified by Chatwoot's signature or by
+        ?token=; a contact's message gets its suggestion as a private note, an agent's reply
+        is recorded as the reply to that draft."""
+        adapter = links.chatwoot
+        if adapter is None:
+            raise ApiError(
+                404,
+                "chatwoot_not_configured",
+                "The Chatwoot adapter is not configured on this server.",
+                "Set SOUFFLEUR_CHATWOOT_URL, SOUFFLEUR_CHATWOOT_API_TOKEN and "
+                "SOUFFLEUR_CHATWOOT_WEBHOOK_SECRET, then restart souffleur serve.",
+            )
+        body = await request.body()
+        try:
+            adapter.verify(request.headers, body, token)
+        except ChatwootAuthError as exc:
+            raise ApiError(401, "bad_signature", exc.problem, exc.fix) from exc
+        try:
+            event = json.loads(body)
+        except ValueError as exc:
+            raise ApiError(
+                400,
+                "malformed_json",
+                f"The webhook body is not valid JSON ({exc}).",
+                "Send Chatwoot's payload unchanged.",
+            ) from exc
+        if not isinstance(event, dict):
+            raise ApiError(400, "bad_request", "The webhook body is not a JSON object.", "")
+        return await run_in_threadpool(adapter.handle, event)
 
     # -- knowledge -----------------------------------------------------------------------
     @app.get("/v1/knowledge", tags=["knowledge"])

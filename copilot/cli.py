@@ -512,22 +512,35 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_webhooks(args: argparse.Namespace) -> int:
-    from copilot.webhooks import Outbox
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from copilot.outbox import Outbox
     from knowledge import make_engine
 
     settings: Settings = args.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    outbox = Outbox(make_engine(settings.db_url), settings.webhook_url or "")
-    rows = outbox.log(limit=args.limit, status=args.status)
+    outbox = Outbox(make_engine(settings.db_url))
+    rows = outbox.log(limit=args.limit, status=args.status, target=args.target)
     if not rows:
-        print("no webhook deliveries" + (f" with status {args.status}" if args.status else ""))
+        print("nothing sent out yet" + (f" with status {args.status}" if args.status else ""))
     for d in rows:
         result = d.last_error or (f"HTTP {d.last_status_code}" if d.last_status_code else "")
         print(
-            f"{d.id:6d} {d.created_at:%Y-%m-%d %H:%M:%S} {d.event:18s} {d.status:9s} "
-            f"{d.attempts} tries  {d.conversation_id or '-':14s} {result}"
+            f"{d.id:6d} {d.created_at:%Y-%m-%d %H:%M:%S} {d.target:9s} {d.event:18s} "
+            f"{d.status:9s} {d.attempts} tries  {d.conversation_id or '-':14s} {result}"
         )
+    return 0
+
+
+def cmd_chat_link(args: argparse.Namespace) -> int:
+    from copilot.webchat import ChatIdentity
+
+    settings: Settings = args.settings
+    secret = settings.chat_secret
+    identity = ChatIdentity.for_data_dir(
+        settings.data_dir, secret.get_secret_value() if secret else None
+    )
+    token = identity.sign(args.email, ttl_s=int(args.days * 86400))
+    print(f"{args.base_url.rstrip('/')}/chat?c={token}")
     return 0
 
 
@@ -686,6 +699,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.set_defaults(func=cmd_serve)
 
+    s = sub.add_parser("chat-link", help="a signed web chat link for one customer (by e-mail)")
+    s.add_argument("email")
+    s.add_argument("--base-url", default="http://127.0.0.1:8000")
+    s.add_argument("--days", type=float, default=30, help="how long the link works")
+    s.set_defaults(func=cmd_chat_link)
+
     s = sub.add_parser("tokens", help="bearer tokens of the HTTP API, one per integration")
     tsub = s.add_subparsers(dest="action", required=True)
     tc = tsub.add_parser("create", help="a new token (its secret is shown once)")
@@ -696,11 +715,12 @@ def build_parser() -> argparse.ArgumentParser:
     tsub.add_parser("list", help="the tokens, live and revoked")
     s.set_defaults(func=cmd_tokens)
 
-    s = sub.add_parser("webhooks", help="the outbound webhook's delivery log")
+    s = sub.add_parser("outbox", help="the log of what was sent out (webhook, Chatwoot)")
     s.add_argument("action", nargs="?", choices=["log"], default="log")
     s.add_argument("--status", choices=["pending", "delivered", "failed"])
+    s.add_argument("--target", choices=["webhook", "chatwoot"])
     s.add_argument("--limit", type=int, default=50)
-    s.set_defaults(func=cmd_webhooks)
+    s.set_defaults(func=cmd_outbox)
 
     s = sub.add_parser("demo", help="(re)load the bundled demo store")
     s.set_defaults(func=cmd_demo)

@@ -95,7 +95,24 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         None, description="Signs each webhook delivery (HMAC-SHA256, X-Souffleur-Signature)."
     )
-    webhook_max_attempts: int = Field(8, ge=1, description="Tries per delivery, backoff 2 s x 2^n.")
+    chatwoot_url: str | None = Field(
+        None, description="Chatwoot's base URL: suggestions go there as private notes."
+    )
+    chatwoot_api_token: SecretStr | None = Field(
+        None, description="An access token of a Chatwoot agent or agent bot (api_access_token)."
+    )
+    chatwoot_webhook_secret: SecretStr | None = Field(
+        None, description="Verifies Chatwoot's webhooks (its signature, or ?token= in the URL)."
+    )
+    chat_secret: SecretStr | None = Field(
+        None, description="Signs web chat links; default: a secret made once in data_dir."
+    )
+    chat_trust_email: bool = Field(
+        False, description="Web chat: an e-mail typed in the page identifies the customer (demos)."
+    )
+    outbox_max_attempts: int = Field(
+        8, ge=1, description="Tries per outgoing request (webhook, Chatwoot), backoff 2 s x 2^n."
+    )
 
     # -- derived -----------------------------------------------------------------------
     @property

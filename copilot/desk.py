@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -65,14 +65,25 @@ class Desk:
         # shown draft id -> (conversation, set once the model's late draft has landed or failed)
         self._late: dict[int, tuple[str, threading.Event]] = {}
         self._lock = threading.Lock()
+        # what takes a sent reply to the customer (a help desk's API, a webhook): called with
+        # (conversation id, message id, text) once the reply is recorded
+        self.deliverers: list[Callable[[str, int, str], None]] = []
 
     # -- reading -----------------------------------------------------------------------
     def inbox(
-        self, *, at: datetime | None = None, statuses: Sequence[str] = ("open",)
+        self,
+        *,
+        at: datetime | None = None,
+        statuses: Sequence[str] = ("open",),
+        waiting_only: bool = False,
     ) -> list[InboxRow]:
+        """Open conversations, the longest-waiting customer first; ``waiting_only`` leaves out
+        those whose last word is the agent's (answered, until the customer writes again)."""
         t = at or now()
         rows = []
         for rec in self.store.inbox(statuses=statuses):
+            if waiting_only and rec.waiting_since is None:
+                continue
             customer = self.ws.orders.customer(rec.customer_id) if rec.customer_id else None
             last = rec.messages[-1] if rec.messages else None
             waiting = (t - rec.waiting_since).total_seconds() if rec.waiting_since else None
@@ -235,17 +246,28 @@ class Desk:
         )
 
     def send(
-        self, conversation_id: str, text: str, *, agent: str | None, expected_version: int
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        agent: str | None,
+        expected_version: int,
+        deliver: bool = True,
     ) -> Sent:
-        """Post the agent's reply with its feedback row."""
+        """Post the agent's reply with its feedback row, then hand it to the conversation's
+        channel (``deliver=False``: it was already sent from another desk)."""
         draft = self.store.current_draft(conversation_id)
-        return self.store.send(
+        sent = self.store.send(
             conversation_id,
             text,
             agent=agent,
             expected_version=expected_version,
             draft_id=draft.id if draft else None,
         )
+        if deliver:
+            for hand_over in self.deliverers:
+                hand_over(conversation_id, sent.message_id, text)
+        return sent
 
     def escalate(self, conversation_id: str, *, agent: str | None, expected_version: int) -> str:
         draft = self.store.current_draft(conversation_id)

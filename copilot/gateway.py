@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import get_args
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field, field_validator
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from copilot.desk import Desk
 from copilot.store import DraftRecord, Sent, UnknownConversationError, now
+from copilot.types import Channel
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import SouffleurError
 
@@ -73,7 +75,16 @@ class InboundMessage(BaseModel):
     """A customer's message from any channel."""
 
     channel: str = Field(
-        min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_.-]*$", examples=["whatsapp"]
+        min_length=1,
+        max_length=32,
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        examples=["whatsapp"],
+        description="Where the conversation lives (with `conversation`, it names it).",
+    )
+    medium: Channel | None = Field(
+        None,
+        description="How the customer writes, for the draft's length and style; default: the "
+        "channel when it is one of these, else web.",
     )
     conversation: str = Field(
         min_length=1, max_length=200, description="The conversation's id on that channel."
@@ -177,9 +188,6 @@ class Gateway:
         self.ws = desk.ws
         self.store = desk.store
         self.engine = desk.store.engine
-        # what sends a reply out (an outbound webhook, a help desk's API): called in order with
-        # (conversation id, message id, text) once the reply is recorded
-        self.deliverers: list[Callable[[str, int, str], None]] = []
         # told of each new inbound message once its suggestion is drafted (a webhook)
         self.listeners: list[Callable[[Received], None]] = []
         migrate(self.engine, "copilot.gateway", MIGRATIONS)
@@ -231,7 +239,8 @@ class Gateway:
         known = self.conversation_of(msg.channel, msg.conversation)
         if known:
             return known, False
-        cid = self.store.create(customer_id=self._customer_id(msg), channel=msg.channel)
+        medium = msg.medium or (msg.channel if msg.channel in get_args(Channel) else "web")
+        cid = self.store.create(customer_id=self._customer_id(msg), channel=medium)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -271,13 +280,15 @@ class Gateway:
         return (row[0], row[1]) if row else None
 
     def address(self, conversation_id: str) -> dict[str, str | None]:
-        """Where a conversation lives: its channel, its id there, its customer."""
+        """Where a conversation lives: its channel and its id there, how the customer writes,
+        who the customer is."""
         rec = self.store.get(conversation_id)
         outside = self.external_id(conversation_id)
         return {
             "conversation_id": conversation_id,
-            "channel": rec.channel,
+            "channel": outside[0] if outside else rec.channel,
             "external_id": outside[1] if outside else None,
+            "medium": rec.channel,
             "customer_id": rec.customer_id,
         }
 
@@ -359,12 +370,7 @@ class Gateway:
     ) -> Sent:
         """Send the agent's reply: recorded as the desk's Send records it (drafted vs sent,
         edit ratio, outcome), then handed to the conversation's channel."""
-        sent = self.record_sent(
-            conversation_id, text, agent=agent, expected_version=expected_version
-        )
-        for deliver in self.deliverers:
-            deliver(conversation_id, sent.message_id, text)
-        return sent
+        return self._send(conversation_id, text, agent, expected_version, deliver=True)
 
     def record_sent(
         self,
@@ -375,12 +381,25 @@ class Gateway:
         expected_version: int | None = None,
     ) -> Sent:
         """Record a reply the agent already sent from another desk, without sending it."""
+        return self._send(conversation_id, text, agent, expected_version, deliver=False)
+
+    def _send(
+        self,
+        conversation_id: str,
+        text: str,
+        agent: str | None,
+        expected_version: int | None,
+        *,
+        deliver: bool,
+    ) -> Sent:
         version = (
             expected_version
             if expected_version is not None
             else self.store.get(conversation_id).version
         )
-        return self.desk.send(conversation_id, text, agent=agent, expected_version=version)
+        return self.desk.send(
+            conversation_id, text, agent=agent, expected_version=version, deliver=deliver
+        )
 
 
 class DuplicateInFlightError(SouffleurError):

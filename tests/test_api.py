@@ -10,21 +10,16 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from copilot import Workspace, load_settings, open_workspace
-from copilot.api import create_app
+from copilot import Workspace
 from copilot.apikeys import TokenStore
-from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
-from knowledge import HashEmbedder
+from tests.served import ServedApp, customer_with_orders, demo_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,41 +30,20 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class Served:
+class Served(ServedApp):
     def __init__(self, ws: Workspace) -> None:
-        self.ws = ws
-        self.desk = Desk(ws)
-        self.app = create_app(ws, self.desk)
+        super().__init__(ws)
         self.gateway = self.app.state.gateway
-        self.port = _free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         tokens = TokenStore(ws.engine)
         self.integration = tokens.create("desk-bridge", "integration")[1]
         self.knowledge = tokens.create("kb-sync", "knowledge")[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def client(self, token: str | None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("api") / "data", demo_autoload=False)
-    ws = open_workspace(settings, embedder=HashEmbedder())
-    load_demo(ws, today=ANCHOR)
-    s = Served(ws)
-    s.thread.start()
-    deadline = time.monotonic() + 20
-    while not s.server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    s = Served(demo_workspace(tmp_path_factory.mktemp("api")))
     yield s
-    s.server.should_exit = True
-    s.thread.join(timeout=10)
+    s.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +52,8 @@ def api(served: Served) -> httpx.Client:
 
 
 def _customer_with_orders(ws: Workspace) -> tuple[str, str, str]:
-    for c in ws.orders.customers():
-        orders = ws.orders.orders_of(c.customer_id)
-        if c.email and orders:
-            return c.customer_id, c.email, orders[0].order_number
-    raise AssertionError("the demo store has a customer with orders")
+    c = customer_with_orders(ws)
+    return c.customer_id, c.email, ws.orders.orders_of(c.customer_id)[0].order_number
 
 
 def test_health_is_open_and_every_other_route_needs_a_token(served: Served) -> None:
@@ -236,7 +207,7 @@ def test_a_reply_is_recorded_as_the_desk_records_it_and_handed_to_the_channel(
     served: Served, api: httpx.Client
 ) -> None:
     delivered: list[tuple[str, int, str]] = []
-    served.gateway.deliverers.append(lambda *a: delivered.append(a))
+    served.desk.deliverers.append(lambda *a: delivered.append(a))
     try:
         got = api.post(
             "/v1/messages",
@@ -271,7 +242,7 @@ def test_a_reply_is_recorded_as_the_desk_records_it_and_handed_to_the_channel(
             "edited",
         ]
     finally:
-        served.gateway.deliverers.clear()
+        served.desk.deliverers.clear()
 
 
 def test_the_suggestion_streams_as_server_sent_events(api: httpx.Client) -> None:

@@ -55,8 +55,12 @@ def test_send_a_draft_as_is_then_edited(desk: Desk) -> None:
     )
     view = desk.view("conv-001")
     assert view.conversation.messages[-1].role == "agent" and view.draft is None
+    # answered: out of the waiting list, still in the full one
+    assert "conv-001" not in [r.conversation_id for r in desk.inbox(waiting_only=True)]
+    assert "conv-001" in [r.conversation_id for r in desk.inbox()]
 
     desk.post_customer_message("conv-001", "Et je peux la retourner si elle ne me plaît pas ?")
+    assert "conv-001" in [r.conversation_id for r in desk.inbox(waiting_only=True)]  # waits again
     d2 = desk.ensure_draft("conv-001")
     assert d2 is not None and d2.id != draft.id
     desk.store.autosave(d2.id, d2.draft_text + " Bonne soirée.")

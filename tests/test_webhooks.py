@@ -14,15 +14,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from copilot import load_settings, open_workspace
-from copilot.api import create_app
 from copilot.apikeys import TokenStore
-from copilot.webhooks import Outbox, signature
-from knowledge import HashEmbedder, make_engine
+from copilot.outbox import Outbox, WebhookTarget, signature
+from knowledge import make_engine
+from tests.served import ServedApp, demo_workspace
 
 SECRET = "whsec-test"
 
@@ -76,9 +73,11 @@ def test_a_failed_delivery_is_retried_with_backoff_then_delivered(
     tmp_path: Any, receiver: Receiver
 ) -> None:
     outbox = Outbox(
-        make_engine(f"sqlite:///{tmp_path / 'w.db'}"), receiver.url, SECRET, backoff_s=0.2
+        make_engine(f"sqlite:///{tmp_path / 'w.db'}"),
+        {"webhook": WebhookTarget(receiver.url, SECRET)},
+        backoff_s=0.2,
     )
-    did = outbox.enqueue("reply.sent", {"text": "Bonjour !"}, "c-1")
+    did = outbox.enqueue("webhook", "reply.sent", {"text": "Bonjour !"}, "c-1")
     assert outbox.deliver_due() == 1  # 500
     (d,) = outbox.log()
     assert (d.status, d.attempts, d.last_status_code) == ("pending", 1, 500)
@@ -108,12 +107,12 @@ def test_an_unreachable_desk_is_retried_then_marked_failed_and_logged(tmp_path: 
         closed = s.getsockname()[1]  # nothing listens once the socket is closed
     outbox = Outbox(
         make_engine(f"sqlite:///{tmp_path / 'w.db'}"),
-        f"http://127.0.0.1:{closed}/hook",
+        {"webhook": WebhookTarget(f"http://127.0.0.1:{closed}/hook")},
         max_attempts=3,
         backoff_s=0.0,
         timeout_s=2,
     )
-    outbox.enqueue("suggestion.ready", {"message_id": 1}, "c-2")
+    outbox.enqueue("webhook", "suggestion.ready", {"message_id": 1}, "c-2")
     for _ in range(3):
         outbox.deliver_due()
     (d,) = outbox.log()
@@ -125,30 +124,11 @@ def test_an_unreachable_desk_is_retried_then_marked_failed_and_logged(tmp_path: 
 
 def test_the_api_posts_its_events_to_the_webhook(tmp_path: Any) -> None:
     receiver = Receiver()
-    settings = load_settings(
-        data_dir=tmp_path / "data",
-        demo_autoload=False,
-        webhook_url=receiver.url,
-        webhook_secret=SECRET,
-    )
-    ws = open_workspace(settings, embedder=HashEmbedder())
+    ws = demo_workspace(tmp_path, demo=False, webhook_url=receiver.url, webhook_secret=SECRET)
     _, token = TokenStore(ws.engine).create("desk", "integration")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    served = ServedApp(ws)
     try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        api = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}
-        )
+        api = served.client(token)
         got = api.post(
             "/v1/messages",
             json={
@@ -169,8 +149,7 @@ def test_the_api_posts_its_events_to_the_webhook(tmp_path: Any) -> None:
         assert ready["suggestion"]["text"] == got["suggestion"]["text"]
         assert (sent["text"], sent["external_id"]) == ("Oui !", "+33600000000")
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        served.close()
         receiver.server.shutdown()
 
 
@@ -179,10 +158,33 @@ def test_the_cli_prints_the_delivery_log(tmp_path: Any, monkeypatch: Any, capsys
 
     monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()
-    outbox = Outbox(make_engine(f"sqlite:///{tmp_path / 'data' / 'souffleur.db'}"), "http://x")
-    outbox.enqueue("reply.sent", {"text": "hi"}, "c-9")
-    assert main(["webhooks", "log", "--status", "pending"]) == 0
+    outbox = Outbox(
+        make_engine(f"sqlite:///{tmp_path / 'data' / 'souffleur.db'}"),
+        {"webhook": WebhookTarget("http://x")},
+    )
+    outbox.enqueue("webhook", "reply.sent", {"text": "hi"}, "c-9")
+    assert main(["outbox", "log", "--status", "pending"]) == 0
     out = capsys.readouterr().out
     assert "reply.sent" in out and "pending" in out and "c-9" in out
-    assert main(["webhooks", "log", "--status", "failed"]) == 0
-    assert "no webhook deliveries with status failed" in capsys.readouterr().out
+    assert main(["outbox", "log", "--status", "failed"]) == 0
+    assert "nothing sent out yet with status failed" in capsys.readouterr().out
+
+
+def test_two_processes_send_each_row_once(tmp_path: Any) -> None:
+    receiver = Receiver()
+    try:
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+        first = Outbox(make_engine(url), {"webhook": WebhookTarget(receiver.url, SECRET)})
+        second = Outbox(make_engine(url), {"webhook": WebhookTarget(receiver.url, SECRET)})
+        for n in range(20):
+            first.enqueue("webhook", "reply.sent", {"n": n}, f"c-{n}")
+        workers = [threading.Thread(target=o.deliver_due) for o in (first, second, first, second)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        sent = sorted(json.loads(r["body"])["n"] for r in receiver.received)
+        assert sent == list(range(20))  # every row once, none twice
+        assert {d.status for d in second.log()} == {"delivered"}
+    finally:
+        receiver.server.shutdown()
