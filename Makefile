@@ -21,7 +21,7 @@ $(STAMP):
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.address=127.0.0.1 --server.port=$(PORT) \
+	SOUFFLEUR_DEMO_USERS=true $(BIN)/streamlit run app.py --server.address=127.0.0.1 --server.port=$(PORT) \
 	    --server.headless=true --browser.gatherUsageStats=false
 
 lint: $(STAMP)

@@ -29,8 +29,20 @@ lang = svc.settings.ui_lang
 T = ui.translate
 
 
+SESSION = "session"  # the query parameter that keeps a sign-in across reloads
+
+
+def signed_in_as(username: str) -> None:
+    """Open a session (kept in the page's address: a reload stays signed in)."""
+    token = svc.accounts.open_session(username)
+    st.session_state["user"] = username
+    st.session_state["session_token"] = token
+    st.query_params[SESSION] = token
+
+
 def sign_in() -> None:
-    """The sign-in page: SSO when configured, else a pick-your-user form."""
+    """The sign-in page: SSO when configured, else user name and password (or, in demo mode
+    only, the one-click demo users)."""
     st.title("Souffleur")
     st.caption(T(lang, "tagline"))
     if ui.oidc_configured():
@@ -42,38 +54,60 @@ def sign_in() -> None:
             st.login()
         return
     try:
-        known = ui.users(svc.settings)
+        roster = ui.roster(svc)
     except AccessError as exc:
         st.error(ui.md_text(str(exc)))
         return
+    known = roster.users
+    if roster.source == "none":
+        st.warning(T(lang, "no_users"), icon=":material/person_add:")
+        return
     with st.form("sign_in", border=True, width=420):
-        st.markdown(T(lang, "sign_in_intro"))
-        name = st.selectbox(
-            T(lang, "user"),
-            list(known),
-            format_func=lambda u: f"{known[u].name} — {ui.role_names(known[u], lang)}",
-            key="sign_in_user",
-        )
-        needs_password = any(u.needs_password for u in known.values())
-        password = (
-            st.text_input(T(lang, "password"), type="password", key="sign_in_password")
-            if needs_password
-            else ""
-        )
+        if roster.source == "demo":
+            st.info(T(lang, "demo_users"), icon=":material/science:")
+            name = st.selectbox(
+                T(lang, "user"),
+                list(known),
+                format_func=lambda u: f"{known[u].name} — {ui.role_names(known[u], lang)}",
+                key="sign_in_user",
+            )
+            password = ""
+        else:
+            st.markdown(T(lang, "sign_in_intro"))
+            name = st.text_input(T(lang, "user"), key="sign_in_user")
+            password = st.text_input(T(lang, "password"), type="password", key="sign_in_password")
         if st.form_submit_button(T(lang, "sign_in"), type="primary"):
             try:
-                st.session_state["user"] = authenticate(known, str(name), password or "").username
+                if roster.source == "accounts":
+                    user = svc.accounts.authenticate(str(name or "").strip(), password or "")
+                else:
+                    user = authenticate(known, str(name or "").strip(), password or "")
             except AccessError as exc:
                 st.error(ui.md_text(str(exc)))
             else:
+                signed_in_as(user.username)
                 st.rerun()
 
 
 try:
-    user = ui.current_user(ui.users(svc.settings))
+    known_users = ui.users(svc)
+    if not ui.oidc_configured() and "user" not in st.session_state:
+        token = st.query_params.get(SESSION)
+        name = svc.accounts.session_user(token) if token else None
+        if name in known_users:  # a reload, or a link opened again: the session goes on
+            st.session_state["user"] = name
+            st.session_state["session_token"] = token
+    user = ui.current_user(known_users)
 except AccessError as exc:
     user = None
     st.error(ui.md_text(str(exc)))
+
+if user is not None and not ui.oidc_configured():
+    token = st.session_state.get("session_token")
+    if token is None:  # signed in some other way (tests set the user): give it a session
+        signed_in_as(user.username)
+    elif st.query_params.get(SESSION) != token:
+        st.query_params[SESSION] = token  # switching pages drops query parameters
 
 if user is None:
     # Every page path leads to the sign-in form, so a deep link opens its page after sign-in.
@@ -128,5 +162,9 @@ with st.sidebar:
     if st.button(T(lang, "sign_out"), key="sign_out", icon=":material/logout:", type="tertiary"):
         if ui.oidc_configured():
             st.logout()
+        token = st.session_state.get("session_token")
+        if token:
+            svc.accounts.close_session(token)  # the address's session no longer signs anyone in
+        st.query_params.clear()
         st.session_state.clear()  # the local sign-in and this session's UI state
         st.rerun()

@@ -92,13 +92,8 @@ def delete_document() -> None:
 
 # -- layout --------------------------------------------------------------------------
 st.title(t("knowledge_title"))
-stats = kb.stats()
-st.caption(
-    L(
-        f"{stats['documents']} documents · {stats['chunks']} chunks · {ws.orders.count()} orders · embedder {kb.embedder.name}",
-        f"{stats['documents']} documents · {stats['chunks']} passages · {ws.orders.count()} commandes · embedder {kb.embedder.name}",
-    )
-)
+# the counters are written last, after this run's upload, import or delete (never one behind)
+summary = st.empty()
 docs_tab, test_tab, orders_tab, policy_tab, gaps_tab = st.tabs(
     [
         L("Documents", "Documents"),
@@ -258,12 +253,7 @@ with test_tab:
                 st.markdown(md(h.snippet))
 
 with orders_tab:
-    st.caption(
-        L(
-            f"{ws.orders.count()} orders in the feed.",
-            f"{ws.orders.count()} commandes dans le flux.",
-        )
-    )
+    orders_count = st.empty()
     with st.form("orders_upload", clear_on_submit=True):
         feed = st.file_uploader(
             L("Order feed (CSV, JSON or JSONL)", "Flux de commandes (CSV, JSON ou JSONL)"),
@@ -393,3 +383,20 @@ with gaps_tab:
             ),
             hide_index=True,
         )
+
+
+def counters() -> None:
+    stats = kb.stats()
+    n_orders = ws.orders.count()
+    summary.caption(
+        L(
+            f"{stats['documents']} documents · {stats['chunks']} chunks · {n_orders} orders · embedder {kb.embedder.name}",
+            f"{stats['documents']} documents · {stats['chunks']} passages · {n_orders} commandes · embedder {kb.embedder.name}",
+        )
+    )
+    orders_count.caption(
+        L(f"{n_orders} orders in the feed.", f"{n_orders} commandes dans le flux.")
+    )
+
+
+counters()

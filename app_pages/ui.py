@@ -13,7 +13,15 @@ from typing import Any, Literal
 import streamlit as st
 
 from copilot import Settings, Workspace, load_settings, open_workspace
-from copilot.access import ROLE_LABELS, USERS_FILE, User, load_users, user_from_identity
+from copilot.access import (
+    DEFAULT_USERS,
+    ROLE_LABELS,
+    USERS_FILE,
+    User,
+    load_users,
+    user_from_identity,
+)
+from copilot.accounts import Accounts
 from copilot.desk import Desk
 from copilot.integrations import Integrations, connect
 
@@ -22,7 +30,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "en": {
         "tagline": "The prompter for customer-service agents",
         "sign_in": "Sign in",
-        "sign_in_intro": "Pick your user. Each role sees its own pages.",
+        "sign_in_intro": "Sign in with your user name and password. Each role sees its own pages.",
         "user": "User",
         "password": "Password",
         "sign_out": "Sign out",
@@ -36,6 +44,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "inbox": "Inbox",
         "open_count": "{n} waiting",
         "show_answered": "Show answered",
+        "no_users": "No user can sign in yet. An administrator creates the first one on the server: `souffleur users add NAME --role admin` (then agents with `--role agent`). To try Souffleur on the demo store, run `make run`: it offers demo users.",
+        "demo_users": "**Demo mode**: pick a demo user, no password. Production workspaces use accounts made with `souffleur users add`.",
         "inbox_empty": "No customer is waiting. Start a conversation with **New conversation**, or show the answered ones.",
         "answered": "answered",
         "new_conversation": "New conversation",
@@ -107,7 +117,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "tagline": "Le souffleur des conseillers du service client",
         "sign_in": "Se connecter",
-        "sign_in_intro": "Choisissez votre utilisateur. Chaque rôle voit ses propres pages.",
+        "sign_in_intro": "Connectez-vous avec votre nom d’utilisateur et votre mot de passe. Chaque rôle voit ses propres pages.",
         "user": "Utilisateur",
         "password": "Mot de passe",
         "sign_out": "Se déconnecter",
@@ -121,6 +131,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "inbox": "Conversations",
         "open_count": "{n} en attente",
         "show_answered": "Afficher les conversations répondues",
+        "no_users": "Personne ne peut encore se connecter. Un administrateur crée le premier compte sur le serveur : `souffleur users add NOM --role admin` (puis les agents avec `--role agent`). Pour essayer Souffleur sur la boutique de démonstration, lancez `make run` : il propose des utilisateurs de démonstration.",
+        "demo_users": "**Mode démonstration** : choisissez un utilisateur, sans mot de passe. En production, les comptes se créent avec `souffleur users add`.",
         "inbox_empty": "Aucun client n'attend. Démarrez une conversation avec **Nouvelle conversation**, ou affichez celles qui ont reçu une réponse.",
         "answered": "répondu",
         "new_conversation": "Nouvelle conversation",
@@ -241,6 +253,7 @@ class Services:
     ws: Workspace
     desk: Desk
     links: Integrations
+    accounts: Accounts
 
 
 @st.cache_resource(show_spinner="Opening the workspace…", max_entries=4)
@@ -252,7 +265,7 @@ def _services(key: str, _settings: Settings) -> Services:
     # worker of this process sends it; `souffleur serve` may run another on the same database)
     links = connect(desk, _settings)
     links.start()
-    return Services(_settings, ws, desk, links)
+    return Services(_settings, ws, desk, links, Accounts(ws.engine))
 
 
 def services() -> Services:
@@ -269,8 +282,29 @@ def oidc_configured() -> bool:
         return False
 
 
-def users(settings: Settings) -> dict[str, User]:
-    return load_users(settings.data_dir / USERS_FILE)
+@dataclass(frozen=True)
+class Roster:
+    """Who may sign in, and from where: the accounts made with `souffleur users add`, else a
+    users.toml file, else (demo mode only) the one-click demo users, else nobody yet."""
+
+    users: dict[str, User]
+    source: Literal["accounts", "file", "demo", "none"]
+
+
+def roster(svc: Services) -> Roster:
+    made = svc.accounts.users()
+    if made:
+        return Roster(made, "accounts")
+    path = svc.settings.data_dir / USERS_FILE
+    if path.exists():
+        return Roster(load_users(path), "file")
+    if svc.settings.demo_users:
+        return Roster({u.username: u for u in DEFAULT_USERS}, "demo")
+    return Roster({}, "none")
+
+
+def users(svc: Services) -> dict[str, User]:
+    return roster(svc).users
 
 
 def current_user(known: dict[str, User]) -> User | None:
@@ -303,7 +337,7 @@ class Context:
 def context() -> Context:
     """What a page needs; a page opened without a signed-in user stops with a notice."""
     svc = services()
-    user = current_user(users(svc.settings))
+    user = current_user(users(svc))
     lang = svc.settings.ui_lang
     if user is None:
         st.info(STRINGS[lang]["sign_in_intro"])

@@ -531,6 +531,55 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password(args: argparse.Namespace) -> str:
+    """From standard input with --password-stdin (scripts), else typed twice at a prompt."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SouffleurError("The two passwords differ.", "Run the command again.")
+    return first
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from copilot.accounts import Accounts
+    from knowledge import make_engine
+
+    settings: Settings = args.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    accounts = Accounts(make_engine(settings.db_url))
+    if args.action == "add":
+        user = accounts.add(
+            args.username,
+            roles=args.role,
+            password=_new_password(args),
+            name=args.name or "",
+            email=args.email or "",
+        )
+        print(f"added {user.username} ({', '.join(sorted(user.roles))})")
+    elif args.action == "passwd":
+        accounts.set_password(args.username, _new_password(args))
+        print(f"password of {args.username} changed; its open sessions were ended")
+    elif args.action in ("remove", "unlock"):
+        done = (accounts.remove if args.action == "remove" else accounts.unlock)(args.username)
+        if not done:
+            raise SouffleurError(
+                f"There is no user '{args.username}'.", "`souffleur users list` shows them."
+            )
+        print(
+            f"removed {args.username}" if args.action == "remove" else f"unlocked {args.username}"
+        )
+    else:
+        found = accounts.users()
+        if not found:
+            print("no users yet: souffleur users add NAME --role admin")
+        for u in found.values():
+            print(f"{u.username:16s} {u.name:24s} {u.email:28s} {', '.join(sorted(u.roles))}")
+    return 0
+
+
 def cmd_chat_link(args: argparse.Namespace) -> int:
     from copilot.webchat import ChatIdentity
 
@@ -698,6 +747,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("users", help="the app's users (Argon2id password hashes)")
+    usub = s.add_subparsers(dest="action", required=True)
+    ua = usub.add_parser("add", help="a new user (asks for the password)")
+    ua.add_argument("username")
+    ua.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["agent", "knowledge", "evaluator", "admin"],
+        help="repeat for several roles",
+    )
+    ua.add_argument("--name", help="the name shown in the app")
+    ua.add_argument("--email", help="matches the SSO identity when OIDC is configured")
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    up = usub.add_parser("passwd", help="set a new password (ends the user's sessions)")
+    up.add_argument("username")
+    up.add_argument("--password-stdin", action="store_true")
+    for name, text in (("remove", "delete a user"), ("unlock", "lift a lockout")):
+        usub.add_parser(name, help=text).add_argument("username")
+    usub.add_parser("list", help="the users and their roles")
+    s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("chat-link", help="a signed web chat link for one customer (by e-mail)")
     s.add_argument("email")

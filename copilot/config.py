@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     ui_lang: Literal["en", "fr"] = "en"
     demo_autoload: bool = True
+    demo_users: bool = Field(
+        False,
+        description="Offer the one-click demo users (no password) when no user was created "
+        "(`make run` turns it on; never in production).",
+    )
 
     webhook_url: str | None = Field(
         None, description="`souffleur serve` posts suggestion.ready and reply.sent events here."

@@ -12,6 +12,8 @@ that is only an attachment reads as its file names.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import get_args
@@ -188,6 +190,9 @@ class Gateway:
         self.ws = desk.ws
         self.store = desk.store
         self.engine = desk.store.engine
+        # drafting is CPU work: as many at once as there are cores, the others queue (threads
+        # beyond that only share the cores and the interpreter lock, and all finish later)
+        self._drafting = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         # told of each new inbound message once its suggestion is drafted (a webhook)
         self.listeners: list[Callable[[Received], None]] = []
         migrate(self.engine, "copilot.gateway", MIGRATIONS)
@@ -222,7 +227,9 @@ class Gateway:
                     )
                     .values(conversation_id=cid, message_id=mid)
                 )
-        got = Received(cid, mid, created, False, self.desk.ensure_draft(cid))
+        with self._drafting:
+            draft = self.desk.ensure_draft(cid)
+        got = Received(cid, mid, created, False, draft)
         for listener in self.listeners:
             listener(got)
         return got

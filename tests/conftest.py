@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,19 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
         if not ok:
             raise OSError(f"test suite is offline: connection to {host} refused")
     return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _demo_users() -> Iterator[None]:
+    """The suite drives the app on the demo store, as `make run` does: with its one-click demo
+    users (tests/test_accounts.py checks the sign-in of a workspace without them)."""
+    before = os.environ.get("SOUFFLEUR_DEMO_USERS")
+    os.environ["SOUFFLEUR_DEMO_USERS"] = "true"
+    yield
+    if before is None:
+        os.environ.pop("SOUFFLEUR_DEMO_USERS", None)
+    else:
+        os.environ["SOUFFLEUR_DEMO_USERS"] = before
 
 
 @pytest.fixture(autouse=True, scope="session")

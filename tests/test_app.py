@@ -376,12 +376,20 @@ def test_upload_a_good_and_a_bad_file_then_find_it_by_hit_testing(data_dir: Path
     assert any(c.value.startswith("rrf ") for c in at.caption)
 
 
+def _counted(at: AppTest, what: str) -> int:
+    """The number before ``what`` in the knowledge page's counters."""
+    line = next(str(c.value) for c in at.caption if f" {what}" in str(c.value))
+    return int(line.split(f" {what}")[0].split("·")[-1].strip())
+
+
 def test_replace_and_delete_a_document(data_dir: Path) -> None:
     at = ok(signed_in("kim"))
+    before = _counted(at, "documents")
     at.file_uploader(key="kb_files").set_value(
         ("note.md", b"# Note\n\nVersion one of the note.\n", "text/markdown")
     )
     ok(at.button(key="FormSubmitter:upload_docs-Upload and index").click().run())
+    assert _counted(at, "documents") == before + 1  # counted after the upload, in that run
     at.selectbox(key="replace_source").set_value("note.md")
     at.file_uploader(key="replace_file").set_value(
         ("note.md", b"# Note\n\nVersion two of the note, longer.\n", "text/markdown")
@@ -392,6 +400,7 @@ def test_replace_and_delete_a_document(data_dir: Path) -> None:
     assert note.version == 2
     at.selectbox(key="doc_pick").set_value(note.doc_id)
     ok(at.button(key="doc_delete").click().run())
+    assert _counted(at, "documents") == before
     assert any(
         plain(s.value) == f"Deleted {note.doc_id}." for s in at.success
     ) and note.doc_id not in [d.doc_id for d in kb.documents()]
@@ -399,6 +408,7 @@ def test_replace_and_delete_a_document(data_dir: Path) -> None:
 
 def test_order_feed_upload_shows_the_validation_report(data_dir: Path) -> None:
     at = ok(signed_in("kim"))
+    orders_before = _counted(at, "orders")
     feed = (
         b"order_number,customer_id,created_at,status,total,currency\n"
         b"LUM-900001,C1001,2026-11-01T10:00:00+01:00,shipped,20,EUR\n"
@@ -407,6 +417,7 @@ def test_order_feed_upload_shows_the_validation_report(data_dir: Path) -> None:
     at.file_uploader(key="orders_file").set_value(("feed.csv", feed, "text/csv"))
     ok(at.button(key="FormSubmitter:orders_upload-Import").click().run())
     assert [m.value for m in at.metric] == ["1", "0", "1"]
+    assert _counted(at, "orders") == orders_before + 1
     assert "some rows were not imported" in at.warning[0].value
     problems = frame_with(at, "problem")
     assert list(problems["row"]) == [3] and "created_at" in list(problems["field"])

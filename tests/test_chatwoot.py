@@ -316,6 +316,12 @@ def test_other_events_and_private_notes_are_ignored(world: tuple[FakeChatwoot, S
         "status": "ignored",
         "reason": "event 'conversation_status_changed' is not used",
     }
+    # out of order: an agent's message in a conversation whose first message never came
+    early = chatwoot.message_created(
+        608, "Hello, how can I help?", message_type="outgoing", sender=chatwoot.agent
+    )
+    r = chatwoot.deliver(early)
+    assert r.json()["status"] == "ignored" and "not seen" in r.json()["reason"]
     broken = chatwoot.message_created(607, "hi")
     del broken["account"]
     r = chatwoot.deliver(broken)
