@@ -415,6 +415,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"database        {ws.settings.describe()['database_url'] or ws.settings.db_url}")
     print(
         f"index           {'chroma server ' + str(ws.settings.chroma_host) if ws.settings.chroma_host else ws.settings.chroma_path}"
+        f" (collections {ws.settings.vector_namespace}_<lang>)"
     )
     print(f"embedder        {ws.kb.embedder.name}")
     print(f"llm             {redact_url(ws.settings.llm_base_url) or 'none (offline drafter)'}")

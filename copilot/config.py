@@ -40,6 +40,11 @@ class Settings(BaseSettings):
 
     chroma_host: str | None = Field(None, description="Use a `chroma run` server instead of files.")
     chroma_port: int = 8000
+    chroma_namespace: str | None = Field(
+        None,
+        description="Prefix of this workspace's collections on a shared Chroma server; default: "
+        "derived from the database, so two workspaces never share (or repair away) vectors.",
+    )
 
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint; unset = offline drafter."
@@ -123,6 +128,28 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'souffleur.db').resolve()}"
+
+    @property
+    def vector_namespace(self) -> str:
+        """The prefix of this workspace's Chroma collections.
+
+        Embedded (an index in the data dir, used by this workspace alone): ``souffleur``, as
+        always. On a Chroma server: ``souffleur-`` and a digest of the database URL (without its
+        password, so rotating it changes nothing): the workspaces of one server then never see
+        each other's vectors, so one's reindex or repair cannot delete the other's.
+        """
+        if self.chroma_namespace:
+            ns = self.chroma_namespace
+            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-]{2,53}", ns):
+                raise SouffleurError(
+                    f"SOUFFLEUR_CHROMA_NAMESPACE '{ns}' cannot name Chroma collections.",
+                    "Use 3 to 54 letters, digits or '-', starting with a letter or digit.",
+                )
+            return ns
+        if not self.chroma_host:
+            return "souffleur"
+        url = re.sub(r"(//[^/:@]*):[^/@]*@", r"\1@", self.db_url)  # the password left out
+        return "souffleur-" + hashlib.sha256(url.encode()).hexdigest()[:10]
 
     @property
     def chroma_path(self) -> Path:

@@ -134,7 +134,9 @@ def open_workspace(
     client = open_chroma(
         path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port
     )
-    vectors = VectorStore(client, embedder_name=emb.name, dim=emb.dim)
+    vectors = VectorStore(
+        client, embedder_name=emb.name, dim=emb.dim, prefix=settings.vector_namespace
+    )
     kb = KnowledgeBase(
         registry,
         vectors,

@@ -84,10 +84,13 @@ class VectorStore:
         if self._languages is not None and time.monotonic() - self._languages[0] < 2.0:
             return self._languages[1]
         out = []
+        # exactly "<prefix>_<lang>": another workspace's "<prefix>_x_fr" or "<prefix>-2_fr" is
+        # never taken for one of ours (and so never reindexed or repaired away)
+        own = re.compile(re.escape(self.prefix) + r"_([a-z]{1,8})")
         for col in self.client.list_collections():
             name = col if isinstance(col, str) else col.name
-            if name.startswith(self.prefix + "_"):
-                out.append(name[len(self.prefix) + 1 :])
+            if m := own.fullmatch(name):
+                out.append(m.group(1))
         self._languages = (time.monotonic(), sorted(out))
         return self._languages[1]
 

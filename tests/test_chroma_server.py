@@ -11,10 +11,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from copilot import Settings, load_settings, open_workspace
-from knowledge import HashEmbedder, IndexUnavailableError
+from copilot import Settings, Workspace, load_settings, open_workspace
+from knowledge import HashEmbedder, IndexUnavailableError, SouffleurError
+from knowledge.vectors import VectorStore, open_chroma
 
 
 def _free_port() -> int:
@@ -87,3 +89,55 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IndexUnavailableError) as info:
         open_workspace(settings, embedder=HashEmbedder())
     assert "chroma run" in info.value.fix
+
+
+@pytest.mark.slow
+def test_two_workspaces_share_a_server_and_a_reindex_keeps_the_others_vectors(
+    chroma_server: int, tmp_path: Path
+) -> None:
+    def workspace(name: str) -> Workspace:
+        settings = load_settings(
+            data_dir=tmp_path / name,
+            demo_autoload=False,
+            chroma_host="127.0.0.1",
+            chroma_port=chroma_server,
+        )
+        return open_workspace(settings, embedder=HashEmbedder())
+
+    shop, helpdesk = workspace("shop"), workspace("helpdesk")
+    assert shop.settings.vector_namespace != helpdesk.settings.vector_namespace
+    for i in range(3):
+        shop.kb.ingest_file(f"s{i}.md", f"# Retours {i}\n\nVous avez {i + 14} jours.".encode())
+    helpdesk.kb.ingest_file("h.md", b"# Returns\n\nYou have 30 days to return an item.")
+    assert shop.kb.stats()["vectors"] == 3 and helpdesk.kb.stats()["vectors"] == 1
+
+    # each reindexes and repairs its own collections only
+    assert helpdesk.kb.reindex() == 1
+    assert helpdesk.kb.reconcile() is not None
+    check = shop.kb.check()
+    assert check.consistent and not check.missing_vectors
+    assert shop.kb.stats()["vectors"] == 3
+    assert shop.kb.search("combien de jours", k=1, mode="dense")[0].doc_id.startswith("s")
+    # a process opening the shop again finds every vector (no repair needed)
+    again = workspace("shop")
+    assert again.kb.stats()["vectors"] == 3 and not again.kb.needs_reconcile
+
+
+def test_namespaces_that_extend_each_other_stay_apart(tmp_path: Path) -> None:
+    client = open_chroma(path=tmp_path / "chroma")
+    team = VectorStore(client, embedder_name="hash-256", dim=4, prefix="team")
+    team_x = VectorStore(client, embedder_name="hash-256", dim=4, prefix="team_x")
+    team_2 = VectorStore(client, embedder_name="hash-256", dim=4, prefix="team-2")
+    v = np.eye(4, dtype=np.float32)[:1]
+    for store, cid in ((team, "a"), (team_x, "b"), (team_2, "c")):
+        store.add([cid], v, ["fr"])
+    assert team.languages() == ["fr"] and team.all_ids() == {"a": "fr"}
+    team.drop_all()
+    assert team_x.all_ids() == {"b": "fr"} and team_2.all_ids() == {"c": "fr"}
+
+
+@pytest.mark.parametrize("bad", ["x", "-lead", "has space", "a" * 60])
+def test_an_unusable_namespace_is_refused_with_the_rule(bad: str) -> None:
+    with pytest.raises(SouffleurError, match="cannot name Chroma collections") as exc:
+        _ = load_settings(chroma_namespace=bad).vector_namespace
+    assert "3 to 54" in exc.value.fix
