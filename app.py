@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages import ui
 from copilot.access import PAGES as PAGE_NAMES
 from copilot.access import AccessError, authenticate, pages_for
+from copilot.config import unknown_variables
 from knowledge import SouffleurError
 
 st.set_page_config(
@@ -27,6 +28,8 @@ except SouffleurError as exc:  # e.g. an index built with another embedder: the 
     st.stop()
 lang = svc.settings.ui_lang
 T = ui.translate
+for line in unknown_variables():  # a mistyped setting is said, not silently ignored
+    st.warning(ui.md_text(line), icon=":material/warning:")
 
 
 SESSION = "session"  # the query parameter that keeps a sign-in across reloads

@@ -63,7 +63,7 @@ def show_results(results: list[FileResult]) -> None:
 
 def save_policy() -> None:
     try:
-        policy = ws.policies.save(str(S.get("policy_text") or ""))
+        policy = ws.policies.save(str(S.get("policy_text") or ""), author=ctx.user.username)
     except PolicyError as exc:
         S["policy_notice"] = ("error", str(exc))
     else:
@@ -79,6 +79,23 @@ def save_policy() -> None:
 def revert_policy() -> None:
     S["policy_text"] = ws.policies.text()
     S.pop("policy_notice", None)
+
+
+def restore_policy() -> None:
+    version = int(S.get("policy_version") or 0)
+    try:
+        policy = ws.policies.restore(version, author=ctx.user.username)
+    except SouffleurError as exc:
+        S["policy_notice"] = ("error", str(exc))
+        return
+    S["policy_text"] = ws.policies.text()
+    S["policy_notice"] = (
+        "success",
+        L(
+            f"Version {version} restored as the active policy ({len(policy.model.triggers)} triggers).",
+            f"Version {version} rétablie comme politique active ({len(policy.model.triggers)} déclencheurs).",
+        ),
+    )
 
 
 def delete_document() -> None:
@@ -334,6 +351,42 @@ with policy_tab:
         icon=":material/undo:",
         on_click=revert_policy,
     )
+    history = ws.policies.history()
+    with st.expander(L("History", "Historique") + f" ({len(history)})"):
+        st.caption(
+            L(
+                "Every save is a new version, shared by every app and API process of this workspace within seconds.",
+                "Chaque enregistrement est une nouvelle version, appliquée par tous les processus de l’espace de travail en quelques secondes.",
+            )
+        )
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "version": r.version,
+                        L("saved", "enregistrée"): f"{r.created_at:%Y-%m-%d %H:%M}",
+                        L("by", "par"): r.author or "—",
+                        L("note", "note"): r.note,
+                    }
+                    for r in history
+                ]
+            ),
+            hide_index=True,
+            key="policy_history",
+        )
+        if len(history) > 1:
+            pick = st.container(horizontal=True, vertical_alignment="bottom")
+            pick.selectbox(
+                L("Version", "Version"),
+                [r.version for r in history[1:]],
+                key="policy_version",
+            )
+            pick.button(
+                L("Restore this version", "Rétablir cette version"),
+                key="policy_restore",
+                icon=":material/history:",
+                on_click=restore_policy,
+            )
     with st.expander(L("Active triggers", "Déclencheurs actifs")):
         st.caption(
             L(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.confidence import ConfidenceModel
-from copilot.config import Settings, load_settings, redact_url
+from copilot.config import Settings, load_settings, redact_url, unknown_variables
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
 from knowledge import SouffleurError, supported_extensions
@@ -364,7 +364,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "threshold_from": {k: len(v) for k, v in sets.items()},
             "target_fdr": target,
         }
-        _write_model(model, out)
+        _write_model(model, out, settings if not args.out else None)
         return 0
     print(
         format_report(
@@ -390,14 +390,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         "folds": args.folds,
     }
     print(f"\nmodel fitted on {sum(len(v) for v in sets.values())} cases")
-    _write_model(model, out)
+    _write_model(model, out, settings if not args.out else None)
     return 0
 
 
-def _write_model(model: ConfidenceModel, out: Path) -> None:
+def _write_model(model: ConfidenceModel, out: Path, workspace: Settings | None) -> None:
+    """The model to ``out``; for the workspace's own model (no --out), also to its database,
+    where every app and API process picks it up within seconds."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(model.to_json(), encoding="utf-8")
     print(f"deflection threshold {model.threshold:.3f}; written to {out}")
+    if workspace is not None:
+        from copilot.shared import SharedState
+        from knowledge import make_engine
+
+        saved = SharedState(make_engine(workspace.db_url)).save(
+            "confidence",
+            model.to_json(),
+            note=f"souffleur calibrate ({model.info.get('kind', '')})",
+        )
+        print(f"and saved as the workspace's confidence model, version {saved.version}")
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -810,6 +822,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for line in unknown_variables():
+        print(f"warning: {line}", file=sys.stderr)
     try:
         args.settings = load_settings()
         return int(args.func(args))

@@ -6,6 +6,7 @@ working directory). Everything Souffleur persists lives under ``data_dir``.
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import hashlib
 import importlib.util
@@ -13,6 +14,7 @@ import inspect
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -70,7 +72,14 @@ class Settings(BaseSettings):
         8192, description="Prompt + reply budget, counted with tiktoken."
     )
     llm_reply_tokens: int = 700
-    llm_json_mode: bool = Field(True, description="Ask for response_format=json_object.")
+    llm_json_mode: bool = Field(
+        True, description="The server honours response_format=json_object (JSON mode)."
+    )
+    llm_reply_format: Literal["json", "plain", "auto"] = Field(
+        "auto",
+        description="How the model answers: a JSON object, or plain text with citation markers; "
+        "auto starts with JSON and turns to plain for good when the server's JSON fails.",
+    )
     llm_reply_limit_field: Literal["max_completion_tokens", "max_tokens"] = Field(
         "max_completion_tokens",
         description="max_tokens for servers that ignore max_completion_tokens (llama.cpp).",
@@ -216,6 +225,26 @@ def redact_url(url: str | None) -> str | None:
     if not url:
         return url
     return re.sub(r"(//)[^/@]*@", r"\1***@", url)
+
+
+# read by the test command and the CI, not settings of the app
+_NOT_SETTINGS = {"SOUFFLEUR_REQUIRE_POSTGRES"}
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One line per ``SOUFFLEUR_*`` variable that is no setting (a typo is otherwise silently
+    ignored), naming the closest valid one."""
+    env = os.environ if environ is None else environ
+    valid = {f"SOUFFLEUR_{name.upper()}" for name in Settings.model_fields}
+    lines = []
+    for key in sorted(env):
+        upper = key.upper()
+        if not upper.startswith("SOUFFLEUR_") or upper in valid or upper in _NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(upper, sorted(valid), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "see the README's Configuration table."
+        lines.append(f"{key} is not a Souffleur setting and is ignored: {hint}")
+    return lines
 
 
 def load_settings(**overrides: object) -> Settings:

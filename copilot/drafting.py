@@ -95,7 +95,7 @@ class SuggestionService:
         *,
         policy: Policy | Callable[[], Policy] | None = None,
         drafter: Drafter | None = None,
-        confidence: ConfidenceModel | None = None,
+        confidence: ConfidenceModel | Callable[[], ConfidenceModel] | None = None,
         intents: IntentClassifier | Literal["shipped"] | None = "shipped",
         today: Callable[[], date] = date.today,
         k: int = 6,
@@ -106,7 +106,7 @@ class SuggestionService:
         self._policy = policy or Policy.default()
         self.llm = drafter
         self.offline = OfflineDrafter()
-        self.confidence = confidence or ConfidenceModel.load()
+        self._confidence = confidence or ConfidenceModel.load()
         # the learned escalation intents (None: the policy's patterns alone)
         self.intents = IntentClassifier.default() if intents == "shipped" else intents
         self.today = today
@@ -116,6 +116,12 @@ class SuggestionService:
     @property
     def policy(self) -> Policy:
         return self._policy() if callable(self._policy) else self._policy
+
+    @property
+    def confidence(self) -> ConfidenceModel:
+        """The current model (another process may have calibrated a new one)."""
+        c = self._confidence
+        return c if isinstance(c, ConfidenceModel) else c()
 
     # ----------------------------------------------------------------------------------
     def suggest(
@@ -332,8 +338,11 @@ class SuggestionService:
             result = self.llm.draft(req, on_delta)
         except LLMUnavailable as exc:
             log.warning("LLM unavailable (%s); offline draft used", exc.kind)
+            fallback = self.offline.draft(req)
+            if exc.usage is not None:  # what the failed calls cost is still counted
+                fallback.usage = exc.usage
             return (
-                self.offline.draft(req),
+                fallback,
                 True,
                 [f"LLM unavailable ({exc.kind}): offline draft shown."],
             )

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -35,6 +35,9 @@ class LLMUnavailable(SouffleurError):
 
     def __init__(self, kind: str, detail: str = "") -> None:
         self.kind = kind
+        # what the failed draft's calls cost (counted, or estimated for the prompt of a call
+        # the server received but did not answer usably); None when nothing was spent
+        self.usage: Usage | None = None
         super().__init__(
             f"LLM unavailable ({kind}){': ' + detail if detail else ''}.",
             "The offline draft is shown instead.",
@@ -54,8 +57,10 @@ class ChatModel(Protocol):
     name: str
 
     def complete(
-        self, messages: list[Message], *, on_text: OnDelta | None = None
-    ) -> Completion: ...
+        self, messages: list[Message], *, on_text: OnDelta | None = None, json_mode: bool = True
+    ) -> Completion:
+        """The model's answer; ``json_mode=False`` asks for plain text (no response_format)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,27 @@ class Prompt:
 
 def load_prompt(name: str, folder: Path = PROMPTS) -> Prompt:
     return Prompt(name, (folder / f"{name}.md").read_text(encoding="utf-8"))
+
+
+ReplyFormat = Literal["json", "plain", "auto"]
+# failures that say the server cannot give a JSON answer (not that it is down or slow)
+JSON_FAILURES = ("bad_output", "json_unsupported")
+
+
+@dataclass(frozen=True)
+class FormatRules:
+    """How the model is asked to answer: the rule at the end of the system prompt and the
+    reminder in the user message (one prompt file per format, so both are in its version)."""
+
+    prompt: Prompt
+
+    @property
+    def rule(self) -> str:
+        return self.prompt.template.split("\n---\n", 1)[0].strip()
+
+    @property
+    def reminder(self) -> str:
+        return self.prompt.template.split("\n---\n", 1)[1].strip()
 
 
 # ------------------------------------------------------------------------- LangChain adapter
@@ -98,26 +124,40 @@ class LangChainChatModel:
         from langchain_openai import ChatOpenAI
 
         self.name = model
-        kwargs: dict[str, Any] = {}
-        if json_mode:
-            kwargs["model_kwargs"] = {"response_format": {"type": "json_object"}}
-        if reply_limit_field == "max_tokens":
-            # Servers that ignore max_completion_tokens (llama.cpp, older vLLM) get the legacy field.
-            kwargs["extra_body"] = {"max_tokens": max_tokens}
-        self._llm = ChatOpenAI(
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout_s,
-            max_retries=max_retries,
-            temperature=temperature,
-            max_tokens=None if reply_limit_field == "max_tokens" else max_tokens,
-            stream_usage=True,
-            seed=seed,
-            **kwargs,
-        )
+        # json_mode: the server honours response_format=json_object (llama.cpp, vLLM, Ollama and
+        # OpenAI do; set SOUFFLEUR_LLM_JSON_MODE=false for one that refuses it)
+        self.json_mode = json_mode
 
-    def complete(self, messages: list[Message], *, on_text: OnDelta | None = None) -> Completion:
+        def client(json_object: bool) -> Any:
+            # Extra fields go in the request body, outside LangChain's own handling: with
+            # response_format among its model_kwargs LangChain streams through the SDK's
+            # parse helper, which raises on finish_reason "length" (every llama.cpp call with
+            # a length limit failed that way).
+            body: dict[str, Any] = {}
+            if json_object:
+                body["response_format"] = {"type": "json_object"}
+            if reply_limit_field == "max_tokens":
+                # Servers that ignore max_completion_tokens (llama.cpp, older vLLM): the legacy field.
+                body["max_tokens"] = max_tokens
+            return ChatOpenAI(
+                model=model,
+                base_url=base_url,
+                api_key=api_key,
+                timeout=timeout_s,
+                max_retries=max_retries,
+                temperature=temperature,
+                max_tokens=None if reply_limit_field == "max_tokens" else max_tokens,
+                stream_usage=True,
+                seed=seed,
+                extra_body=body or None,
+            )
+
+        self._plain = client(False)
+        self._json = client(True) if json_mode else self._plain
+
+    def complete(
+        self, messages: list[Message], *, on_text: OnDelta | None = None, json_mode: bool = True
+    ) -> Completion:
         from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 
         lc_messages = [
@@ -128,32 +168,48 @@ class LangChainChatModel:
             else _ai(m["content"])
             for m in messages
         ]
+        llm = self._json if json_mode else self._plain
         t0 = time.perf_counter()
+
+        def whole() -> Completion:
+            msg = llm.invoke(lc_messages)
+            usage: Any = msg.usage_metadata or {}
+            return Completion(
+                _text(msg.content),
+                self.name,
+                usage.get("input_tokens"),
+                usage.get("output_tokens"),
+                None,
+            )
+
         try:
             if on_text is None:
-                msg = self._llm.invoke(lc_messages)
-                usage: Any = msg.usage_metadata or {}
-                return Completion(
-                    _text(msg.content),
-                    self.name,
-                    usage.get("input_tokens"),
-                    usage.get("output_tokens"),
-                    None,
-                )
+                return whole()
             total: AIMessageChunk | None = None
             ttft = None
             text = ""
-            for chunk in self._llm.stream(lc_messages):
-                total = chunk if total is None else total + chunk
-                piece = _text(chunk.content)
-                if piece:
-                    if ttft is None:
-                        ttft = (time.perf_counter() - t0) * 1000
-                    text += piece
-                    on_text(text)
-            usage = (total.usage_metadata if total is not None else None) or {}
+            try:
+                for chunk in llm.stream(lc_messages):
+                    total = chunk if total is None else total + chunk
+                    piece = _text(chunk.content)
+                    if piece:
+                        if ttft is None:
+                            ttft = (time.perf_counter() - t0) * 1000
+                        text += piece
+                        on_text(text)
+            except ValueError as exc:
+                if total is not None or "No generation chunks" not in str(exc):
+                    raise
+                # A stream that closed before its first chunk: some servers (llama.cpp) end
+                # the stream without a word when they refuse a request. Asked again without
+                # streaming, they say why (e.g. a prompt over their context), and the answer
+                # is shown whole.
+                done = whole()
+                on_text(done.text)
+                return done
+            streamed: Any = (total.usage_metadata if total is not None else None) or {}
             return Completion(
-                text, self.name, usage.get("input_tokens"), usage.get("output_tokens"), ttft
+                text, self.name, streamed.get("input_tokens"), streamed.get("output_tokens"), ttft
             )
         except Exception as exc:  # every SDK/transport failure is turned into one typed error
             raise _classify(exc) from exc
@@ -189,12 +245,44 @@ def _classify(exc: Exception) -> LLMUnavailable:
         or "maximum context" in msg.lower()
     ):
         return LLMUnavailable("context_length", msg)
+    if isinstance(exc, openai.BadRequestError) and (
+        "response_format" in msg or "json" in msg.lower()
+    ):
+        return LLMUnavailable("json_unsupported", msg)
     if isinstance(exc, openai.InternalServerError | openai.APIStatusError):
         return LLMUnavailable("server_error", msg)
     return LLMUnavailable("broken_response", f"{name}: {msg}")
 
 
 # ------------------------------------------------------------------------- output schema
+
+
+_ESCALATE_LINE = re.compile(r"^\s*\**ESCALATE\**\s*:\s*(.*)$", re.M | re.I)
+
+
+def parse_plain(text: str) -> LLMReply:
+    """The plain format: the reply's text, then maybe a last ``ESCALATE: code, code`` line (a
+    model that answers in JSON all the same is read as JSON)."""
+    body = (text or "").strip()
+    if body.startswith(("{", "```")) and '"reply"' in body:
+        try:
+            return parse_reply(body)
+        except ValueError:
+            pass
+    reasons: list[str] = []
+    m = _ESCALATE_LINE.search(body)
+    if m:
+        reasons = [r for r in re.split(r"[,;\s]+", m.group(1).strip().lower()) if r]
+        body = body[: m.start()].strip()
+    if not body:
+        raise ValueError("the answer was empty")
+    return LLMReply(
+        reply=body,
+        cited=re.findall(r"P\d+", " ".join(re.findall(r"\[([^\]]+)\]", body))),
+        escalate=bool(reasons),
+        reasons=reasons,
+        answerable="no_knowledge" not in reasons,
+    )
 
 
 class LLMReply(BaseModel):
@@ -227,6 +315,21 @@ def parse_reply(text: str) -> LLMReply:
         raise ValueError(
             "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
         ) from exc
+
+
+class PlainStream:
+    """The streamed plain answer as the agent should see it: no markers, no ESCALATE line."""
+
+    def __init__(self, sink: OnDelta) -> None:
+        self.sink = sink
+        self.shown = ""
+
+    def __call__(self, raw: str) -> None:
+        m = _ESCALATE_LINE.search(raw)
+        text = strip_markers(raw[: m.start()] if m else raw.rsplit("\nESC", 1)[0])
+        if text != self.shown:
+            self.shown = text
+            self.sink(text)
 
 
 class ReplyStream:
@@ -292,6 +395,7 @@ class LLMDrafter:
         mask_pii: bool = True,
         company: str = "our company",
         today: date | None = None,
+        reply_format: ReplyFormat = "auto",
     ) -> None:
         self.chat = chat
         self.name = f"llm:{chat.name}"
@@ -302,10 +406,19 @@ class LLMDrafter:
         self.system = load_prompt("draft_system")
         self.user = load_prompt("draft_user")
         self.repair = load_prompt("repair")
+        self.formats = {
+            "json": FormatRules(load_prompt("format_json")),
+            "plain": FormatRules(load_prompt("format_plain")),
+        }
+        # "auto" starts with JSON and turns to plain for good once the server's JSON fails
+        self.reply_format = reply_format
+        self.format: Literal["json", "plain"] = "plain" if reply_format == "plain" else "json"
 
     @property
     def prompt_version(self) -> str:
-        return "+".join(p.version for p in (self.system, self.user, self.repair))
+        prompts = (self.system, self.user, self.formats[self.format].prompt)
+        extra = (self.repair,) if self.format == "json" else ()
+        return "+".join(p.version for p in (*prompts, *extra))
 
     def assemble(
         self, req: DraftRequest, masker: Masker | None, budget_tokens: int | None = None
@@ -335,6 +448,7 @@ class LLMDrafter:
             length_rule=f"{length_rule}, at most {req.char_limit} characters",
             emoji_rule="One fitting emoji is welcome." if emoji else "No emoji.",
             handoff_rule=policy.handoff_rule(),
+            format_rule=self.formats[self.format].rule,
         )
         if masker and req.customer_name:
             masker.add_names([req.customer_name])
@@ -350,7 +464,7 @@ class LLMDrafter:
         facts = order_fact_lines(req, lambda text: _defang(mask(text)))
         name = _defang(mask(req.customer_name or ""))
         first = _defang(mask(first_name(req.customer_name or "")))
-        budget = budget_tokens or self.budget.prompt_tokens
+        budget = budget_tokens or self.budget.prompt_tokens_for(self.chat.name)
         model = self.chat.name
         dropped = {"passages": 0, "turns": 0}
 
@@ -368,6 +482,7 @@ class LLMDrafter:
                 order_facts="\n".join(facts) or "(no order for this question)",
                 conversation=(f"Customer name: {name} (first name: {first})\n" if name else "")
                 + convo,
+                format_reminder=self.formats[self.format].reminder,
             )
             return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
@@ -393,29 +508,84 @@ class LLMDrafter:
         return messages, dropped
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
+        try:
+            return self._draft(req, on_delta)
+        except LLMUnavailable as exc:
+            if (
+                self.reply_format != "auto"
+                or self.format != "json"
+                or exc.kind not in JSON_FAILURES
+            ):
+                raise
+            # the server cannot give a JSON answer (a small model, a server without JSON
+            # mode): plain text with markers from now on, and this draft again in it
+            self.format = "plain"
+            result = self._draft(req, on_delta)
+            if exc.usage is not None:  # the JSON attempt's tokens were spent too
+                result.usage = _add(exc.usage, result.usage)
+            result.notes.insert(
+                0, f"the model's JSON failed ({exc.kind}): plain replies from now on"
+            )
+            return result
+
+    def _draft(self, req: DraftRequest, on_delta: OnDelta | None) -> DraftResult:
+        spent = Usage(estimated=False)
+        try:
+            return self._attempt(req, on_delta, spent)
+        except LLMUnavailable as exc:
+            exc.usage = _add(exc.usage, spent) if exc.usage else spent
+            raise
+
+    def _call(
+        self, messages: list[Message], stream: OnDelta | None, json_mode: bool, spent: Usage
+    ) -> Completion:
+        """One model call; its tokens are added to ``spent``, a failed one's prompt too when
+        the server received it (a timeout, a broken or refused answer)."""
+        try:
+            completion = self.chat.complete(messages, on_text=stream, json_mode=json_mode)
+        except LLMUnavailable as exc:
+            if exc.kind in ("timeout", "broken_response", "server_error"):
+                p = count_messages(messages, self.chat.name)
+                lost = Usage(
+                    prompt_tokens=p, estimated=True, cost_usd=cost_usd(self.chat.name, p, 0)
+                )
+                exc.usage = lost
+            raise
+        used = _usage(completion, messages, self.chat.name)
+        for field_ in ("prompt_tokens", "completion_tokens", "cost_usd"):
+            setattr(spent, field_, getattr(spent, field_) + getattr(used, field_))
+        spent.estimated = spent.estimated or used.estimated
+        return completion
+
+    def _attempt(self, req: DraftRequest, on_delta: OnDelta | None, spent: Usage) -> DraftResult:
+        plain = self.format == "plain"
         masker = Masker() if self.mask_pii else None
         messages, dropped = self.assemble(req, masker)
-        stream = ReplyStream(_unmasking(on_delta, masker)) if on_delta else None
+        sink = _unmasking(on_delta, masker) if on_delta else None
+        stream = (PlainStream(sink) if plain else ReplyStream(sink)) if sink else None
         try:
-            completion = self.chat.complete(messages, on_text=stream)
+            completion = self._call(messages, stream, not plain, spent)
         except LLMUnavailable as exc:
             if exc.kind != "context_length":
                 raise
             # half of what was actually sent: halving a budget the prompt did not reach resends it unchanged
-            sent = min(self.budget.prompt_tokens, count_messages(messages, self.chat.name))
+            sent = min(
+                self.budget.prompt_tokens_for(self.chat.name),
+                count_messages(messages, self.chat.name),
+            )
             messages, dropped = self.assemble(req, masker, budget_tokens=sent // 2)
-            completion = self.chat.complete(messages, on_text=stream)
-        usage = _usage(completion, messages, self.chat.name)
+            completion = self._call(messages, stream, not plain, spent)
         try:
-            parsed = parse_reply(completion.text)
+            parsed = parse_plain(completion.text) if plain else parse_reply(completion.text)
         except ValueError as err:
+            if plain:
+                raise LLMUnavailable("bad_output", f"an empty answer ({err})") from err
             repair = [
                 *messages,
                 {"role": "assistant", "content": completion.text[:4000]},
                 {"role": "user", "content": self.repair.render(error=str(err))},
             ]
-            second = self.chat.complete(repair, on_text=stream)
-            usage = _add(usage, _usage(second, repair, self.chat.name))
+            second = self._call(repair, stream, True, spent)
             try:
                 parsed = parse_reply(second.text)
             except ValueError as err2:
@@ -436,7 +606,7 @@ class LLMDrafter:
             reasons=parsed.reasons,
             confidence=parsed.confidence,
             answerable=parsed.answerable,
-            usage=usage,
+            usage=spent.model_copy(),
             model=completion.model,
             prompt_version=self.prompt_version,
             ttft_ms=completion.ttft_ms,

@@ -63,7 +63,9 @@ class ScriptedChatModel:
         self.queue.extend(responses)
         return self
 
-    def complete(self, messages: list[Message], *, on_text: OnDelta | None = None) -> Completion:
+    def complete(
+        self, messages: list[Message], *, on_text: OnDelta | None = None, json_mode: bool = True
+    ) -> Completion:
         self.calls.append([dict(m) for m in messages])
         item = self.queue.popleft() if self.queue else self.default
         if isinstance(item, BaseException):

@@ -6,7 +6,7 @@ on the same data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,14 @@ from copilot.config import Settings
 from copilot.drafting import SuggestionService
 from copilot.escalation import Policy
 from copilot.llm import LangChainChatModel, LLMDrafter
+from copilot.shared import REFRESH_S, Revision, SharedState, Watched
 from copilot.tokens import Budget
 from knowledge import (
     Embedder,
     KnowledgeBase,
     OrderBook,
     Registry,
+    SouffleurError,
     VectorStore,
     make_embedder,
     make_engine,
@@ -68,35 +70,68 @@ def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
         budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
         mask_pii=settings.masks_pii,
         company=settings.company_name,
+        reply_format=settings.llm_reply_format,
     )
 
 
-@dataclass
 class PolicyStore:
-    """The active escalation policy: the data directory's copy when there is one, else the default."""
+    """The active escalation policy, shared by every process of the workspace through the
+    database, with its history (who saved which version, when). A workspace made before the
+    policy lived in the database has its ``policy.yaml`` imported once, as the first version."""
 
-    path: Path
-    _cached: tuple[float, Policy] | None = field(default=None, repr=False)
+    KIND = "policy"
+
+    def __init__(
+        self, engine: Engine, legacy_path: Path | None = None, *, refresh_s: float = REFRESH_S
+    ) -> None:
+        self.state = SharedState(engine)
+        if legacy_path is not None and legacy_path.exists() and not self.state.version(self.KIND):
+            text = legacy_path.read_text(encoding="utf-8")
+            Policy.parse(text, legacy_path.name)  # a broken file is refused, never imported
+            self.state.save(self.KIND, text, note=f"imported from {legacy_path.name}")
+        self._watched = Watched(
+            self.state, self.KIND, lambda t: Policy.parse(t, "policy"), Policy.default,
+            refresh_s=refresh_s,
+        )  # fmt: skip
 
     def current(self) -> Policy:
-        mtime = self.path.stat().st_mtime if self.path.exists() else -1.0
-        if self._cached is None or self._cached[0] != mtime:
-            self._cached = (mtime, Policy.load(self.path if mtime >= 0 else None))
-        return self._cached[1]
+        return self._watched.current()
 
     def text(self) -> str:
         from copilot.escalation import DEFAULT_POLICY
 
-        return (self.path if self.path.exists() else DEFAULT_POLICY).read_text(encoding="utf-8")
+        latest = self.state.get(self.KIND)
+        return latest.text if latest else DEFAULT_POLICY.read_text(encoding="utf-8")
 
-    def save(self, text: str) -> Policy:
-        """Validate then replace atomically: a broken policy raises and the previous one stays."""
-        policy = Policy.parse(text, self.path.name)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)
-        self._cached = None
+    def save(self, text: str, *, author: str | None = None, note: str = "") -> Policy:
+        """Validate, then save as a new version: a broken policy raises and the previous one
+        stays active (here and in every other process)."""
+        policy = Policy.parse(text, "policy")
+        self.state.save(self.KIND, text, author=author, note=note)
+        self._watched.forget()
         return policy
+
+    def history(self, limit: int = 50) -> list[Revision]:
+        return self.state.history(self.KIND, limit)
+
+    def restore(self, version: int, *, author: str | None = None) -> Policy:
+        old = self.state.get(self.KIND, version)
+        if old is None:
+            raise SouffleurError(
+                f"There is no policy version {version}.", "Pick one from the history."
+            )
+        return self.save(old.text, author=author, note=f"restored version {version}")
+
+
+def confidence_source(engine: Engine, fallback: Path) -> Watched[ConfidenceModel]:
+    """The confidence model every process uses: the latest one `souffleur calibrate` saved to
+    the database, else the file at ``fallback`` (or the shipped one)."""
+    return Watched(
+        SharedState(engine),
+        "confidence",
+        ConfidenceModel.from_json,
+        lambda: ConfidenceModel.load(fallback),
+    )
 
 
 @dataclass
@@ -148,13 +183,13 @@ def open_workspace(
     if check_embedder and kb.needs_reconcile:
         kb.reconcile()
     orders = OrderBook(engine)
-    policies = PolicyStore(settings.policy_path)
+    policies = PolicyStore(engine, settings.policy_path)
     service = SuggestionService(
         kb,
         orders,
         policy=policies.current,
         drafter=llm_drafter_from_settings(settings) if drafter == "settings" else drafter,
-        confidence=ConfidenceModel.load(settings.confidence_path),
+        confidence=confidence_source(engine, settings.confidence_path).current,
         company=settings.company_name,
     )
     ws = Workspace(settings, engine, kb, orders, policies, service)

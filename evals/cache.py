@@ -44,8 +44,14 @@ class CachingChatModel:
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def complete(self, messages: list[Message], *, on_text: OnDelta | None = None) -> Completion:
-        key = self.key(messages)
+    def complete(
+        self, messages: list[Message], *, on_text: OnDelta | None = None, json_mode: bool = True
+    ) -> Completion:
+        key = (
+            self.key(messages)
+            if json_mode
+            else self.key([*messages, {"role": "format", "content": "plain"}])
+        )
         path = self.folder / key[:2] / f"{key}.json"
         if path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -60,9 +66,8 @@ class CachingChatModel:
                 data.get("completion_tokens"),
                 None,
             )
-        result = self.inner.complete(
-            messages, on_text=on_text
-        )  # an error propagates and is not stored
+        # an error propagates and is not stored
+        result = self.inner.complete(messages, on_text=on_text, json_mode=json_mode)
         self.misses += 1
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

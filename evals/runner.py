@@ -8,6 +8,7 @@ timeout; results are appended as they come, so an interrupted run resumes where 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import re
@@ -37,10 +38,13 @@ from evals.dataset import Case, Dataset, load_dataset
 from evals.judge import facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
-from knowledge import Customer, Embedder, Order
+from knowledge import Customer, Embedder, Order, make_engine
 
 Progress = Callable[[int, int], None]
 REPO = Path(__file__).resolve().parents[1]
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -326,6 +330,12 @@ class RunResult:
     seconds: float
 
 
+def _app_policy(settings: Settings) -> Policy:
+    """The policy the app's workspace runs with (shared in its database)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return PolicyStore(make_engine(settings.db_url), settings.policy_path).current()
+
+
 def run_eval(
     cfg: RunConfig,
     settings: Settings,
@@ -341,11 +351,7 @@ def run_eval(
     ws = eval_workspace(ds, settings, emb)
     build_s = time.perf_counter() - t_build
     # the store's own policy when the dataset has one (its windows, limits and thresholds)
-    policy = (
-        Policy.load(ds.policy_file)
-        if ds.policy_file
-        else PolicyStore(settings.policy_path).current()
-    )
+    policy = Policy.load(ds.policy_file) if ds.policy_file else _app_policy(settings)
     drafter = None
     if cfg.drafter == "llm":
         drafter = llm_drafter_from_settings(settings) if chat is None else None
@@ -433,28 +439,45 @@ def run_eval(
         results_path.open("a", encoding="utf-8") as fh,
         ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool,
     ):
-        pending: dict[Future[dict[str, Any]], tuple[Case, float]] = {}
+        pending: dict[Future[dict[str, Any]], Case] = {}
+        started: dict[str, float] = {}  # case id -> when it began to run (not when queued)
         queue = list(todo)
         finished = len(done)
+        # cases in flight: as many as the workers, halved each time the model times out or is
+        # rate-limited (a one-slot server then gets one case at a time instead of most of
+        # them timing out)
+        limit = max(1, cfg.workers)
+
+        def timed(case: Case) -> dict[str, Any]:
+            started[case.id] = time.monotonic()
+            return run_case(case, service, ws, owners, llm_judge)
 
         def submit() -> None:
-            while queue and len(pending) < max(1, cfg.workers) * 2:
+            while queue and len(pending) < limit:
                 case = queue.pop(0)
-                fut = pool.submit(run_case, case, service, ws, owners, llm_judge)
-                pending[fut] = (case, time.monotonic())
+                pending[pool.submit(timed, case)] = case
 
         submit()
         while pending:
             ready, _ = wait(list(pending), timeout=1.0, return_when=FIRST_COMPLETED)
             now_ = time.monotonic()
             for fut in list(pending):
-                case, started = pending[fut]
+                case = pending[fut]
                 if fut in ready:
                     try:
                         rec = fut.result()
                     except Exception as exc:  # a failing case is counted, never silently dropped
                         rec = _unscored(case, f"error: {exc.__class__.__name__}: {exc}")
-                elif now_ - started > cfg.timeout_s:
+                    overloaded = any(
+                        n.startswith(("LLM unavailable (timeout", "LLM unavailable (rate_limited"))
+                        for n in rec.get("notes") or []
+                    )
+                    if overloaded and limit > 1:
+                        limit = max(1, limit // 2)
+                        log.warning(
+                            "the model is overloaded: %d case(s) at once from now on", limit
+                        )
+                elif now_ - started.get(case.id, now_) > cfg.timeout_s:
                     rec = _unscored(case, f"timeout after {cfg.timeout_s:.0f} s")
                     fut.cancel()
                 else:

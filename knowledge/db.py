@@ -7,6 +7,7 @@ function, never editing an old one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,27 @@ def _lock_migrations(conn: Connection) -> None:
 
 
 def migrate(engine: Engine, namespace: str, steps: Sequence[Migration]) -> int:
-    """Apply the steps of ``namespace`` that have not run yet; return the schema version."""
+    """Apply the steps of ``namespace`` that have not run yet; return the schema version.
+
+    On PostgreSQL an advisory lock serialises processes that start at once. SQLite has no such
+    lock: two processes opening a new database together may both try to create a table, or
+    meet in a lock upgrade SQLite refuses at once ("database is locked", no wait); the one that
+    loses runs the whole migration again from what the winner committed.
+    """
+    for attempt in range(5):
+        try:
+            return _migrate_once(engine, namespace, steps)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+            raced = isinstance(exc, sa.exc.IntegrityError) or any(
+                sign in str(exc) for sign in ("already exists", "database is locked")
+            )
+            if not raced or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _migrate_once(engine: Engine, namespace: str, steps: Sequence[Migration]) -> int:
     with engine.begin() as conn:
         _lock_migrations(conn)
         _versions.create(conn, checkfirst=True)

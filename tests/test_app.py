@@ -61,6 +61,10 @@ def settings_of(data: Path) -> Settings:
     return load_settings(data_dir=data, embedder="hash")
 
 
+def policies_of(data: Path) -> PolicyStore:
+    return PolicyStore(make_engine(settings_of(data).db_url), refresh_s=0)
+
+
 def store_of(data: Path) -> ConversationStore:
     return ConversationStore(make_engine(settings_of(data).db_url))
 
@@ -425,7 +429,7 @@ def test_order_feed_upload_shows_the_validation_report(data_dir: Path) -> None:
 
 def test_a_broken_policy_is_refused_and_the_previous_one_stays(data_dir: Path) -> None:
     at = ok(signed_in("kim"))
-    policies = PolicyStore(settings_of(data_dir).policy_path)
+    policies = policies_of(data_dir)
     before = policies.current().settings.refund_limit
     good = str(at.text_area(key="policy_text").value)
     at.text_area(key="policy_text").input(
@@ -434,7 +438,7 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(data_dir: Path) -
     ok(at.button(key="policy_save").click().run())
     error = plain(at.error[0].value)
     assert "settings.refund_limit" in error and "the previous policy stays active" in error
-    assert PolicyStore(settings_of(data_dir).policy_path).current().settings.refund_limit == before
+    assert policies_of(data_dir).current().settings.refund_limit == before
     assert at.text_area(key="policy_text").value != good  # the broken text stays for fixing
 
     at.text_area(key="policy_text").input(
@@ -449,7 +453,9 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(data_dir: Path) -
     assert detectors["foreign_order"].startswith("computed")
     assert detectors["human_request"].startswith("learned: human_request ≥ 0.6")
     assert list(triggers["priority"]) == sorted(triggers["priority"])
-    assert PolicyStore(settings_of(data_dir).policy_path).current().settings.refund_limit == 200
+    assert policies_of(data_dir).current().settings.refund_limit == 200
+    (latest, *_) = policies_of(data_dir).history()
+    assert latest.author == "kim"  # who saved it is kept
 
 
 def test_knowledge_gaps_are_listed(data_dir: Path) -> None:

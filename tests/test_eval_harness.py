@@ -4,6 +4,8 @@ validation; and a slice of a real dev set when ../shared is here."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from copilot import Settings
 from copilot.llm import Completion, LLMUnavailable
+from copilot.testing import DEFAULT_REPLY
 from evals import DatasetError, RunConfig, load_dataset, run_eval
 from evals.cache import CachingChatModel
 from evals.compare import compare_runs, format_comparison
@@ -253,7 +256,9 @@ class Boom:
     def __init__(self) -> None:
         self.calls = 0
 
-    def complete(self, messages: list[dict[str, str]], *, on_text: object = None) -> Completion:
+    def complete(
+        self, messages: list[dict[str, str]], *, on_text: object = None, json_mode: bool = True
+    ) -> Completion:
         self.calls += 1
         if self.calls == 1:
             raise LLMUnavailable("timeout")
@@ -368,3 +373,48 @@ def test_the_gate_refuses_new_leaks(tmp_path: Path) -> None:
         r["verdicts"] = {"leaks": ["another customer's tracking number"], "forbidden_found": []}
     c = compare_runs(_run_folder(tmp_path, "a", a), _run_folder(tmp_path, "b", b))
     assert {x["check"]: x["status"] for x in c["gate"]["checks"]}["leaks"] == "fail"
+
+
+class OneSlot:
+    """A model server with one slot: a request that arrives while another runs times out."""
+
+    name = "one-slot"
+
+    def __init__(self) -> None:
+        self.busy = threading.Lock()
+        self.calls = 0
+        self.timeouts = 0
+
+    def complete(
+        self, messages: list[dict[str, str]], *, on_text: object = None, json_mode: bool = True
+    ) -> Completion:
+        self.calls += 1
+        if not self.busy.acquire(blocking=False):
+            time.sleep(0.05)
+            self.timeouts += 1
+            raise LLMUnavailable("timeout", "the only slot is taken")
+        try:
+            time.sleep(0.1)
+            return Completion(DEFAULT_REPLY, self.name, 100, 20)
+        finally:
+            self.busy.release()
+
+
+def test_an_overloaded_model_gets_one_case_at_a_time(
+    tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    again = [{**c, "id": f"{c['id']}-again", "group_id": f"{c['id']}-again"} for c in CASES]
+    ds = write_dataset(tmp_path / "ds", [*CASES, *again])
+    chat = OneSlot()
+    with caplog.at_level("WARNING", logger="evals.runner"):
+        res = run_eval(
+            RunConfig(dataset=ds, drafter="llm", out=tmp_path / "run", workers=2),
+            settings,
+            embedder=HashEmbedder(),
+            chat=chat,
+        )
+    assert "the model is overloaded: 1 case(s) at once from now on" in caplog.text
+    assert all(r["status"] == "scored" for r in res.records)
+    # only the cases sent before the model was seen to be overloaded timed out
+    timed_out = [r for r in res.records if r["llm_unavailable"]]
+    assert 1 <= len(timed_out) <= 2 and chat.timeouts == len(timed_out)

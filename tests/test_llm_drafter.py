@@ -15,7 +15,7 @@ import pytest
 
 from copilot import Workspace, load_settings, open_workspace
 from copilot.drafting import SuggestionService
-from copilot.llm import LangChainChatModel, LLMDrafter
+from copilot.llm import LangChainChatModel, LLMDrafter, ReplyFormat, parse_plain
 from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.tokens import Budget, cost_usd, count_messages
 from copilot.types import Conversation, Suggestion, Turn, Usage
@@ -51,6 +51,7 @@ def service(
     max_retries: int = 2,
     mask_pii: bool = True,
     budget: Budget | None = None,
+    reply_format: ReplyFormat = "json",
 ) -> SuggestionService:
     chat = LangChainChatModel(
         base_url=base_url,
@@ -59,7 +60,9 @@ def service(
         timeout_s=timeout_s,
         max_retries=max_retries,
     )
-    drafter = LLMDrafter(chat, budget=budget, mask_pii=mask_pii, company="Atelier Lumen")
+    drafter = LLMDrafter(
+        chat, budget=budget, mask_pii=mask_pii, company="Atelier Lumen", reply_format=reply_format
+    )
     return SuggestionService(ws.kb, ws.orders, drafter=drafter, company="Atelier Lumen")
 
 
@@ -376,6 +379,9 @@ def test_llm_faults_end_in_a_suggestion_never_an_exception(
         assert (s.drafter, s.llm_unavailable) == ("offline", True)
         assert s.notes[0] == f"LLM unavailable ({fault.kind}): offline draft shown."
         assert s.draft == offline_draft(demo_ws, c)
+        # a call the server received still costs its prompt: counted, never reported as 0
+        received = fault.kind in ("bad_output", "timeout", "server_error", "broken_response")
+        assert (s.usage.prompt_tokens > 0) is received, s.usage
     if fault.id.startswith(("empty", "invalid-json")):  # the repair round names the problem
         repair = srv.chat_requests[1]["messages"]
         assert [m["role"] for m in repair] == ["system", "user", "assistant", "user"]
@@ -385,6 +391,68 @@ def test_llm_faults_end_in_a_suggestion_never_an_exception(
         retry = srv.chat_requests[1]["messages"][-1]["content"]
         assert second <= first // 2 or (second < first and "(none found)" in retry)
         assert ASK in retry  # never the last customer message
+
+
+# ------------------------------------------------------------------------- reply formats
+
+
+def _json_requested(request: dict[str, object]) -> bool:
+    return request.get("response_format") == {"type": "json_object"}
+
+
+def test_auto_turns_to_plain_replies_when_the_json_fails_twice(
+    demo_ws: Workspace, srv: FakeOpenAIServer
+) -> None:
+    plain = "Bonjour Camille, votre commande LUM-105097 est en cours d’acheminement [ORDER]."
+    srv.reply("Bonjour ! Votre colis arrive bientôt.").reply('{"reply": ""}').reply(plain)
+    srv.reply(plain + "\nESCALATE: angry")
+    svc = service(demo_ws, srv.base_url, reply_format="auto")
+    s = svc.suggest(conv(ASK))
+    assert (s.drafter, s.llm_unavailable) == ("llm", False)
+    assert s.draft == "Bonjour Camille, votre commande LUM-105097 est en cours d’acheminement."
+    assert s.notes[0].startswith("the model's JSON failed (bad_output)")
+    first, _, third = srv.chat_requests
+    assert _json_requested(first) and not _json_requested(third)
+    assert "ESCALATE:" in third["messages"][0]["content"]  # the plain format's rule
+    # plain from now on: the next draft asks for plain text at once, and reads its ESCALATE line
+    s2 = svc.suggest(conv(ASK))
+    assert len(srv.chat_requests) == 4 and not _json_requested(srv.chat_requests[3])
+    assert s2.drafter == "llm" and s2.escalation.escalate  # the model's ESCALATE line
+    assert "ESCALATE" not in s2.draft
+
+
+def test_auto_turns_to_plain_when_the_server_refuses_json_mode(
+    demo_ws: Workspace, srv: FakeOpenAIServer
+) -> None:
+    srv.error(400, "response_format is not supported by this model", type="invalid_request_error")
+    srv.reply("Bonjour Camille, votre commande LUM-105097 est en cours d’acheminement [ORDER].")
+    s = service(demo_ws, srv.base_url, reply_format="auto").suggest(conv(ASK))
+    assert (s.drafter, s.llm_unavailable) == ("llm", False)
+    assert s.notes[0].startswith("the model's JSON failed (json_unsupported)")
+    assert [_json_requested(r) for r in srv.chat_requests] == [True, False]
+
+
+def test_a_json_reply_format_never_turns_plain(demo_ws: Workspace, srv: FakeOpenAIServer) -> None:
+    srv.reply("not json").reply("still not json")
+    s = service(demo_ws, srv.base_url, reply_format="json").suggest(conv(ASK))
+    assert (s.drafter, s.llm_unavailable) == ("offline", True)
+    assert len(srv.chat_requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "reasons"),
+    [
+        ("Bonjour [P1].\nESCALATE: angry, gdpr", "Bonjour [P1].", ["angry", "gdpr"]),
+        ("Hello there.", "Hello there.", []),
+        ('{"reply": "Hi [P2]", "escalate": true, "reasons": ["fraud"]}', "Hi [P2]", ["fraud"]),
+        ("Bonjour.\n**ESCALATE**: no_knowledge", "Bonjour.", ["no_knowledge"]),
+    ],
+)
+def test_plain_answers_are_read(text: str, reply: str, reasons: list[str]) -> None:
+    parsed = parse_plain(text)
+    assert (parsed.reply, parsed.reasons, parsed.escalate) == (reply, reasons, bool(reasons))
+    with pytest.raises(ValueError, match="empty"):
+        parse_plain("ESCALATE: angry")
 
 
 # ------------------------------------------------------------------------- safety checks

@@ -557,7 +557,9 @@ class RuleJudge:
         self.calls: list[list[Message]] = []
         self._lock = threading.Lock()
 
-    def complete(self, messages: list[Message], *, on_text: object = None) -> Completion:
+    def complete(
+        self, messages: list[Message], *, on_text: object = None, json_mode: bool = True
+    ) -> Completion:
         with self._lock:
             self.calls.append(messages)
         user = messages[-1]["content"]

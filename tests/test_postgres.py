@@ -441,7 +441,10 @@ def test_a_database_made_by_the_first_schema_is_upgraded(pg_url: str, tmp_path: 
                 " AND table_name != 'schema_versions'"
             )
         ).all()
-    assert versions == {ns: len(steps) for ns, steps in ALL_MIGRATIONS.items()}
+    # the old namespaces upgraded to their last step (newer ones are made whole at first use)
+    assert {ns: versions[ns] for ns in ALL_MIGRATIONS} == {
+        ns: len(steps) for ns, steps in ALL_MIGRATIONS.items()
+    }
     assert bounded == []
     card = ws.orders.customer("C1")
     assert card is not None and card.name == "Camille"

@@ -131,6 +131,8 @@ def test_a_real_small_llm_goes_through_the_whole_suggestion_path(
         max_retries=0,
         max_tokens=256,
         reply_limit_field="max_tokens",  # llama.cpp's server ignores max_completion_tokens
+        temperature=0.0,
+        seed=7,
     )
     service = SuggestionService(
         ws.kb,
@@ -154,9 +156,12 @@ def test_a_real_small_llm_goes_through_the_whole_suggestion_path(
         f"drafter={s.drafter}, llm_unavailable={s.llm_unavailable}, {len(seen)} streamed updates, notes={s.notes}"
     )
 
+    # The draft is the model's own: a 135M model cannot keep to the JSON format, so the
+    # drafter's "auto" reply format turns to plain text with citation markers (the note says
+    # so), and the prompt fits the server's 2,048-token context although SmolLM2's tokenizer
+    # is not tiktoken's (the budget's margin for unknown tokenizers).
     assert isinstance(s, Suggestion) and s.draft
-    if s.drafter == "llm":
-        assert seen and seen[-1].strip()
-        assert s.usage.prompt_tokens > 0
-    else:  # unavailable, or refused by the safety checks: the offline draft says why
-        assert s.notes and s.notes[0].startswith(("LLM unavailable", "LLM draft replaced"))
+    assert (s.drafter, s.llm_unavailable) == ("llm", False), s.notes
+    assert seen and seen[-1].strip()  # streamed to the agent as it was written
+    assert s.usage.prompt_tokens > 0
+    assert "ESCALATE" not in s.draft and "[P" not in s.draft

@@ -369,8 +369,10 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(
     demo: Workspace, tmp_path: Path
 ) -> None:
     from copilot.workspace import PolicyStore
+    from knowledge import make_engine
 
-    store = PolicyStore(tmp_path / "policy.yaml")
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    store = PolicyStore(engine, tmp_path / "policy.yaml", refresh_s=0)
     good = store.text()
     with pytest.raises(PolicyError, match="not valid YAML"):
         store.save("triggers: [unclosed")
@@ -386,9 +388,10 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(
         store.save(good.replace("refund_limit: 150", "refund_limit: -5"))
     with pytest.raises(PolicyError, match="queue"):
         store.save(good.replace("queue: complaints", "queue: nowhere", 1))
-    assert not store.path.exists() and store.current().settings.refund_limit == 150
+    assert not store.history() and store.current().settings.refund_limit == 150
     store.save(good.replace("refund_limit: 150", "refund_limit: 500"))
     assert store.current().settings.refund_limit == 500
+    assert [r.version for r in store.history()] == [1]
 
 
 def test_a_trigger_a_knowledge_manager_adds_behaves_like_a_shipped_one(demo: Workspace) -> None:
