@@ -199,6 +199,7 @@ class SuggestionService:
         if hits:
             # what the draft and its confidence read: misspelt words as the articles spell them
             reading = replace(reading, query=self.kb.spelled(reading.query, reading.lang))
+        index_down = self.kb.dense_status()
         timings.retrieval_ms = (time.perf_counter() - t) * 1000
 
         # 3. policy triggers known before drafting
@@ -305,7 +306,13 @@ class SuggestionService:
             prompt_version=result.prompt_version,
             drafter="llm" if result.model != "offline" else "offline",
             llm_unavailable=llm_unavailable,
-            notes=notes + result.notes,
+            notes=(
+                [f"meaning search unavailable ({index_down}): keyword search only"]
+                if index_down
+                else []
+            )
+            + notes
+            + result.notes,
             retrieved=[
                 RetrievedPassage(
                     chunk_id=h.chunk_id,

@@ -583,6 +583,10 @@ class KnowledgeBase:
     ) -> list[Hit]:
         return self.retriever.search(query, k=k, lang=lang, doc_ids=doc_ids, mode=mode)
 
+    def dense_status(self) -> str | None:
+        """Why searches run on keywords alone right now (the vector index failed), or None."""
+        return self.retriever.dense_status()
+
     def query_stats(self, query: str, *, lang: str | None = None) -> dict[str, float]:
         return self.retriever.query_stats(query, lang=lang)
 

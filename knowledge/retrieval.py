@@ -7,6 +7,7 @@ so several processes (app, CLI) can share one data directory.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -17,6 +18,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from knowledge.embeddings import Embedder
+from knowledge.errors import IndexUnavailableError, SouffleurError
 from knowledge.language import SUPPORTED, detect_language
 from knowledge.lexical import BM25Index
 from knowledge.registry import Registry
@@ -25,6 +27,7 @@ from knowledge.text import content_terms, sentences
 from knowledge.types import Chunk, Hit
 from knowledge.vectors import VectorStore
 
+log = logging.getLogger(__name__)
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
@@ -61,6 +64,9 @@ class RetrievalConfig:
     snippet_chars: int = 240
     # How often another process's changes are looked for (this process's own are immediate).
     refresh_s: float = 0.5
+    # After the vector index failed (a Chroma server restarting), hybrid search runs on the
+    # keyword signals alone for this long before it tries the index again.
+    dense_retry_s: float = 5.0
 
 
 class HybridRetriever:
@@ -80,6 +86,13 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._sentence_terms: OrderedDict[str, list[tuple[str, frozenset[str]]]] = OrderedDict()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        # (until when the index is left alone, what failed): None while it answers
+        self._dense_down: tuple[float, str] | None = None
+
+    def dense_status(self) -> str | None:
+        """Why hybrid search is running on keywords alone right now, or None."""
+        down = self._dense_down
+        return down[1] if down is not None and time.monotonic() < down[0] else None
 
     # -- snapshot ----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -133,11 +146,28 @@ class HybridRetriever:
         allowed = None if mask is None else mask
 
         dense: list[tuple[int, float]] = []
-        if mode in ("hybrid", "dense"):
+        if mode == "dense" or (mode == "hybrid" and self.dense_status() is None):
             qvec = self.query_vector(query)
             # Over-fetch a little: stale vectors of replaced versions are skipped until cleaned.
             fetch = n * 3 if doc_ids else n + 10
-            for cid, sim in self.vectors.query(qvec, fetch, [lang] if lang else None):
+            try:
+                found = self.vectors.query(qvec, fetch, [lang] if lang else None)
+            except Exception as exc:
+                # a wrong set-up (an index built with another embedder) is said, not hidden
+                misconfigured = isinstance(exc, SouffleurError) and not isinstance(
+                    exc, IndexUnavailableError
+                )
+                if mode == "dense" or misconfigured:
+                    raise
+                # the vector index is down (a Chroma server restarting): the keyword signals
+                # still answer, and the index is tried again after a pause
+                found = []
+                reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+                self._dense_down = (time.monotonic() + self.config.dense_retry_s, reason)
+                log.warning("vector search failed (%s): keyword search only for now", reason)
+            else:
+                self._dense_down = None
+            for cid, sim in found:
                 row = snap.row_of.get(cid)
                 if row is not None and (allowed is None or allowed[row]):
                     dense.append((row, sim))

@@ -141,3 +141,63 @@ def test_an_unusable_namespace_is_refused_with_the_rule(bad: str) -> None:
     with pytest.raises(SouffleurError, match="cannot name Chroma collections") as exc:
         _ = load_settings(chroma_namespace=bad).vector_namespace
     assert "3 to 54" in exc.value.fix
+
+
+def _start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.skip("the `chroma` command (from the chromadb package) is not installed")
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1):
+                return proc
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("chroma run did not start")
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_a_chroma_server_restart_leaves_drafts_on_keyword_search(tmp_path: Path) -> None:
+    from copilot.types import Conversation, Turn
+    from knowledge.retrieval import RetrievalConfig
+
+    port = _free_port()
+    server = _start_chroma(tmp_path / "server", port)
+    try:
+        settings = load_settings(
+            data_dir=tmp_path / "data",
+            demo_autoload=False,
+            chroma_host="127.0.0.1",
+            chroma_port=port,
+        )
+        ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
+        ws.kb.retriever.config = RetrievalConfig(dense_retry_s=0.5)
+        ws.kb.ingest_file(
+            "returns.md", b"# Returns\n\nYou have 30 days to return an item, in its box."
+        )
+        ask = Conversation(turns=[Turn(role="customer", text="How many days to return an item?")])
+        assert ws.service.suggest(ask).retrieved[0].dense_score is not None
+
+        server.terminate()
+        server.wait(timeout=10)
+        down = ws.service.suggest(ask)  # no exception: the keyword signals still answer
+        assert down.retrieved and down.retrieved[0].doc_id == "returns"
+        assert down.retrieved[0].dense_score is None
+        assert down.notes[0].startswith("meaning search unavailable (")
+        assert "30 days" in down.draft
+
+        server = _start_chroma(tmp_path / "server", port)  # back, with every vector
+        time.sleep(0.6)
+        back = ws.service.suggest(ask)
+        assert back.retrieved[0].dense_score is not None
+        assert not any(n.startswith("meaning search") for n in back.notes)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
