@@ -72,6 +72,8 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/suggestion.py
+	$(BIN)/python benchmarks/lexical.py
+	$(BIN)/python benchmarks/inbound.py
 	$(BIN)/python benchmarks/reliability.py
 
 clean:

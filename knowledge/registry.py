@@ -8,6 +8,7 @@ leaves either the old or the new version visible, never half of one.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -321,20 +322,31 @@ class Registry:
                 .where(documents.c.status == "active")
                 .order_by(chunks.c.doc_id, chunks.c.position)
             ).all()
-        return [
-            Chunk(
-                chunk_id=r.chunk_id,
-                doc_id=r.doc_id,
-                version=r.version,
-                position=r.position,
-                text=r.text,
-                title=r.title,
-                heading_path=tuple(json.loads(r.heading_path)),
-                lang=r.lang,
-                url=r.url,
+        return [_chunk(r) for r in rows]
+
+    def active_chunk_ids(self) -> list[str]:
+        """The ids of :meth:`active_chunks`, in the same order (a cheap query: ids only)."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(chunks.c.chunk_id)
+                    .join(documents, documents.c.doc_id == chunks.c.doc_id)
+                    .where(documents.c.status == "active")
+                    .order_by(chunks.c.doc_id, chunks.c.position)
+                ).scalars()
             )
-            for r in rows
-        ]
+
+    def chunks_by_ids(self, ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids (any order; unknown ids are left out)."""
+        out: list[Chunk] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                part = list(ids[start : start + 500])
+                out.extend(
+                    _chunk(r)
+                    for r in conn.execute(sa.select(chunks).where(chunks.c.chunk_id.in_(part)))
+                )
+        return out
 
     def counts(self) -> tuple[int, int]:
         with self.engine.connect() as conn:
@@ -359,4 +371,18 @@ def _doc_info(row: Any) -> DocumentInfo:
         metadata=json.loads(row["metadata"] or "{}"),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+    )
+
+
+def _chunk(r: sa.Row[Any]) -> Chunk:
+    return Chunk(
+        chunk_id=r.chunk_id,
+        doc_id=r.doc_id,
+        version=r.version,
+        position=r.position,
+        text=r.text,
+        title=r.title,
+        heading_path=tuple(json.loads(r.heading_path)),
+        lang=r.lang,
+        url=r.url,
     )

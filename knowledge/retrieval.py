@@ -7,10 +7,11 @@ so several processes (app, CLI) can share one data directory.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -20,10 +21,10 @@ import numpy as np
 from knowledge.embeddings import Embedder
 from knowledge.errors import IndexUnavailableError, SouffleurError
 from knowledge.language import SUPPORTED, detect_language
-from knowledge.lexical import BM25Index
+from knowledge.lexical import BM25Index, Counts, count_terms
 from knowledge.registry import Registry
-from knowledge.spelling import Speller
-from knowledge.text import content_terms, sentences
+from knowledge.spelling import Speller, word_counts
+from knowledge.text import content_terms, sentences, terms_of_words, words
 from knowledge.types import Chunk, Hit
 from knowledge.vectors import VectorStore
 
@@ -58,6 +59,15 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class _Entry:
+    """What the keyword signals keep of one chunk between snapshots."""
+
+    chunk: Chunk
+    body: Counts  # its terms in the BM25 vocabulary
+    title: Counts  # its title and headings' terms in the title vocabulary
+
+
+@dataclass(frozen=True)
 class RetrievalConfig:
     candidates: int = 30  # taken from each signal before fusion
     rrf_k: int = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
@@ -88,6 +98,13 @@ class HybridRetriever:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         # (until when the index is left alone, what failed): None while it answers
         self._dense_down: tuple[float, str] | None = None
+        # Kept across snapshots, so a change re-reads and re-tokenises only the chunks it
+        # added (a removed chunk's words are subtracted): the chunks' terms, the vocabularies
+        # of the two keyword indexes, and each language's word counts for the speller.
+        self._entries: dict[str, _Entry] = {}
+        self._vocab: dict[str, int] = {}
+        self._title_vocab: dict[str, int] = {}
+        self._words: dict[str, Counter[str]] = {}
 
     def dense_status(self) -> str | None:
         """Why hybrid search is running on keywords alone right now, or None."""
@@ -107,23 +124,65 @@ class HybridRetriever:
             if self._snapshot is not None and self._snapshot.generation == gen:
                 return self._snapshot
             t0 = time.perf_counter()
-            chunks = self.registry.active_chunks()
-            texts = [c.context_text for c in chunks]
-            chunk_langs = [c.lang for c in chunks]
-            bm25 = BM25Index.build(texts, chunk_langs)
-            langs = np.array(chunk_langs)
+            entries = self._catch_up()
+            chunks = [e.chunk for e in entries]
+            langs = np.array([c.lang for c in chunks])
             snap = Snapshot(
                 generation=gen,
                 chunks=chunks,
                 row_of={c.chunk_id: i for i, c in enumerate(chunks)},
-                bm25=bm25,
+                bm25=BM25Index.from_counts([e.body for e in entries], self._vocab),
                 lang_rows={lang: langs == lang for lang in set(langs.tolist())},
-                titles=_title_index(chunks),
-                speller=Speller.build(texts, chunk_langs),
+                titles=_title_index(chunks, [e.title for e in entries], self._title_vocab),
+                speller=Speller.from_counts(self._words),
             )
             snap.built_in_s = time.perf_counter() - t0
             self._snapshot = snap
             return snap
+
+    def _catch_up(self) -> list[_Entry]:
+        """The active chunks in document order, reading only those not seen before."""
+        # Hundreds of thousands of small objects are made here and kept: the cyclic garbage
+        # collector, run again and again over all of them while they are made, cost more than
+        # the work itself at 100k chunks. Nothing made here forms a cycle.
+        gc.disable()
+        try:
+            return self._read_changes()
+        finally:
+            gc.enable()
+
+    def _read_changes(self) -> list[_Entry]:
+        if not self._entries:  # a new process: one ordered read of everything
+            fresh = self.registry.active_chunks()
+            ids = [c.chunk_id for c in fresh]
+        else:
+            fresh = None
+            ids = self.registry.active_chunk_ids()
+        live = set(ids)
+        for gone in [i for i in self._entries if i not in live]:
+            old = self._entries.pop(gone)
+            counts = self._words[old.chunk.lang]
+            learnt = word_counts(old.chunk.context_text)  # read again: rarer than additions
+            counts.subtract(learnt)
+            for word in learnt:
+                if counts[word] <= 0:
+                    del counts[word]
+        new = (
+            fresh
+            if fresh is not None
+            else self.registry.chunks_by_ids([i for i in ids if i not in self._entries])
+        )
+        for chunk in new:
+            tokens = words(chunk.context_text)  # split once: read by BM25 and by the speller
+            head = " ".join((chunk.title, *chunk.heading_path))
+            self._entries[chunk.chunk_id] = _Entry(
+                chunk,
+                count_terms(terms_of_words(tokens, chunk.lang), self._vocab),
+                count_terms(content_terms(head, chunk.lang), self._title_vocab),
+            )
+            self._words.setdefault(chunk.lang, Counter()).update(w for w in tokens if w.isalpha())
+        # a chunk deleted between the two reads is left out: the next generation catches up
+        return [self._entries[i] for i in ids if i in self._entries]
 
     def invalidate(self) -> None:
         self._snapshot = None
@@ -291,7 +350,13 @@ def _spelled(snap: Snapshot, query: str, langs: Sequence[str]) -> str:
     return snap.speller.correct(query, langs) if snap.speller else query
 
 
-def _title_index(chunks: Sequence[Chunk], *, min_distinct: float = 0.9) -> BM25Index | None:
+def _title_index(
+    chunks: Sequence[Chunk],
+    counts: Sequence[Counts],
+    vocab: dict[str, int],
+    *,
+    min_distinct: float = 0.9,
+) -> BM25Index | None:
     """BM25 over titles and headings, the third signal of the fusion: help-centre articles are
     titled with the questions customers ask. Only when titles tell documents apart (at least
     90 % distinct, and not just the document id): passages that share one page title, or have
@@ -304,9 +369,7 @@ def _title_index(chunks: Sequence[Chunk], *, min_distinct: float = 0.9) -> BM25I
     real = [t for d, t in titles.items() if t and t != d]
     if len(real) < min_distinct * len(titles) or len(set(real)) < min_distinct * len(real):
         return None
-    return BM25Index.build(
-        [" ".join((c.title, *c.heading_path)) for c in chunks], [c.lang for c in chunks]
-    )
+    return BM25Index.from_counts(counts, vocab)
 
 
 def make_snippet(

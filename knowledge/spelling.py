@@ -13,7 +13,8 @@ words: its sub-word model is already tolerant of typos.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, Indel
 
@@ -34,18 +35,29 @@ class Speller:
 
     @classmethod
     def build(cls, texts: Sequence[str], langs: Sequence[str]) -> Speller:
-        self = cls()
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for text, lang in zip(texts, langs, strict=True):
-            counts[lang].update(w for w in words(text) if w.isalpha())
+            counts[lang].update(word_counts(text))
+        return cls.from_counts(counts)
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Mapping[str, int]]) -> Speller:
+        """From each language's word counts (kept up to date by a caller that adds and removes
+        chunks, so nothing is read again)."""
+        self = cls()
         for lang, counter in counts.items():
             stop = STOPWORDS.get(lang, STOPWORDS["en"])
             by_key: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+            known: set[str] = set()
             for word, n in counter.items():
+                if n <= 0:
+                    continue
+                known.add(word)
+                known.update(_stems(word, lang))
                 if len(word) >= MIN_LETTERS - 2 and word not in stop and n >= 2:
                     by_key[(word[0], len(word))][word] = n
             self._by_key[lang] = dict(by_key)
-            self._known[lang] = set(counter) | set(content_terms(" ".join(counter), lang))
+            self._known[lang] = known
         return self
 
     def corrections(self, query: str, langs: Sequence[str]) -> dict[str, str]:
@@ -84,6 +96,17 @@ class Speller:
                     if d <= limit and (best is None or (d, -n, cand) < best):
                         best = (d, -n, cand)
         return best[2] if best else None
+
+
+def word_counts(text: str) -> Counter[str]:
+    """The words of ``text`` the speller learns from (letters only, folded)."""
+    return Counter(w for w in words(text) if w.isalpha())
+
+
+@lru_cache(maxsize=262144)
+def _stems(word: str, lang: str) -> tuple[str, ...]:
+    """The forms a word of the articles makes known: its stem (stop words have none)."""
+    return tuple(content_terms(word, lang))
 
 
 def _slips(word: str, cand: str, limit: int) -> int:

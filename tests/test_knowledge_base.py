@@ -328,3 +328,48 @@ def test_a_file_cannot_take_over_another_files_document(ws: Workspace, tmp_path:
     assert results["delivery.md"].ok  # the rest of the batch goes on
     doc = ws.kb.document("returns")
     assert doc is not None and doc.source_name == "returns.md" and doc.version == 1
+
+
+def test_the_keyword_index_kept_up_to_date_equals_one_built_afresh(
+    ws: Workspace, settings: Settings
+) -> None:
+    """Adding, replacing and deleting documents updates the keyword signals from the changed
+    chunks only; the result is the same, to the last bit, as a new process's full build."""
+    import numpy as np
+
+    from copilot import open_workspace as reopen
+
+    def article(n: int, extra: str = "") -> bytes:
+        return (
+            f"# Article {n} sur les retours\n\n## Délais\n\nVous avez {n + 10} jours pour retourner "
+            f"un article non utilisé, dans son emballage. {extra}\n\n## Remboursement\n\nLe "
+            f"remboursement arrive sous {n} jours ouvrés après réception du colis retourné."
+        ).encode()
+
+    queries = ["délai de retour", "remboursment colis retourne", "emballage", "jours ouvrés"]
+
+    def same_as_fresh() -> None:
+        kept = ws.kb.retriever.snapshot()
+        fresh_ws = reopen(settings, embedder=HashEmbedder())
+        fresh = fresh_ws.kb.retriever.snapshot()
+        assert [c.chunk_id for c in kept.chunks] == [c.chunk_id for c in fresh.chunks]
+        for q in queries:
+            assert np.array_equal(kept.bm25.scores(q, ["fr"]), fresh.bm25.scores(q, ["fr"]))
+            assert kept.bm25.query_stats(q, ["fr"]) == fresh.bm25.query_stats(q, ["fr"])
+            assert (kept.titles is None) == (fresh.titles is None)
+            if kept.titles is not None and fresh.titles is not None:
+                assert np.array_equal(kept.titles.scores(q, ["fr"]), fresh.titles.scores(q, ["fr"]))
+            assert kept.speller is not None and fresh.speller is not None
+            assert kept.speller.corrections(q, ["fr"]) == fresh.speller.corrections(q, ["fr"])
+            got = [(h.chunk_id, h.score) for h in ws.kb.search(q, k=5, mode="bm25")]
+            want = [(h.chunk_id, h.score) for h in fresh_ws.kb.search(q, k=5, mode="bm25")]
+            assert got == want
+
+    for n in range(4):
+        ws.kb.ingest_file(f"a{n}.md", article(n))
+    same_as_fresh()
+    ws.kb.ingest_file("a1.md", article(1, "Les articles soldés ne sont pas repris."))  # replaced
+    ws.kb.ingest_file("a9.md", article(9))  # added
+    same_as_fresh()
+    assert ws.kb.delete("a0") and ws.kb.delete("a9")
+    same_as_fresh()
