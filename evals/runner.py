@@ -405,11 +405,17 @@ def run_eval(
             old.get(k) == manifest.get(k)
             for k in ("dataset_hash", "kb_hash", "mode", "seed", "embedder", "prompt_versions")
         ):
-            for line in results_path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
+            for line in results_path.read_text(encoding="utf-8", errors="replace").splitlines():
+                if not line.strip():
+                    continue
+                try:
                     rec = json.loads(line)
-                    if rec["status"] == "scored":
-                        done[rec["id"]] = rec
+                except json.JSONDecodeError:
+                    # the line a killed run was writing: that case is simply run again
+                    log.warning("a torn line in %s is left out: its case runs again", results_path)
+                    continue
+                if isinstance(rec, dict) and rec.get("status") == "scored" and "id" in rec:
+                    done[rec["id"]] = rec
         else:
             results_path.unlink()
     manifest["resumed_cases"] = len(done)

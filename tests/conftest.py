@@ -67,3 +67,22 @@ def shared_set(name: str) -> Path:
     if not (path / "kb.jsonl").exists():
         pytest.skip(f"../shared/data/{name} is not here (the dev sets live beside the repository)")
     return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault suite's counts: the faults of a multi-process deployment (database and index
+    servers restarted, processes killed or racing, model servers failing) tried, and handled."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            if "fault" in getattr(rep, "keywords", {}) and (
+                rep.when == "call" or outcome != "passed"
+            ):
+                counts[outcome] = counts.get(outcome, 0) + 1
+    if counts:
+        tried = sum(counts.values())
+        terminalreporter.write_line(
+            f"fault suite: {tried} tried, {counts.get('passed', 0)} handled, "
+            f"{counts.get('failed', 0) + counts.get('error', 0)} failed, "
+            f"{counts.get('skipped', 0)} skipped"
+        )

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,6 +131,16 @@ def test_send_a_drafted_reply_in_a_real_browser(tmp_path: Path) -> None:
     print(f"browser end-to-end: {time.perf_counter() - started:.1f} s")
 
 
+def _shows(area: Any, text: str) -> bool:
+    """Exactly one such text area, holding ``text`` (an element may vanish while it is read)."""
+    from playwright.sync_api import Error
+
+    try:
+        return bool(area.count() == 1 and area.input_value(timeout=1000) == text)
+    except Error:
+        return False
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -218,8 +229,12 @@ def test_the_whole_loop_customer_web_chat_and_agent_desk(tmp_path: Path) -> None
                 (cid,) = [r.id for r in store.inbox() if r.customer_id == customer.customer_id]
                 drafted = store.current_draft(cid)
                 assert drafted is not None  # drafted by `souffleur serve` when the message came
-                # the desk shows that draft (not the one of the conversation open before)
-                expect(draft).to_have_value(drafted.draft_text, timeout=30_000)
+                # the desk shows that draft (not the one of the conversation open before: while
+                # the page redraws, both text areas may be there for a moment)
+                deadline = time.monotonic() + 30
+                while not _shows(draft, drafted.draft_text):
+                    assert time.monotonic() < deadline, "the conversation's draft never showed"
+                    agent.wait_for_timeout(100)
                 reply = "Bonjour ! Votre commande part demain matin."
                 draft.fill(reply)
                 draft.press("Tab")  # Streamlit takes a text area's value when it loses focus

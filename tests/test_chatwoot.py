@@ -249,6 +249,7 @@ def test_a_reply_sent_from_souffleur_goes_to_chatwoot_once(
     assert [m.role for m in served.desk.store.get(cid).messages] == ["customer", "agent"]
 
 
+@pytest.mark.fault
 def test_chatwoot_down_is_retried_until_the_note_lands(
     world: tuple[FakeChatwoot, ServedApp],
 ) -> None:

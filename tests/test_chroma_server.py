@@ -91,6 +91,7 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     assert "chroma run" in info.value.fix
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_two_workspaces_share_a_server_and_a_reindex_keeps_the_others_vectors(
     chroma_server: int, tmp_path: Path
@@ -163,6 +164,7 @@ def _start_chroma(path: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_a_chroma_server_restart_leaves_drafts_on_keyword_search(tmp_path: Path) -> None:
     from copilot.types import Conversation, Turn

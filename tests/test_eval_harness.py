@@ -400,6 +400,7 @@ class OneSlot:
             self.busy.release()
 
 
+@pytest.mark.fault
 def test_an_overloaded_model_gets_one_case_at_a_time(
     tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -418,3 +419,69 @@ def test_an_overloaded_model_gets_one_case_at_a_time(
     # only the cases sent before the model was seen to be overloaded timed out
     timed_out = [r for r in res.records if r["llm_unavailable"]]
     assert 1 <= len(timed_out) <= 2 and chat.timeouts == len(timed_out)
+
+
+SAME = ("cases", "status", "escalation", "escalation_suggested", "correctness", "retrieval",
+        "grounding", "personalisation", "deflection", "needs_review", "by_action")  # fmt: skip
+
+
+@pytest.mark.fault
+@pytest.mark.slow
+def test_a_run_killed_mid_write_resumes_to_the_same_summary(tmp_path: Path) -> None:
+    """kill -9 while `souffleur eval run` writes its results, a torn last line included: the
+    same command again resumes, and its summary equals that of a run never interrupted."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[1] / "evals" / "datasets" / "demo"
+    env = {
+        **os.environ,
+        "SOUFFLEUR_DATA_DIR": str(tmp_path / "data"),
+        "SOUFFLEUR_EMBEDDER": "hash",
+        "SOUFFLEUR_DEMO_AUTOLOAD": "false",
+    }
+    env.pop("SOUFFLEUR_LLM_BASE_URL", None)
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "copilot.cli", "eval", "run", "--dataset", str(demo),
+                "--limit", "40", "--workers", "1", "--out", str(out)]  # fmt: skip
+
+    whole = tmp_path / "whole"
+    subprocess.run(command(whole), env=env, check=True, capture_output=True)
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(
+        command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    results = killed / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while not (results.exists() and results.read_text(encoding="utf-8").count("\n") >= 5):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with results.open("a", encoding="utf-8") as fh:
+        fh.write('{"id": "demo-0')  # the torn write of a killed process
+    assert not (killed / "summary.json").exists()
+
+    again = subprocess.run(command(killed), env=env, check=True, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads((killed / "manifest.json").read_text(encoding="utf-8"))
+    assert 5 <= manifest["resumed_cases"] < 40
+    a = json.loads((whole / "summary.json").read_text(encoding="utf-8"))
+    b = json.loads((killed / "summary.json").read_text(encoding="utf-8"))
+    # the same figures (means may differ in the last bits: the records come in another order)
+    assert _rounded({k: a[k] for k in SAME}) == _rounded({k: b[k] for k in SAME})
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value

@@ -179,6 +179,7 @@ def test_switching_embedder_on_an_existing_index_is_refused_with_the_fix(
         ws.kb.search("returns", k=1)
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_opening_the_workspace_during_an_ingestion_keeps_its_vectors(
     ws: Workspace, settings: Settings, tmp_path: Path
@@ -276,6 +277,7 @@ def _assert_consistent(settings: Settings, expect_versions: set[int]) -> int:
     return version
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 @pytest.mark.parametrize(("stage", "expected"), [("embedded", 1), ("committed", 2)])
 def test_kill_9_at_each_stage_leaves_old_or_new_version(
@@ -287,6 +289,7 @@ def test_kill_9_at_each_stage_leaves_old_or_new_version(
     assert _assert_consistent(settings, {1, 2}) == expected
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_kill_9_at_random_moments_never_shows_half_a_file(
     ws: Workspace, settings: Settings, tmp_path: Path

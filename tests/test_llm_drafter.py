@@ -349,6 +349,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.fault
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.id for f in FAULTS])
 def test_llm_faults_end_in_a_suggestion_never_an_exception(
     demo_ws: Workspace, srv: FakeOpenAIServer, fault: Fault

@@ -590,6 +590,7 @@ def test_desk_send_as_is_then_edited(desk: Desk) -> None:
     assert desk.store.current_draft("conv-001") is None
 
 
+@pytest.mark.fault
 def test_desk_stale_version_conflicts_and_rolls_back(desk: Desk) -> None:
     desk.ensure_draft("conv-002")
     v = desk.view("conv-002").conversation.version
@@ -744,6 +745,7 @@ def test_migrations_run_twice_and_concurrently(pg_url: str, tmp_path: Path) -> N
         engine.dispose()
 
 
+@pytest.mark.fault
 def test_a_server_restart_costs_no_request(pg_ws: Workspace, pg_cluster: Cluster) -> None:
     """Pooled connections cut by a restart (maintenance, fail-over) are replaced on checkout."""
     store = ConversationStore(pg_ws.engine)

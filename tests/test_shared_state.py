@@ -167,6 +167,7 @@ def two_servers(chroma_server: int, tmp_path: Path) -> Iterator[tuple[str, str, 
             proc.wait(timeout=20)
 
 
+@pytest.mark.fault
 @pytest.mark.slow
 def test_two_processes_share_the_knowledge_and_the_policy(
     two_servers: tuple[str, str, str, str], tmp_path: Path
@@ -238,6 +239,7 @@ def _open_at_once(url: str, openers: int = 4) -> list[object]:
     return results
 
 
+@pytest.mark.fault
 def test_processes_opening_a_new_sqlite_database_at_once_all_migrate_it(tmp_path: Path) -> None:
     for n in range(8):
         assert _open_at_once(f"sqlite:///{tmp_path / f'race-{n}.db'}") == [2, 2, 2, 2]

@@ -101,6 +101,7 @@ def test_a_forged_body_does_not_match_the_signature() -> None:
     assert sig != signature("other-secret", "1764950400", b'{"text": "hello"}')
 
 
+@pytest.mark.fault
 def test_an_unreachable_desk_is_retried_then_marked_failed_and_logged(tmp_path: Any) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -170,6 +171,7 @@ def test_the_cli_prints_the_delivery_log(tmp_path: Any, monkeypatch: Any, capsys
     assert "nothing sent out yet with status failed" in capsys.readouterr().out
 
 
+@pytest.mark.fault
 def test_two_processes_send_each_row_once(tmp_path: Any) -> None:
     receiver = Receiver()
     try:
