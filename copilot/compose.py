@@ -285,7 +285,7 @@ class OfflineDrafter:
                             chunk_ids=[h.chunk_id],
                             doc_ids=[h.doc_id],
                             titles=[h.title],
-                            snippets=[h.snippet],
+                            snippets=[source_quote(sentence, h.chunk.text, r.lang)],
                             urls=[h.chunk.url] if h.chunk.url else [],
                         ),
                     )
@@ -344,6 +344,32 @@ def terminated(sentence: str) -> str:
 def plain(sentence: str) -> str:
     """A sentence as it reads in a chat: Markdown emphasis and links removed."""
     return _EMPHASIS.sub("", _LINK.sub(r"\1", sentence)).strip()
+
+
+QUOTE_CHARS = 320
+
+
+def source_quote(sentence: str, chunk_text: str, lang: str) -> str:
+    """What the agent is shown as the source of a drafted ``sentence``: the passage's sentence
+    that holds it (or, for a reworded one, shares the most words with it), followed by the next
+    while the quote stays short, Markdown stripped. The drafted sentence is never cut off."""
+    sents = [plain(raw) for raw, _ in pieces(chunk_text)]
+    sents = [s for s in sents if s]
+    if not sents:
+        return ""
+    said = fold(plain(sentence)).rstrip(".!?… ")
+    start = next((i for i, s in enumerate(sents) if said and said in fold(s)), None)
+    if start is None:
+        terms = set(content_terms(sentence, lang))
+        start = max(
+            range(len(sents)), key=lambda i: (len(terms & set(content_terms(sents[i], lang))), -i)
+        )
+    quote = sents[start]
+    for nxt in sents[start + 1 :]:
+        if len(quote) + 1 + len(nxt) > QUOTE_CHARS:
+            break
+        quote = f"{quote} {nxt}"
+    return quote
 
 
 def _usable(s: str) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.compose import source_quote
 from copilot.drafters import DraftRequest, DraftResult, OnDelta, first_name, order_fact_lines
 from copilot.pii import Masker
 from copilot.tokens import Budget, cost_usd, count_messages, count_text
@@ -685,7 +686,7 @@ def cite(reply: str, req: DraftRequest) -> tuple[str, list[Citation]]:
                 + [f"order:{f.order_number}" for f in cite_orders],
                 titles=[p.hit.title for p in passages]
                 + [f"Order {f.order_number}" for f in cite_orders],
-                snippets=[p.hit.snippet for p in passages],
+                snippets=[source_quote(clean, p.hit.chunk.text, lang) for p in passages],
                 urls=[p.hit.chunk.url for p in passages if p.hit.chunk.url],
             )
         )

@@ -107,7 +107,7 @@ class BM25Index:
             terms.update(content_terms(query, lang))
         if not terms:
             return {"terms": 0.0, "oov_rate": 1.0, "mean_idf": 0.0, "max_score": 0.0}
-        known = [c for t in terms if (c := self._known(t)) is not None]
+        known = [c for t in sorted(terms) if (c := self._known(t)) is not None]
         idfs = self.idf[known] if known else np.zeros(0)
         # per-language stemming can produce the same word twice: count distinct surface terms once
         n_terms = max(1, len(terms) // max(1, len(langs)))

@@ -132,7 +132,7 @@ class HybridRetriever:
                 chunks=chunks,
                 row_of={c.chunk_id: i for i, c in enumerate(chunks)},
                 bm25=BM25Index.from_counts([e.body for e in entries], self._vocab),
-                lang_rows={lang: langs == lang for lang in set(langs.tolist())},
+                lang_rows={lang: langs == lang for lang in sorted(set(langs.tolist()))},
                 titles=_title_index(chunks, [e.title for e in entries], self._title_vocab),
                 speller=Speller.from_counts(self._words),
             )

@@ -4,6 +4,7 @@ validation; and a slice of a real dev set when ../shared is here."""
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from pathlib import Path
@@ -445,8 +446,9 @@ def test_a_run_killed_mid_write_resumes_to_the_same_summary(tmp_path: Path) -> N
     env.pop("SOUFFLEUR_LLM_BASE_URL", None)
 
     def command(out: Path) -> list[str]:
+        # the whole demo set, one case at a time: the kill lands mid-run on a busy machine too
         return [sys.executable, "-m", "copilot.cli", "eval", "run", "--dataset", str(demo),
-                "--limit", "40", "--workers", "1", "--out", str(out)]  # fmt: skip
+                "--workers", "1", "--out", str(out)]  # fmt: skip
 
     whole = tmp_path / "whole"
     subprocess.run(command(whole), env=env, check=True, capture_output=True)
@@ -470,18 +472,27 @@ def test_a_run_killed_mid_write_resumes_to_the_same_summary(tmp_path: Path) -> N
     again = subprocess.run(command(killed), env=env, check=True, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     manifest = json.loads((killed / "manifest.json").read_text(encoding="utf-8"))
-    assert 5 <= manifest["resumed_cases"] < 40
+    assert 5 <= manifest["resumed_cases"] < a_total(whole)
     a = json.loads((whole / "summary.json").read_text(encoding="utf-8"))
     b = json.loads((killed / "summary.json").read_text(encoding="utf-8"))
-    # the same figures (means may differ in the last bits: the records come in another order)
-    assert _rounded({k: a[k] for k in SAME}) == _rounded({k: b[k] for k in SAME})
+    # the same figures (a confidence may differ in its last bits from one process to the next,
+    # and the records come in another order, so means are compared with a tolerance)
+    assert _same({k: a[k] for k in SAME}, {k: b[k] for k in SAME}), (a, b)
 
 
-def _rounded(value: object) -> object:
-    if isinstance(value, float):
-        return round(value, 9)
-    if isinstance(value, dict):
-        return {k: _rounded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rounded(v) for v in value]
-    return value
+def a_total(run: Path) -> int:
+    return int(json.loads((run / "summary.json").read_text(encoding="utf-8"))["cases"])
+
+
+def _same(x: object, y: object) -> bool:
+    if isinstance(x, float) or isinstance(y, float):
+        return (
+            isinstance(x, int | float)
+            and isinstance(y, int | float)
+            and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
+        )
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y, strict=True))
+    return x == y

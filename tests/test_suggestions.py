@@ -541,3 +541,26 @@ def test_where_questions_are_read_in_chat_spelling(text: str, intent: str) -> No
     from copilot.analysis import detect_intents
 
     assert detect_intents(text)[0] == intent
+
+
+def test_the_quote_shown_for_each_sentence_contains_it(demo: Workspace) -> None:
+    """Each drafted sentence cites the passage that holds it, and the quote the agent sees is
+    that passage's sentence (Markdown stripped), not an excerpt picked for the question."""
+    from copilot.compose import plain
+    from copilot.demo import demo_conversations
+    from knowledge.text import fold
+
+    checked = 0
+    for raw in demo_conversations():
+        conv = Conversation(
+            customer_id=raw["customer_id"],
+            turns=[Turn(role=t["role"], text=t["text"]) for t in raw["turns"]],
+        )
+        for c in demo.service.suggest(conv).citations:
+            if not c.snippets:
+                continue  # an order fact or a question to the customer: no passage to quote
+            said = fold(plain(c.sentence)).rstrip(".!?… ")
+            assert all(said in fold(q) for q in c.snippets), (c.sentence, c.snippets)
+            assert not any("**" in q or "](" in q for q in c.snippets)
+            checked += 1
+    assert checked >= 30
