@@ -57,10 +57,19 @@ class ChatIdentity:
             return cls(configured.encode())
         path = data_dir / "chat-secret"
         if not path.exists():
+            # Written whole under another name, then linked into place: two processes starting
+            # at once both try, one link wins, and neither reads a half-written secret.
             data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            tmp = data_dir / f".chat-secret-{os.getpid()}-{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+            finally:
+                tmp.unlink()
         return cls(path.read_text().strip().encode())
 
     def sign(self, email: str, *, ttl_s: int = LINK_TTL_S, now: float | None = None) -> str:

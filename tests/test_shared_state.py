@@ -152,7 +152,9 @@ def two_servers(chroma_server: int, tmp_path: Path) -> Iterator[tuple[str, str, 
         for proc, base in servers:
             deadline = time.monotonic() + 60
             while True:
-                assert proc.poll() is None, (tmp_path / "serve-a.log").read_text(errors="replace")
+                assert proc.poll() is None, "\n".join(
+                    (tmp_path / f"serve-{n}.log").read_text(errors="replace") for n in ("a", "b")
+                )
                 try:
                     if httpx.get(base + "/v1/health", timeout=1).status_code == 200:
                         break

@@ -145,3 +145,22 @@ def test_the_cli_prints_a_link_the_server_accepts(
     assert url.startswith("http://shop.example/chat?c=")
     token = url.split("?c=", 1)[1]
     assert served.app.state.chat.identity.verify(token) == email.lower()
+
+
+def test_processes_starting_at_once_share_one_chat_secret(tmp_path: Path) -> None:
+    import threading
+
+    secrets_seen: list[bytes] = []
+    start = threading.Barrier(6)
+
+    def open_identity() -> None:
+        start.wait()
+        secrets_seen.append(ChatIdentity.for_data_dir(tmp_path / "data").secret)
+
+    threads = [threading.Thread(target=open_identity) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(secrets_seen) == 6 and len(set(secrets_seen)) == 1
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["chat-secret"]
