@@ -153,6 +153,12 @@ def hash_password(password: str, *, salt: bytes | None = None) -> str:
     )
 
 
+def token_digest(token: str) -> str:
+    """What is stored of a random token (an API token, a sign-in session): its SHA-256. A
+    token of 32 random bytes has nothing to guess, so a fast hash is enough (unlike a password)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def verify_password(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")

@@ -15,18 +15,17 @@ one-click demo users.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 
-from copilot.access import ROLES, AccessError, Role, User
-from copilot.store import now
+from copilot.access import ROLES, AccessError, Role, User, token_digest
+from copilot.store import as_utc, now
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 
 MAX_FAILURES = 5
@@ -70,14 +69,6 @@ MIGRATIONS = [
 _hasher = PasswordHasher()
 # compared against when the user does not exist, so both cases take the same time
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Accounts:
@@ -195,7 +186,11 @@ class Accounts:
                 .mappings()
                 .first()
             )
-            locked = _aware(row["locked_until"]) if row is not None else None
+            locked = (
+                as_utc(row["locked_until"])
+                if row is not None and row["locked_until"] is not None
+                else None
+            )
             if row is None:
                 _verify(_DUMMY_HASH, password)
                 problem = refused
@@ -236,7 +231,7 @@ class Accounts:
         with self.engine.begin() as conn:
             conn.execute(
                 sa.insert(sessions_table).values(
-                    token_sha256=_digest(token),
+                    token_sha256=token_digest(token),
                     username=username,
                     created_at=t,
                     expires_at=t + SESSION_TTL,
@@ -250,21 +245,22 @@ class Accounts:
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
-                    sa.select(sessions_table).where(sessions_table.c.token_sha256 == _digest(token))
+                    sa.select(sessions_table).where(
+                        sessions_table.c.token_sha256 == token_digest(token)
+                    )
                 )
                 .mappings()
                 .first()
             )
         if row is None or row["revoked_at"] is not None:
             return None
-        expires = _aware(row["expires_at"])
-        return row["username"] if expires is not None and expires > t else None
+        return row["username"] if as_utc(row["expires_at"]) > t else None
 
     def close_session(self, token: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 sa.update(sessions_table)
-                .where(sessions_table.c.token_sha256 == _digest(token))
+                .where(sessions_table.c.token_sha256 == token_digest(token))
                 .values(revoked_at=now())
             )
 

@@ -415,21 +415,15 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
         conversation_id: str, body: EscalateIn, _: ApiToken = conversations_scope
     ) -> dict[str, str]:
         """Hand the conversation to the queue the suggestion names (or the default one)."""
-        version = (
-            body.expected_version
-            if body.expected_version is not None
-            else desk.store.get(conversation_id).version
+        queue_name = gateway.escalate(
+            conversation_id, agent=body.agent, expected_version=body.expected_version
         )
-        queue_name = desk.escalate(conversation_id, agent=body.agent, expected_version=version)
         return {"queue": queue_name}
 
     # -- the built-in web chat -----------------------------------------------------------
-    secret = ws.settings.chat_secret
     chat = WebChat(
         gateway,
-        ChatIdentity.for_data_dir(
-            ws.settings.data_dir, secret.get_secret_value() if secret else None
-        ),
+        ChatIdentity.for_settings(ws.settings),
         trust_email=ws.settings.chat_trust_email,
     )
     app.state.chat = chat

@@ -11,7 +11,6 @@ nothing to guess, unlike a password). Each token has one role, and each role a s
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from copilot.access import token_digest
 from copilot.store import now
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import SouffleurError
@@ -69,10 +69,6 @@ class ApiToken:
         return SCOPES[self.role]
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 class TokenStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -106,7 +102,7 @@ class TokenStore:
                 sa.insert(api_tokens).values(
                     name=name,
                     role=role,
-                    sha256=_digest(secret),
+                    sha256=token_digest(secret),
                     hint=secret[: len(PREFIX) + 4],
                     created_at=now(),
                 )
@@ -137,7 +133,7 @@ class TokenStore:
 
     def verify(self, secret: str) -> ApiToken | None:
         """The live token with this secret, or None (unknown, or revoked)."""
-        digest = _digest(secret)
+        digest = token_digest(secret)
         with self.engine.begin() as conn:
             row = (
                 conn.execute(sa.select(api_tokens).where(api_tokens.c.sha256 == digest))

@@ -31,10 +31,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from copilot.gateway import Attachment, Gateway, InboundMessage, Received
-from copilot.outbox import Outbox, deliveries, signature
+from copilot.outbox import Outbox, signature
 from copilot.types import Channel, Suggestion
 from knowledge.errors import SouffleurError
 
@@ -194,19 +193,10 @@ class ChatwootAdapter:
     def _ours(self, message_id: str, conversation_id: str, content: str) -> bool:
         """The message is one this adapter posted: its id came back from Chatwoot's API, or
         (its webhook raced our write of that id) it repeats our last reply word for word."""
-        with self.outbox.engine.connect() as conn:
-            posted = conn.execute(
-                sa.select(deliveries.c.id).where(
-                    deliveries.c.target == TARGET, deliveries.c.result == message_id
-                )
-            ).first()
-        if posted:
+        if self.outbox.delivered(TARGET, message_id):
             return True
-        last = next(
-            (m for m in reversed(self.gateway.store.get(conversation_id).messages)),
-            None,
-        )
-        return bool(last and last.role == "agent" and last.text == content)
+        said = self.gateway.store.get(conversation_id).messages
+        return bool(said and said[-1].role == "agent" and said[-1].text == content)
 
     # -- outbound ----------------------------------------------------------------------
     def _where(self, conversation_id: str) -> tuple[str, str] | None:

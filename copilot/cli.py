@@ -504,7 +504,6 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     from copilot.apikeys import TokenStore
     from knowledge import make_engine
 
-    args.settings.data_dir.mkdir(parents=True, exist_ok=True)
     tokens = TokenStore(make_engine(args.settings.db_url))
     if args.action == "create":
         token, secret = tokens.create(args.name, args.role)
@@ -530,7 +529,6 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from knowledge import make_engine
 
     settings: Settings = args.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     outbox = Outbox(make_engine(settings.db_url))
     rows = outbox.log(limit=args.limit, status=args.status, target=args.target)
     if not rows:
@@ -561,7 +559,6 @@ def cmd_users(args: argparse.Namespace) -> int:
     from knowledge import make_engine
 
     settings: Settings = args.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     accounts = Accounts(make_engine(settings.db_url))
     if args.action == "add":
         user = accounts.add(
@@ -596,11 +593,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_chat_link(args: argparse.Namespace) -> int:
     from copilot.webchat import ChatIdentity
 
-    settings: Settings = args.settings
-    secret = settings.chat_secret
-    identity = ChatIdentity.for_data_dir(
-        settings.data_dir, secret.get_secret_value() if secret else None
-    )
+    identity = ChatIdentity.for_settings(args.settings)
     token = identity.sign(args.email, ttl_s=int(args.days * 86400))
     print(f"{args.base_url.rstrip('/')}/chat?c={token}")
     return 0

@@ -399,14 +399,22 @@ class Gateway:
         *,
         deliver: bool,
     ) -> Sent:
-        version = (
-            expected_version
-            if expected_version is not None
-            else self.store.get(conversation_id).version
-        )
+        version = self._version(conversation_id, expected_version)
         return self.desk.send(
             conversation_id, text, agent=agent, expected_version=version, deliver=deliver
         )
+
+    def escalate(
+        self, conversation_id: str, *, agent: str | None, expected_version: int | None = None
+    ) -> str:
+        """Hand the conversation over, as the desk's Escalate does; returns the queue."""
+        version = self._version(conversation_id, expected_version)
+        return self.desk.escalate(conversation_id, agent=agent, expected_version=version)
+
+    def _version(self, conversation_id: str, expected: int | None) -> int:
+        """The version the caller saw, or (an outside desk that does not track versions) the
+        current one."""
+        return expected if expected is not None else self.store.get(conversation_id).version
 
 
 class DuplicateInFlightError(SouffleurError):

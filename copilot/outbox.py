@@ -290,6 +290,18 @@ class Outbox:
             self._thread.join(timeout=self.timeout_s + 5)
             self._thread = None
 
+    def delivered(self, target: str, result: str) -> bool:
+        """Some row of ``target`` was delivered and answered ``result`` (e.g. a message id)."""
+        with self.engine.connect() as conn:
+            return (
+                conn.execute(
+                    sa.select(deliveries.c.id).where(
+                        deliveries.c.target == target, deliveries.c.result == result
+                    )
+                ).first()
+                is not None
+            )
+
     # -- the log -----------------------------------------------------------------------
     def log(
         self, *, limit: int = 100, status: str | None = None, target: str | None = None

@@ -154,7 +154,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(dt: datetime) -> datetime:
+def as_utc(dt: datetime) -> datetime:
+    """A timestamp read back from SQLite (naive, stored in UTC) as an aware one."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
@@ -699,7 +700,7 @@ class ConversationStore:
             rows = [dict(r) for r in conn.execute(q).mappings()]
         for r in rows:
             r["reasons"] = json.loads(r["reasons"] or "[]")
-            r["created_at"] = _aware(r["created_at"])
+            r["created_at"] = as_utc(r["created_at"])
         return rows
 
     def draft_rows(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
@@ -762,8 +763,8 @@ class ConversationStore:
         waiting = None
         for role, created in msgs:
             if role == "customer" and waiting is None:
-                waiting = _aware(created)
-            elif role == "agent" and _aware(created) < at:
+                waiting = as_utc(created)
+            elif role == "agent" and as_utc(created) < at:
                 waiting = None
         return (at - waiting).total_seconds() if waiting else None
 
@@ -827,10 +828,10 @@ def _conv(row: Any, msgs: Sequence[Any]) -> ConversationRecord:
         status=row["status"],
         queue=row["queue"],
         version=row["version"],
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
         messages=tuple(
-            Message(m["id"], m["role"], m["text"], m["author"], _aware(m["created_at"]))
+            Message(m["id"], m["role"], m["text"], m["author"], as_utc(m["created_at"]))
             for m in msgs
         ),
     )
@@ -845,5 +846,5 @@ def _draft(row: Any) -> DraftRecord:
         draft_text=row["draft_text"],
         edited_text=row["edited_text"],
         status=row["status"],
-        created_at=_aware(row["created_at"]),
+        created_at=as_utc(row["created_at"]),
     )

@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot.config import Settings
 from copilot.gateway import Gateway, InboundMessage, Received
 from knowledge.errors import SouffleurError
 
@@ -49,6 +50,12 @@ class ChatIdentity:
 
     def __init__(self, secret: bytes) -> None:
         self.secret = secret
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> ChatIdentity:
+        """The workspace's: ``SOUFFLEUR_CHAT_SECRET``, else the one made in its data dir."""
+        secret = settings.chat_secret
+        return cls.for_data_dir(settings.data_dir, secret.get_secret_value() if secret else None)
 
     @classmethod
     def for_data_dir(cls, data_dir: Path, configured: str | None = None) -> ChatIdentity:

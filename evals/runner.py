@@ -332,7 +332,6 @@ class RunResult:
 
 def _app_policy(settings: Settings) -> Policy:
     """The policy the app's workspace runs with (shared in its database)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return PolicyStore(make_engine(settings.db_url), settings.policy_path).current()
 
 

@@ -7,7 +7,6 @@ so several processes (app, CLI) can share one data directory.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -142,16 +141,6 @@ class HybridRetriever:
 
     def _catch_up(self) -> list[_Entry]:
         """The active chunks in document order, reading only those not seen before."""
-        # Hundreds of thousands of small objects are made here and kept: the cyclic garbage
-        # collector, run again and again over all of them while they are made, cost more than
-        # the work itself at 100k chunks. Nothing made here forms a cycle.
-        gc.disable()
-        try:
-            return self._read_changes()
-        finally:
-            gc.enable()
-
-    def _read_changes(self) -> list[_Entry]:
         if not self._entries:  # a new process: one ordered read of everything
             fresh = self.registry.active_chunks()
             ids = [c.chunk_id for c in fresh]

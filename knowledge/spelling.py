@@ -13,7 +13,7 @@ words: its sub-word model is already tolerant of typos.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, Indel
@@ -98,9 +98,14 @@ class Speller:
         return best[2] if best else None
 
 
+def learnable(tokens: Iterable[str]) -> Iterator[str]:
+    """The words (from :func:`words`) the speller learns from: letters only."""
+    return (w for w in tokens if w.isalpha())
+
+
 def word_counts(text: str) -> Counter[str]:
-    """The words of ``text`` the speller learns from (letters only, folded)."""
-    return Counter(w for w in words(text) if w.isalpha())
+    """The words of ``text`` the speller learns from, counted."""
+    return Counter(learnable(words(text)))
 
 
 @lru_cache(maxsize=262144)

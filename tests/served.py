@@ -1,8 +1,10 @@
-"""`souffleur serve`'s app on a real uvicorn at 127.0.0.1 (a free port) in a thread, over a demo
+"""Servers for tests: free ports, stopping subprocesses, and `souffleur serve`'s app on a real uvicorn at 127.0.0.1 (a free port) in a thread, over a demo
 workspace: the shared fixture of the API, web chat, Chatwoot and webhook tests."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,6 +18,23 @@ from copilot.api import create_app
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk import Desk
 from knowledge import Customer, HashEmbedder
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a server a test started: politely, then for good."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class ServedApp:

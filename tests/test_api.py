@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,9 @@ import pytest
 
 from copilot import Workspace
 from copilot.apikeys import TokenStore
-from tests.served import ServedApp, customer_with_orders, demo_workspace
+from tests.served import ServedApp, customer_with_orders, demo_workspace, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served(ServedApp):
@@ -336,7 +329,7 @@ def test_the_cli_creates_a_token_and_serves_the_api(tmp_path: Path) -> None:
     )
     secret = made.stdout.strip().splitlines()[-1]
     assert secret.startswith("sfl_")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*cli, "serve", "--port", str(port), "--log-level", "warning"],
         env=env,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from copilot import load_settings
 from copilot.store import ConversationStore
 from knowledge import make_engine
+from tests.served import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -36,12 +36,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -126,7 +120,7 @@ def test_send_a_drafted_reply_in_a_real_browser(tmp_path: Path) -> None:
             finally:
                 browser.close()
     finally:
-        _stop(server)
+        stop(server)
         log.close()
     print(f"browser end-to-end: {time.perf_counter() - started:.1f} s")
 
@@ -139,15 +133,6 @@ def _shows(area: Any, text: str) -> bool:
         return bool(area.count() == 1 and area.input_value(timeout=1000) == text)
     except Error:
         return False
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_the_whole_loop_customer_web_chat_and_agent_desk(tmp_path: Path) -> None:
@@ -253,7 +238,7 @@ def test_the_whole_loop_customer_web_chat_and_agent_desk(tmp_path: Path) -> None
             finally:
                 browser.close()
     finally:
-        _stop(desk)
-        _stop(api)
+        stop(desk)
+        stop(api)
         for f in logs:
             f.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,12 +16,7 @@ import pytest
 from copilot import Settings, Workspace, load_settings, open_workspace
 from knowledge import HashEmbedder, IndexUnavailableError, SouffleurError
 from knowledge.vectors import VectorStore, open_chroma
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.served import free_port
 
 
 @pytest.fixture
@@ -30,7 +24,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if exe is None:
         pytest.skip("the `chroma` command (from the chromadb package) is not installed")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             exe,
@@ -84,7 +78,7 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
         data_dir=tmp_path / "d",
         demo_autoload=False,
         chroma_host="127.0.0.1",
-        chroma_port=_free_port(),
+        chroma_port=free_port(),
     )
     with pytest.raises(IndexUnavailableError) as info:
         open_workspace(settings, embedder=HashEmbedder())
@@ -170,7 +164,7 @@ def test_a_chroma_server_restart_leaves_drafts_on_keyword_search(tmp_path: Path)
     from copilot.types import Conversation, Turn
     from knowledge.retrieval import RetrievalConfig
 
-    port = _free_port()
+    port = free_port()
     server = _start_chroma(tmp_path / "server", port)
     try:
         settings = load_settings(

@@ -16,7 +16,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from knowledge import Customer, HashEmbedder, SouffleurError
 from knowledge.db import make_engine, migrate
 from knowledge.orders import MIGRATIONS as ORDER_MIGRATIONS
 from knowledge.registry import MIGRATIONS as REGISTRY_MIGRATIONS
+from tests.served import free_port
 from tests.test_orders import ORDERS as TWO_ORDERS
 
 pytestmark = pytest.mark.slow
@@ -65,12 +65,6 @@ def _server_bin_dir() -> Path | None:
     debian = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").exists()]
     debian.sort(key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
     return debian[-1] if debian else None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -142,7 +136,7 @@ def pg_cluster() -> Iterator[Cluster]:
             "--no-sync",
         )
         for attempt in itertools.count(1):
-            port = _free_port()
+            port = free_port()
             settings = {
                 "listen_addresses": "'127.0.0.1'",
                 "port": str(port),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from copilot.llm import LangChainChatModel, LLMDrafter
 from copilot.tokens import Budget
 from copilot.types import Conversation, Suggestion, Turn
 from knowledge import HashEmbedder
+from tests.served import free_port, stop
 
 pytestmark = [pytest.mark.realllm, pytest.mark.slow]
 
@@ -46,12 +46,6 @@ def smollm2_gguf() -> Path | None:
         return None
     path = Path(spec.origin).parent / GGUF
     return path if path.is_file() else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def answers(port: int) -> bool:
@@ -108,12 +102,7 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.2)
             yield f"http://127.0.0.1:{port}/v1"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 def test_a_real_small_llm_goes_through_the_whole_suggestion_path(

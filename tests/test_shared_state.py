@@ -24,7 +24,8 @@ from copilot.shared import REFRESH_S, SharedState, Watched
 from copilot.workspace import PolicyStore, confidence_source
 from knowledge import make_engine
 from knowledge.db import create_tables, migrate
-from tests.test_chroma_server import _free_port, chroma_server
+from tests.served import free_port
+from tests.test_chroma_server import chroma_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ZANZIBAR = """
@@ -110,7 +111,7 @@ def test_watched_reads_a_new_version_only(tmp_path: Path) -> None:
 
 # -- two processes ------------------------------------------------------------------------
 def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
