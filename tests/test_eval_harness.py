@@ -424,6 +424,11 @@ def test_an_overloaded_model_gets_one_case_at_a_time(
 
 SAME = ("cases", "status", "escalation", "escalation_suggested", "correctness", "retrieval",
         "grounding", "personalisation", "deflection", "needs_review", "by_action")  # fmt: skip
+# A case's confidence reads its dense scores, and Chroma's nearest-neighbour search may return
+# slightly different neighbours in the process that built the index and in one that reopened
+# it (seen: one case of 87, 1.3e-8 against 1.1e-8): the mean confidence per expected action is
+# the one figure left out; every count, rate and decision is compared.
+NOT_COMPARED = {"mean_confidence"}
 
 
 @pytest.mark.fault
@@ -475,9 +480,23 @@ def test_a_run_killed_mid_write_resumes_to_the_same_summary(tmp_path: Path) -> N
     assert 5 <= manifest["resumed_cases"] < a_total(whole)
     a = json.loads((whole / "summary.json").read_text(encoding="utf-8"))
     b = json.loads((killed / "summary.json").read_text(encoding="utf-8"))
-    # the same figures (a confidence may differ in its last bits from one process to the next,
-    # and the records come in another order, so means are compared with a tolerance)
+    # the same figures (the records come in another order, so means are compared with a
+    # tolerance) ...
     assert _same({k: a[k] for k in SAME}, {k: b[k] for k in SAME}), (a, b)
+    # ... and every case once, with the same draft and the same decisions
+    whole_cases = _records(whole)
+    resumed_cases = _records(killed)
+    assert resumed_cases.keys() == whole_cases.keys()
+    for case_id, rec in whole_cases.items():
+        again_rec = resumed_cases[case_id]
+        for key in ("status", "draft", "escalate", "reasons", "needs_review"):
+            assert again_rec[key] == rec[key], (case_id, key)
+
+
+def _records(run: Path) -> dict[str, dict[str, Any]]:
+    rows = [json.loads(x) for x in (run / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == len({r["id"] for r in rows})  # none twice
+    return {r["id"]: r for r in rows}
 
 
 def a_total(run: Path) -> int:
@@ -492,7 +511,7 @@ def _same(x: object, y: object) -> bool:
             and math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
         )
     if isinstance(x, dict) and isinstance(y, dict):
-        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x if k not in NOT_COMPARED)
     if isinstance(x, list) and isinstance(y, list):
         return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y, strict=True))
     return x == y
