@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(
         2, ge=1, le=64, description="Model calls the desk runs at once (the rest wait)."
     )
+    llm_shared_concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="Model calls at once across every process sharing this database (app and "
+        "API replicas), for a server with few slots; unset: each process runs up to "
+        "llm_concurrency.",
+    )
     llm_temperature: float = 0.2
     llm_context_tokens: int = Field(
         8192, description="Prompt + reply budget, counted with tiktoken."

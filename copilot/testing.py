@@ -125,6 +125,10 @@ class FakeOpenAIServer:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._http: _Server | None = None
+        self._open = threading.Event()  # cleared by hold(): chat requests wait for release()
+        self._open.set()
+        self.in_flight = 0  # chat requests being answered now
+        self.most_in_flight = 0  # the most at once since the start (or reset())
 
     # -- scripting (chainable) --------------------------------------------------------
     def enqueue(self, *behaviours: Behaviour) -> FakeOpenAIServer:
@@ -166,6 +170,24 @@ class FakeOpenAIServer:
             400, message, code="context_length_exceeded", type="invalid_request_error"
         )
 
+    def hold(self) -> FakeOpenAIServer:
+        """Chat requests are received and counted, but answered only after :meth:`release`."""
+        self._open.clear()
+        return self
+
+    def release(self) -> FakeOpenAIServer:
+        self._open.set()
+        return self
+
+    def wait_open(self) -> None:
+        while not self._open.wait(0.05) and not self.stopping.is_set():
+            pass
+
+    def arrived(self, delta: int) -> None:
+        with self._lock:
+            self.in_flight += delta
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
     def next_behaviour(self) -> Behaviour:
         with self._lock:
             return self.queue.popleft() if self.queue else Behaviour(text=self.default)
@@ -175,6 +197,7 @@ class FakeOpenAIServer:
         with self._lock:
             self.queue.clear()
             self.requests.clear()
+            self.most_in_flight = self.in_flight
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -195,7 +218,7 @@ class FakeOpenAIServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopping.set()  # delayed handlers stop waiting
+        self.stopping.set()  # delayed and held handlers stop waiting
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -232,7 +255,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.endswith("/embeddings"):
             self._embeddings(body)
         elif self.path.endswith("/chat/completions"):
-            self._chat(body, self.server.fake.next_behaviour())
+            fake = self.server.fake
+            fake.arrived(+1)
+            try:
+                fake.wait_open()
+                self._chat(body, fake.next_behaviour())
+            finally:
+                fake.arrived(-1)
         else:
             self._send(404, {"error": _error(f"no route {self.path}")})
 

@@ -16,7 +16,7 @@ from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
 from copilot.escalation import Policy
-from copilot.llm import LangChainChatModel, LLMDrafter
+from copilot.llm import ChatModel, LangChainChatModel, LLMDrafter
 from copilot.shared import REFRESH_S, Revision, SharedState, Watched
 from copilot.tokens import Budget
 from knowledge import (
@@ -51,10 +51,14 @@ def embedder_from_settings(settings: Settings) -> Embedder:
     )
 
 
-def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
+def llm_drafter_from_settings(
+    settings: Settings, engine: Engine | None = None
+) -> LLMDrafter | None:
+    """The LLM drafter the settings name, or None. With ``engine`` and
+    ``llm_shared_concurrency``, its calls share that limit with every process on the database."""
     if not settings.llm_base_url:
         return None
-    chat = LangChainChatModel(
+    chat: ChatModel = LangChainChatModel(
         base_url=settings.llm_base_url,
         api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
         model=settings.llm_model,
@@ -65,6 +69,18 @@ def llm_drafter_from_settings(settings: Settings) -> LLMDrafter | None:
         json_mode=settings.llm_json_mode,
         reply_limit_field=settings.llm_reply_limit_field,
     )
+    if engine is not None and settings.llm_shared_concurrency:
+        from copilot.slots import SharedSlots, ThrottledChat
+
+        # a call can take (retries + 1) attempts, each maybe retried once without streaming
+        lease = 2 * settings.llm_timeout_s * (settings.llm_max_retries + 1) + 10
+        shared = SharedSlots(
+            engine,
+            f"{settings.llm_base_url}#{settings.llm_model}",
+            settings.llm_shared_concurrency,
+            lease_s=lease,
+        )
+        chat = ThrottledChat(chat, shared, wait_s=settings.llm_timeout_s)
     return LLMDrafter(
         chat,
         budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
@@ -188,7 +204,7 @@ def open_workspace(
         kb,
         orders,
         policy=policies.current,
-        drafter=llm_drafter_from_settings(settings) if drafter == "settings" else drafter,
+        drafter=llm_drafter_from_settings(settings, engine) if drafter == "settings" else drafter,
         confidence=confidence_source(engine, settings.confidence_path).current,
         company=settings.company_name,
     )

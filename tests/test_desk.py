@@ -236,3 +236,59 @@ def test_a_model_within_the_budget_streams_on_the_callers_thread(
     assert not d.drafting_late(cid)
     assert seen and {ident for ident, _ in seen} == {threading.get_ident()}
     assert "en route" in seen[-1][1]
+
+
+# -- many agents drafting at once: pages never wait on the queue, the server sees the limit ----
+@pytest.mark.parametrize(("shared", "most"), [(2, 2), (None, 8)])
+def test_twenty_agents_on_two_processes_draft_at_once_within_the_shared_model_limit(
+    tmp_path: Path, shared: int | None, most: int
+) -> None:
+    """Two workspaces on one database stand for two app processes, each running up to four
+    model calls; SOUFFLEUR_LLM_SHARED_CONCURRENCY caps what the server sees across both (the
+    unset case shows what it prevents). The server holds every request: each agent's page still
+    gets its offline draft at once, and every model draft lands once the server answers."""
+    with FakeOpenAIServer() as srv:
+        srv.default = MODEL_REPLY  # what every request answers
+        settings = load_settings(
+            data_dir=tmp_path / "data",
+            demo_autoload=False,
+            llm_base_url=srv.base_url,
+            llm_api_key="test",
+            llm_max_retries=0,
+            llm_timeout_s=30,
+            llm_budget_s=0.2,
+            llm_concurrency=4,
+            llm_shared_concurrency=shared,
+        )
+        first = open_workspace(settings, embedder=HashEmbedder())
+        load_demo(first, today=ANCHOR)
+        desks = [Desk(first), Desk(open_workspace(settings, embedder=HashEmbedder()))]
+        srv.hold()
+        asked = [
+            (desks[i % 2], desks[i % 2].new_conversation(None, f"Bonjour, question {i} : {ASK}"))
+            for i in range(20)
+        ]
+        shown: dict[str, DraftRecord | None] = {}
+
+        def agent(d: Desk, cid: str) -> None:
+            shown[cid] = d.ensure_draft(cid)
+
+        pages = [threading.Thread(target=agent, args=a) for a in asked]
+        for p in pages:
+            p.start()
+        for p in pages:
+            p.join(timeout=60)
+        # every page has its draft while the server has answered nothing
+        assert {cid: (s.suggestion.drafter if s else None) for cid, s in shown.items()} == {
+            cid: "offline" for _, cid in asked
+        }
+        while srv.in_flight < most:  # the pools reach the server, up to the limit
+            threading.Event().wait(0.05)
+        threading.Event().wait(0.5)  # more would have arrived by now
+        assert srv.most_in_flight == most
+        srv.release()
+        for d, cid in asked:
+            d.wait_late(cid, timeout=60)
+        landed = [d.store.current_draft(cid) for d, cid in asked]
+        assert [x.suggestion.drafter if x else None for x in landed] == ["llm"] * 20
+        assert srv.most_in_flight == most and len(srv.chat_requests) == 20
