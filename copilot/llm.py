@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -295,8 +295,12 @@ class LLMReply(BaseModel):
     answerable: bool = True
 
 
-def parse_reply(text: str) -> LLMReply:
-    """Validate the model's JSON; raises ValueError with what is wrong."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json(text: str, schema: type[M]) -> M:
+    """The one JSON object in ``text`` (code fences tolerated), validated; ValueError says why.
+    The drafter's replies and the eval judge's verdicts are both read with it."""
     if not text or not text.strip():
         raise ValueError("the answer was empty")
     body = text.strip()
@@ -311,11 +315,16 @@ def parse_reply(text: str) -> LLMReply:
     except json.JSONDecodeError as exc:
         raise ValueError(f"the JSON is invalid ({exc.msg} at character {exc.pos})") from exc
     try:
-        return LLMReply.model_validate(data)
+        return schema.model_validate(data)
     except ValidationError as exc:
         raise ValueError(
             "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
         ) from exc
+
+
+def parse_reply(text: str) -> LLMReply:
+    """Validate the model's JSON reply; raises ValueError with what is wrong."""
+    return parse_json(text, LLMReply)
 
 
 class PlainStream:
@@ -462,18 +471,18 @@ class LLMDrafter:
             for p in req.passages
         ]
         # order data is data like the customer's words: masked and defanged
-        facts = order_fact_lines(req, lambda text: _defang(mask(text)))
-        name = _defang(mask(req.customer_name or ""))
-        first = _defang(mask(first_name(req.customer_name or "")))
+        facts = order_fact_lines(req, lambda text: defang(mask(text)))
+        name = defang(mask(req.customer_name or ""))
+        first = defang(mask(first_name(req.customer_name or "")))
         budget = budget_tokens or self.budget.prompt_tokens_for(self.chat.name)
         model = self.chat.name
         dropped = {"passages": 0, "turns": 0}
 
         def render() -> list[Message]:
             convo = "\n".join(
-                f"<customer_message>{_defang(text)}</customer_message>"
+                f"<customer_message>{defang(text)}</customer_message>"
                 if role == "customer"
-                else f"<agent_message>{_defang(text)}</agent_message>"
+                else f"<agent_message>{defang(text)}</agent_message>"
                 for role, text in turns
             )
             user = self.user.render(
@@ -622,8 +631,8 @@ def _unmasking(sink: OnDelta, masker: Masker | None) -> OnDelta:
     return lambda text: sink(masker.unmask(text))
 
 
-def _defang(text: str) -> str:
-    """Customer text cannot close the tags that delimit it."""
+def defang(text: str) -> str:
+    """Text from outside (a customer's, a judged reply) cannot close the tags that delimit it."""
     return text.replace("<", "‹").replace(">", "›")
 
 

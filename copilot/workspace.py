@@ -13,13 +13,12 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from copilot import providers
 from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
 from copilot.escalation import Policy
-from copilot.llm import ChatModel, LangChainChatModel, LLMDrafter
 from copilot.shared import REFRESH_S, Revision, SharedState, Watched
-from copilot.tokens import Budget
 from knowledge import (
     Embedder,
     KnowledgeBase,
@@ -27,98 +26,11 @@ from knowledge import (
     Registry,
     SouffleurError,
     VectorStore,
-    embedder_named,
-    make_embedder,
     make_engine,
     open_chroma,
 )
 
 log = logging.getLogger(__name__)
-
-
-def embedder_from_settings(settings: Settings) -> Embedder:
-    client: Any = None
-    if settings.embedder == "openai":
-        base_url = settings.embedding_base_url or settings.llm_base_url
-        key = settings.embedding_api_key or settings.llm_api_key
-        if base_url:
-            import openai
-
-            client = openai.OpenAI(
-                base_url=base_url,
-                api_key=key.get_secret_value() if key else "not-needed",
-                timeout=settings.llm_timeout_s,
-                max_retries=settings.llm_max_retries,
-            )
-    return make_embedder(
-        settings.embedder,
-        openai_client=client,
-        openai_model=settings.embedding_model,
-        model_cache=settings.model_cache,
-    )
-
-
-def _keep_built_minilm(
-    emb: Embedder, vectors: VectorStore, model_cache: Path | None
-) -> tuple[Embedder, VectorStore]:
-    """An index built with another MiniLM variant (before int8 products, or another length)
-    goes on with the vectors it has, instead of refusing to open: `souffleur reindex` moves
-    it to the configured one."""
-    built = vectors.built_with()
-    if len(built) != 1 or emb.name in built:
-        return emb, vectors
-    (name,) = built
-    older = embedder_named(name, model_cache=model_cache)
-    if older is None:
-        return emb, vectors  # not a MiniLM index: the mismatch error says what to do
-    log.warning(
-        "The knowledge index was built with %s: kept. `souffleur reindex` rebuilds it with %s "
-        "(faster to index and to search).",
-        name,
-        emb.name,
-    )
-    return older, VectorStore(
-        vectors.client, embedder_name=name, dim=older.dim, prefix=vectors.prefix
-    )
-
-
-def llm_drafter_from_settings(
-    settings: Settings, engine: Engine | None = None
-) -> LLMDrafter | None:
-    """The LLM drafter the settings name, or None. With ``engine`` and
-    ``llm_shared_concurrency``, its calls share that limit with every process on the database."""
-    if not settings.llm_base_url:
-        return None
-    chat: ChatModel = LangChainChatModel(
-        base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
-        model=settings.llm_model,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
-        max_tokens=settings.llm_reply_tokens,
-        json_mode=settings.llm_json_mode,
-        reply_limit_field=settings.llm_reply_limit_field,
-    )
-    if engine is not None and settings.llm_shared_concurrency:
-        from copilot.slots import SharedSlots, ThrottledChat
-
-        # a call can take (retries + 1) attempts, each maybe retried once without streaming
-        lease = 2 * settings.llm_timeout_s * (settings.llm_max_retries + 1) + 10
-        shared = SharedSlots(
-            engine,
-            f"{settings.llm_base_url}#{settings.llm_model}",
-            settings.llm_shared_concurrency,
-            lease_s=lease,
-        )
-        chat = ThrottledChat(chat, shared, wait_s=settings.llm_timeout_s)
-    return LLMDrafter(
-        chat,
-        budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
-        mask_pii=settings.masks_pii,
-        company=settings.company_name,
-        reply_format=settings.llm_reply_format,
-    )
 
 
 class PolicyStore:
@@ -212,7 +124,7 @@ def open_workspace(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     registry = Registry(engine)
-    emb = embedder or embedder_from_settings(settings)
+    emb = embedder or providers.embedder(settings)
     client = open_chroma(
         path=settings.chroma_path, host=settings.chroma_host, port=settings.chroma_port
     )
@@ -220,7 +132,7 @@ def open_workspace(
         client, embedder_name=emb.name, dim=emb.dim, prefix=settings.vector_namespace
     )
     if embedder is None and check_embedder and settings.embedder == "minilm":
-        emb, vectors = _keep_built_minilm(emb, vectors, settings.model_cache)
+        emb, vectors = providers.keep_built_minilm(emb, vectors, settings.model_cache)
     kb = KnowledgeBase(
         registry,
         vectors,
@@ -237,7 +149,7 @@ def open_workspace(
         kb,
         orders,
         policy=policies.current,
-        drafter=llm_drafter_from_settings(settings, engine) if drafter == "settings" else drafter,
+        drafter=providers.llm_drafter(settings, engine) if drafter == "settings" else drafter,
         confidence=confidence_source(engine, settings.confidence_path).current,
         company=settings.company_name,
     )

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from evals.compare import compare_runs, gate_checks
-from evals.metrics import answered, held_back_failures, outcome, worst_failures
+from evals.metrics import Record, answered, held_back_failures, outcome, worst_failures
 from evals.runner import REPO, RunConfig
 from evals.stats import Estimate
 
-Record = dict[str, Any]
 DEMO_DATASET = REPO / "evals" / "datasets" / "demo"
 SHARED_DATA = REPO.parent / "shared" / "data"
 _ESTIMATE_KEYS = {"value", "low", "high", "n", "method"}

@@ -23,6 +23,7 @@ import numpy as np
 
 from copilot.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
+    Record,
     Step,
     by_confidence,
     calibration,
@@ -39,7 +40,6 @@ from evals.metrics import (
     split_by_group,
 )
 
-Record = dict[str, Any]
 # Features a model may learn from: evidence that means the same on any knowledge base. The
 # language, the number of turns and the question's length are left out: on the dev sets they
 # identify the dataset (cdtn-fr is French, single-turn and terse, mtrag English, multi-turn and

@@ -15,10 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from evals.metrics import answered, hit_at, outcome, scored
+from evals.metrics import Record, answered, hit_at, outcome, scored
 from evals.stats import mcnemar_exact, paired_mde, percentile
-
-Record = dict[str, Any]
 
 
 def load_run(folder: Path) -> tuple[dict[str, Any], dict[str, Record]]:

@@ -29,7 +29,6 @@ the template version, which is part of the cache key.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import threading
@@ -37,12 +36,21 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from copilot.config import Settings, endpoint_is_local
-from copilot.llm import ChatModel, Completion, LangChainChatModel, Message, Prompt, load_prompt
+from copilot import providers
+from copilot.config import Settings
+from copilot.llm import (
+    ChatModel,
+    Completion,
+    Message,
+    Prompt,
+    defang,
+    load_prompt,
+    parse_json,
+)
 from copilot.pii import Masker
 from copilot.tokens import cost_usd, count_messages, count_text
 from copilot.types import Suggestion
@@ -118,35 +126,11 @@ class PairwiseAnswer(BaseModel):
 
 
 Answer = ClaimAnswer | RubricAnswer | PairwiseAnswer
-M = TypeVar("M", bound=BaseModel)
 SCHEMAS: dict[str, type[BaseModel]] = {
     "claim": ClaimAnswer,
     "correct": RubricAnswer,
     "pairwise": PairwiseAnswer,
 }
-
-
-def parse_json(text: str, schema: type[M]) -> M:
-    """The one JSON object in ``text`` (code fences tolerated), validated; ValueError says why."""
-    if not text or not text.strip():
-        raise ValueError("the answer was empty")
-    body = text.strip()
-    fence = re.search(r"```(?:json)?\s*(\{.*\})\s*```", body, re.S)
-    if fence:
-        body = fence.group(1)
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end <= start:
-        raise ValueError("the answer contains no JSON object")
-    try:
-        data = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"the JSON is invalid ({exc.msg} at character {exc.pos})") from exc
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise ValueError(
-            "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        ) from exc
 
 
 @dataclass(frozen=True)
@@ -250,11 +234,6 @@ class JudgeTemplates:
         return "+".join(
             p.version for p in (self.system, self.claim, self.correct, self.pairwise, self.repair)
         )
-
-
-def _defang(text: str) -> str:
-    """Judged text cannot close the tags that delimit it."""
-    return text.replace("<", "‹").replace(">", "›")
 
 
 def order_record(o: Order) -> str:
@@ -406,12 +385,12 @@ class LLMJudge:
         """``sources``: (label, text) of the passages the sentence cites."""
         mask = masker.mask if masker else (lambda t: t)
         shown = "\n\n".join(
-            f'<source label="{label}">\n{_defang(mask(text))}\n</source>' for label, text in sources
+            f'<source label="{label}">\n{defang(mask(text))}\n</source>' for label, text in sources
         )
-        record = "\n\n".join(_defang(mask(order_record(o))) for o in orders)
+        record = "\n\n".join(defang(mask(order_record(o))) for o in orders)
         user = self.templates.claim.render(
-            claim=_defang(mask(claim)),
-            reply=_defang(mask(reply)),
+            claim=defang(mask(claim)),
+            reply=defang(mask(reply)),
             sources=shown or "(this sentence cites no source)",
             order_record=record or "(none)",
         )
@@ -424,8 +403,8 @@ class LLMJudge:
         mask = masker.mask if masker else (lambda t: t)
         user = self.templates.correct.render(
             conversation=_conversation(case, mask),
-            reference=_defang(mask(reference)),
-            reply=_defang(mask(reply)),
+            reference=defang(mask(reference)),
+            reply=defang(mask(reply)),
         )
         return Question("correct", self._messages(user))
 
@@ -439,10 +418,10 @@ class LLMJudge:
     ) -> Question:
         mask = masker.mask if masker else (lambda t: t)
         user = self.templates.pairwise.render(
-            conversation=_defang(mask(conversation)),
-            reference=_defang(mask(reference)) if reference else "(none)",
-            reply_1=_defang(mask(reply_1)),
-            reply_2=_defang(mask(reply_2)),
+            conversation=defang(mask(conversation)),
+            reference=defang(mask(reference)) if reference else "(none)",
+            reply_1=defang(mask(reply_1)),
+            reply_2=defang(mask(reply_2)),
         )
         return Question("pairwise", self._messages(user))
 
@@ -618,7 +597,7 @@ class LLMJudge:
 
 def _conversation(case: Case, mask: Any) -> str:
     return "\n".join(
-        f"<{t.role}_message>{_defang(mask(t.text))}</{t.role}_message>" for t in case.conversation
+        f"<{t.role}_message>{defang(mask(t.text))}</{t.role}_message>" for t in case.conversation
     )
 
 
@@ -630,43 +609,6 @@ def _forget(model: ChatModel, messages: list[Message]) -> None:
 
 
 # ------------------------------------------------------------------------- building from settings
-
-
-def judge_endpoint(settings: Settings) -> str | None:
-    return settings.judge_base_url or settings.llm_base_url
-
-
-def judge_chat_from_settings(
-    settings: Settings, *, temperature: float = 0.0, seed: int = 0
-) -> LangChainChatModel | None:
-    """The judge's chat model: its own endpoint/key/model, each defaulting to the LLM one.
-
-    The LLM's API key is only reused when the judge talks to the LLM's endpoint: a key is
-    never sent to another host than its own.
-    """
-    base_url = judge_endpoint(settings)
-    if not base_url:
-        return None
-    same_host = not settings.judge_base_url or settings.judge_base_url == settings.llm_base_url
-    key = settings.judge_api_key or (settings.llm_api_key if same_host else None)
-    return LangChainChatModel(
-        seed=seed,
-        base_url=base_url,
-        api_key=key.get_secret_value() if key else "not-needed",
-        model=settings.judge_model or settings.llm_model,
-        timeout_s=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
-        temperature=temperature,
-        max_tokens=JUDGE_REPLY_TOKENS,
-        json_mode=settings.llm_json_mode,
-        reply_limit_field=settings.llm_reply_limit_field,
-    )
-
-
-def judge_masks_pii(settings: Settings) -> bool:
-    """As for the drafter: mask personal data unless the judge's endpoint is on this machine."""
-    local = endpoint_is_local(judge_endpoint(settings))
-    return settings.mask_pii == "on" or (settings.mask_pii == "auto" and not local)
 
 
 def judge_from_settings(
@@ -681,7 +623,11 @@ def judge_from_settings(
     """The run's judge, its calls cached by (model, template version, messages, T, seed)."""
     templates = JudgeTemplates.load(templates_folder)
     inner: ChatModel | None = (
-        chat if chat is not None else judge_chat_from_settings(settings, seed=seed)
+        chat
+        if chat is not None
+        else providers.chat_model(
+            settings, "judge", temperature=0.0, seed=seed, max_tokens=JUDGE_REPLY_TOKENS
+        )
     )
     if inner is None:
         raise DatasetError(
@@ -699,10 +645,10 @@ def judge_from_settings(
         model,
         templates=templates,
         seed=seed,
-        mask_pii=judge_masks_pii(settings),
+        mask_pii=providers.masks_pii(settings, "judge"),
         keep_questions=keep_questions,
     )
-    judge.endpoint = judge_endpoint(settings) if chat is None else None
+    judge.endpoint = providers.endpoint(settings, "judge") if chat is None else None
     if chat is None and (settings.judge_model or settings.llm_model) == settings.llm_model:
         judge.notes.append(
             "the judge uses the drafter's model: prefer another model family "
@@ -841,7 +787,13 @@ def samplers_from_settings(
     """k judge models at temperature > 0, each with its own fixed seed (reproducible samples)."""
     out: list[ChatModel] = []
     for i in range(k):
-        chat = judge_chat_from_settings(settings, temperature=temperature, seed=seed + 1 + i)
+        chat = providers.chat_model(
+            settings,
+            "judge",
+            temperature=temperature,
+            seed=seed + 1 + i,
+            max_tokens=JUDGE_REPLY_TOKENS,
+        )
         if chat is None:
             raise DatasetError(
                 "self-agreement needs a judge endpoint.", "Set SOUFFLEUR_JUDGE_BASE_URL."

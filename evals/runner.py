@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from copilot import providers
 from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
@@ -29,8 +30,6 @@ from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import (
     PolicyStore,
     Workspace,
-    embedder_from_settings,
-    llm_drafter_from_settings,
     open_workspace,
 )
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
@@ -345,7 +344,7 @@ def run_eval(
     judge_chat: Any = None,
 ) -> RunResult:
     ds = load_dataset(cfg.dataset, limit=cfg.limit)
-    emb = embedder or embedder_from_settings(settings)
+    emb = embedder or providers.embedder(settings)
     t_build = time.perf_counter()
     ws = eval_workspace(ds, settings, emb)
     build_s = time.perf_counter() - t_build
@@ -353,7 +352,7 @@ def run_eval(
     policy = Policy.load(ds.policy_file) if ds.policy_file else _app_policy(settings)
     drafter = None
     if cfg.drafter == "llm":
-        drafter = llm_drafter_from_settings(settings) if chat is None else None
+        drafter = providers.llm_drafter(settings) if chat is None else None
         if chat is not None:
             from copilot.llm import LLMDrafter
 
