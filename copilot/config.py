@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     llm_concurrency: int = Field(
         2, ge=1, le=64, description="Model calls the desk runs at once (the rest wait)."
     )
+    call_log: bool = Field(
+        True,
+        description="Keep every model request and answer in the database (souffleur logs): "
+        "messages as sent (masked when personal data is masked), output, tokens, latency.",
+    )
     llm_shared_concurrency: int | None = Field(
         None,
         ge=1,

@@ -6,6 +6,7 @@ tested without a browser and reused by the CLI.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic
 
+from copilot.calllog import calling
 from copilot.drafters import OnDelta
 from copilot.store import ConversationRecord, ConversationStore, DraftRecord, Sent, now
 from copilot.types import DraftOptions, Suggestion
@@ -164,8 +166,15 @@ class Desk:
             suggestion = service.suggest(conv, options)
         else:
             streamed: list[str] = []
+            # the pool's thread logs its model calls under this conversation
+            with calling(conversation_id=rec.id):
+                context = contextvars.copy_context()
             late = self._pool.submit(
-                service.suggest, conv, options, on_delta=streamed.append if on_delta else None
+                context.run,
+                service.suggest,
+                conv,
+                options,
+                on_delta=streamed.append if on_delta else None,
             )
             landed = self._within_budget(late, streamed, on_delta)
             if landed is not None:

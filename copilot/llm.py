@@ -547,12 +547,20 @@ class LLMDrafter:
             raise
 
     def _call(
-        self, messages: list[Message], stream: OnDelta | None, json_mode: bool, spent: Usage
+        self,
+        messages: list[Message],
+        stream: OnDelta | None,
+        json_mode: bool,
+        spent: Usage,
+        purpose: str = "draft",
     ) -> Completion:
         """One model call; its tokens are added to ``spent``, a failed one's prompt too when
         the server received it (a timeout, a broken or refused answer)."""
+        from copilot.calllog import calling
+
         try:
-            completion = self.chat.complete(messages, on_text=stream, json_mode=json_mode)
+            with calling(purpose=purpose, prompt_version=self.prompt_version):
+                completion = self.chat.complete(messages, on_text=stream, json_mode=json_mode)
         except LLMUnavailable as exc:
             if exc.kind in ("timeout", "broken_response", "server_error"):
                 p = count_messages(messages, self.chat.name)
@@ -584,7 +592,7 @@ class LLMDrafter:
                 count_messages(messages, self.chat.name),
             )
             messages, dropped = self.assemble(req, masker, budget_tokens=sent // 2)
-            completion = self._call(messages, stream, not plain, spent)
+            completion = self._call(messages, stream, not plain, spent, "draft:smaller-prompt")
         try:
             parsed = parse_plain(completion.text) if plain else parse_reply(completion.text)
         except ValueError as err:
@@ -595,7 +603,7 @@ class LLMDrafter:
                 {"role": "assistant", "content": completion.text[:4000]},
                 {"role": "user", "content": self.repair.render(error=str(err))},
             ]
-            second = self._call(repair, stream, True, spent)
+            second = self._call(repair, stream, True, spent, "repair")
             try:
                 parsed = parse_reply(second.text)
             except ValueError as err2:

@@ -76,9 +76,19 @@ def chat_model(
     )
 
 
+def logged(chat: ChatModel, settings: Settings, engine: Engine | None, role: Role) -> ChatModel:
+    """``chat`` with every call written to the workspace's call log (unless switched off)."""
+    if engine is None or not settings.call_log:
+        return chat
+    from copilot.calllog import CallLog, LoggedChat
+
+    return LoggedChat(chat, CallLog(engine), role=role)
+
+
 def llm_drafter(settings: Settings, engine: Engine | None = None) -> LLMDrafter | None:
-    """The LLM drafter the settings name, or None. With ``engine`` and
-    ``llm_shared_concurrency``, its calls share that limit with every process on the database."""
+    """The LLM drafter the settings name, or None. With ``engine``, its calls are logged in
+    that database, and with ``llm_shared_concurrency`` they share that limit with every
+    process on it."""
     chat: ChatModel | None = chat_model(settings, "drafter")
     if chat is None:
         return None
@@ -95,7 +105,7 @@ def llm_drafter(settings: Settings, engine: Engine | None = None) -> LLMDrafter 
         )
         chat = ThrottledChat(chat, shared, wait_s=settings.llm_timeout_s)
     return LLMDrafter(
-        chat,
+        logged(chat, settings, engine, "drafter"),
         budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
         mask_pii=settings.masks_pii,
         company=settings.company_name,

@@ -39,8 +39,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.engine import Engine
 
 from copilot import providers
+from copilot.calllog import calling
 from copilot.config import Settings
 from copilot.llm import (
     ChatModel,
@@ -325,6 +327,10 @@ class LLMJudge:
     # -- one question -------------------------------------------------------------------
     def ask(self, q: Question, chat: ChatModel | None = None) -> Asked:
         """Ask, validate, repair once; a failure comes back as ``Asked(None, error, ...)``."""
+        with calling(purpose=f"judge:{q.kind}", prompt_version=self.template_version):
+            return self._ask(q, chat)
+
+    def _ask(self, q: Question, chat: ChatModel | None) -> Asked:
         model = chat or self.chat
         tally = Tally()
         first = self._call(model, q.messages, tally)
@@ -619,6 +625,7 @@ def judge_from_settings(
     cache: bool = True,
     templates_folder: Path = TEMPLATES,
     keep_questions: bool = False,
+    engine: Engine | None = None,
 ) -> LLMJudge:
     """The run's judge, its calls cached by (model, template version, messages, T, seed)."""
     templates = JudgeTemplates.load(templates_folder)
@@ -634,10 +641,10 @@ def judge_from_settings(
             "--judge llm needs an endpoint.",
             "Set SOUFFLEUR_JUDGE_BASE_URL (or SOUFFLEUR_LLM_BASE_URL), and the key and model.",
         )
-    model: ChatModel = inner
+    model: ChatModel = providers.logged(inner, settings, engine, "judge")
     if cache:
         model = CachingChatModel(
-            inner,
+            model,
             settings.data_dir / "evals" / "judge-cache",
             params={"temperature": 0.0, "seed": seed, "template_version": templates.version},
         )

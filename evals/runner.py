@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot import providers
+from copilot.calllog import calling
 from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
@@ -351,8 +352,11 @@ def run_eval(
     # the store's own policy when the dataset has one (its windows, limits and thresholds)
     policy = Policy.load(ds.policy_file) if ds.policy_file else _app_policy(settings)
     drafter = None
+    # model calls are logged (and share the model slots) in the workspace's own database,
+    # where `souffleur logs` reads them, not in the eval index's
+    home = make_engine(settings.db_url)
     if cfg.drafter == "llm":
-        drafter = providers.llm_drafter(settings) if chat is None else None
+        drafter = providers.llm_drafter(settings, home) if chat is None else None
         if chat is not None:
             from copilot.llm import LLMDrafter
 
@@ -385,7 +389,7 @@ def run_eval(
     manifest = _manifest(cfg, ds, settings, service, emb, tau, target)
     llm_judge = None
     if cfg.judge == "llm":
-        llm_judge = judge_from_settings(settings, chat=judge_chat, seed=cfg.seed)
+        llm_judge = judge_from_settings(settings, chat=judge_chat, seed=cfg.seed, engine=home)
         manifest["prompt_versions"]["judge"] = llm_judge.template_version
         manifest["judge"] = llm_judge.describe()
     manifest["index_build_s"] = build_s
@@ -454,7 +458,8 @@ def run_eval(
 
         def timed(case: Case) -> dict[str, Any]:
             started[case.id] = time.monotonic()
-            return run_case(case, service, ws, owners, llm_judge)
+            with calling(case_id=case.id):
+                return run_case(case, service, ws, owners, llm_judge)
 
         def submit() -> None:
             while queue and len(pending) < limit:

@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from copilot import Settings
+from copilot.calllog import CallLog
 from copilot.config import setup_offline_tiktoken
 from copilot.llm import Completion, LLMUnavailable, Message
 from copilot.testing import FakeOpenAIServer, ScriptedChatModel
@@ -39,7 +40,7 @@ from evals.llm_judge import (
     self_agreement,
 )
 from evals.stats import Estimate
-from knowledge import HashEmbedder, Order
+from knowledge import HashEmbedder, Order, make_engine
 from knowledge.orders import Item
 
 RETURNS = "You have 30 days after delivery to return an item. Returns are free with Colissimo."
@@ -607,6 +608,12 @@ def test_a_run_with_the_llm_judge(tmp_path: Path, settings: Settings) -> None:
     assert res.summary["grounding"]["label"] == "llm:rule-judge"
     assert res.summary["cost"]["judge_tokens"] == 212 * len(judge.calls)
     assert res.summary["judge"]["calls"] == len(judge.calls) > 0
+    logged = CallLog(make_engine(settings.db_url)).list(role="judge", limit=1000)
+    assert len(logged) == len(judge.calls) and all(c.outcome == "ok" for c in logged)
+    assert {c.case_id for c in logged} <= set(recs) and {c.purpose for c in logged} <= {
+        "judge:claim",
+        "judge:correct",
+    }
     assert res.manifest["prompt_versions"]["judge"].startswith("judge_system@")
     assert res.manifest["judge"]["seed"] == 0 and res.manifest["mode"]["judge"] == "llm"
     no_nan(res.summary)
@@ -621,6 +628,8 @@ def test_a_run_with_the_llm_judge(tmp_path: Path, settings: Settings) -> None:
         judge_chat=judge,
     )
     assert len(judge.calls) == calls and again.summary["judge"]["cached_calls"] == calls
+    # answers from the cache are no model call: nothing more logged
+    assert len(CallLog(make_engine(settings.db_url)).list(role="judge", limit=1000)) == calls
 
 
 def test_a_run_whose_judge_always_fails_keeps_the_offline_figures(
