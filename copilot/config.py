@@ -14,6 +14,7 @@ import inspect
 import ipaddress
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -299,7 +300,10 @@ def setup_offline_tiktoken(cache_dir: Path) -> Path:
             )
         target = cache_dir / hashlib.sha1(match.group(1).encode()).hexdigest()  # noqa: S324 - tiktoken's own cache key
         if not target.exists():
-            tmp = target.with_suffix(".tmp")
+            # a name of its own: processes starting at once on a new data directory each
+            # write a whole file and rename it into place (a shared ".tmp" name was renamed
+            # away by one of them, and the other one's start-up failed)
+            tmp = target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
             tmp.write_bytes(gzip.decompress((data / f"{name}.tiktoken.gz").read_bytes()))
             tmp.replace(target)
     os.environ["TIKTOKEN_CACHE_DIR"] = str(cache_dir.resolve())

@@ -81,3 +81,37 @@ def test_the_cli_warns_about_a_mistyped_variable(
     monkeypatch.setenv("SOUFFLEUR_LLM_BASEURL", "http://127.0.0.1:1/v1")
     assert main(["users", "list"]) == 0
     assert "SOUFFLEUR_LLM_BASEURL is not a Souffleur setting" in capsys.readouterr().err
+
+
+@pytest.mark.fault
+def test_processes_starting_at_once_on_a_new_data_directory_all_get_the_tokenizer_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the two-process test: both wrote the vocabulary through one shared '.tmp' name
+    and the second rename failed, stopping that process at start-up."""
+    import os
+    import threading
+
+    from copilot.config import setup_offline_tiktoken
+
+    # setup_offline_tiktoken points tiktoken at its folder: put the suite's back afterwards
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", os.environ.get("TIKTOKEN_CACHE_DIR", ""))
+    cache = tmp_path / "tiktoken"
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def opener() -> None:
+        start.wait()
+        try:
+            setup_offline_tiktoken(cache)
+        except BaseException as exc:  # collected: the test names them
+            failures.append(exc)
+
+    threads = [threading.Thread(target=opener) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert sorted(p.suffix for p in cache.iterdir()) == ["", ""]  # two vocabularies, no .tmp
+    assert all(p.stat().st_size > 1_000_000 for p in cache.iterdir())
