@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import re
 
-from copilot.drafters import DraftRequest, DraftResult, OnDelta, Passage, first_name
+from copilot.drafters import (
+    DraftRequest,
+    DraftResult,
+    OnDelta,
+    Passage,
+    first_name,
+    source_version,
+)
 from copilot.orderfacts import clarify_question, fmt_amount
 from copilot.types import Citation
 from knowledge.screening import is_instruction
 from knowledge.text import content_terms, fold, pieces
 
-PROMPT_VERSION = "offline-v1"
+# the offline drafter's "prompt" is its code: the phrase bank below and the rules of this
+# module, of the order facts it states and of the request it reads
+PROMPT_VERSION = source_version(
+    "offline", "copilot.compose", "copilot.orderfacts", "copilot.drafters"
+)
 
 # Phrases by (language, formal). Lists give the variants used by "regenerate".
 PHRASES: dict[tuple[str, bool], dict[str, list[str]]] = {
@@ -176,6 +187,7 @@ _SENTENCES = {"shorter": 1, "normal": 3, "longer": 5}
 class OfflineDrafter:
     name = "offline"
     prompt_version = PROMPT_VERSION
+    system_prompt = ""  # no instructions: its phrases are all meant to be said
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
         r = req.reading

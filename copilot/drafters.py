@@ -6,8 +6,11 @@ default) and :class:`copilot.llm.LLMDrafter` (any OpenAI-compatible endpoint thr
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from copilot.analysis import Reading
@@ -70,13 +73,23 @@ class DraftResult:
     answerable: bool | None = None
     usage: Usage = field(default_factory=Usage)
     model: str = "offline"
-    prompt_version: str = "offline-v1"
+    prompt_version: str = ""  # each drafter says which version of itself wrote the text
     ttft_ms: float | None = None
     notes: list[str] = field(default_factory=list)
 
 
 class Drafter(Protocol):
     name: str
+
+    @property
+    def prompt_version(self) -> str:
+        """Which version of its prompts (or code) wrote a draft."""
+        ...
+
+    @property
+    def system_prompt(self) -> str:
+        """Instructions a draft must never repeat to the customer ("" for none)."""
+        ...
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult: ...
 
@@ -107,3 +120,14 @@ def order_fact_lines(req: DraftRequest, escape: Callable[[str], str] = lambda s:
             "this customer's account: do not discuss it; ask them to check the number.)"
         )
     return lines
+
+
+def source_version(prefix: str, *modules: str) -> str:
+    """``prefix-<digest>`` of these modules' source files: a drafter written in code (phrases
+    and rules) gets a new version whenever that code changes, as a prompt file does."""
+    digest = hashlib.sha256()
+    for module in modules:
+        spec = importlib.util.find_spec(module)
+        assert spec is not None and spec.origin is not None, module
+        digest.update(Path(spec.origin).read_bytes())
+    return f"{prefix}-{digest.hexdigest()[:10]}"

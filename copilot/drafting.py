@@ -367,8 +367,8 @@ class SuggestionService:
 
     def _check(self, req: DraftRequest, result: DraftResult) -> list[str]:
         problems = []
-        system_prompt = getattr(self.llm, "system", None)
-        if system_prompt is not None and leaks_prompt(result.text, system_prompt.template):
+        system_prompt = self.llm.system_prompt if self.llm is not None else ""
+        if system_prompt and leaks_prompt(result.text, system_prompt):
             problems.append("it repeats the system prompt")
         foreign = foreign_references(result.text, req.conversation.customer_id, self.orders)
         if foreign:

@@ -425,6 +425,10 @@ class LLMDrafter:
         self.format: Literal["json", "plain"] = "plain" if reply_format == "plain" else "json"
 
     @property
+    def system_prompt(self) -> str:
+        return self.system.template
+
+    @property
     def prompt_version(self) -> str:
         prompts = (self.system, self.user, self.formats[self.format].prompt)
         extra = (self.repair,) if self.format == "json" else ()

@@ -8,6 +8,7 @@ the API, the CLI and the eval harness all take their models from it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -85,10 +86,15 @@ def logged(chat: ChatModel, settings: Settings, engine: Engine | None, role: Rol
     return LoggedChat(chat, CallLog(engine), role=role)
 
 
-def llm_drafter(settings: Settings, engine: Engine | None = None) -> LLMDrafter | None:
+def llm_drafter(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    around: Callable[[ChatModel], ChatModel] | None = None,
+) -> LLMDrafter | None:
     """The LLM drafter the settings name, or None. With ``engine``, its calls are logged in
     that database, and with ``llm_shared_concurrency`` they share that limit with every
-    process on it."""
+    process on it. ``around`` wraps the finished chat model (the eval harness's cache)."""
     chat: ChatModel | None = chat_model(settings, "drafter")
     if chat is None:
         return None
@@ -104,8 +110,9 @@ def llm_drafter(settings: Settings, engine: Engine | None = None) -> LLMDrafter 
             lease_s=lease,
         )
         chat = ThrottledChat(chat, shared, wait_s=settings.llm_timeout_s)
+    chat = logged(chat, settings, engine, "drafter")
     return LLMDrafter(
-        logged(chat, settings, engine, "drafter"),
+        around(chat) if around else chat,
         budget=Budget(settings.llm_context_tokens, settings.llm_reply_tokens),
         mask_pii=settings.masks_pii,
         company=settings.company_name,

@@ -7,6 +7,8 @@ timeout; results are appended as they come, so an interrupted run resumes where 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -27,6 +29,7 @@ from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
 from copilot.drafting import SuggestionService
 from copilot.escalation import Policy
+from copilot.llm import ChatModel
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import (
     PolicyStore,
@@ -60,6 +63,31 @@ class RunConfig:
     threshold: float | None = None  # default: the confidence model's deflection threshold
     out: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+CODE_PACKAGES = ("copilot", "knowledge", "evals")
+CODE_SUFFIXES = {".py", ".md", ".yaml", ".yml", ".json", ".txt", ".html", ".j2"}
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the code, prompts, policies and shipped models that make a run's results
+    (the datasets are hashed on their own): a run folder is only resumed by the same code,
+    committed or not."""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        root = REPO / package
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(REPO)
+            if (
+                path.suffix not in CODE_SUFFIXES
+                or not path.is_file()
+                or "__pycache__" in rel.parts
+                or rel.parts[:2] == ("evals", "datasets")
+            ):
+                continue
+            digest.update(str(rel).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 def git_sha() -> str:
@@ -149,6 +177,7 @@ def _manifest(
     llm = service.llm
     return {
         "git_sha": git_sha(),
+        "code_version": code_version(),
         "dataset": ds.name,
         "dataset_path": str(ds.path),
         "dataset_hash": ds.cases_hash,
@@ -161,7 +190,7 @@ def _manifest(
         "embedder": embedder.name,
         "prompt_versions": {
             "offline": service.offline.prompt_version,
-            "llm": getattr(llm, "prompt_version", None),
+            "llm": llm.prompt_version if llm is not None else None,
         },
         "confidence_model": service.confidence.info,
         "threshold": tau,
@@ -356,11 +385,22 @@ def run_eval(
     # where `souffleur logs` reads them, not in the eval index's
     home = make_engine(settings.db_url)
     if cfg.drafter == "llm":
-        drafter = providers.llm_drafter(settings, home) if chat is None else None
+
+        def cached(model: ChatModel) -> ChatModel:
+            return CachingChatModel(
+                model,
+                settings.data_dir / "evals" / "llm-cache",
+                params={"temperature": settings.llm_temperature},
+            )
+
         if chat is not None:
             from copilot.llm import LLMDrafter
 
-            drafter = LLMDrafter(chat, mask_pii=settings.masks_pii, company=settings.company_name)
+            drafter = LLMDrafter(
+                cached(chat), mask_pii=settings.masks_pii, company=settings.company_name
+            )
+        else:
+            drafter = providers.llm_drafter(settings, home, around=cached)
         if drafter is None:
             from evals.dataset import DatasetError
 
@@ -368,11 +408,6 @@ def run_eval(
                 "--drafter llm needs an endpoint.",
                 "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
             )
-        drafter.chat = CachingChatModel(
-            drafter.chat,
-            settings.data_dir / "evals" / "llm-cache",
-            params={"temperature": settings.llm_temperature},
-        )
     confidence = ConfidenceModel.load(settings.confidence_path)
     today = ds.today or date.today()
     service = SuggestionService(
@@ -405,7 +440,15 @@ def run_eval(
         old = json.loads(previous.read_text(encoding="utf-8"))
         if all(
             old.get(k) == manifest.get(k)
-            for k in ("dataset_hash", "kb_hash", "mode", "seed", "embedder", "prompt_versions")
+            for k in (
+                "code_version",
+                "dataset_hash",
+                "kb_hash",
+                "mode",
+                "seed",
+                "embedder",
+                "prompt_versions",
+            )
         ):
             for line in results_path.read_text(encoding="utf-8", errors="replace").splitlines():
                 if not line.strip():
@@ -419,6 +462,11 @@ def run_eval(
                 if isinstance(rec, dict) and rec.get("status") == "scored" and "id" in rec:
                     done[rec["id"]] = rec
         else:
+            log.warning(
+                "%s was made by other code, data or settings: its results are set aside and "
+                "every case runs again",
+                folder,
+            )
             results_path.unlink()
     manifest["resumed_cases"] = len(done)
     (folder / "manifest.json").write_text(
@@ -441,7 +489,7 @@ def run_eval(
     t0 = time.perf_counter()  # the run time includes the batched query embeddings
     from copilot.analysis import build_query
 
-    ws.kb.retriever.warm([build_query(_case_conversation(c)) for c in todo])
+    ws.kb.warm([build_query(_case_conversation(c)) for c in todo])
     records = dict(done)
     with (
         results_path.open("a", encoding="utf-8") as fh,

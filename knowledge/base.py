@@ -572,6 +572,10 @@ class KnowledgeBase:
         return len(chunks)
 
     # -- reading -----------------------------------------------------------------------
+    def warm(self, queries: Sequence[str]) -> None:
+        """Embed many queries ahead of time, in batches (an eval run knows all its queries)."""
+        self.retriever.warm(queries)
+
     def search(
         self,
         query: str,

@@ -18,6 +18,7 @@ from copilot.testing import DEFAULT_REPLY
 from evals import DatasetError, RunConfig, load_dataset, run_eval
 from evals.cache import CachingChatModel
 from evals.compare import compare_runs, format_comparison
+from evals.runner import code_version
 from knowledge import HashEmbedder
 from tests.conftest import shared_set
 
@@ -206,6 +207,34 @@ def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Setting
     assert sorted(ids) == sorted(c["id"] for c in CASES)  # nothing run twice
     index_dirs = list((settings.data_dir / "evals" / "index").iterdir())
     assert len(index_dirs) == 1  # the second run reused the index
+    assert again.manifest["code_version"] == code_version()
+
+
+def test_a_run_folder_made_by_other_code_is_run_again_not_resumed(
+    tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    ds = write_dataset(tmp_path / "ds")
+    first = run_eval(RunConfig(dataset=ds, out=tmp_path / "run"), settings, embedder=HashEmbedder())
+    manifest = json.loads((first.folder / "manifest.json").read_text())
+    manifest["code_version"] = "made-by-older-code"
+    (first.folder / "manifest.json").write_text(json.dumps(manifest))
+    again = run_eval(RunConfig(dataset=ds, out=tmp_path / "run"), settings, embedder=HashEmbedder())
+    assert again.manifest["resumed_cases"] == 0 and len(again.records) == len(CASES)
+    assert "made by other code" in caplog.text
+
+
+def test_a_drafter_written_in_code_gets_a_new_version_when_its_code_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot.drafters import source_version
+
+    (tmp_path / "phrasebank_probe.py").write_text('HELLO = "Bonjour"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = source_version("offline", "phrasebank_probe")
+    assert before == source_version("offline", "phrasebank_probe")  # stable
+    (tmp_path / "phrasebank_probe.py").write_text('HELLO = "Bonjour !"\n')
+    after = source_version("offline", "phrasebank_probe")
+    assert after != before and after.startswith("offline-")
 
 
 def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
+from copilot.compose import PROMPT_VERSION
 from copilot.demo import ANCHOR, load_demo
 from copilot.drafting import SuggestionService
 from copilot.escalation import Policy, PolicyError
@@ -61,7 +62,9 @@ def test_french_delivery_question_uses_the_real_tracking_number(demo: Workspace)
     assert order.tracking_number in s.draft and "Camille" in s.draft and order.carrier in s.draft
     assert "order:LUM-105097" in s.cited_doc_ids
     assert not s.escalation.escalate
-    assert 0.0 <= s.confidence <= 1.0 and s.model == "offline" and s.prompt_version == "offline-v1"
+    assert (
+        0.0 <= s.confidence <= 1.0 and s.model == "offline" and s.prompt_version == PROMPT_VERSION
+    )
     assert s.timings.total_ms > 0 and s.timings.retrieval_ms > 0 and s.usage.total_tokens == 0
 
 
