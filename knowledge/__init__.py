@@ -23,6 +23,7 @@ from knowledge.embeddings import (
     make_embedder,
 )
 from knowledge.errors import (
+    ConfigError,
     EmbedderMismatchError,
     IndexUnavailableError,
     IngestError,
@@ -53,6 +54,7 @@ __all__ = [
     "Chunk",
     "ChunkingConfig",
     "ConcurrentUpdateError",
+    "ConfigError",
     "Customer",
     "DocResult",
     "Document",

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from knowledge.errors import SouffleurError
+from knowledge.errors import ConfigError, SouffleurError
 from knowledge.text import words
 
 Kind = Literal["passage", "query"]
@@ -321,9 +321,9 @@ def make_embedder(
         return HashEmbedder()
     if kind == "openai":
         if openai_client is None:
-            raise SouffleurError(
+            raise ConfigError(
                 "The 'openai' embedder needs an endpoint.",
                 "Set SOUFFLEUR_EMBEDDING_BASE_URL (or SOUFFLEUR_LLM_BASE_URL) and its API key, or choose SOUFFLEUR_EMBEDDER=minilm.",
             )
         return OpenAIEmbedder(openai_client, openai_model)
-    raise SouffleurError(f"Unknown embedder '{kind}'.", f"Choose one of: {', '.join(EMBEDDERS)}.")
+    raise ConfigError(f"Unknown embedder '{kind}'.", f"Choose one of: {', '.join(EMBEDDERS)}.")

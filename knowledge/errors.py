@@ -16,6 +16,11 @@ class SouffleurError(Exception):
         super().__init__(f"{problem} {fix}".strip())
 
 
+class ConfigError(SouffleurError):
+    """A setting is wrong or missing (an environment variable, the .env file, a command-line
+    option): the message names it and says what to set."""
+
+
 class IngestError(SouffleurError):
     """A knowledge file could not be read or indexed. ``source`` names the file."""
 

@@ -115,3 +115,39 @@ def test_processes_starting_at_once_on_a_new_data_directory_all_get_the_tokenize
     assert failures == []
     assert sorted(p.suffix for p in cache.iterdir()) == ["", ""]  # two vocabularies, no .tmp
     assert all(p.stat().st_size > 1_000_000 for p in cache.iterdir())
+
+
+def test_a_wrong_setting_is_a_config_error_naming_the_variable_never_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from knowledge import ConfigError, SouffleurError
+
+    monkeypatch.setenv("SOUFFLEUR_LLM_CONCURRENCY", "abc")
+    monkeypatch.setenv("SOUFFLEUR_LLM_BUDGET_S", "-1")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    said = str(err.value)
+    assert "SOUFFLEUR_LLM_CONCURRENCY='abc'" in said and "valid integer" in said
+    assert "SOUFFLEUR_LLM_BUDGET_S='-1'" in said and ".env" in err.value.fix
+    assert isinstance(err.value, SouffleurError)  # every face already prints these
+    monkeypatch.delenv("SOUFFLEUR_LLM_CONCURRENCY")
+    monkeypatch.delenv("SOUFFLEUR_LLM_BUDGET_S")
+    monkeypatch.setenv("SOUFFLEUR_CHATWOOT_WEBHOOK_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("SOUFFLEUR_OUTBOX_MAX_ATTEMPTS", "many")
+    with pytest.raises(ConfigError) as err:
+        load_settings(chatwoot_webhook_secret=["not", "a", "string"])
+    assert "SOUFFLEUR_CHATWOOT_WEBHOOK_SECRET:" in str(err.value)
+    assert "['not'" not in str(err.value)  # a secret's value is never repeated
+    assert "SOUFFLEUR_OUTBOX_MAX_ATTEMPTS='many'" in str(err.value)
+
+
+def test_the_cli_refuses_a_wrong_setting_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from copilot.cli import main
+
+    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SOUFFLEUR_LLM_CONCURRENCY", "abc")
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: SOUFFLEUR_LLM_CONCURRENCY='abc'") and "Traceback" not in err
