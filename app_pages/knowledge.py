@@ -419,23 +419,33 @@ with gaps_tab:
     else:
         st.caption(
             L(
-                "Customer questions whose retrieval evidence was weak, grouped by the words they share. Add or fix the knowledge that answers them.",
-                "Questions de clients dont les preuves de recherche étaient faibles, regroupées par mots communs. Ajoutez ou corrigez la connaissance qui y répond.",
+                "Customer questions whose retrieval evidence was weak, grouped by the words they "
+                "share, the most asked first. Questions handed to a human on purpose (GDPR, anger, "
+                "legal…) and thanks are left out; personal data and numbers are shown as "
+                "placeholders. Add or fix the knowledge that answers them.",
+                "Questions de clients dont les preuves de recherche étaient faibles, regroupées par "
+                "mots communs, les plus posées d'abord. Les questions confiées à un humain exprès "
+                "(RGPD, colère, juridique…) et les remerciements sont écartés ; données personnelles "
+                "et numéros apparaissent en balises. Ajoutez ou corrigez la connaissance qui y répond.",
             )
         )
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "questions": g.count,
-                        "example": g.example,
-                        "words": ", ".join(g.shown_words()),
-                    }
-                    for g in gaps
-                ]
-            ),
-            hide_index=True,
-        )
+        for n, g in enumerate(gaps):
+            when = f"{g.last_at:%Y-%m-%d %H:%M}" if g.last_at else ""
+            said = ", ".join(md(w) for w in g.shown_words(6))
+            title = L(
+                f"{g.count} question(s) · {said} · last {when}",
+                f"{g.count} question(s) · {said} · dernière {when}",
+            )
+            with st.expander(title, expanded=n < 3):
+                for example in g.examples[:5]:
+                    st.markdown(f"> {md(example)}")
+                if len(g.examples) > 5:
+                    st.caption(
+                        L(
+                            f"and {len(g.examples) - 5} more",
+                            f"et {len(g.examples) - 5} de plus",
+                        )
+                    )
 
 
 def counters() -> None:

@@ -7,7 +7,9 @@ tested without a browser and reused by the CLI.
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -21,7 +23,7 @@ from copilot.store import ConversationRecord, ConversationStore, DraftRecord, Se
 from copilot.types import DraftOptions, Suggestion
 from copilot.workspace import Workspace
 from knowledge import Customer, Order, detect_language
-from knowledge.text import LETTER_RUN, content_terms
+from knowledge.text import LETTER_RUN, STOPWORDS, terms_of_words, words
 
 log = logging.getLogger(__name__)
 BANDS = ((60, "fast"), (180, "warning"))  # seconds: under 1 min, 1-3 min, over 3 min
@@ -305,16 +307,24 @@ class Desk:
         self, *, days: int = 7, max_confidence: float = 0.35, similarity: float = 0.34
     ) -> list[Gap]:
         """Customer questions of the last ``days`` with weak retrieval evidence, grouped by the
-        content words they share (Jaccard >= ``similarity``), the most frequent first."""
+        content words they share (Jaccard >= ``similarity``): the most asked first, then the
+        most recent. A question escalated for another reason than missing knowledge (a GDPR
+        request, anger, a legal threat: the policy's triggers) is no gap and is left out. The
+        questions are shown as customers wrote them, personal data and numbers replaced by
+        placeholders ([EMAIL], [AMOUNT], [NUMBER] for order and tracking numbers)."""
         since = now() - timedelta(days=days)
         gaps: list[Gap] = []
         for row in self.store.draft_rows(since=since):
-            query = str(row["query"]).strip()
-            if row["confidence"] > max_confidence or not query:
+            asked = str(row.get("message_text") or row["query"]).strip()
+            if row["confidence"] > max_confidence or not asked:
                 continue
-            lang = detect_language(query)[0]
-            terms = set(content_terms(query, lang))
-            said = _as_said(query, lang)
+            intent, codes = _intent_and_reasons(row["suggestion"])
+            if intent == "chit_chat" or set(codes) - KNOWLEDGE_REASONS:
+                continue  # thanks and greetings; or escalated on purpose (a human handles it)
+            shown = as_placeholders(asked)
+            lang = detect_language(shown)[0]
+            terms = set(gap_terms(shown, lang))
+            said = _as_said(shown, lang)
             match = next(
                 (
                     g
@@ -323,20 +333,79 @@ class Desk:
                 ),
                 None,
             )
+            at = row["created_at"]
             if match is None:
-                gaps.append(Gap(example=query, count=1, terms=terms, words=said))
+                gaps.append(
+                    Gap(
+                        example=shown,
+                        count=1,
+                        terms=terms,
+                        words=said,
+                        examples=[shown],
+                        last_at=at,
+                    )
+                )
             else:
                 match.count += 1
                 match.terms |= terms
                 match.words = {**said, **match.words}
-        return sorted(gaps, key=lambda g: -g.count)
+                for t in terms:
+                    match.asked_by[t] = match.asked_by.get(t, 1) + 1
+                if shown not in match.examples:
+                    match.examples.append(shown)
+                match.last_at = max(match.last_at, at) if match.last_at else at
+        return sorted(gaps, key=lambda g: (-g.count, -(g.last_at.timestamp() if g.last_at else 0)))
+
+
+# the computed escalation rules that mean "the knowledge did not answer": a question escalated
+# for one of these alone is a gap; any other trigger is a reason to hand over anyway
+KNOWLEDGE_REASONS = frozenset({"no_knowledge", "low_confidence", "llm_flag"})
+_NUMBERED = re.compile(r"\[([A-Z_]+?)_\d+\]")
+_MONEY = re.compile(
+    r"(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad)\b)\s*\d[\d .,\u202f]*\d?|"
+    r"\d[\d .,\u202f]*\s*(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad|dollars?)\b)",
+    re.I,
+)
+_WITH_DIGITS = re.compile(r"#?\b[\w./-]*\d{3,}[\w./-]*")
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+
+
+def as_placeholders(text: str) -> str:
+    """The question as the customer wrote it, with personal data, amounts and long numbers
+    (order, tracking, account numbers) replaced by placeholders a knowledge manager can read."""
+    from copilot.pii import Masker
+
+    out = _NUMBERED.sub(r"[\1]", Masker().mask(text))
+    out = _MONEY.sub("[AMOUNT]", out)
+    out = _WITH_DIGITS.sub("[NUMBER]", out)
+    return re.sub(r"[ \t]+", " ", out).replace(" ]", "]").strip()
+
+
+def gap_terms(text: str, lang: str) -> list[str]:
+    """Content stems of a question, stop words of either language left out (a French question
+    read as English kept its "est" and "et"), placeholders too."""
+    both = STOPWORDS["fr"] | STOPWORDS["en"]
+    kept = [w for w in words(_PLACEHOLDER.sub(" ", text)) if w not in both and not w.isdigit()]
+    return terms_of_words(kept, lang)
+
+
+def _intent_and_reasons(suggestion: str) -> tuple[str, list[str]]:
+    """The stored suggestion's intent and escalation reason codes."""
+    try:
+        data = json.loads(suggestion)
+        reasons = data.get("escalation", {}).get("reasons", [])
+    except (ValueError, AttributeError):
+        return "other", []
+    return str(data.get("intent", "other")), [
+        str(r.get("code")) for r in reasons if isinstance(r, dict)
+    ]
 
 
 def _as_said(text: str, lang: str) -> dict[str, str]:
     """Each content word's stem -> the word as the customer wrote it (lower case)."""
     out: dict[str, str] = {}
-    for token in LETTER_RUN.findall(text):
-        for term in content_terms(token, lang):
+    for token in LETTER_RUN.findall(_PLACEHOLDER.sub(" ", text)):
+        for term in gap_terms(token, lang):
             out.setdefault(term, token.lower())
     return out
 
@@ -347,7 +416,12 @@ class Gap:
     count: int
     terms: set[str]  # stems: what questions are grouped by
     words: dict[str, str] = field(default_factory=dict)  # stem -> the customers' own word
+    examples: list[str] = field(default_factory=list)  # the distinct questions, whole
+    last_at: datetime | None = None  # when it was last asked
+    asked_by: dict[str, int] = field(default_factory=dict)  # stem -> questions using it (2+)
 
     def shown_words(self, limit: int = 8) -> list[str]:
-        """The group's words as customers wrote them, for a knowledge manager to read."""
-        return sorted({self.words.get(t, t) for t in self.terms})[:limit]
+        """The group's words as customers wrote them, for a knowledge manager to read: those
+        most of its questions share first (a word one customer used in passing comes last)."""
+        ranked = sorted(self.terms, key=lambda t: (-self.asked_by.get(t, 1), self.words.get(t, t)))
+        return [self.words.get(t, t) for t in ranked][:limit]

@@ -704,6 +704,7 @@ class ConversationStore:
         return rows
 
     def draft_rows(self, *, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Every draft (of the last days), with the customer message it answers."""
         q = sa.select(
             drafts.c.id,
             drafts.c.conversation_id,
@@ -713,7 +714,8 @@ class ConversationStore:
             drafts.c.suggestion,
             drafts.c.created_at,
             drafts.c.status,
-        )
+            messages.c.text.label("message_text"),
+        ).select_from(drafts.outerjoin(messages, messages.c.id == drafts.c.message_id))
         if since is not None:
             q = q.where(drafts.c.created_at >= since)
         with self.engine.connect() as conn:

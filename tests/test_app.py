@@ -458,12 +458,20 @@ def test_a_broken_policy_is_refused_and_the_previous_one_stays(data_dir: Path) -
     assert latest.author == "kim"  # who saved it is kept
 
 
-def test_knowledge_gaps_are_listed(data_dir: Path) -> None:
+def test_knowledge_gaps_are_listed_whole_without_what_a_human_handles_on_purpose(
+    data_dir: Path,
+) -> None:
     desk = Desk(open_workspace(settings_of(data_dir)))
-    desk.ensure_draft("conv-015")  # a GDPR request: no knowledge answers it
+    desk.ensure_draft("conv-015")  # a GDPR request: handed to a human on purpose, no gap
+    asked = "Vendez-vous des ampoules pour aquarium ? Mon voisin a payé les siennes 49,90 € (réf. 4456789)."
+    desk.ensure_draft(desk.new_conversation(None, asked))
     at = ok(signed_in("kim"))
-    gaps = frame_with(at, "example")
-    assert "RGPD" in " ".join(gaps["example"]) and gaps["questions"].min() >= 1
+    shown = [e.label for e in at.expander]
+    quoted = " ".join(m.value for m in at.markdown).replace("\\", "")  # Markdown escapes
+    assert any("aquarium" in label for label in shown)
+    assert "Vendez-vous des ampoules pour aquarium" in quoted  # whole, as the customer wrote it
+    assert "4456789" not in quoted and "49,90" not in quoted  # placeholders instead
+    assert "RGPD" not in quoted and not any("rgpd" in label.lower() for label in shown)
 
 
 # -- analytics -----------------------------------------------------------------------

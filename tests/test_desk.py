@@ -10,7 +10,7 @@ import pytest
 
 from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk, band
+from copilot.desk import Desk, as_placeholders, band
 from copilot.llm import LangChainChatModel, LLMDrafter
 from copilot.store import ConflictError, DraftRecord, edit_ratio
 from copilot.testing import FakeOpenAIServer, model_reply
@@ -142,6 +142,36 @@ def test_knowledge_gaps_group_weak_questions(desk: Desk) -> None:
     # a knowledge manager reads the customers' words, not stems ("ampoul", "vend")
     assert {"ampoules", "aquarium", "vendez"} <= set(aquarium[0].shown_words())
     assert "ampoul" not in aquarium[0].shown_words()
+    assert aquarium[0].examples == [
+        "Vendez-vous des ampoules pour aquarium ?",
+        "Avez-vous des ampoules d'aquarium ?",
+    ]
+
+
+def test_knowledge_gaps_leave_out_thanks_and_questions_escalated_on_purpose(desk: Desk) -> None:
+    asked = {
+        "gdpr": "Je veux que vous supprimiez toutes mes données personnelles (RGPD).",
+        "thanks": "Merci beaucoup, très bonne journée !",
+        "gap": "Est-ce que vous faites aussi des abat-jour pour lampes de bureau en osier ?",
+    }
+    for text in asked.values():
+        desk.ensure_draft(desk.new_conversation(None, text))
+    examples = [e for g in desk.knowledge_gaps(max_confidence=1.0) for e in g.examples]
+    assert asked["gap"] in examples
+    assert asked["gdpr"] not in examples and asked["thanks"] not in examples
+    gap = next(g for g in desk.knowledge_gaps(max_confidence=1.0) if asked["gap"] in g.examples)
+    # stop words of either language are no words of the gap ("est", "aussi", "des")
+    assert not {"est", "aussi", "des", "que"} & set(gap.shown_words(20))
+
+
+def test_gap_questions_show_placeholders_for_personal_data_amounts_and_numbers() -> None:
+    shown = as_placeholders(
+        "Ma commande LUM-105097 de 129,90 € (suivi 6A12345678901) n'est pas là, écrivez à "
+        "jo.martin@example.fr"
+    )
+    assert shown == (
+        "Ma commande [NUMBER] de [AMOUNT] (suivi [NUMBER]) n'est pas là, écrivez à [EMAIL]"
+    )
 
 
 # -- the LLM latency budget: the offline draft at once, the model's when it comes -----------
