@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -28,7 +28,7 @@ from copilot.drafters import (
 from copilot.escalation import Policy, PolicySettings, Signals, decide, lost_orders
 from copilot.intents import IntentClassifier
 from copilot.llm import LLMUnavailable
-from copilot.orderfacts import describe, pick_orders
+from copilot.orderfacts import OrderFacts, describe, pick_orders
 from copilot.safety import (
     foreign_identities,
     foreign_references,
@@ -47,7 +47,7 @@ from copilot.types import (
     Suggestion,
     Timings,
 )
-from knowledge import KnowledgeBase, Order, OrderBook
+from knowledge import Customer, Hit, KnowledgeBase, Order, OrderBook
 from knowledge.screening import instruction_sentences
 
 log = logging.getLogger("souffleur.drafting")
@@ -85,6 +85,28 @@ INTENT_LABELS = {
         "other": "une question",
     },
 }
+
+
+@dataclass(frozen=True)
+class _Orders:
+    """What step 1 found: orders quoted that are not this customer's or not known, the
+    orders the draft speaks of, those it asks the customer to choose between, their facts."""
+
+    foreign: tuple[str, ...]
+    unknown: tuple[str, ...]
+    chosen: list[Order]
+    ask_between: list[Order]
+    facts: list[OrderFacts]
+
+
+@dataclass(frozen=True)
+class _Before:
+    """What step 3 knows before drafting: the policy's signals, how many of its patterns
+    fired, and the drafter's request."""
+
+    signals: Signals
+    pattern_triggers: int
+    req: DraftRequest
 
 
 class SuggestionService:
@@ -133,13 +155,86 @@ class SuggestionService:
         offline: bool = False,
     ) -> Suggestion:
         """The suggestion for the conversation's last customer message; ``offline`` drafts
-        without the LLM even when one is configured (the draft shown while it is slow)."""
+        without the LLM even when one is configured (the draft shown while it is slow).
+
+        Five steps, each timed: the customer's orders, retrieval, the policy's triggers known
+        before drafting, the draft, then confidence and the escalation decision."""
         opts = options or DraftOptions()
         t_start = time.perf_counter()
         timings = Timings()
         policy = self.policy
         customer = self.orders.customer(conv.customer_id) if conv.customer_id else None
         name = conv.customer_name or (customer.name if customer else None)
+        reading = self._read(conv, opts, customer)
+
+        t = time.perf_counter()
+        found = self._find_orders(conv, reading, policy)
+        timings.orders_ms = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        reading, hits, index_down = self._retrieve(reading, found.chosen)
+        timings.retrieval_ms = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        before = self._before_drafting(conv, opts, policy, reading, name, found, hits, timings)
+        timings.prompt_ms = (time.perf_counter() - t) * 1000
+
+        t = time.perf_counter()
+        result, llm_unavailable, notes = self._draft(
+            before.req, None if offline else on_delta, offline
+        )
+        timings.generation_ms = (time.perf_counter() - t) * 1000
+        timings.ttft_ms = result.ttft_ms
+
+        feats, confidence, escalation = self._decide(
+            conv, opts, policy, reading, name, found, hits, before, result
+        )
+        timings.total_ms = (time.perf_counter() - t_start) * 1000
+        if index_down:
+            notes = [f"meaning search unavailable ({index_down}): keyword search only", *notes]
+        return Suggestion(
+            draft=result.text,
+            citations=result.citations,
+            escalation=escalation,
+            confidence=confidence,
+            needs_review=escalation.escalate or confidence < self.confidence.threshold,
+            language=reading.lang,
+            register_=reading.register,
+            timings=timings,
+            usage=result.usage,
+            model=result.model,
+            prompt_version=result.prompt_version,
+            drafter="llm" if result.model != "offline" else "offline",
+            llm_unavailable=llm_unavailable,
+            notes=notes + result.notes,
+            retrieved=[
+                RetrievedPassage(
+                    chunk_id=h.chunk_id,
+                    doc_id=h.doc_id,
+                    title=h.title,
+                    score=h.score,
+                    dense_score=h.dense_score,
+                    bm25_score=h.bm25_score,
+                )
+                for h in hits
+            ],
+            order_numbers=[o.order_number for o in found.chosen],
+            context={
+                "order_facts": order_fact_lines(before.req),
+                "passages": [
+                    {"doc_id": p.hit.doc_id, "text": p.hit.chunk.text} for p in before.req.passages
+                ],
+            },
+            clarify_orders=[o.order_number for o in found.ask_between]
+            if not escalation.escalate
+            else [],
+            intent=reading.intent,
+            features=feats,
+            review_hints=review_hints(feats, opts.ui_lang),
+        )
+
+    def _read(self, conv: Conversation, opts: DraftOptions, customer: Customer | None) -> Reading:
+        """What the conversation asks, in which language and register."""
         reading = read_conversation(conv, opts, profile_lang=customer.lang if customer else None)
         if (
             reading.lang_confidence < 0.5
@@ -155,9 +250,10 @@ class SuggestionService:
                 best = max(set(langs), key=langs.count)
                 if best in ("fr", "en") and best != reading.lang:
                     reading = read_conversation(conv, opts.model_copy(update={"lang": best}))
+        return reading
 
-        # 1. the customer's own orders (the lookup never returns anyone else's)
-        t = time.perf_counter()
+    def _find_orders(self, conv: Conversation, reading: Reading, policy: Policy) -> _Orders:
+        """1. the customer's own orders (the lookup never returns anyone else's)."""
         own = self.orders.orders_of(conv.customer_id) if conv.customer_id else []
         quoted = self.orders.quoted(conv.customer_id, conv.customer_text, own=own)
         ask_between: list[Order] = []
@@ -185,11 +281,14 @@ class SuggestionService:
             )
             for o in chosen
         ]
-        timings.orders_ms = (time.perf_counter() - t) * 1000
+        return _Orders(quoted.foreign, quoted.unknown, chosen, ask_between, facts)
 
-        # 2. retrieval, in the customer's language first; a question about the order itself is
-        # searched without the names of its items (they identify the order, like its number)
-        t = time.perf_counter()
+    def _retrieve(
+        self, reading: Reading, chosen: list[Order]
+    ) -> tuple[Reading, list[Hit], str | None]:
+        """2. retrieval, in the customer's language first; a question about the order itself
+        is searched without the names of its items (they identify the order, like its
+        number). Also says when the meaning index is down (keyword search only)."""
         if reading.order_related and chosen:
             names = [item.name for o in chosen for item in o.items]
             reading = replace(reading, query=without_item_names(reading.query, names))
@@ -199,27 +298,37 @@ class SuggestionService:
         if hits:
             # what the draft and its confidence read: misspelt words as the articles spell them
             reading = replace(reading, query=self.kb.spelled(reading.query, reading.lang))
-        index_down = self.kb.dense_status()
-        timings.retrieval_ms = (time.perf_counter() - t) * 1000
+        return reading, hits, self.kb.dense_status()
 
-        # 3. policy triggers known before drafting
-        t = time.perf_counter()
+    def _before_drafting(
+        self,
+        conv: Conversation,
+        opts: DraftOptions,
+        policy: Policy,
+        reading: Reading,
+        name: str | None,
+        found: _Orders,
+        hits: list[Hit],
+        timings: Timings,
+    ) -> _Before:
+        """3. the policy's triggers known before drafting, and the drafter's request."""
         # the escalation intents of the customer's latest messages (each read once: memoised)
         said = [t.text for t in conv.turns if t.role == "customer"][-MAX_TURNS_READ:]
         t_intents = time.perf_counter()
         intents = self.intents.reasons(said) if self.intents is not None else {}
         timings.intents_ms = (time.perf_counter() - t_intents) * 1000
         pattern_hits = policy.said(said, intents)
-        refund_amount = self._refund_amount(policy, conv, reading, chosen)
+        refund_amount = self._refund_amount(policy, conv, reading, found.chosen)
         reported_lost = policy.reported("lost_parcel", intents)
         signals = Signals(
             pattern_hits,
             refund_amount,
-            quoted.foreign,
-            lost_orders(chosen, reported_lost, policy.settings, self.today()),
+            found.foreign,
+            lost_orders(found.chosen, reported_lost, policy.settings, self.today()),
             conv.prior_contacts,
             has_knowledge=True,
-            has_order_facts=bool(facts or ask_between),  # the orders answer, or the question which
+            # the orders answer, or the question which
+            has_order_facts=bool(found.facts or found.ask_between),
             chit_chat="chit_chat" in reading.intents,
         )
         pre = decide(policy, signals, reading.lang)
@@ -232,33 +341,39 @@ class SuggestionService:
             policy,
             name,
             passages,
-            facts,
-            quoted.foreign,
-            quoted.unknown,
+            found.facts,
+            found.foreign,
+            found.unknown,
             handoff,
             refund_amount,
             opts.channel or conv.channel,
             self.kb.term_weights(reading.query, reading.lang) if hits else None,
-            tuple(ask_between),
+            tuple(found.ask_between),
         )
-        timings.prompt_ms = (time.perf_counter() - t) * 1000
+        return _Before(signals, len(pattern_hits), req)
 
-        # 4. draft
-        t = time.perf_counter()
-        result, llm_unavailable, notes = self._draft(req, None if offline else on_delta, offline)
-        timings.generation_ms = (time.perf_counter() - t) * 1000
-        timings.ttft_ms = result.ttft_ms
-
-        # 5. confidence and the decision
+    def _decide(
+        self,
+        conv: Conversation,
+        opts: DraftOptions,
+        policy: Policy,
+        reading: Reading,
+        name: str | None,
+        found: _Orders,
+        hits: list[Hit],
+        before: _Before,
+        result: DraftResult,
+    ) -> tuple[dict[str, float], float, Escalation]:
+        """5. confidence and the escalation decision, once the draft is known."""
         feats = extract(
             reading.query,
             reading.lang,
             hits,
             intents=reading.intents,
-            pattern_triggers=len(pattern_hits),
-            order_found=bool(facts),
-            foreign_order=bool(quoted.foreign),
-            unknown_order=bool(quoted.unknown) and not facts,
+            pattern_triggers=before.pattern_triggers,
+            order_found=bool(found.facts),
+            foreign_order=bool(found.foreign),
+            unknown_order=bool(found.unknown) and not found.facts,
             customer_turns=reading.customer_turns,
             llm_answerable=result.answerable if result.model != "offline" else None,
             llm_confidence=result.confidence if result.model != "offline" else None,
@@ -269,11 +384,12 @@ class SuggestionService:
                 c.sentence for c in result.citations if not c.chunk_ids[0].startswith("order:")
             ],
             cited_docs=[d for c in result.citations for d in c.doc_ids],
-            term_weights=req.term_weights,
+            term_weights=before.req.term_weights,
         )
         confidence = self.confidence.predict(feats)
         has_knowledge = knowledge_answers(policy.settings, feats, result.citations)
         # a promise in the draft above the refund limit needs a supervisor, whatever its source
+        signals = before.signals
         promised = max(promised_amounts(result.text), default=None)
         if promised is not None and promised > (signals.refund_amount or 0):
             signals = replace(signals, refund_amount=promised)
@@ -289,51 +405,9 @@ class SuggestionService:
             opts.ui_lang,
         )
         escalation.handoff_summary = handoff_summary(
-            conv, reading, chosen, escalation, opts.ui_lang, name=name
+            conv, reading, found.chosen, escalation, opts.ui_lang, name=name
         )
-        timings.total_ms = (time.perf_counter() - t_start) * 1000
-        return Suggestion(
-            draft=result.text,
-            citations=result.citations,
-            escalation=escalation,
-            confidence=confidence,
-            needs_review=escalation.escalate or confidence < self.confidence.threshold,
-            language=reading.lang,
-            register_=reading.register,
-            timings=timings,
-            usage=result.usage,
-            model=result.model,
-            prompt_version=result.prompt_version,
-            drafter="llm" if result.model != "offline" else "offline",
-            llm_unavailable=llm_unavailable,
-            notes=(
-                [f"meaning search unavailable ({index_down}): keyword search only"]
-                if index_down
-                else []
-            )
-            + notes
-            + result.notes,
-            retrieved=[
-                RetrievedPassage(
-                    chunk_id=h.chunk_id,
-                    doc_id=h.doc_id,
-                    title=h.title,
-                    score=h.score,
-                    dense_score=h.dense_score,
-                    bm25_score=h.bm25_score,
-                )
-                for h in hits
-            ],
-            order_numbers=[o.order_number for o in chosen],
-            context={
-                "order_facts": order_fact_lines(req),
-                "passages": [{"doc_id": p.hit.doc_id, "text": p.hit.chunk.text} for p in passages],
-            },
-            clarify_orders=[o.order_number for o in ask_between] if not escalation.escalate else [],
-            intent=reading.intent,
-            features=feats,
-            review_hints=review_hints(feats, opts.ui_lang),
-        )
+        return feats, confidence, escalation
 
     # ----------------------------------------------------------------------------------
     def _draft(
