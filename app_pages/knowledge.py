@@ -13,6 +13,7 @@ from app_pages import ui
 from app_pages.ui import md_text as md
 from copilot.escalation import PolicyError
 from knowledge import FileResult, ImportReport, SouffleurError, supported_extensions
+from knowledge.conflicts import changed_docs, find_conflicts
 from knowledge.retrieval import Mode
 
 ctx = ui.context()
@@ -40,6 +41,10 @@ def ingest(sources: list[tuple[str, bytes]]) -> list[FileResult]:
         bar.progress(min(done / max(total, 1), 1.0), text=md(label))
 
     results = kb.ingest_sources([(name, data) for name, data in sources], progress=progress)
+    bar.progress(
+        1.0, text=L("Checking against the other documents…", "Comparaison aux autres documents…")
+    )
+    S["ingest_conflicts"] = find_conflicts(kb, changed_docs(results))
     bar.progress(1.0, text=L("Done", "Terminé"))
     S["ingest_results"] = results
     return results
@@ -59,6 +64,18 @@ def show_results(results: list[FileResult]) -> None:
         )
         for note in r.notes:
             st.warning(md(f"{r.name}: {note}"), icon=":material/info:")
+    for c in S.get("ingest_conflicts") or []:
+        st.warning(
+            md(
+                L(
+                    f"Possible conflict: {c.new_title} says {c.new_value} where {c.old_title} says {c.old_value}. "
+                    f"New: “{c.new_sentence}” — existing: “{c.old_sentence}”. Keep the right one (edit or delete the other document), or keep both if each holds in its own case.",
+                    f"Conflit possible : {c.new_title} indique {c.new_value} là où {c.old_title} indique {c.old_value}. "
+                    f"Nouveau : « {c.new_sentence} » — existant : « {c.old_sentence} ». Gardez le bon (modifiez ou supprimez l’autre document), ou les deux si chacun vaut dans son propre cas.",
+                )
+            ),
+            icon=":material/compare_arrows:",
+        )
 
 
 def save_policy() -> None:

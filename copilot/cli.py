@@ -16,6 +16,7 @@ from copilot.config import Settings, load_settings, redact_url, unknown_variable
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
 from knowledge import SouffleurError, supported_extensions
+from knowledge.conflicts import changed_docs, find_conflicts
 
 
 def _workspace(args: argparse.Namespace, **kw: Any) -> Workspace:
@@ -45,9 +46,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     files = _collect(args.paths)
     failed = 0
     t0 = time.perf_counter()
+    changed: list[str] = []
     for name, path in files:
         t1 = time.perf_counter()
         (res,) = ws.kb.ingest_paths([(name, path)], encoding=args.encoding)
+        changed += changed_docs([res])
         if res.ok:
             counts: dict[str, int] = {}
             for d in res.docs:
@@ -62,6 +65,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"error  {res.error}")
+    for c in find_conflicts(ws.kb, changed):
+        print(
+            f"check  {c.new_doc} says {c.new_value} where {c.old_doc} says {c.old_value}: "
+            f"«{c.new_sentence}» / «{c.old_sentence}»"
+        )
     n_docs, n_chunks = ws.kb.registry.counts()
     print(
         f"{len(files) - failed}/{len(files)} files ingested in {time.perf_counter() - t0:.1f} s; index: {n_docs} documents, {n_chunks} chunks"
