@@ -117,9 +117,11 @@ def find_conflicts(
     the same subject (the two sentences' content words overlap by ``overlap`` at least,
     Jaccard, with ``shared_min`` words in common), the same kind and unit, another value."""
     new = set(doc_ids)
+    titles = {d.doc_id: d.title for d in kb.registry.documents()}
+    if not set(titles) - new:
+        return []  # a first upload: nothing to disagree with (cdtn-fr: saves 4 s of searches)
     with kb.registry.engine.connect() as conn:
         ids = [cid for cid, _ in kb.registry.chunk_ids_of(conn, list(new))]
-    titles = {d.doc_id: d.title for d in kb.registry.documents()}
     found: dict[tuple[str, str], Conflict] = {}
     for chunk in kb.registry.chunks_by_ids(ids):
         for sentence in sentences(chunk.text):
