@@ -19,6 +19,7 @@ from time import monotonic
 
 from copilot.calllog import calling
 from copilot.drafters import OnDelta
+from copilot.pii import Masker
 from copilot.store import ConversationRecord, ConversationStore, DraftRecord, Sent, now
 from copilot.types import DraftOptions, Suggestion
 from copilot.workspace import Workspace
@@ -335,16 +336,7 @@ class Desk:
             )
             at = row["created_at"]
             if match is None:
-                gaps.append(
-                    Gap(
-                        example=shown,
-                        count=1,
-                        terms=terms,
-                        words=said,
-                        examples=[shown],
-                        last_at=at,
-                    )
-                )
+                gaps.append(Gap(count=1, terms=terms, words=said, examples=[shown], last_at=at))
             else:
                 match.count += 1
                 match.terms |= terms
@@ -368,13 +360,12 @@ _MONEY = re.compile(
 )
 _WITH_DIGITS = re.compile(r"#?\b[\w./-]*\d{3,}[\w./-]*")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+_EITHER_STOP = STOPWORDS["fr"] | STOPWORDS["en"]
 
 
 def as_placeholders(text: str) -> str:
     """The question as the customer wrote it, with personal data, amounts and long numbers
     (order, tracking, account numbers) replaced by placeholders a knowledge manager can read."""
-    from copilot.pii import Masker
-
     out = _NUMBERED.sub(r"[\1]", Masker().mask(text))
     out = _MONEY.sub("[AMOUNT]", out)
     out = _WITH_DIGITS.sub("[NUMBER]", out)
@@ -384,8 +375,9 @@ def as_placeholders(text: str) -> str:
 def gap_terms(text: str, lang: str) -> list[str]:
     """Content stems of a question, stop words of either language left out (a French question
     read as English kept its "est" and "et"), placeholders too."""
-    both = STOPWORDS["fr"] | STOPWORDS["en"]
-    kept = [w for w in words(_PLACEHOLDER.sub(" ", text)) if w not in both and not w.isdigit()]
+    kept = [
+        w for w in words(_PLACEHOLDER.sub(" ", text)) if w not in _EITHER_STOP and not w.isdigit()
+    ]
     return terms_of_words(kept, lang)
 
 
@@ -412,13 +404,17 @@ def _as_said(text: str, lang: str) -> dict[str, str]:
 
 @dataclass
 class Gap:
-    example: str
     count: int
     terms: set[str]  # stems: what questions are grouped by
     words: dict[str, str] = field(default_factory=dict)  # stem -> the customers' own word
     examples: list[str] = field(default_factory=list)  # the distinct questions, whole
     last_at: datetime | None = None  # when it was last asked
     asked_by: dict[str, int] = field(default_factory=dict)  # stem -> questions using it (2+)
+
+    @property
+    def example(self) -> str:
+        """The first question of the group."""
+        return self.examples[0] if self.examples else ""
 
     def shown_words(self, limit: int = 8) -> list[str]:
         """The group's words as customers wrote them, for a knowledge manager to read: those

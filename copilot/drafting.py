@@ -186,9 +186,7 @@ class SuggestionService:
         timings.generation_ms = (time.perf_counter() - t) * 1000
         timings.ttft_ms = result.ttft_ms
 
-        feats, confidence, escalation = self._decide(
-            conv, opts, policy, reading, name, found, hits, before, result
-        )
+        feats, confidence, escalation = self._decide(found, before, result)
         timings.total_ms = (time.perf_counter() - t_start) * 1000
         if index_down:
             notes = [f"meaning search unavailable ({index_down}): keyword search only", *notes]
@@ -353,18 +351,13 @@ class SuggestionService:
         return _Before(signals, len(pattern_hits), req)
 
     def _decide(
-        self,
-        conv: Conversation,
-        opts: DraftOptions,
-        policy: Policy,
-        reading: Reading,
-        name: str | None,
-        found: _Orders,
-        hits: list[Hit],
-        before: _Before,
-        result: DraftResult,
+        self, found: _Orders, before: _Before, result: DraftResult
     ) -> tuple[dict[str, float], float, Escalation]:
-        """5. confidence and the escalation decision, once the draft is known."""
+        """5. confidence and the escalation decision, once the draft is known (the request
+        holds the conversation, its reading, the options, the policy and the passages)."""
+        req = before.req
+        conv, opts, policy, reading = req.conversation, req.options, req.policy, req.reading
+        hits = [p.hit for p in req.passages]
         feats = extract(
             reading.query,
             reading.lang,
@@ -384,7 +377,7 @@ class SuggestionService:
                 c.sentence for c in result.citations if not c.chunk_ids[0].startswith("order:")
             ],
             cited_docs=[d for c in result.citations for d in c.doc_ids],
-            term_weights=before.req.term_weights,
+            term_weights=req.term_weights,
         )
         confidence = self.confidence.predict(feats)
         has_knowledge = knowledge_answers(policy.settings, feats, result.citations)
@@ -405,7 +398,7 @@ class SuggestionService:
             opts.ui_lang,
         )
         escalation.handoff_summary = handoff_summary(
-            conv, reading, found.chosen, escalation, opts.ui_lang, name=name
+            conv, reading, found.chosen, escalation, opts.ui_lang, name=req.customer_name
         )
         return feats, confidence, escalation
 

