@@ -13,7 +13,7 @@ from app_pages import ui
 from app_pages.ui import md_text as md
 from copilot.escalation import PolicyError
 from knowledge import FileResult, ImportReport, SouffleurError, supported_extensions
-from knowledge.conflicts import changed_docs, find_conflicts
+from knowledge.conflicts import StoredConflict, check_upload
 from knowledge.retrieval import Mode
 
 ctx = ui.context()
@@ -44,7 +44,7 @@ def ingest(sources: list[tuple[str, bytes]]) -> list[FileResult]:
     bar.progress(
         1.0, text=L("Checking against the other documents…", "Comparaison aux autres documents…")
     )
-    S["ingest_conflicts"] = find_conflicts(kb, changed_docs(results))
+    S["ingest_conflicts"] = [c for c in check_upload(kb, results) if c.is_open]
     bar.progress(1.0, text=L("Done", "Terminé"))
     S["ingest_results"] = results
     return results
@@ -64,18 +64,146 @@ def show_results(results: list[FileResult]) -> None:
         )
         for note in r.notes:
             st.warning(md(f"{r.name}: {note}"), icon=":material/info:")
-    for c in S.get("ingest_conflicts") or []:
+    found = S.get("ingest_conflicts") or []
+    if found:
         st.warning(
             md(
                 L(
-                    f"Possible conflict: {c.new_title} says {c.new_value} where {c.old_title} says {c.old_value}. "
-                    f"New: “{c.new_sentence}” — existing: “{c.old_sentence}”. Keep the right one (edit or delete the other document), or keep both if each holds in its own case.",
-                    f"Conflit possible : {c.new_title} indique {c.new_value} là où {c.old_title} indique {c.old_value}. "
-                    f"Nouveau : « {c.new_sentence} » — existant : « {c.old_sentence} ». Gardez le bon (modifiez ou supprimez l’autre document), ou les deux si chacun vaut dans son propre cas.",
+                    f"{len(found)} possible conflict(s) with the other documents: decide below "
+                    "which statement the drafts should use.",
+                    f"{len(found)} conflit(s) possible(s) avec les autres documents : choisissez "
+                    "ci-dessous l’affirmation que les brouillons doivent utiliser.",
                 )
             ),
             icon=":material/compare_arrows:",
         )
+
+
+def decide_conflict(conflict_id: int) -> None:
+    keep = str(S.get(f"conflict_keep_{conflict_id}") or "")
+    try:
+        c = kb.conflicts.decide(
+            conflict_id,
+            keep,
+            new_scope=str(S.get(f"conflict_scope_new_{conflict_id}") or ""),
+            old_scope=str(S.get(f"conflict_scope_old_{conflict_id}") or ""),
+            actor=ctx.user.username,
+        )
+    except SouffleurError as exc:
+        S["conflict_notice"] = ("error", str(exc))
+        return
+    kept = {
+        "kept_new": L(f"{c.new_title} kept", f"{c.new_title} retenu"),
+        "kept_old": L(f"{c.old_title} kept", f"{c.old_title} retenu"),
+        "kept_both": L("both kept, each for its case", "les deux retenus, chacun pour son cas"),
+    }[c.status]
+    S["conflict_notice"] = ("success", f"#{c.id}: {kept}.")
+
+
+def reopen_conflict(conflict_id: int) -> None:
+    try:
+        kb.conflicts.reopen(conflict_id)
+    except SouffleurError as exc:
+        S["conflict_notice"] = ("error", str(exc))
+    else:
+        S["conflict_notice"] = (
+            "success",
+            L(f"#{conflict_id} reopened.", f"#{conflict_id} rouvert."),
+        )
+
+
+def show_conflict(c: StoredConflict) -> None:
+    """Both statements side by side, and the decision."""
+    with st.container(border=True):
+        new, old = st.columns(2)
+        new.markdown(
+            md(f"**{L('New', 'Nouveau')} · {c.new_title}** — {c.new_value}")
+            + "\n\n> "
+            + md(c.new_sentence)
+        )
+        old.markdown(
+            md(f"**{L('Existing', 'Existant')} · {c.old_title}** — {c.old_value}")
+            + "\n\n> "
+            + md(c.old_sentence)
+        )
+        if not c.is_open:
+            decided = {
+                "kept_new": L(f"{c.new_title} kept", f"{c.new_title} retenu"),
+                "kept_old": L(f"{c.old_title} kept", f"{c.old_title} retenu"),
+                "kept_both": L(
+                    f"both kept: {c.new_value} for {c.new_scope}, {c.old_value} for {c.old_scope}",
+                    f"les deux : {c.new_value} pour {c.new_scope}, {c.old_value} pour {c.old_scope}",
+                ),
+            }[c.status]
+            by = f" ({c.decided_by})" if c.decided_by else ""
+            st.caption(md(f"#{c.id}: {decided}{by}"))
+            st.button(
+                L("Reopen", "Rouvrir"),
+                key=f"conflict_reopen_{c.id}",
+                on_click=reopen_conflict,
+                args=(c.id,),
+            )
+            return
+        keep = st.radio(
+            L("The drafts should use", "Les brouillons doivent utiliser"),
+            ["new", "old", "both"],
+            format_func=lambda k: {
+                "new": L(f"{c.new_value} ({c.new_title})", f"{c.new_value} ({c.new_title})"),
+                "old": L(f"{c.old_value} ({c.old_title})", f"{c.old_value} ({c.old_title})"),
+                "both": L("both, each for its own case", "les deux, chacun pour son cas"),
+            }[k],
+            key=f"conflict_keep_{c.id}",
+            horizontal=True,
+        )
+        if keep == "both":
+            a, b = st.columns(2)
+            a.text_input(
+                L(f"{c.new_value} holds for…", f"{c.new_value} vaut pour…"),
+                key=f"conflict_scope_new_{c.id}",
+                placeholder=L("e.g. engraved items", "ex. articles gravés"),
+            )
+            b.text_input(
+                L(f"{c.old_value} holds for…", f"{c.old_value} vaut pour…"),
+                key=f"conflict_scope_old_{c.id}",
+                placeholder=L("e.g. every other order", "ex. toutes les autres commandes"),
+            )
+        st.button(
+            L("Decide", "Décider"),
+            key=f"conflict_decide_{c.id}",
+            type="primary",
+            on_click=decide_conflict,
+            args=(c.id,),
+        )
+
+
+def conflicts_section() -> None:
+    kb.conflicts.prune(kb)
+    everything = kb.conflicts.all()
+    open_ = [c for c in everything if c.is_open]
+    decided = [c for c in everything if c.status.startswith("kept_")]
+    if not open_ and not decided:
+        return
+    st.subheader(L("Statements that disagree", "Affirmations en désaccord"))
+    notice = S.pop("conflict_notice", None)
+    if notice:
+        (st.success if notice[0] == "success" else st.error)(md(notice[1]))
+    if open_:
+        st.caption(
+            L(
+                f"{len(open_)} to decide. Until then, a draft citing either statement tells the "
+                "agent to check the figure. Keeping one sets the other aside from the drafts "
+                "(its document stays as it is).",
+                f"{len(open_)} à trancher. D’ici là, un brouillon qui cite l’une ou l’autre "
+                "demande à l’agent de vérifier le chiffre. En garder une écarte l’autre des "
+                "brouillons (son document reste tel quel).",
+            )
+        )
+    for c in open_:
+        show_conflict(c)
+    if decided:
+        with st.expander(L(f"Decided ({len(decided)})", f"Tranchés ({len(decided)})")):
+            for c in decided:
+                show_conflict(c)
 
 
 def save_policy() -> None:
@@ -162,6 +290,7 @@ with docs_tab:
             ingest([(f.name, f.getvalue()) for f in files])
     if S.get("ingest_results"):
         show_results(S["ingest_results"])
+    conflicts_section()
 
     docs = kb.documents()
     notice = S.pop("doc_notice", None)

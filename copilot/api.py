@@ -40,6 +40,7 @@ from copilot.store import ConflictError, Sent, UnknownConversationError
 from copilot.types import DraftOptions
 from copilot.webchat import ChatError, ChatIdentity, ChatLinkError, WebChat
 from copilot.workspace import Workspace
+from knowledge.conflicts import check_upload
 from knowledge.errors import SouffleurError
 
 API_VERSION = "v1"
@@ -115,6 +116,20 @@ class DocumentOut(BaseModel):
     chunks: int
 
 
+class ConflictOut(BaseModel):
+    """A statement of this file that another document contradicts (decide on the Knowledge
+    page or with `souffleur conflicts resolve ID`)."""
+
+    id: int
+    document: str
+    says: str
+    sentence: str
+    other_document: str
+    other_says: str
+    other_sentence: str
+    status: str
+
+
 class UploadOut(BaseModel):
     source: str
     ok: bool
@@ -122,6 +137,7 @@ class UploadOut(BaseModel):
     chunks: int
     error: str | None
     notes: list[str]
+    conflicts: list[ConflictOut] = Field(default_factory=list)
 
 
 class ChatIn(BaseModel):
@@ -498,6 +514,8 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
         """Index files (each replaces the previous version of the same name); a bad file is
         reported and the others are indexed."""
         sources = [(f.filename or "upload", f.file.read()) for f in files]
+        results = ws.kb.ingest_sources(sources)
+        found = check_upload(ws.kb, results)
         return [
             UploadOut(
                 source=r.name,
@@ -506,8 +524,22 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
                 chunks=r.chunks,
                 error=r.error,
                 notes=r.notes,
+                conflicts=[
+                    ConflictOut(
+                        id=c.id,
+                        document=c.new_doc,
+                        says=c.new_value,
+                        sentence=c.new_sentence,
+                        other_document=c.old_doc,
+                        other_says=c.old_value,
+                        other_sentence=c.old_sentence,
+                        status=c.status,
+                    )
+                    for c in found
+                    if {c.new_doc, c.old_doc} & {d.doc_id for d in r.docs}
+                ],
             )
-            for r in ws.kb.ingest_sources(sources)
+            for r in results
         ]
 
     @app.delete("/v1/knowledge/{doc_id}", tags=["knowledge"])

@@ -15,8 +15,8 @@ from copilot.confidence import ConfidenceModel
 from copilot.config import Settings, load_settings, redact_url, unknown_variables
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
-from knowledge import SouffleurError, supported_extensions
-from knowledge.conflicts import changed_docs, find_conflicts
+from knowledge import FileResult, SouffleurError, supported_extensions
+from knowledge.conflicts import StoredConflict, check_upload
 
 
 def _workspace(args: argparse.Namespace, **kw: Any) -> Workspace:
@@ -46,11 +46,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     files = _collect(args.paths)
     failed = 0
     t0 = time.perf_counter()
-    changed: list[str] = []
+    changed: list[FileResult] = []
     for name, path in files:
         t1 = time.perf_counter()
         (res,) = ws.kb.ingest_paths([(name, path)], encoding=args.encoding)
-        changed += changed_docs([res])
+        changed.append(res)
         if res.ok:
             counts: dict[str, int] = {}
             for d in res.docs:
@@ -65,16 +65,55 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"error  {res.error}")
-    for c in find_conflicts(ws.kb, changed):
-        print(
-            f"check  {c.new_doc} says {c.new_value} where {c.old_doc} says {c.old_value}: "
-            f"«{c.new_sentence}» / «{c.old_sentence}»"
-        )
+    for c in check_upload(ws.kb, changed):
+        if c.is_open:
+            print(f"check  {_conflict_line(c)}")
+    if ws.kb.conflicts.open():
+        print("       decide with: souffleur conflicts resolve ID --keep new|old|both")
     n_docs, n_chunks = ws.kb.registry.counts()
     print(
         f"{len(files) - failed}/{len(files)} files ingested in {time.perf_counter() - t0:.1f} s; index: {n_docs} documents, {n_chunks} chunks"
     )
     return 1 if failed else 0
+
+
+def _conflict_line(c: StoredConflict) -> str:
+    return (
+        f"#{c.id} {c.new_doc} says {c.new_value} where {c.old_doc} says {c.old_value}: "
+        f"«{c.new_sentence}» / «{c.old_sentence}»"
+    )
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    book = ws.kb.conflicts
+    if args.action == "list":
+        book.prune(ws.kb)
+        shown = book.all() if args.all else book.open()
+        for c in shown:
+            decided = ""
+            if not c.is_open:
+                decided = f" [{c.status.replace('_', ' ')}"
+                decided += f" by {c.decided_by}" if c.decided_by else ""
+                if c.status == "kept_both":
+                    decided += f": {c.new_value} for {c.new_scope}; {c.old_value} for {c.old_scope}"
+                decided += "]"
+            print(_conflict_line(c) + decided)
+        print(f"{len(book.open())} open" + (f", {len(shown)} in all" if args.all else ""))
+        return 0
+    if args.action == "resolve":
+        c = book.decide(
+            args.id,
+            args.keep,
+            new_scope=args.scope_new or "",
+            old_scope=args.scope_old or "",
+            actor=args.by,
+        )
+        print(f"#{c.id} {c.status.replace('_', ' ')}")
+        return 0
+    c = book.reopen(args.id)
+    print(f"#{c.id} open again")
+    return 0
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -180,6 +219,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"{report.customers} customers, {report.orders.inserted} new and {report.orders.updated} updated orders, "
         f"{report.conversations} sample conversations added to the inbox"
     )
+    open_ = [c for c in report.conflicts if c.is_open]
+    if open_:
+        print(f"{len(open_)} statements of two documents disagree: souffleur conflicts list")
     return 0
 
 
@@ -670,6 +712,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+")
     s.add_argument("--encoding", help="text encoding of the files when not UTF-8 (e.g. latin-1)")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser(
+        "conflicts", help="statements of two documents that disagree: list them, decide"
+    )
+    csub = s.add_subparsers(dest="action", required=True)
+    cl = csub.add_parser("list", help="the open ones (--all: decided and gone ones too)")
+    cl.add_argument("--all", action="store_true")
+    cr = csub.add_parser("resolve", help="keep the new statement, the existing one, or both")
+    cr.add_argument("id", type=int)
+    cr.add_argument("--keep", required=True, choices=["new", "old", "both"])
+    cr.add_argument("--scope-new", help="with --keep both: the case the new statement holds for")
+    cr.add_argument("--scope-old", help="with --keep both: the case the existing one holds for")
+    cr.add_argument("--by", help="who decides (kept with the decision)")
+    co = csub.add_parser("reopen", help="undo a decision")
+    co.add_argument("id", type=int)
+    s.set_defaults(func=cmd_conflicts)
 
     s = sub.add_parser("search", help="hybrid search over the knowledge base")
     s.add_argument("query")

@@ -7,12 +7,13 @@ elapsed since, so the demo always looks current (parcels in transit are still in
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from knowledge import Customer, FileResult, ImportReport
+from knowledge.conflicts import StoredConflict, check_upload
 
 if TYPE_CHECKING:
     from copilot.workspace import Workspace
@@ -28,6 +29,7 @@ class DemoReport:
     orders: ImportReport
     customers: int
     conversations: int
+    conflicts: list[StoredConflict] = field(default_factory=list)
 
     @property
     def documents(self) -> int:
@@ -70,6 +72,7 @@ def load_demo(ws: Workspace, *, today: date | None = None) -> DemoReport:
     """Load (or reload: unchanged files are no-ops) the demo store into a workspace."""
     days = ((today or date.today()) - ANCHOR).days
     files = ws.kb.ingest_paths(article_paths())
+    conflicts = check_upload(ws.kb, files)  # what a knowledge manager would be shown
     customers = [
         Customer(
             customer_id=c["customer_id"],
@@ -92,7 +95,7 @@ def load_demo(ws: Workspace, *, today: date | None = None) -> DemoReport:
     report = ws.orders.import_records(
         ((i + 1, shift_dates(r, days)) for i, r in enumerate(records)), source="demo/orders.jsonl"
     )
-    return DemoReport(files, report, len(customers), load_conversations(ws))
+    return DemoReport(files, report, len(customers), load_conversations(ws), conflicts)
 
 
 def load_conversations(ws: Workspace) -> int:

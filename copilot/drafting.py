@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
@@ -47,7 +47,7 @@ from copilot.types import (
     Suggestion,
     Timings,
 )
-from knowledge import Customer, Hit, KnowledgeBase, Order, OrderBook
+from knowledge import Chunk, Customer, Hit, KnowledgeBase, Order, OrderBook
 from knowledge.screening import instruction_sentences
 
 log = logging.getLogger("souffleur.drafting")
@@ -187,6 +187,8 @@ class SuggestionService:
         timings.ttft_ms = result.ttft_ms
 
         feats, confidence, escalation = self._decide(found, before, result)
+        # a cited sentence that another document contradicts: the agent checks before sending
+        disputed = self.kb.conflicts.hints(_cited_chunks(result.citations, hits), opts.ui_lang)
         timings.total_ms = (time.perf_counter() - t_start) * 1000
         if index_down:
             notes = [f"meaning search unavailable ({index_down}): keyword search only", *notes]
@@ -195,7 +197,9 @@ class SuggestionService:
             citations=result.citations,
             escalation=escalation,
             confidence=confidence,
-            needs_review=escalation.escalate or confidence < self.confidence.threshold,
+            needs_review=escalation.escalate
+            or confidence < self.confidence.threshold
+            or bool(disputed),
             language=reading.lang,
             register_=reading.register,
             timings=timings,
@@ -228,7 +232,7 @@ class SuggestionService:
             else [],
             intent=reading.intent,
             features=feats,
-            review_hints=review_hints(feats, opts.ui_lang),
+            review_hints=review_hints(feats, opts.ui_lang) + disputed,
         )
 
     def _read(self, conv: Conversation, opts: DraftOptions, customer: Customer | None) -> Reading:
@@ -546,3 +550,9 @@ def handoff_summary(
         if escalation.reasons:
             lines.append("Reasons: " + "; ".join(r.label for r in escalation.reasons) + ".")
     return "\n".join(lines)
+
+
+def _cited_chunks(citations: Sequence[Citation], hits: Sequence[Hit]) -> list[Chunk]:
+    """The passages the draft cites."""
+    cited = {cid for c in citations for cid in c.chunk_ids}
+    return [h.chunk for h in hits if h.chunk_id in cited]

@@ -33,6 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from knowledge.chunking import ChunkingConfig, chunk_document
+from knowledge.conflicts import ConflictBook
 from knowledge.embeddings import Embedder
 from knowledge.errors import IngestError, SouffleurError
 from knowledge.language import detect_language
@@ -171,6 +172,8 @@ class KnowledgeBase:
         self.parse_budget_s = parse_budget_s
         self.default_lang = default_lang
         self.retriever = HybridRetriever(registry, vectors, embedder, retrieval)
+        # statements that disagree across documents, and the knowledge manager's decisions
+        self.conflicts = ConflictBook(registry.engine)
         if check_embedder:
             self.check_embedder()
 
@@ -585,7 +588,10 @@ class KnowledgeBase:
         doc_ids: Sequence[str] | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        return self.retriever.search(query, k=k, lang=lang, doc_ids=doc_ids, mode=mode)
+        """The best passages; a statement set aside by a conflict decision (the other
+        document's figure was kept) is not in them."""
+        hits = self.retriever.search(query, k=k, lang=lang, doc_ids=doc_ids, mode=mode)
+        return self.conflicts.screen(hits)
 
     def dense_status(self) -> str | None:
         """Why searches run on keywords alone right now (the vector index failed), or None."""

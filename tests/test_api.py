@@ -290,6 +290,19 @@ def test_knowledge_upload_list_and_delete(served: Served) -> None:
     assert kb.delete(f"/v1/knowledge/{doc_id}").status_code == 404
 
 
+def test_an_upload_names_the_statements_another_document_contradicts(served: Served) -> None:
+    kb = served.client(served.knowledge)
+    md = "text/markdown"
+    first = b"# Engraving\n\nEngraving on a lamp base costs 12.00 EUR per item, up to 20 letters."
+    second = b"# Engraving news\n\nEngraving on a lamp base costs 15.00 EUR per item from now on."
+    (one,) = kb.post("/v1/knowledge", files=[("files", ("engraving.md", first, md))]).json()
+    assert one["ok"] and one["conflicts"] == []
+    (two,) = kb.post("/v1/knowledge", files=[("files", ("news.md", second, md))]).json()
+    (c,) = two["conflicts"]
+    assert (c["says"], c["other_says"], c["status"]) == ("15.00 eur", "12.00 eur", "open")
+    assert c["document"] == two["documents"][0] and c["other_document"] == one["documents"][0]
+
+
 def test_order_upserts_store_the_good_records_and_name_the_bad(
     served: Served, api: httpx.Client
 ) -> None:

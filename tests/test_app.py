@@ -380,6 +380,34 @@ def test_upload_a_good_and_a_bad_file_then_find_it_by_hit_testing(data_dir: Path
     assert any(c.value.startswith("rrf ") for c in at.caption)
 
 
+def test_a_contradicting_upload_is_shown_and_decided_on_the_page(data_dir: Path) -> None:
+    at = ok(signed_in("kim"))
+    news = "# Nouveautés\n\nNouveau : l'emballage cadeau coûte désormais 4,90 € par article.\n"
+    at.file_uploader(key="kb_files").set_value(("nouveautes.md", news.encode(), "text/markdown"))
+    ok(at.button(key="FormSubmitter:upload_docs-Upload and index").click().run())
+    assert any("possible conflict(s)" in plain(w.value) for w in at.warning)
+    book = open_workspace(settings_of(data_dir)).kb.conflicts
+    (c,) = [c for c in book.open() if c.new_value == "4,90 €"]
+    assert c.old_value == "4,50 €" and c.old_doc == "gift-wrapping-fr"
+    assert any("4,90 €" in m.value and "Nouveautés" in plain(m.value) for m in at.markdown)
+    at.radio(key=f"conflict_keep_{c.id}").set_value("both")
+    ok(at.run())
+    at.text_input(key=f"conflict_scope_new_{c.id}").input("articles gravés")
+    ok(at.button(key=f"conflict_decide_{c.id}").click().run())
+    assert any("give both scopes" in plain(e.value) for e in at.error)  # one scope is missing
+    assert book.get(c.id).is_open
+    at.text_input(key=f"conflict_scope_old_{c.id}").input("autres commandes")
+    ok(at.button(key=f"conflict_decide_{c.id}").click().run())
+    assert any(plain(s.value) == f"#{c.id}: both kept, each for its case." for s in at.success)
+    decided = book.get(c.id)
+    assert (decided.status, decided.new_scope, decided.old_scope, decided.decided_by) == (
+        "kept_both",
+        "articles gravés",
+        "autres commandes",
+        "kim",
+    )
+
+
 def _counted(at: AppTest, what: str) -> int:
     """The number before ``what`` in the knowledge page's counters."""
     line = next(str(c.value) for c in at.caption if f" {what}" in str(c.value))
