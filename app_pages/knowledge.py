@@ -13,7 +13,7 @@ from app_pages import ui
 from app_pages.ui import md_text as md
 from copilot.escalation import PolicyError
 from knowledge import FileResult, ImportReport, SouffleurError, supported_extensions
-from knowledge.conflicts import StoredConflict, check_upload
+from knowledge.conflicts import StoredConflict, UploadCheck, check_upload
 from knowledge.retrieval import Mode
 
 ctx = ui.context()
@@ -44,7 +44,7 @@ def ingest(sources: list[tuple[str, bytes]]) -> list[FileResult]:
     bar.progress(
         1.0, text=L("Checking against the other documents…", "Comparaison aux autres documents…")
     )
-    S["ingest_conflicts"] = [c for c in check_upload(kb, results) if c.is_open]
+    S["ingest_conflicts"] = check_upload(kb, results)
     bar.progress(1.0, text=L("Done", "Terminé"))
     S["ingest_results"] = results
     return results
@@ -64,7 +64,20 @@ def show_results(results: list[FileResult]) -> None:
         )
         for note in r.notes:
             st.warning(md(f"{r.name}: {note}"), icon=":material/info:")
-    found = S.get("ingest_conflicts") or []
+    check: UploadCheck | None = S.get("ingest_conflicts")
+    found = check.open if check else []
+    if check and check.unchecked_within:
+        st.info(
+            md(
+                L(
+                    f"The {check.unchecked_within} new documents were checked against the "
+                    "others, not against each other (a big batch): `souffleur conflicts scan` "
+                    "checks everything.",
+                    f"Les {check.unchecked_within} nouveaux documents ont été comparés aux autres, "
+                    "pas entre eux (gros lot) : `souffleur conflicts scan` compare tout.",
+                )
+            )
+        )
     if found:
         st.warning(
             md(

@@ -515,7 +515,7 @@ def create_app(ws: Workspace, desk: Desk | None = None) -> FastAPI:
         reported and the others are indexed."""
         sources = [(f.filename or "upload", f.file.read()) for f in files]
         results = ws.kb.ingest_sources(sources)
-        found = check_upload(ws.kb, results)
+        found = check_upload(ws.kb, results).conflicts
         return [
             UploadOut(
                 source=r.name,

@@ -16,7 +16,7 @@ from copilot.config import Settings, load_settings, redact_url, unknown_variable
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import Workspace, open_workspace
 from knowledge import FileResult, SouffleurError, supported_extensions
-from knowledge.conflicts import StoredConflict, check_upload
+from knowledge.conflicts import StoredConflict, check_upload, find_conflicts
 
 
 def _workspace(args: argparse.Namespace, **kw: Any) -> Workspace:
@@ -65,11 +65,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             failed += 1
             print(f"error  {res.error}")
-    for c in check_upload(ws.kb, changed):
-        if c.is_open:
-            print(f"check  {_conflict_line(c)}")
-    if ws.kb.conflicts.open():
+    check = check_upload(ws.kb, changed)
+    for c in check.open:
+        print(f"check  {_conflict_line(c)}")
+    if check.open:
         print("       decide with: souffleur conflicts resolve ID --keep new|old|both")
+    if check.unchecked_within:
+        print(
+            f"note   the {check.unchecked_within} new documents were checked against the others, "
+            "not against each other (a big batch): souffleur conflicts scan checks everything"
+        )
     n_docs, n_chunks = ws.kb.registry.counts()
     print(
         f"{len(files) - failed}/{len(files)} files ingested in {time.perf_counter() - t0:.1f} s; index: {n_docs} documents, {n_chunks} chunks"
@@ -100,6 +105,19 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
                 decided += "]"
             print(_conflict_line(c) + decided)
         print(f"{len(book.open())} open" + (f", {len(shown)} in all" if args.all else ""))
+        return 0
+    if args.action == "scan":
+        t0 = time.perf_counter()
+        book.prune(ws.kb)
+        every = [d.doc_id for d in ws.kb.documents()]
+        found = book.record(find_conflicts(ws.kb, every, limit=args.limit))
+        for c in found:
+            if c.is_open:
+                print(_conflict_line(c))
+        print(
+            f"{len(every)} documents checked in {time.perf_counter() - t0:.1f} s: "
+            f"{len(found)} pairs, {len([c for c in found if c.is_open])} open"
+        )
         return 0
     if args.action == "resolve":
         c = book.decide(
@@ -717,6 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
         "conflicts", help="statements of two documents that disagree: list them, decide"
     )
     csub = s.add_subparsers(dest="action", required=True)
+    cs = csub.add_parser("scan", help="check every document against every other one")
+    cs.add_argument("--limit", type=int, default=500, help="stop after this many pairs")
     cl = csub.add_parser("list", help="the open ones (--all: decided and gone ones too)")
     cl.add_argument("--all", action="store_true")
     cr = csub.add_parser("resolve", help="keep the new statement, the existing one, or both")

@@ -72,7 +72,7 @@ def load_demo(ws: Workspace, *, today: date | None = None) -> DemoReport:
     """Load (or reload: unchanged files are no-ops) the demo store into a workspace."""
     days = ((today or date.today()) - ANCHOR).days
     files = ws.kb.ingest_paths(article_paths())
-    conflicts = check_upload(ws.kb, files)  # what a knowledge manager would be shown
+    conflicts = check_upload(ws.kb, files).conflicts  # what a knowledge manager is shown
     customers = [
         Customer(
             customer_id=c["customer_id"],

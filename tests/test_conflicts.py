@@ -92,8 +92,10 @@ def test_souffleur_ingest_names_the_possible_conflict(
     assert "give both scopes" in capsys.readouterr().err
     assert (
         main(
-            ["conflicts", "resolve", "1", "--keep", "both"]
-            + ["--scope-new", "per item", "--scope-old", "per order", "--by", "kim"]
+            [
+                *("conflicts", "resolve", "1", "--keep", "both"),
+                *("--scope-new", "per item", "--scope-old", "per order", "--by", "kim"),
+            ]
         )
         == 0
     )
@@ -229,7 +231,7 @@ def test_documents_of_one_batch_are_checked_against_each_other(tmp_path: Path) -
             ("news.md", b"# News\n\n" + NEWS.text.encode()),
         ]
     )
-    (c,) = check_upload(ws.kb, results)
+    (c,) = check_upload(ws.kb, results).conflicts
     assert {c.new_value, c.old_value} == {"4.90 €", "4.50 €"}
     # sentences sharing only their figures' words are about different things
     results = ws.kb.ingest_sources(
@@ -238,4 +240,26 @@ def test_documents_of_one_batch_are_checked_against_each_other(tmp_path: Path) -
             ("b.md", b"# Warranty\n\nWe answer warranty reports within 3 working days."),
         ]
     )
-    assert [x.id for x in check_upload(ws.kb, results)] == []
+    assert [x.id for x in check_upload(ws.kb, results).conflicts] == []
+
+
+def test_a_big_first_batch_is_not_checked_within_and_a_scan_checks_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
+    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    ws = open_workspace(load_settings(), embedder=HashEmbedder())
+    results = ws.kb.ingest_sources(
+        [
+            ("faq.md", b"# Gift wrapping\n\n" + OLD[0].text.encode()),
+            ("news.md", b"# News\n\n" + NEWS.text.encode()),
+        ]
+    )
+    check = check_upload(ws.kb, results, within_max=1)
+    assert check.conflicts == [] and check.unchecked_within == 2
+    assert main(["conflicts", "scan"]) == 0
+    out = capsys.readouterr().out
+    assert "says 4.90 € where" in out or "says 4.50 € where" in out
+    assert out.splitlines()[-1].startswith("2 documents checked in ")
+    assert out.splitlines()[-1].endswith(": 1 pairs, 1 open")
