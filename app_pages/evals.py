@@ -17,7 +17,7 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.ui import md_text as md
-from evals import RunConfig, browse, run_eval
+from evals import RunConfig, browse, replay, run_eval
 from evals.report import CHOICES, summary_rows
 from evals.report import charts as report_charts
 from evals.runner import new_run_folder
@@ -61,7 +61,9 @@ def start(cfg: RunConfig) -> None:
     try:
         if cfg.out is None:
             cfg.out = new_run_folder(RUNS, cfg.dataset, cfg.drafter)
-        result = run_eval(cfg, settings, embedder=ctx.ws.kb.embedder, progress=progress)
+        result = run_eval(
+            cfg, settings, embedder=ctx.ws.kb.embedder, progress=progress, workspace=ctx.ws
+        )
     except SouffleurError as exc:
         bar.empty()
         st.error(md(str(exc)), icon=":material/error:")
@@ -75,6 +77,72 @@ def start(cfg: RunConfig) -> None:
     )
     S["eval_next_tab"] = TABS["results"]
     st.rerun()
+
+
+def start_replay(drafter: str) -> None:
+    """Replay the desk's history (evals.replay): its figures are shown under the button."""
+    bar = st.progress(0.0, text=L("Building the set…", "Construction du jeu…"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(
+            min(done / max(total, 1), 1.0), text=f"{done}/{total} " + L("replies", "réponses")
+        )
+
+    try:
+        result = replay.run_replay(
+            settings,
+            drafter=drafter,
+            workspace=ctx.ws,
+            progress=progress,
+        )
+    except SouffleurError as exc:
+        bar.empty()
+        st.error(md(str(exc)), icon=":material/error:")
+        return
+    bar.empty()
+    S["eval_replay"] = str(result.folder)
+
+
+def replay_section(drafter: str) -> None:
+    """The desk's own conversations as a benchmark: how many replies it holds, a button that
+    replays them, and the last replay's figures."""
+    st.subheader(L("Replay this desk's history", "Rejouer l’historique du guichet"))
+    found = replay.history(ctx.desk.store)
+    st.caption(
+        md(
+            L(
+                f"Each agent reply that answers customer messages becomes a case: the conversation so far is the input, what the agent sent the reference, whether they escalated the label (personal data masked). The latest {replay.TEST_PERCENT} % are replayed with the current knowledge and compared with what agents sent. CLI: souffleur eval replay [--split-date YYYY-MM-DD].",
+                f"Chaque réponse d’un agent à des messages de client devient un cas : la conversation jusque-là en entrée, ce que l’agent a envoyé en référence, son escalade ou non en étiquette (données personnelles masquées). Les {replay.TEST_PERCENT} % plus récents sont rejoués avec les connaissances actuelles et comparés à ce que les agents ont envoyé. CLI : souffleur eval replay [--split-date AAAA-MM-JJ].",
+            )
+        )
+    )
+    st.text(
+        L(
+            f"{found.cases} usable agent replies ({found.replies} sent, {found.escalated} escalated) in {found.conversations} conversations; at least {replay.MIN_CASES} needed.",
+            f"{found.cases} réponses d’agents utilisables ({found.replies} envoyées, {found.escalated} escaladées) dans {found.conversations} conversations ; il en faut au moins {replay.MIN_CASES}.",
+        )
+    )
+    enough = found.cases >= replay.MIN_CASES
+    if st.button(
+        L("Replay this desk's history", "Rejouer l’historique"),
+        icon=":material/history:",
+        key="eval_replay_start",
+        disabled=not enough,
+    ):
+        start_replay(drafter)
+    if not enough:
+        st.info(md(str(replay.not_enough(found, replay.MIN_CASES))), icon=":material/history:")
+    folder = Path(S["eval_replay"]) if S.get("eval_replay") else None
+    if folder is not None and (folder / replay.REPORT).is_file():
+        report = replay.load_report(folder)
+        st.table(
+            pd.DataFrame(
+                [(md(k), md(v)) for k, v in replay.report_rows(report)],
+                columns=["figure", "value [95% CI]"],
+            ),
+            hide_index=True,
+        )
+        st.caption(md(L(f"Run folder: {folder}", f"Dossier : {folder}")))
 
 
 def keep_run(widget_key: str) -> None:
@@ -240,6 +308,7 @@ def run_tab(runs: list[browse.RunInfo]) -> None:
             )
         )
     )
+    replay_section(str(drafter) if llm else "offline")
     unfinished = [r for r in runs if not r.complete]
     if unfinished:
         st.subheader(L("Interrupted runs", "Évaluations interrompues"))

@@ -8,6 +8,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -354,6 +355,39 @@ def cmd_eval_run(args: argparse.Namespace) -> int:
         f"\nrun folder: {result.folder} (report.html, report.md, summary.json, results.jsonl, manifest.json)"
     )
     return 0
+
+
+def cmd_eval_replay(args: argparse.Namespace) -> int:
+    """Replay the workspace's own conversations: the copilot's drafts against the agents'."""
+    from evals.replay import report_rows, run_replay
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done}/{total} replies replayed", end="", file=sys.stderr, flush=True)
+
+    result = run_replay(
+        args.settings,
+        split_date=args.split_date,
+        out=Path(args.out) if args.out else None,
+        drafter=args.drafter,
+        min_cases=args.min_cases,
+        progress=progress,
+    )
+    print(file=sys.stderr)
+    for name, value in report_rows(result.report):
+        print(f"{name:<84} {value}")
+    sets = result.report["sets"]
+    print(f"\nset: {', '.join(f'{half} {path}' for half, path in sets.items())}")
+    print(f"run folder: {result.folder} (replay.json, report.html, results.jsonl, manifest.json)")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date: write it YYYY-MM-DD, e.g. 2026-11-01"
+        ) from None
 
 
 def cmd_eval_compare(args: argparse.Namespace) -> int:
@@ -819,6 +853,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="run folder (default: under the data directory); an existing one is resumed"
     )
     er.set_defaults(func=cmd_eval_run)
+    ep = esub.add_parser(
+        "replay",
+        help="replay this workspace's past conversations: drafts against what agents sent",
+    )
+    ep.add_argument(
+        "--split-date",
+        type=_day,
+        help="YYYY-MM-DD: replies before it are the train half, the others the test half "
+        "(default: the latest 30 %% of the replies are the test half)",
+    )
+    ep.add_argument(
+        "--out", help="run folder (default: under the data directory); the set is written in it"
+    )
+    ep.add_argument("--drafter", choices=["offline", "llm"], default="offline")
+    ep.add_argument(
+        "--min-cases",
+        type=int,
+        help="fewest agent replies worth replaying (default: the bench's MIN_CASES, 10)",
+    )
+    ep.set_defaults(func=cmd_eval_replay)
     ec = esub.add_parser("compare", help="paired comparison of two runs on the same cases")
     ec.add_argument("run_a")
     ec.add_argument("run_b")

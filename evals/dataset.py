@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from copilot.types import Channel
 from knowledge.errors import SouffleurError
 
 Action = Literal["answer", "answer_partial", "clarify", "escalate"]
@@ -52,6 +53,8 @@ class Case(BaseModel):
     reason: str | None = None
     weight: float = Field(1.0, gt=0)
     source: Any = None
+    channel: Channel | None = None  # where the customer wrote from (None: web)
+    prior_contacts: int = Field(0, ge=0)  # the customer's earlier conversations in the window
 
     @field_validator("conversation")
     @classmethod
@@ -76,6 +79,9 @@ class Dataset:
     policy_file: Path | None = None  # the store's own policy ("policy" in dataset.json)
     today: date | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # "knowledge": "workspace" in dataset.json (a replay set, evals/replay.py): the cases are
+    # answered from the workspace's own index, orders and policy, not from files of the set
+    workspace: bool = False
 
     @property
     def cases_hash(self) -> str:
@@ -123,8 +129,9 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
         raise DatasetError(
             f"{root}: has no cases.jsonl.", "Add one case per line (see EVALS.md §0)."
         )
-    kb_files = _kb_files(root, manifest)
-    if not kb_files:
+    workspace = manifest.get("knowledge") == "workspace"
+    kb_files = [] if workspace else _kb_files(root, manifest)
+    if not kb_files and not workspace:
         raise DatasetError(
             f"{root}: has no knowledge (kb.jsonl, or 'kb' in dataset.json).",
             "Add kb.jsonl with one document per line.",
@@ -177,6 +184,7 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
         policy_file=_resolve(root, manifest.get("policy")),
         today=date.fromisoformat(manifest["today"]) if manifest.get("today") else None,
         meta=manifest,
+        workspace=workspace,
     )
 
 

@@ -166,6 +166,18 @@ def eval_workspace(ds: Dataset, settings: Settings, embedder: Embedder) -> Works
     return ws
 
 
+def workspace_hashes(ws: Workspace) -> tuple[str, str]:
+    """Digests of a workspace's documents (id, version, content) and order numbers: a run on
+    its knowledge resumes only while the knowledge is the same."""
+    docs = hashlib.sha256()
+    for d in sorted(ws.kb.documents(), key=lambda d: d.doc_id):
+        docs.update(f"{d.doc_id}\0{d.version}\0{d.content_hash}\n".encode())
+    orders = hashlib.sha256()
+    for number, customer in sorted(ws.orders.all_order_numbers()):
+        orders.update(f"{number}\0{customer}\n".encode())
+    return docs.hexdigest(), orders.hexdigest()
+
+
 def _manifest(
     cfg: RunConfig,
     ds: Dataset,
@@ -215,7 +227,9 @@ def _case_conversation(case: Case) -> Conversation:
         id=case.id,
         customer_id=ctx.customer_id if ctx else None,
         customer_name=ctx.name if ctx else None,
+        channel=case.channel or "web",
         turns=[Turn(role=t.role, text=t.text) for t in case.conversation],
+        prior_contacts=case.prior_contacts,
     )
 
 
@@ -373,11 +387,20 @@ def run_eval(
     progress: Progress | None = None,
     chat: Any = None,
     judge_chat: Any = None,
+    workspace: Workspace | None = None,
 ) -> RunResult:
+    """Run (or resume) a dataset. A set whose knowledge is the workspace's (a replay set) is
+    answered from ``workspace``, else from the workspace of ``settings``."""
     ds = load_dataset(cfg.dataset, limit=cfg.limit)
-    emb = embedder or providers.embedder(settings)
     t_build = time.perf_counter()
-    ws = eval_workspace(ds, settings, emb)
+    if ds.workspace:
+        ws = workspace or open_workspace(
+            settings, embedder=embedder, drafter=None, load_demo_if_empty=False
+        )
+        emb = ws.kb.embedder
+    else:
+        emb = embedder or providers.embedder(settings)
+        ws = eval_workspace(ds, settings, emb)
     build_s = time.perf_counter() - t_build
     # the store's own policy when the dataset has one (its windows, limits and thresholds)
     policy = Policy.load(ds.policy_file) if ds.policy_file else _app_policy(settings)
@@ -407,7 +430,10 @@ def run_eval(
                 "--drafter llm needs an endpoint.",
                 "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
             )
-    confidence = ConfidenceModel.load(settings.confidence_path)
+    # a replay set is answered as the desk answers: with the workspace's confidence model
+    confidence = (
+        ws.service.confidence if ds.workspace else ConfidenceModel.load(settings.confidence_path)
+    )
     today = ds.today or date.today()
     service = SuggestionService(
         ws.kb,
@@ -421,6 +447,8 @@ def run_eval(
     tau = cfg.threshold if cfg.threshold is not None else confidence.threshold
     target = cfg.target_fdr if cfg.target_fdr is not None else policy.settings.target_fdr
     manifest = _manifest(cfg, ds, settings, service, emb, tau, target)
+    if ds.workspace:  # the set has no knowledge files: what it ran on is the workspace's
+        manifest["kb_hash"], manifest["orders_hash"] = workspace_hashes(ws)
     llm_judge = None
     if cfg.judge == "llm":
         llm_judge = judge_from_settings(settings, chat=judge_chat, seed=cfg.seed, engine=home)
