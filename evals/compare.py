@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from evals.judge import comparison_outcomes
 from evals.metrics import Record, answered, hit_at, outcome, scored
 from evals.stats import mcnemar_exact, paired_mde, percentile
 
@@ -121,18 +122,15 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
             lambda r: float(r["escalate"]),
             among=lambda a, b: bool(a["should_escalate"]),
         ),
-        *(
+        *(  # what the registered evaluators of the offline judge count per case
             binary(
-                name,
-                (has := _has_verdict(key)),
+                o.label,
+                (has := _has_verdict(o.key)),
                 has,
-                better="lower",
+                better=o.better,
                 among=lambda a, b: judged(a) and judged(b),
             )
-            for name, key in (
-                ("leaking drafts", "leaks"),
-                ("drafts with forbidden facts", "forbidden_found"),
-            )
+            for o in comparison_outcomes()
         ),
     ]
     with_refs = [i for i, r in enumerate(A) if r["reference_doc_ids"]]

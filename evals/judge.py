@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, Literal, Protocol
 
 from copilot.compose import PHRASES
 from copilot.escalation import PolicySettings
@@ -233,120 +233,220 @@ class Verdicts:
         return d
 
 
-def judge_offline(
-    s: Suggestion,
-    *,
-    chunk_texts: dict[str, str],
-    own_orders: Sequence[Order],
-    other_identifiers: dict[str, str],
-    reference_doc_ids: Sequence[str],
-    required_facts: Sequence[str],
-    forbidden_facts: Sequence[str],
-    order_facts: dict[str, str],
-    reference_answer: str | None,
-    lang: str,
-    conversation_text: str = "",
-    return_window_days: int | PolicySettings | None = None,
-) -> Verdicts:
-    """Atomic verdicts for one draft. ``other_identifiers`` maps other customers' order/tracking
-    numbers and e-mails (normalised) to a label, for the leak check; an identifier the customer
-    typed themselves is not a leak when the draft repeats it."""
-    v = Verdicts()
-    draft = s.draft
-    norm_draft = normalise(draft)
-    by_order = {o.order_number: o for o in own_orders}
-    order_texts = {o.order_number: order_text(o, return_window_days) for o in own_orders}
-    order_values = set(order_texts.values())
-    order_facts_all = (
-        set().union(*(atomic_facts(t) for t in order_texts.values())) if own_orders else set()
-    )
+@dataclass(frozen=True)
+class JudgeInput:
+    """One draft and what it is judged against. ``other_identifiers`` maps other customers'
+    order/tracking numbers and e-mails (normalised) to a label, for the leak check."""
 
-    # 1.5 groundedness with citation support
-    cited_by_sentence = {normalise(c.sentence): c for c in s.citations}
-    for sent in sentences(draft):
-        if not is_claim(sent):
-            continue
-        v.claims += 1
-        cit = cited_by_sentence.get(normalise(sent))
-        sources: list[str] = []
-        if cit is not None:
-            for cid in cit.chunk_ids:
-                if cid.startswith("order:"):
-                    o = by_order.get(cid.split(":", 1)[1])
-                    if o is not None:
-                        sources.append(order_texts[o.order_number])
-                elif cid in chunk_texts:
-                    sources.append(chunk_texts[cid])
-        ok = _supported(
-            sent,
-            sources,
-            lang,
-            order_cited=bool(cit and any(c.startswith("order:") for c in cit.chunk_ids)),
-        )
-        if ok:
-            v.supported += 1
-        else:
-            v.unsupported.append(sent)
-        if cit is not None:
-            v.citations += len(cit.chunk_ids)
-            v.citations_supporting += sum(
-                1
-                for src in sources
-                if _supported(sent, [src], lang, order_cited=src in order_values)
+    suggestion: Suggestion
+    chunk_texts: dict[str, str]
+    own_orders: Sequence[Order]
+    other_identifiers: dict[str, str]
+    reference_doc_ids: Sequence[str]
+    required_facts: Sequence[str]
+    forbidden_facts: Sequence[str]
+    order_facts: dict[str, str]
+    reference_answer: str | None
+    lang: str
+    conversation_text: str = ""
+    return_window_days: int | PolicySettings | None = None
+
+    @cached_property
+    def norm_draft(self) -> str:
+        return normalise(self.suggestion.draft)
+
+    @cached_property
+    def order_texts(self) -> dict[str, str]:
+        """Each own order as the judge reads it (its record, with the return window)."""
+        return {o.order_number: order_text(o, self.return_window_days) for o in self.own_orders}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A per-case outcome an evaluator adds to the comparison of two runs: 1 when the case's
+    verdicts list something under ``key``."""
+
+    label: str
+    key: str
+    better: Literal["higher", "lower"] = "lower"
+
+
+class Evaluator(Protocol):
+    """One part of the offline judge: it fills its own fields of the verdicts."""
+
+    name: str
+    fills: tuple[str, ...]  # the Verdicts fields it sets
+    outcomes: tuple[Outcome, ...]  # what the comparison of two runs counts from it
+
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None: ...
+
+
+class Groundedness:
+    """§1.5: each claim is supported by what it cites (or the order record)."""
+
+    name = "grounded"
+    fills: tuple[str, ...] = (
+        "claims",
+        "supported",
+        "unsupported",
+        "citations",
+        "citations_supporting",
+        "claims_supported_by_citation",
+        "grounded",
+    )
+    outcomes: tuple[Outcome, ...] = ()
+
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
+        s = x.suggestion
+        by_order = {o.order_number: o for o in x.own_orders}
+        order_values = set(x.order_texts.values())
+        cited_by_sentence = {normalise(c.sentence): c for c in s.citations}
+        for sent in sentences(s.draft):
+            if not is_claim(sent):
+                continue
+            v.claims += 1
+            cit = cited_by_sentence.get(normalise(sent))
+            sources: list[str] = []
+            if cit is not None:
+                for cid in cit.chunk_ids:
+                    if cid.startswith("order:"):
+                        o = by_order.get(cid.split(":", 1)[1])
+                        if o is not None:
+                            sources.append(x.order_texts[o.order_number])
+                    elif cid in x.chunk_texts:
+                        sources.append(x.chunk_texts[cid])
+            ok = _supported(
+                sent,
+                sources,
+                x.lang,
+                order_cited=bool(cit and any(c.startswith("order:") for c in cit.chunk_ids)),
             )
             if ok:
-                v.claims_supported_by_citation += 1
-    if not s.escalation.escalate:
-        v.grounded = v.claims > 0 and v.supported == v.claims
+                v.supported += 1
+            else:
+                v.unsupported.append(sent)
+            if cit is not None:
+                v.citations += len(cit.chunk_ids)
+                v.citations_supporting += sum(
+                    1
+                    for src in sources
+                    if _supported(sent, [src], x.lang, order_cited=src in order_values)
+                )
+                if ok:
+                    v.claims_supported_by_citation += 1
+        if not s.escalation.escalate:
+            v.grounded = v.claims > 0 and v.supported == v.claims
 
-    # 1.6 correctness
-    for f in forbidden_facts:
-        if normalise(f) and normalise(f) in norm_draft:
-            v.forbidden_found.append(f)
-    if required_facts:
-        v.correct_basis = "required_facts"
-        v.required_total = len(required_facts)
-        v.required_found = sum(1 for f in required_facts if _fact_in(f, norm_draft))
-        v.correct = v.required_found == v.required_total and not v.forbidden_found
-    elif reference_doc_ids:
-        # the article the reply rests on (its first knowledge citation) must be a reference one
-        v.correct_basis = "primary_source_is_reference"
-        kb_docs = [d for d in s.cited_doc_ids if not d.startswith("order:")]
-        v.correct = bool(kb_docs) and kb_docs[0] in set(reference_doc_ids) and not v.forbidden_found
-    elif forbidden_facts:
-        v.correct_basis = "forbidden_only"
-        v.correct = not v.forbidden_found
 
-    # 1.7 personalisation and leaks
-    draft_facts = atomic_facts(draft)
-    stated_ids = {
-        f
-        for f in draft_facts
-        if re.fullmatch(r"[a-z]{2,5}\d{5,}|(?=(?:[a-z]*\d){6})[a-z0-9]{8,}", f) or "@" in f
-    }
-    own_ids = set().union(*(identifiers(o) for o in own_orders)) if own_orders else set()
-    typed = atomic_facts(conversation_text)
-    for f in stated_ids:
-        if f in other_identifiers and f not in own_ids and f not in typed:
-            v.leaks.append(other_identifiers[f])
-    v.facts_stated = len(stated_ids)
-    v.facts_correct = sum(
-        1
-        for f in stated_ids
-        if f in own_ids
-        or f in order_facts_all
-        or f in typed
-        or f in atomic_facts(" ".join(chunk_texts.values()))
+class Correctness:
+    """§1.6: the required facts are stated (or the reply rests on a reference article), and no
+    forbidden fact is."""
+
+    name = "correct"
+    fills: tuple[str, ...] = (
+        "forbidden_found",
+        "correct_basis",
+        "required_total",
+        "required_found",
+        "correct",
     )
-    v.facts_required = len(order_facts)
-    v.facts_required_ok = facts_found(order_facts.values(), draft)
-    precision_ok = v.facts_correct == v.facts_stated
-    recall_ok = v.facts_required_ok == v.facts_required
-    v.personal = precision_ok and recall_ok and not v.leaks
+    outcomes: tuple[Outcome, ...] = (Outcome("drafts with forbidden facts", "forbidden_found"),)
 
-    if reference_answer:
-        v.token_f1 = token_f1(draft, reference_answer, lang)
-        v.rouge_l = rouge_l(draft, reference_answer)
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
+        for f in x.forbidden_facts:
+            if normalise(f) and normalise(f) in x.norm_draft:
+                v.forbidden_found.append(f)
+        if x.required_facts:
+            v.correct_basis = "required_facts"
+            v.required_total = len(x.required_facts)
+            v.required_found = sum(1 for f in x.required_facts if _fact_in(f, x.norm_draft))
+            v.correct = v.required_found == v.required_total and not v.forbidden_found
+        elif x.reference_doc_ids:
+            # the article the reply rests on (its first knowledge citation) must be a reference
+            v.correct_basis = "primary_source_is_reference"
+            kb_docs = [d for d in x.suggestion.cited_doc_ids if not d.startswith("order:")]
+            v.correct = (
+                bool(kb_docs) and kb_docs[0] in set(x.reference_doc_ids) and not v.forbidden_found
+            )
+        elif x.forbidden_facts:
+            v.correct_basis = "forbidden_only"
+            v.correct = not v.forbidden_found
+
+
+class Personalisation:
+    """§1.7: the identifiers the draft states are the customer's own (or were typed by them,
+    or are in the knowledge), the required order facts are there, and nothing leaks."""
+
+    name = "personal"
+    fills: tuple[str, ...] = (
+        "leaks",
+        "facts_stated",
+        "facts_correct",
+        "facts_required",
+        "facts_required_ok",
+        "personal",
+    )
+    outcomes: tuple[Outcome, ...] = (Outcome("leaking drafts", "leaks"),)
+
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
+        draft = x.suggestion.draft
+        stated_ids = {
+            f
+            for f in atomic_facts(draft)
+            if re.fullmatch(r"[a-z]{2,5}\d{5,}|(?=(?:[a-z]*\d){6})[a-z0-9]{8,}", f) or "@" in f
+        }
+        own = x.own_orders
+        own_ids = set().union(*(identifiers(o) for o in own)) if own else set()
+        order_facts_all = (
+            set().union(*(atomic_facts(t) for t in x.order_texts.values())) if own else set()
+        )
+        typed = atomic_facts(x.conversation_text)  # repeating what the customer typed is no leak
+        for f in stated_ids:
+            if f in x.other_identifiers and f not in own_ids and f not in typed:
+                v.leaks.append(x.other_identifiers[f])
+        v.facts_stated = len(stated_ids)
+        v.facts_correct = sum(
+            1
+            for f in stated_ids
+            if f in own_ids
+            or f in order_facts_all
+            or f in typed
+            or f in atomic_facts(" ".join(x.chunk_texts.values()))
+        )
+        v.facts_required = len(x.order_facts)
+        v.facts_required_ok = facts_found(x.order_facts.values(), draft)
+        precision_ok = v.facts_correct == v.facts_stated
+        recall_ok = v.facts_required_ok == v.facts_required
+        v.personal = precision_ok and recall_ok and not v.leaks
+
+
+class ReferenceOverlap:
+    """Word overlap with the reference answer, when the case has one."""
+
+    name = "reference_overlap"
+    fills: tuple[str, ...] = ("token_f1", "rouge_l")
+    outcomes: tuple[Outcome, ...] = ()
+
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
+        if x.reference_answer:
+            v.token_f1 = token_f1(x.suggestion.draft, x.reference_answer, x.lang)
+            v.rouge_l = rouge_l(x.suggestion.draft, x.reference_answer)
+
+
+# the offline judge: each fills its own fields, in this order; add one here to judge more
+EVALUATORS: list[Evaluator] = [Groundedness(), Correctness(), Personalisation(), ReferenceOverlap()]
+
+
+def comparison_outcomes() -> list[Outcome]:
+    """The per-case outcomes the registered evaluators add to a comparison of two runs."""
+    return [o for e in EVALUATORS for o in e.outcomes]
+
+
+def judge_offline(x: JudgeInput) -> Verdicts:
+    """Atomic verdicts for one draft: each registered evaluator fills its own fields."""
+    v = Verdicts()
+    for evaluator in EVALUATORS:
+        evaluator.evaluate(x, v)
     return v
 
 

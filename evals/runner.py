@@ -38,7 +38,7 @@ from copilot.workspace import (
 )
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case, Dataset, load_dataset
-from evals.judge import facts_found, identifiers, judge_offline, normalise
+from evals.judge import JudgeInput, facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
 from knowledge import Customer, Embedder, Order, make_engine
@@ -255,18 +255,20 @@ def run_case(
     own: list[Order] = ws.orders.orders_of(customer_id) if customer_id else []
     others = {k: label for k, (owner, label) in owners.items() if owner != customer_id}
     v = judge_offline(
-        s,
-        chunk_texts=chunk_texts,
-        own_orders=own,
-        other_identifiers=others,
-        reference_doc_ids=case.reference_doc_ids,
-        required_facts=case.required_facts,
-        forbidden_facts=case.forbidden_facts,
-        order_facts=case.order_facts,
-        reference_answer=case.reference_answer,
-        lang=s.language,
-        return_window_days=service.policy.settings,
-        conversation_text=conv.customer_text,
+        JudgeInput(
+            s,
+            chunk_texts=chunk_texts,
+            own_orders=own,
+            other_identifiers=others,
+            reference_doc_ids=case.reference_doc_ids,
+            required_facts=case.required_facts,
+            forbidden_facts=case.forbidden_facts,
+            order_facts=case.order_facts,
+            reference_answer=case.reference_answer,
+            lang=s.language,
+            return_window_days=service.policy.settings,
+            conversation_text=conv.customer_text,
+        )
     )
     ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)
     rec = {

@@ -24,7 +24,7 @@ from copilot.types import Citation, Escalation, Suggestion
 from evals import RunConfig, run_eval
 from evals.cache import CachingChatModel
 from evals.dataset import Case, CaseTurn
-from evals.judge import Verdicts, judge_offline
+from evals.judge import JudgeInput, Verdicts, judge_offline
 from evals.llm_judge import (
     TEMPLATES,
     ClaimAnswer,
@@ -118,16 +118,18 @@ CITES = {
 
 def offline(s: Suggestion, case: Case, orders: list[Order] | None = None) -> Verdicts:
     return judge_offline(
-        s,
-        chunk_texts=CHUNKS,
-        own_orders=orders or [],
-        other_identifiers={},
-        reference_doc_ids=case.reference_doc_ids,
-        required_facts=case.required_facts,
-        forbidden_facts=case.forbidden_facts,
-        order_facts=case.order_facts,
-        reference_answer=case.reference_answer,
-        lang="en",
+        JudgeInput(
+            s,
+            chunk_texts=CHUNKS,
+            own_orders=orders or [],
+            other_identifiers={},
+            reference_doc_ids=case.reference_doc_ids,
+            required_facts=case.required_facts,
+            forbidden_facts=case.forbidden_facts,
+            order_facts=case.order_facts,
+            reference_answer=case.reference_answer,
+            lang="en",
+        )
     )
 
 
@@ -205,17 +207,19 @@ def test_a_return_deadline_is_checked_by_recomputing_it() -> None:
     def verdict(sentence: str, window: int | None) -> Verdicts:
         s = suggestion(sentence, {sentence: ["order:ZZ-100002"]})
         return judge_offline(
-            s,
-            chunk_texts=CHUNKS,
-            own_orders=[delivered],
-            other_identifiers={},
-            reference_doc_ids=[],
-            required_facts=[],
-            forbidden_facts=[],
-            order_facts={},
-            reference_answer=None,
-            lang="en",
-            return_window_days=window,
+            JudgeInput(
+                s,
+                chunk_texts=CHUNKS,
+                own_orders=[delivered],
+                other_identifiers={},
+                reference_doc_ids=[],
+                required_facts=[],
+                forbidden_facts=[],
+                order_facts={},
+                reference_answer=None,
+                lang="en",
+                return_window_days=window,
+            )
         )
 
     right = "You can return an item until 2 December 2026 (30 days after delivery)."
@@ -666,3 +670,15 @@ def test_a_run_whose_judge_always_fails_keeps_the_offline_figures(
         assert a[rate].as_dict() == b[rate].as_dict(), metric
     no_nan(res.summary)
     assert not list((settings.data_dir / "evals" / "judge-cache").rglob("*.json"))
+
+
+def test_each_verdict_field_has_one_evaluator_and_the_comparison_counts_theirs() -> None:
+    from dataclasses import fields
+
+    from evals.judge import EVALUATORS, comparison_outcomes
+
+    filled = [f for e in EVALUATORS for f in e.fills]
+    assert len(filled) == len(set(filled))  # no field is written by two evaluators
+    assert set(filled) == {f.name for f in fields(Verdicts)} - {"judge"}
+    keys = {o.key for o in comparison_outcomes()}
+    assert keys == {"leaks", "forbidden_found"} and keys <= set(filled)
