@@ -11,7 +11,9 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.ui import md_text as md
+from copilot.desk import Gap
 from copilot.escalation import PolicyError
+from copilot.faqdrafts import FaqDrafts, article_from_gap
 from knowledge import FileResult, ImportReport, SouffleurError, supported_extensions
 from knowledge.conflicts import StoredConflict, UploadCheck, check_upload
 from knowledge.retrieval import Mode
@@ -265,17 +267,86 @@ def delete_document() -> None:
     )
 
 
+# -- FAQ drafts (proposed from the agents' replies, or from a knowledge gap) -----------
+def faq_drafts() -> FaqDrafts:
+    return FaqDrafts(ws, ctx.desk.store)
+
+
+def propose_faqs() -> None:
+    found = faq_drafts().propose(author=ctx.user.username)
+    S["faq_notice"] = (
+        "success",
+        L(
+            f"{found.replies} replies agents wrote to unsupported questions, in no FAQ draft yet: "
+            f"{len(found.new)} new FAQ drafts, "
+            f"{len(found.extended)} drafts given more questions, {len(found.covered)} already "
+            f"covered by the knowledge, {len(found.decided)} decided before.",
+            f"{found.replies} réponses d’agents sans appui dans la base, dans aucun brouillon : "
+            f"{len(found.new)} nouveaux "
+            f"brouillons, {len(found.extended)} complétés, {len(found.covered)} déjà couverts par "
+            f"la base, {len(found.decided)} déjà tranchés.",
+        ),
+    )
+
+
+def approve_faq(draft_id: int) -> None:
+    try:
+        d = faq_drafts().approve(
+            draft_id,
+            by=ctx.user.username,
+            question=str(S.get(f"faq_q_{draft_id}") or ""),
+            answer=str(S.get(f"faq_a_{draft_id}") or ""),
+        )
+    except SouffleurError as exc:
+        S["faq_notice"] = ("error", str(exc))
+        return
+    S["faq_notice"] = (
+        "success",
+        L(
+            f"FAQ #{d.id} approved: indexed as {d.doc_id}.",
+            f"FAQ n° {d.id} approuvée : indexée sous {d.doc_id}.",
+        ),
+    )
+
+
+def reject_faq(draft_id: int) -> None:
+    try:
+        d = faq_drafts().reject(draft_id, by=ctx.user.username)
+    except SouffleurError as exc:
+        S["faq_notice"] = ("error", str(exc))
+        return
+    S["faq_notice"] = ("success", L(f"FAQ #{d.id} rejected.", f"FAQ n° {d.id} rejetée."))
+
+
+def draft_faq_from_gap(gap: Gap) -> None:
+    d, created = faq_drafts().draft_from_gap(gap, author=ctx.user.username)
+    S["gap_notice"] = L(
+        f"FAQ draft #{d.id} {'created' if created else 'already holds these questions'}: "
+        "review it on the FAQ drafts tab.",
+        f"Brouillon de FAQ n° {d.id} {'créé' if created else 'existant pour ces questions'} : "
+        "relisez-le dans l’onglet Brouillons de FAQ.",
+    )
+
+
+def write_article(gap: Gap) -> None:
+    article = article_from_gap(gap)
+    S["article"] = article
+    S["article_title"] = article.title
+    S["article_body"] = article.body
+
+
 # -- layout --------------------------------------------------------------------------
 st.title(t("knowledge_title"))
 # the counters are written last, after this run's upload, import or delete (never one behind)
 summary = st.empty()
-docs_tab, test_tab, orders_tab, policy_tab, gaps_tab = st.tabs(
+docs_tab, test_tab, orders_tab, policy_tab, gaps_tab, faq_tab = st.tabs(
     [
         L("Documents", "Documents"),
         L("Test a question", "Tester une question"),
         L("Order feed", "Flux de commandes"),
         L("Escalation policy", "Politique d’escalade"),
         L("Knowledge gaps", "Lacunes"),
+        L("FAQ drafts", "Brouillons de FAQ"),
     ]
 )
 
@@ -605,6 +676,132 @@ with gaps_tab:
                             f"et {len(g.examples) - 5} de plus",
                         )
                     )
+                acts = st.container(horizontal=True)
+                acts.button(
+                    L("Draft an FAQ", "Rédiger une FAQ"),
+                    key=f"gap_faq_{n}",
+                    icon=":material/quiz:",
+                    on_click=draft_faq_from_gap,
+                    args=(g,),
+                    help=L(
+                        "A pending FAQ draft with these questions, answered with what agents "
+                        "wrote in these conversations (if they did).",
+                        "Un brouillon de FAQ en attente avec ces questions, et ce que les agents "
+                        "y ont répondu (s’ils l’ont fait).",
+                    ),
+                )
+                acts.button(
+                    L("Write an article", "Écrire un article"),
+                    key=f"gap_article_{n}",
+                    icon=":material/edit_note:",
+                    on_click=write_article,
+                    args=(g,),
+                )
+    gap_notice = S.pop("gap_notice", None)
+    if gap_notice:
+        st.success(md(gap_notice))
+    if S.get("article") is not None:
+        with st.container(border=True):
+            st.markdown("**" + L("New article", "Nouvel article") + "**")
+            st.text_input(L("Title", "Titre"), key="article_title")
+            st.text_area(
+                L("Article (Markdown)", "Article (Markdown)"), key="article_body", height=260
+            )
+            row = st.container(horizontal=True)
+            if row.button(
+                L("Save and index", "Enregistrer et indexer"),
+                key="article_save",
+                type="primary",
+                icon=":material/upload:",
+            ):
+                try:
+                    name, data = S["article"].file(
+                        str(S.get("article_title") or ""), str(S.get("article_body") or "")
+                    )
+                except SouffleurError as exc:
+                    st.error(md(str(exc)))
+                else:
+                    saved = ingest([(name, data)])
+                    if all(r.ok for r in saved):
+                        S.pop("article")
+                        st.success(
+                            md(
+                                L(
+                                    f"{name} is indexed (see the Documents tab).",
+                                    f"{name} est indexé (voir l’onglet Documents).",
+                                )
+                            )
+                        )
+                    else:
+                        st.error(md("; ".join(r.error or "" for r in saved)))
+            if row.button(L("Cancel", "Annuler"), key="article_cancel"):
+                S.pop("article")
+                st.rerun()
+
+with faq_tab:
+    st.caption(
+        L(
+            "Questions agents answered themselves where the knowledge had nothing, grouped and "
+            "with personal data as placeholders. Edit, then approve (indexed as a FAQ, with the "
+            "conversations it came from) or reject. Text that still holds personal data is refused.",
+            "Questions auxquelles les agents ont répondu eux-mêmes faute de connaissance, "
+            "regroupées, données personnelles en balises. Modifiez, puis approuvez (indexée comme "
+            "FAQ, avec ses conversations d’origine) ou rejetez. Un texte qui contient encore des "
+            "données personnelles est refusé.",
+        )
+    )
+    st.button(
+        L("Propose from recent conversations", "Proposer depuis les conversations récentes"),
+        key="faq_propose",
+        icon=":material/auto_awesome:",
+        on_click=propose_faqs,
+    )
+    faq_notice = S.pop("faq_notice", None)
+    if faq_notice:
+        (st.success if faq_notice[0] == "success" else st.error)(md(faq_notice[1]))
+    all_faqs = faq_drafts().entries()
+    pending = [d for d in all_faqs if d.status == "pending"]
+    decided = Counter(d.status for d in all_faqs if d.status != "pending")
+    st.caption(
+        L(
+            f"{len(pending)} pending · {decided['approved']} approved · {decided['rejected']} rejected",
+            f"{len(pending)} en attente · {decided['approved']} approuvées · {decided['rejected']} rejetées",
+        )
+    )
+    for d in reversed(pending):
+        with st.container(border=True):
+            st.markdown(
+                f"**#{d.id}** · {md(d.lang)} · "
+                + L(
+                    f"asked {len(d.examples)} way(s) in {len(d.conversation_ids)} conversation(s)",
+                    f"posée de {len(d.examples)} façon(s) dans {len(d.conversation_ids)} conversation(s)",
+                )
+                + (
+                    L(" · from a knowledge gap", " · depuis une lacune")
+                    if d.origin == "gap"
+                    else ""
+                )
+            )
+            for example in d.examples[:5]:
+                st.markdown(f"> {md(example)}")
+            st.text_input(L("Question", "Question"), value=d.question, key=f"faq_q_{d.id}")
+            st.text_area(L("Answer", "Réponse"), value=d.answer, key=f"faq_a_{d.id}", height=140)
+            row = st.container(horizontal=True)
+            row.button(
+                L("Approve", "Approuver"),
+                key=f"faq_approve_{d.id}",
+                type="primary",
+                icon=":material/check:",
+                on_click=approve_faq,
+                args=(d.id,),
+            )
+            row.button(
+                L("Reject", "Rejeter"),
+                key=f"faq_reject_{d.id}",
+                icon=":material/close:",
+                on_click=reject_faq,
+                args=(d.id,),
+            )
 
 
 def counters() -> None:

@@ -336,9 +336,19 @@ class Desk:
             )
             at = row["created_at"]
             if match is None:
-                gaps.append(Gap(count=1, terms=terms, words=said, examples=[shown], last_at=at))
+                gaps.append(
+                    Gap(
+                        count=1,
+                        terms=terms,
+                        words=said,
+                        examples=[shown],
+                        last_at=at,
+                        draft_ids=[row["id"]],
+                    )
+                )
             else:
                 match.count += 1
+                match.draft_ids.append(row["id"])
                 match.terms |= terms
                 match.words = {**said, **match.words}
                 for t in terms:
@@ -363,12 +373,20 @@ _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _EITHER_STOP = STOPWORDS["fr"] | STOPWORDS["en"]
 
 
-def as_placeholders(text: str) -> str:
+def as_placeholders(text: str, *, amounts: bool = True) -> str:
     """The question as the customer wrote it, with personal data, amounts and long numbers
-    (order, tracking, account numbers) replaced by placeholders a knowledge manager can read."""
+    (order, tracking, account numbers) replaced by placeholders a knowledge manager can read.
+    ``amounts=False`` keeps amounts as written (an agent's answer states the store's prices)."""
     out = _NUMBERED.sub(r"[\1]", Masker().mask(text))
-    out = _MONEY.sub("[AMOUNT]", out)
-    out = _WITH_DIGITS.sub("[NUMBER]", out)
+    if amounts:  # an amount's trailing space stays ("a €100 gift card")
+        out = _MONEY.sub(lambda m: "[AMOUNT]" + " " * m.group(0)[-1].isspace(), out)
+        out = _WITH_DIGITS.sub("[NUMBER]", out)
+    else:
+        kept, last = [], 0
+        for m in _MONEY.finditer(out):
+            kept += [_WITH_DIGITS.sub("[NUMBER]", out[last : m.start()]), m.group(0)]
+            last = m.end()
+        out = "".join([*kept, _WITH_DIGITS.sub("[NUMBER]", out[last:])])
     return re.sub(r"[ \t]+", " ", out).replace(" ]", "]").strip()
 
 
@@ -410,6 +428,7 @@ class Gap:
     examples: list[str] = field(default_factory=list)  # the distinct questions, whole
     last_at: datetime | None = None  # when it was last asked
     asked_by: dict[str, int] = field(default_factory=dict)  # stem -> questions using it (2+)
+    draft_ids: list[int] = field(default_factory=list)  # the drafts of its questions
 
     @property
     def example(self) -> str:
