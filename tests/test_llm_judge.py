@@ -682,3 +682,28 @@ def test_each_verdict_field_has_one_evaluator_and_the_comparison_counts_theirs()
     assert set(filled) == {f.name for f in fields(Verdicts)} - {"judge"}
     keys = {o.key for o in comparison_outcomes()}
     assert keys == {"leaks", "forbidden_found"} and keys <= set(filled)
+
+
+def test_the_judge_tells_claims_from_formulas_with_its_own_list() -> None:
+    import evals.judge as judge_module
+    from evals.judge import is_claim
+
+    source = Path(judge_module.__file__).read_text(encoding="utf-8")
+    assert "PHRASES" not in source and "copilot.compose" not in source  # not the drafter's bank
+    formulas = [
+        "Hello Camille,",
+        "Thanks a lot for your patience!",
+        "I am passing your request to our billing team, who will get back to you shortly.",
+        "Votre demande est transmise à notre service client.",
+        "Désolée pour ce contretemps.",
+        "Could you send me the number on your confirmation e-mail?",
+        "N'hésitez pas à revenir vers nous. Bonne soirée !",
+    ]
+    claims = [
+        "Sorry, this lamp is out of stock.",  # a fact behind an apology
+        "Votre colis a été transmis au transporteur hier.",  # a parcel, not a request, handed on
+        "I am passing your refund of €120 to our team.",  # a figure makes it a claim
+        "Returns are free within 30 days.",
+    ]
+    assert [is_claim(s) for s in formulas] == [False] * len(formulas)
+    assert [is_claim(s) for s in claims] == [True] * len(claims)
