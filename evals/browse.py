@@ -17,6 +17,7 @@ from typing import Any
 
 from evals.compare import compare_runs, gate_checks
 from evals.metrics import Record, answered, held_back_failures, outcome, worst_failures
+from evals.records import read_results
 from evals.runner import REPO, RunConfig
 from evals.stats import Estimate
 
@@ -246,11 +247,7 @@ def load_run(folder: Path) -> Run:
 def _load_run(folder: Path, key: tuple[int, int, int]) -> Run:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     summary = estimates(json.loads((folder / "summary.json").read_text(encoding="utf-8")))
-    records = [
-        json.loads(line)
-        for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    records = read_results(folder)
     return Run(folder, manifest, summary, sorted(records, key=lambda r: str(r["id"])))
 
 

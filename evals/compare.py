@@ -17,17 +17,13 @@ import numpy as np
 
 from evals.judge import comparison_outcomes
 from evals.metrics import Record, answered, hit_at, outcome, scored
+from evals.records import read_results
 from evals.stats import mcnemar_exact, paired_mde, percentile
 
 
 def load_run(folder: Path) -> tuple[dict[str, Any], dict[str, Record]]:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    records = {}
-    for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            r = json.loads(line)
-            records[r["id"]] = r
-    return manifest, records
+    return manifest, {r["id"]: r for r in read_results(folder)}
 
 
 def _paired_bootstrap(

@@ -59,6 +59,7 @@ from copilot.types import Suggestion
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case
 from evals.judge import Verdicts, is_claim, normalise
+from evals.records import CaseResult
 from knowledge import Order
 from knowledge.errors import ConfigError, SouffleurError
 from knowledge.text import sentences
@@ -575,7 +576,7 @@ class LLMJudge:
 
     def apply(
         self,
-        rec: dict[str, Any],
+        rec: CaseResult,
         s: Suggestion,
         offline: Verdicts,
         *,
@@ -592,12 +593,12 @@ class LLMJudge:
             if v.correct is None
             else bool(v.correct and v.grounded is not False and v.personal)
         )
-        rec["verdicts"] = j.as_dict()
-        rec["ok"] = ok
+        rec.verdicts = j.as_dict()
+        rec.ok = ok
         if ok is not None:
-            rec["unscored_reason"] = None
-        rec["judge_usage"] = j.usage.as_dict()
-        rec["judge_failures"] = len(j.failures)
+            rec.unscored_reason = None
+        rec.judge_usage = j.usage.as_dict()
+        rec.judge_failures = len(j.failures)
         return j
 
 

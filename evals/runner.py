@@ -41,6 +41,7 @@ from evals.dataset import Case, Dataset, load_dataset
 from evals.judge import JudgeInput, facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
+from evals.records import CaseResult, read_results
 from knowledge import Customer, Embedder, Order, make_engine
 from knowledge.errors import ConfigError
 
@@ -239,7 +240,7 @@ def run_case(
     ws: Workspace,
     owners: dict[str, tuple[str, str]],
     llm_judge: LLMJudge | None = None,
-) -> dict[str, Any]:
+) -> CaseResult:
     reset_cached_flag()
     conv = _case_conversation(case)
     t0 = time.perf_counter()
@@ -271,42 +272,42 @@ def run_case(
         )
     )
     ok = None if v.correct is None else bool(v.correct and v.grounded is not False and v.personal)
-    rec = {
+    rec = CaseResult(
         **_case_fields(case),
-        "status": "scored",
-        "unscored_reason": None
+        status="scored",
+        unscored_reason=None
         if ok is not None or case.should_escalate
         else "no reference documents or required facts to verify correctness",
-        "retrieved_doc_ids": list(dict.fromkeys(p.doc_id for p in s.retrieved)),
-        "retrieved_chunk_ids": [p.chunk_id for p in s.retrieved],
-        "reference_doc_ids": case.reference_doc_ids,
-        "draft": s.draft,
-        "citations": [c.model_dump() for c in s.citations],
-        "escalate": s.escalation.escalate,
-        "reasons": s.escalation.codes,
-        "confidence": s.confidence,
+        retrieved_doc_ids=list(dict.fromkeys(p.doc_id for p in s.retrieved)),
+        retrieved_chunk_ids=[p.chunk_id for p in s.retrieved],
+        reference_doc_ids=case.reference_doc_ids,
+        draft=s.draft,
+        citations=[c.model_dump() for c in s.citations],
+        escalate=s.escalation.escalate,
+        reasons=s.escalation.codes,
+        confidence=s.confidence,
         # the model's score before its isotonic map: the harness shows calibration before/after
-        "confidence_raw": service.confidence.raw(s.features) if s.features else None,
-        "needs_review": s.needs_review,
-        "intent": s.intent,
-        "language": s.language,
-        "drafter": s.drafter,
-        "llm_unavailable": s.llm_unavailable,
-        "notes": s.notes,
-        "verdicts": v.as_dict(),
-        "ok": ok,
-        "timings": {**s.timings.model_dump(), "wall_ms": wall},
-        "usage": s.usage.model_dump(),
-        "judge_usage": {},
-        "cached": last_call_cached(),
-        "features": s.features,
-        "clarify": bool(s.clarify_orders),
+        confidence_raw=service.confidence.raw(s.features) if s.features else None,
+        needs_review=s.needs_review,
+        intent=s.intent,
+        language=s.language,
+        drafter=s.drafter,
+        llm_unavailable=s.llm_unavailable,
+        notes=s.notes,
+        verdicts=v.as_dict(),
+        ok=ok,
+        timings={**s.timings.model_dump(), "wall_ms": wall},
+        usage=s.usage.model_dump(),
+        judge_usage={},
+        cached=last_call_cached(),
+        features=s.features,
+        clarify=bool(s.clarify_orders),
         # exactly what an LLM prompt would hold (the offline drafter is given the same)
-        "context": s.context,
-        "context_facts_required_ok": facts_found(
+        context=s.context,
+        context_facts_required_ok=facts_found(
             case.order_facts.values(), "\n".join(s.context.get("order_facts", []))
         ),
-    }
+    )
     if llm_judge is not None:  # after the offline judge: replaces what it judged, counts failures
         llm_judge.apply(rec, s, v, case=case, chunk_texts=chunk_texts, own_orders=own)
     return rec
@@ -326,27 +327,27 @@ def _case_fields(case: Case) -> dict[str, Any]:
     }
 
 
-def _unscored(case: Case, reason: str) -> dict[str, Any]:
-    return {
+def _unscored(case: Case, reason: str) -> CaseResult:
+    return CaseResult(
         **_case_fields(case),
-        "status": "unscored",
-        "unscored_reason": reason,
-        "retrieved_doc_ids": [],
-        "retrieved_chunk_ids": [],
-        "reference_doc_ids": case.reference_doc_ids,
-        "draft": "",
-        "citations": [],
-        "escalate": True,
-        "reasons": [],
-        "confidence": 0.0,
-        "verdicts": None,
-        "ok": None,
-        "timings": {},
-        "usage": {},
-        "judge_usage": {},
-        "cached": False,
-        "features": {},
-    }
+        status="unscored",
+        unscored_reason=reason,
+        retrieved_doc_ids=[],
+        retrieved_chunk_ids=[],
+        reference_doc_ids=case.reference_doc_ids,
+        draft="",
+        citations=[],
+        escalate=True,
+        reasons=[],
+        confidence=0.0,
+        verdicts=None,
+        ok=None,
+        timings={},
+        usage={},
+        judge_usage={},
+        cached=False,
+        features={},
+    )
 
 
 def new_run_folder(root: Path, dataset: Path, drafter: str, *, name: str | None = None) -> Path:
@@ -479,17 +480,10 @@ def run_eval(
                 "prompt_versions",
             )
         ):
-            for line in results_path.read_text(encoding="utf-8", errors="replace").splitlines():
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    # the line a killed run was writing: that case is simply run again
-                    log.warning("a torn line in %s is left out: its case runs again", results_path)
-                    continue
-                if isinstance(rec, dict) and rec.get("status") == "scored" and "id" in rec:
-                    done[rec["id"]] = rec
+            # the line a killed run was writing is left out: that case simply runs again
+            for kept in read_results(folder, torn_ok=True):
+                if kept["status"] == "scored":
+                    done[kept["id"]] = kept
         else:
             log.warning(
                 "%s was made by other code, data or settings: its results are set aside and "
@@ -503,8 +497,8 @@ def run_eval(
     )
     # Only failures are retried on resume: rewrite the file with the kept records.
     with results_path.open("w", encoding="utf-8") as fh:
-        for rec in done.values():
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        for kept in done.values():
+            fh.write(json.dumps(kept, ensure_ascii=False) + "\n")
 
     owners: dict[str, tuple[str, str]] = {}
     for number, customer in ws.orders.all_order_numbers():
@@ -524,7 +518,7 @@ def run_eval(
         results_path.open("a", encoding="utf-8") as fh,
         ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool,
     ):
-        pending: dict[Future[dict[str, Any]], Case] = {}
+        pending: dict[Future[CaseResult], Case] = {}
         started: dict[str, float] = {}  # case id -> when it began to run (not when queued)
         queue = list(todo)
         finished = len(done)
@@ -533,7 +527,7 @@ def run_eval(
         # them timing out)
         limit = max(1, cfg.workers)
 
-        def timed(case: Case) -> dict[str, Any]:
+        def timed(case: Case) -> CaseResult:
             started[case.id] = time.monotonic()
             with calling(case_id=case.id):
                 return run_case(case, service, ws, owners, llm_judge)
@@ -556,7 +550,7 @@ def run_eval(
                         rec = _unscored(case, f"error: {exc.__class__.__name__}: {exc}")
                     overloaded = any(
                         n.startswith(("LLM unavailable (timeout", "LLM unavailable (rate_limited"))
-                        for n in rec.get("notes") or []
+                        for n in rec.notes
                     )
                     if overloaded and limit > 1:
                         limit = max(1, limit // 2)
@@ -569,8 +563,8 @@ def run_eval(
                 else:
                     continue
                 del pending[fut]
-                records[case.id] = rec
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                records[case.id] = rec.model_dump(exclude_unset=True)
+                fh.write(rec.line() + "\n")
                 fh.flush()
                 finished += 1
                 if progress:

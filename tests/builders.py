@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
+
+from evals.records import CaseResult
 
 
 def pdf_bytes(lines: list[str], *, title: str = "", password: str | None = None) -> bytes:
@@ -74,3 +77,29 @@ def zip_bomb_docx(size: int = 300 * 1024 * 1024) -> bytes:
             for _ in range(size // len(block)):
                 member.write(block)
     return buf.getvalue()
+
+
+def case_result(**fields: Any) -> CaseResult:
+    """A result line of an eval run (evals/records.py) with neutral values for what a test
+    does not set: a scored answer case, nothing retrieved, nothing judged."""
+    base: dict[str, Any] = {
+        "id": "c1",
+        "group": "g1",
+        "lang": "en",
+        "expected_action": "answer",
+        "should_escalate": False,
+        "status": "scored",
+        "retrieved_doc_ids": [],
+        "retrieved_chunk_ids": [],
+        "reference_doc_ids": [],
+        "draft": "",
+        "citations": [],
+        "escalate": False,
+        "reasons": [],
+        "confidence": 0.9,
+        "verdicts": None,
+        "ok": None,
+        "timings": {},
+        "usage": {},
+    }
+    return CaseResult(**(base | fields))

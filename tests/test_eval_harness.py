@@ -20,6 +20,7 @@ from evals.cache import CachingChatModel
 from evals.compare import compare_runs, format_comparison
 from evals.runner import code_version
 from knowledge import HashEmbedder
+from tests.builders import case_result
 from tests.conftest import shared_set
 
 KB = [
@@ -347,21 +348,17 @@ def _run_folder(root: Path, name: str, records: list[dict[str, Any]]) -> Path:
 
 
 def _case(i: int, *, g: bool, esc: bool, ok: bool = True, conf: float = 0.9) -> dict[str, Any]:
-    return {
-        "id": f"c{i:03d}",
-        "group": f"g{i}",
-        "expected_action": "escalate" if g else "answer",
-        "should_escalate": g,
-        "status": "scored",
-        "escalate": esc,
-        "reasons": ["human_request"] if esc else [],
-        "confidence": conf,
-        "ok": ok,
-        "reference_doc_ids": [],
-        "retrieved_doc_ids": [],
-        "timings": {},
-        "verdicts": {"leaks": [], "forbidden_found": []},
-    }
+    return case_result(
+        id=f"c{i:03d}",
+        group=f"g{i}",
+        expected_action="escalate" if g else "answer",
+        should_escalate=g,
+        escalate=esc,
+        reasons=["human_request"] if esc else [],
+        confidence=conf,
+        ok=ok,
+        verdicts={"leaks": [], "forbidden_found": []},
+    ).model_dump(exclude_unset=True)
 
 
 def test_the_gate_refuses_a_candidate_with_more_false_deflections_and_fewer_escalations(
@@ -544,3 +541,20 @@ def _same(x: object, y: object) -> bool:
     if isinstance(x, list) and isinstance(y, list):
         return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y, strict=True))
     return x == y
+
+
+def test_a_result_line_that_is_no_result_is_named_where_it_is_read(tmp_path: Path) -> None:
+    from evals.records import RunFolderError, read_results
+
+    good = case_result(id="c1").line()
+    bad = json.dumps({"id": "c2", "status": "scored", "confidence": "high"})
+    folder = _run_folder(tmp_path, "run", [])
+    (folder / "results.jsonl").write_text(f"{good}\n{bad}\n", encoding="utf-8")
+    with pytest.raises(
+        RunFolderError, match=r"case c2 is not a result line \(group: Field required"
+    ):
+        compare_runs(folder, folder)
+    # resuming a run leaves it out: that case simply runs again
+    assert [r["id"] for r in read_results(folder, torn_ok=True)] == ["c1"]
+    # a line keeps exactly the fields it was written with (an unscored case has fewer)
+    assert read_results(folder, torn_ok=True)[0] == json.loads(good)

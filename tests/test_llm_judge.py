@@ -42,6 +42,7 @@ from evals.llm_judge import (
 from evals.stats import Estimate
 from knowledge import HashEmbedder, Order, make_engine
 from knowledge.orders import Item
+from tests.builders import case_result
 
 RETURNS = "You have 30 days after delivery to return an item. Returns are free with Colissimo."
 DELIVERY = "Standard delivery takes 3 to 5 working days. Express delivery arrives in 24 hours."
@@ -284,9 +285,10 @@ def test_a_judge_failure_is_counted_and_falls_back_to_the_offline_verdict() -> N
     case = a_case(reference_answer="You can return it within 30 days.")
     s = suggestion(DRAFT, CITES)
     off = offline(s, case)
-    rec: dict[str, Any] = {"ok": "offline", "unscored_reason": "x", "judge_usage": {}}
-    j = judge_with(chat).apply(rec, s, off, case=case, chunk_texts=CHUNKS, own_orders=[])
+    result = case_result(unscored_reason="x")
+    j = judge_with(chat).apply(result, s, off, case=case, chunk_texts=CHUNKS, own_orders=[])
     assert len(chat.calls) == 3  # the other claims are not asked once groundedness failed
+    rec = result.model_dump(exclude_unset=True)
     v = rec["verdicts"]
     assert rec["judge_failures"] == 2 and len(j.failures) == 2
     assert v["fallback"] == ["grounded", "correct"]
