@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from copilot import Settings
 from copilot.calllog import CallLog
 from copilot.config import setup_offline_tiktoken
-from copilot.llm import Completion, LLMUnavailable, Message
+from copilot.llm import Completion, LLMUnavailable, Message, parse_json
 from copilot.testing import FakeOpenAIServer, ScriptedChatModel
 from copilot.types import Citation, Escalation, Suggestion
 from evals import RunConfig, run_eval
@@ -36,7 +36,6 @@ from evals.llm_judge import (
     pairwise,
     pairwise_counts,
     pairwise_runs,
-    parse_json,
     self_agreement,
 )
 from evals.stats import Estimate

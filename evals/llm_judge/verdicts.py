@@ -1,44 +1,15 @@
-"""The optional LLM judge (EVALS.md §1.5–1.7, §1.12): atomic binary verdicts, same schema.
-
-It runs after the offline judge and only replaces what it can judge better:
-
-- groundedness (§1.5): the draft is split into claim sentences exactly as the offline judge
-  splits it (:func:`evals.judge.is_claim`); each claim is one question ("do the cited passages
-  and the customer's order record support it?": supported / contradicted / not_in_context,
-  plus which cited source supports it on its own), from which supported, grounded, citation
-  precision and recall follow as in the offline judge. Escalated drafts are not asked about
-  (they are scored by escalation only), as offline;
-- correctness (§1.6): when the case has a reference answer, one binary rubric question ("does
-  the reply resolve the question consistently with the reference and contradict nothing?").
-  When the case has required facts, the deterministic required-facts check stays the decision
-  and the LLM verdict is recorded beside it (``verdicts["llm"]["correct"]``);
-- personalisation (§1.7) stays deterministic: the offline values are kept.
-
-Every request is sent at temperature 0 with a fixed seed; the JSON answer is validated with
-pydantic, and an invalid one gets one repair round. A question that still fails (transport
-error after the SDK's retries, or invalid JSON twice) is a *judge failure*: it is counted
-(``judge_failures`` on the record and in the summary), its LLM verdict is ``None``, and the
-metric it feeds falls back to the offline verdict for that case, which the record says
-(``verdicts["fallback"]``, ``verdicts["judged_by"]``). A failure never becomes a 0 or a NaN.
-
-Also here: :func:`pairwise` (two drafts for one case, judged in both orders; a win counts only
-when both orders agree) and :func:`self_agreement` (k samples at temperature > 0 on a subset,
-majority vote). The prompt templates live in ``evals/templates/``; their names and hashes are
-the template version, which is part of the cache key.
-"""
+"""The LLM judge itself: groundedness and correctness questions for one draft, the fallback to
+the offline verdict when a question fails, building it from the settings, its run summary."""
 
 from __future__ import annotations
 
-import random
-import re
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.engine import Engine
 
 from copilot import providers
@@ -48,219 +19,32 @@ from copilot.llm import (
     ChatModel,
     Completion,
     Message,
-    Prompt,
     defang,
-    load_prompt,
-    parse_json,
 )
 from copilot.pii import Masker
-from copilot.tokens import cost_usd, count_messages, count_text
 from copilot.types import Suggestion
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case
 from evals.judge import Verdicts, is_claim, normalise
+from evals.llm_judge.questions import (
+    FORMATS,
+    JUDGE_REPLY_TOKENS,
+    MAX_CONTEXT_ORDERS,
+    OFFLINE,
+    TEMPLATES,
+    Asked,
+    ClaimAnswer,
+    JudgeTemplates,
+    Question,
+    RubricAnswer,
+    Tally,
+    label_of,
+    order_record,
+)
 from evals.records import CaseResult
 from knowledge import Order
 from knowledge.errors import ConfigError, SouffleurError
 from knowledge.text import sentences
-
-TEMPLATES = Path(__file__).parent / "templates"
-TEMPLATE_NAMES = ("judge_system", "judge_claim", "judge_correct", "judge_pairwise", "judge_repair")
-JUDGE_REPLY_TOKENS = 300
-MAX_CONTEXT_ORDERS = 5
-OFFLINE = "offline-lexical"
-
-Kind = Literal["claim", "correct", "pairwise"]
-FORMATS: dict[str, str] = {
-    "claim": '{"verdict": "supported" | "contradicted" | "not_in_context", "supporting_sources": ["S1", ...]}',
-    "correct": '{"reason": "<one short sentence>", "verdict": "yes" | "no"}',
-    "pairwise": '{"better": "1" | "2" | "tie"}',
-}
-
-
-# ------------------------------------------------------------------------- answer schemas
-
-
-def _word(value: Any) -> Any:
-    return re.sub(r"[\s-]+", "_", value.strip().lower()) if isinstance(value, str) else value
-
-
-class ClaimAnswer(BaseModel):
-    verdict: Literal["supported", "contradicted", "not_in_context"]
-    supporting_sources: list[str] = Field(default_factory=list)
-
-    @field_validator("verdict", mode="before")
-    @classmethod
-    def _verdict(cls, v: Any) -> Any:
-        return _word(v)
-
-    @field_validator("supporting_sources", mode="before")
-    @classmethod
-    def _labels(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            return [str(x).strip().strip("[]").strip().upper() for x in v]
-        return v
-
-
-class RubricAnswer(BaseModel):
-    verdict: Literal["yes", "no"]
-    reason: str = ""
-
-    @field_validator("verdict", mode="before")
-    @classmethod
-    def _verdict(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return _word(v)
-
-
-class PairwiseAnswer(BaseModel):
-    better: Literal["1", "2", "tie"]
-
-    @field_validator("better", mode="before")
-    @classmethod
-    def _better(cls, v: Any) -> Any:
-        if isinstance(v, int) and not isinstance(v, bool):
-            return str(v)
-        if isinstance(v, str):
-            w = _word(v).removeprefix("reply_").removeprefix("reply")
-            return w.strip("_") or w
-        return v
-
-
-Answer = ClaimAnswer | RubricAnswer | PairwiseAnswer
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "claim": ClaimAnswer,
-    "correct": RubricAnswer,
-    "pairwise": PairwiseAnswer,
-}
-
-
-@dataclass(frozen=True)
-class Question:
-    """One atomic question: the messages sent, and what a valid answer may contain."""
-
-    kind: Kind
-    messages: list[Message]
-    labels: tuple[str, ...] = ()  # claim questions: the source labels the answer may name
-
-    def parse(self, text: str) -> Answer:
-        answer = parse_json(text, SCHEMAS[self.kind])
-        assert isinstance(answer, ClaimAnswer | RubricAnswer | PairwiseAnswer)
-        if isinstance(answer, ClaimAnswer):
-            unknown = [s for s in answer.supporting_sources if s not in self.labels]
-            if unknown:
-                allowed = ", ".join(self.labels) or "none"
-                raise ValueError(
-                    f"supporting_sources names {', '.join(unknown)}; allowed labels: {allowed}"
-                )
-        return answer
-
-
-def label_of(answer: Answer) -> str:
-    """The categorical verdict of an answer (for agreement counts)."""
-    if isinstance(answer, ClaimAnswer | RubricAnswer):
-        return answer.verdict
-    return answer.better
-
-
-# ------------------------------------------------------------------------- usage
-
-
-@dataclass
-class Tally:
-    """Judge tokens and cost (API-reported when the server says, else tiktoken estimates)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    estimated: bool = False
-    cost_usd: float = 0.0
-    calls: int = 0
-    cached_calls: int = 0
-
-    def add(self, c: Completion, messages: list[Message], model: str, cached: bool) -> None:
-        name = c.model or model
-        if c.prompt_tokens is not None and c.completion_tokens is not None:
-            p, o = c.prompt_tokens, c.completion_tokens
-        else:
-            p, o = count_messages(messages, name), count_text(c.text, name)
-            self.estimated = True
-        self.prompt_tokens += p
-        self.completion_tokens += o
-        self.cost_usd += cost_usd(name, p, o)
-        self.calls += 1
-        self.cached_calls += int(cached)
-
-    def merge(self, other: Tally) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.estimated = self.estimated or other.estimated
-        self.cost_usd += other.cost_usd
-        self.calls += other.calls
-        self.cached_calls += other.cached_calls
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "estimated": self.estimated,
-            "cost_usd": self.cost_usd,
-            "calls": self.calls,
-            "cached_calls": self.cached_calls,
-        }
-
-
-@dataclass
-class Asked:
-    answer: Answer | None
-    error: str | None
-    tally: Tally
-
-
-# ------------------------------------------------------------------------- templates
-
-
-@dataclass(frozen=True)
-class JudgeTemplates:
-    system: Prompt
-    claim: Prompt
-    correct: Prompt
-    pairwise: Prompt
-    repair: Prompt
-
-    @classmethod
-    def load(cls, folder: Path = TEMPLATES) -> JudgeTemplates:
-        return cls(*(load_prompt(name, folder) for name in TEMPLATE_NAMES))
-
-    @property
-    def version(self) -> str:
-        return "+".join(
-            p.version for p in (self.system, self.claim, self.correct, self.pairwise, self.repair)
-        )
-
-
-def order_record(o: Order) -> str:
-    """One order as the judge reads it."""
-    lines = [
-        f"order {o.order_number} of {o.customer_name} ({o.email})",
-        f"status: {o.status.replace('_', ' ')}",
-        f"placed on: {o.created_at.date().isoformat()}",
-    ]
-    if o.total is not None:
-        lines.append(f"total: {o.total:.2f} {o.currency}")
-    if o.carrier:
-        lines.append(f"carrier: {o.carrier}")
-    if o.tracking_number:
-        lines.append(f"tracking number: {o.tracking_number}")
-    if o.estimated_delivery:
-        lines.append(f"estimated delivery: {o.estimated_delivery.isoformat()}")
-    if o.delivered_at:
-        lines.append(f"delivered on: {o.delivered_at.date().isoformat()}")
-    for i in o.items:
-        price = f" at {i.unit_price:.2f} {o.currency}" if i.unit_price is not None else ""
-        lines.append(f"item: {i.quantity} x {i.name} ({i.sku}){price}")
-    return "\n".join(lines)
-
 
 # ------------------------------------------------------------------------- the judge
 
@@ -685,181 +469,4 @@ def judge_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "note": "a judge failure is counted and the case keeps its offline verdict for "
             "that metric; it is never a 0 or a NaN in a mean",
         },
-    }
-
-
-# ------------------------------------------------------------------------- pairwise
-
-
-@dataclass
-class PairwiseResult:
-    """``winner``: "a", "b", "tie", or None when the judge failed (counted, not a tie)."""
-
-    winner: Literal["a", "b", "tie"] | None
-    first: str | None  # the verdict with A shown first, as a/b/tie
-    second: str | None  # the verdict with B shown first, mapped back to a/b/tie
-    failures: int = 0
-    errors: list[str] = field(default_factory=list)
-    usage: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def consistent(self) -> bool:
-        return self.first is not None and self.first == self.second
-
-
-def pairwise(
-    judge: LLMJudge,
-    *,
-    conversation: str,
-    draft_a: str,
-    draft_b: str,
-    reference: str | None = None,
-) -> PairwiseResult:
-    """Compare two drafts for one case in both orders; a win counts only when both orders
-    agree, anything else is a tie (position bias, EVALS.md §1.12)."""
-    if normalise(draft_a) == normalise(draft_b):
-        return PairwiseResult("tie", "tie", "tie", usage=Tally().as_dict())
-    masker = Masker() if judge.mask_pii else None
-    tally = Tally()
-    verdicts: list[str | None] = []
-    errors: list[str] = []
-    for one, two, as_ in ((draft_a, draft_b, "ab"), (draft_b, draft_a, "ba")):
-        asked = judge.ask(judge.pairwise_question(conversation, one, two, reference, masker))
-        tally.merge(asked.tally)
-        if isinstance(asked.answer, PairwiseAnswer):
-            b = asked.answer.better
-            verdicts.append("tie" if b == "tie" else as_[int(b) - 1])
-        else:
-            verdicts.append(None)
-            errors.append(asked.error or "no answer")
-    first, second = verdicts
-    winner: Literal["a", "b", "tie"] | None
-    if first is None or second is None:
-        winner = None
-    elif first == second and first in ("a", "b"):
-        winner = "a" if first == "a" else "b"
-    else:
-        winner = "tie"
-    return PairwiseResult(winner, first, second, len(errors), errors, tally.as_dict())
-
-
-def pairwise_counts(results: Sequence[PairwiseResult]) -> dict[str, int]:
-    """Wins of A and B, ties (of which: orders that disagreed), and failures (not ties)."""
-    return {
-        "n": len(results),
-        "a_wins": sum(1 for r in results if r.winner == "a"),
-        "b_wins": sum(1 for r in results if r.winner == "b"),
-        "ties": sum(1 for r in results if r.winner == "tie"),
-        "order_disagreements": sum(
-            1 for r in results if r.winner is not None and r.first != r.second
-        ),
-        "judge_failures": sum(1 for r in results if r.winner is None),
-    }
-
-
-def pairwise_runs(
-    judge: LLMJudge,
-    records_a: Sequence[dict[str, Any]],
-    records_b: Sequence[dict[str, Any]],
-    *,
-    references: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
-    """Pairwise verdicts for the cases two runs share (by case id; both scored, both drafted)."""
-    by_id = {r["id"]: r for r in records_b if r.get("status") == "scored" and r.get("draft")}
-    cases = []
-    results = []
-    for ra in records_a:
-        rb = by_id.get(ra["id"])
-        if rb is None or ra.get("status") != "scored" or not ra.get("draft"):
-            continue
-        res = pairwise(
-            judge,
-            conversation=ra.get("question", ""),
-            draft_a=ra["draft"],
-            draft_b=rb["draft"],
-            reference=(references or {}).get(ra["id"]),
-        )
-        results.append(res)
-        cases.append(
-            {"id": ra["id"], "winner": res.winner, "first": res.first, "second": res.second}
-        )
-    return {"counts": pairwise_counts(results), "cases": cases}
-
-
-# ------------------------------------------------------------------------- self-agreement
-
-
-def samplers_from_settings(
-    settings: Settings, *, k: int = 3, temperature: float = 0.7, seed: int = 0
-) -> list[ChatModel]:
-    """k judge models at temperature > 0, each with its own fixed seed (reproducible samples)."""
-    out: list[ChatModel] = []
-    for i in range(k):
-        chat = providers.chat_model(
-            settings,
-            "judge",
-            temperature=temperature,
-            seed=seed + 1 + i,
-            max_tokens=JUDGE_REPLY_TOKENS,
-        )
-        if chat is None:
-            raise ConfigError(
-                "self-agreement needs a judge endpoint.", "Set SOUFFLEUR_JUDGE_BASE_URL."
-            )
-        out.append(chat)
-    return out
-
-
-def self_agreement(
-    judge: LLMJudge,
-    samplers: Sequence[ChatModel],
-    *,
-    items: Sequence[tuple[Question, str | None]] | None = None,
-    subset: int | None = 50,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Ask each question of a subset once per sampler (k = len(samplers), at temperature > 0)
-    and report how often the samples agree with their majority vote.
-
-    ``items``: (question, verdict at temperature 0 or None); default: the questions the judge
-    kept (``keep_questions=True``). An item with a failed sample is counted and left out.
-    """
-    pool = list(judge.asked if items is None else items)
-    if subset is not None and len(pool) > subset:
-        picked = sorted(random.Random(seed).sample(range(len(pool)), subset))
-        pool = [pool[i] for i in picked]
-    k = len(samplers)
-    shares: list[float] = []
-    unanimous = 0
-    t0_total = t0_match = 0
-    failed = 0
-    tally = Tally()
-    for q, t0 in pool:
-        labels: list[str] = []
-        for chat in samplers:
-            asked = judge.ask(q, chat=chat)
-            tally.merge(asked.tally)
-            if asked.answer is None:
-                break
-            labels.append(label_of(asked.answer))
-        if len(labels) < k:
-            failed += 1
-            continue
-        top, count = Counter(labels).most_common(1)[0]
-        shares.append(count / k)
-        unanimous += int(count == k)
-        if t0 is not None:
-            t0_total += 1
-            t0_match += int(count * 2 > k and t0 == top)
-    n = len(shares)
-    return {
-        "k": k,
-        "items": n,
-        "failed_items": failed,
-        "majority_agreement": sum(shares) / n if n else None,
-        "unanimous_rate": unanimous / n if n else None,
-        "t0_matches_majority": t0_match / t0_total if t0_total else None,
-        "usage": tally.as_dict(),
-        "definition": "majority_agreement: mean share of the k samples that agree with the "
-        "majority verdict of their item; unanimous_rate: items where all k agree",
     }
