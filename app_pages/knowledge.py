@@ -107,12 +107,19 @@ def decide_conflict(conflict_id: int) -> None:
     except SouffleurError as exc:
         S["conflict_notice"] = ("error", str(exc))
         return
-    kept = {
+    S["conflict_notice"] = ("success", f"#{c.id}: {decision(c)}.")
+
+
+def decision(c: StoredConflict) -> str:
+    """A decided pair's decision, as the page says it."""
+    return {
         "kept_new": L(f"{c.new_title} kept", f"{c.new_title} retenu"),
         "kept_old": L(f"{c.old_title} kept", f"{c.old_title} retenu"),
-        "kept_both": L("both kept, each for its case", "les deux retenus, chacun pour son cas"),
+        "kept_both": L(
+            f"both kept: {c.new_value} for {c.new_scope}, {c.old_value} for {c.old_scope}",
+            f"les deux : {c.new_value} pour {c.new_scope}, {c.old_value} pour {c.old_scope}",
+        ),
     }[c.status]
-    S["conflict_notice"] = ("success", f"#{c.id}: {kept}.")
 
 
 def reopen_conflict(conflict_id: int) -> None:
@@ -142,16 +149,8 @@ def show_conflict(c: StoredConflict) -> None:
             + md(c.old_sentence)
         )
         if not c.is_open:
-            decided = {
-                "kept_new": L(f"{c.new_title} kept", f"{c.new_title} retenu"),
-                "kept_old": L(f"{c.old_title} kept", f"{c.old_title} retenu"),
-                "kept_both": L(
-                    f"both kept: {c.new_value} for {c.new_scope}, {c.old_value} for {c.old_scope}",
-                    f"les deux : {c.new_value} pour {c.new_scope}, {c.old_value} pour {c.old_scope}",
-                ),
-            }[c.status]
             by = f" ({c.decided_by})" if c.decided_by else ""
-            st.caption(md(f"#{c.id}: {decided}{by}"))
+            st.caption(md(f"#{c.id}: {decision(c)}{by}"))
             st.button(
                 L("Reopen", "Rouvrir"),
                 key=f"conflict_reopen_{c.id}",
@@ -716,7 +715,9 @@ with gaps_tab:
             ):
                 try:
                     name, data = S["article"].file(
-                        str(S.get("article_title") or ""), str(S.get("article_body") or "")
+                        str(S.get("article_title") or ""),
+                        str(S.get("article_body") or ""),
+                        taken={d.source_name for d in kb.documents()},
                     )
                 except SouffleurError as exc:
                     st.error(md(str(exc)))

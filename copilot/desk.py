@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,7 +19,7 @@ from time import monotonic
 
 from copilot.calllog import calling
 from copilot.drafters import OnDelta
-from copilot.pii import Masker
+from copilot.pii import PLACEHOLDER, Masker, unnumbered
 from copilot.store import ConversationRecord, ConversationStore, DraftRecord, Sent, now
 from copilot.types import DraftOptions, Suggestion
 from copilot.workspace import Workspace
@@ -362,22 +362,21 @@ class Desk:
 # the computed escalation rules that mean "the knowledge did not answer": a question escalated
 # for one of these alone is a gap; any other trigger is a reason to hand over anyway
 KNOWLEDGE_REASONS = frozenset({"no_knowledge", "low_confidence", "llm_flag"})
-_NUMBERED = re.compile(r"\[([A-Z_]+?)_\d+\]")
 _MONEY = re.compile(
     r"(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad)\b)\s*\d[\d .,\u202f]*\d?|"
     r"\d[\d .,\u202f]*\s*(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad|dollars?)\b)",
     re.I,
 )
 _WITH_DIGITS = re.compile(r"#?\b[\w./-]*\d{3,}[\w./-]*")
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _EITHER_STOP = STOPWORDS["fr"] | STOPWORDS["en"]
 
 
-def as_placeholders(text: str, *, amounts: bool = True) -> str:
-    """The question as the customer wrote it, with personal data, amounts and long numbers
-    (order, tracking, account numbers) replaced by placeholders a knowledge manager can read.
-    ``amounts=False`` keeps amounts as written (an agent's answer states the store's prices)."""
-    out = _NUMBERED.sub(r"[\1]", Masker().mask(text))
+def as_placeholders(text: str, *, amounts: bool = True, names: Iterable[str] = ()) -> str:
+    """The question as the customer wrote it, with personal data (and the ``names`` of the
+    people in the conversation), amounts and long numbers (order, tracking, account numbers)
+    replaced by placeholders a knowledge manager can read. ``amounts=False`` keeps amounts as
+    written (an agent's answer states the store's prices)."""
+    out = unnumbered(Masker.for_names(names).mask(text))
     if amounts:  # an amount's trailing space stays ("a €100 gift card")
         out = _MONEY.sub(lambda m: "[AMOUNT]" + " " * m.group(0)[-1].isspace(), out)
         out = _WITH_DIGITS.sub("[NUMBER]", out)
@@ -394,7 +393,7 @@ def gap_terms(text: str, lang: str) -> list[str]:
     """Content stems of a question, stop words of either language left out (a French question
     read as English kept its "est" and "et"), placeholders too."""
     kept = [
-        w for w in words(_PLACEHOLDER.sub(" ", text)) if w not in _EITHER_STOP and not w.isdigit()
+        w for w in words(PLACEHOLDER.sub(" ", text)) if w not in _EITHER_STOP and not w.isdigit()
     ]
     return terms_of_words(kept, lang)
 
@@ -414,7 +413,7 @@ def _intent_and_reasons(suggestion: str) -> tuple[str, list[str]]:
 def _as_said(text: str, lang: str) -> dict[str, str]:
     """Each content word's stem -> the word as the customer wrote it (lower case)."""
     out: dict[str, str] = {}
-    for token in LETTER_RUN.findall(_PLACEHOLDER.sub(" ", text)):
+    for token in LETTER_RUN.findall(PLACEHOLDER.sub(" ", text)):
         for term in gap_terms(token, lang):
             out.setdefault(term, token.lower())
     return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from copilot.desk import KNOWLEDGE_REASONS, Gap, as_placeholders, gap_terms
-from copilot.pii import Masker
+from copilot.pii import PLACEHOLDER, Masker
 from copilot.safety import foreign_identities
 from copilot.store import (
     LIGHT_EDIT,
@@ -39,8 +39,9 @@ from copilot.store import (
 from copilot.types import Suggestion
 from copilot.workspace import Workspace
 from knowledge import Document, KnowledgeBase, detect_language
+from knowledge.conflicts import find_conflicts
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
-from knowledge.errors import SouffleurError
+from knowledge.errors import IngestError, SouffleurError
 from knowledge.loaders import slug
 from knowledge.text import fold
 
@@ -249,7 +250,6 @@ def faq_material(s: Suggestion | None) -> bool:
     return s.intent != "chit_chat" and not set(s.escalation.codes) - KNOWLEDGE_REASONS
 
 
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _KINDS = {
     "EMAIL": "an e-mail address",
     "PHONE": "a phone number",
@@ -335,14 +335,14 @@ class FaqDrafts:
                 continue
             question = next(m.text for m in rec.messages if m.id == asked)
             names = self._names(rec, reply)
-            shown = as_placeholders(_masked(question, names))
+            shown = as_placeholders(question, names=names)
             out.append(
                 Reply(
                     conversation_id=cid,
                     feedback_id=int(f["id"]),
                     message_id=asked,
                     question=shown,
-                    answer=as_placeholders(_masked(f["sent_text"], names), amounts=False),
+                    answer=as_placeholders(f["sent_text"], amounts=False, names=names),
                     lang=detect_language(shown)[0],
                     at=f["created_at"],
                 )
@@ -444,7 +444,7 @@ class FaqDrafts:
         ]
         quoted = self.ws.orders.quoted(None, text)
         found += [f"an order or tracking number ({n})" for n in (*quoted.foreign, *quoted.unknown)]
-        found += [f"the placeholder {p}" for p in dict.fromkeys(_PLACEHOLDER.findall(text))]
+        found += [f"the placeholder {p}" for p in dict.fromkeys(PLACEHOLDER.findall(text))]
         return found
 
     def approve(
@@ -475,42 +475,25 @@ class FaqDrafts:
                 "the knowledge base.",
             )
         stamp = now()
-        doc_id = f"faq-draft-{draft_id}"
-        self._decide(draft_id, "approved", by, stamp, question=q, answer=a, doc_id=doc_id)
-        doc = Document(
-            doc_id=doc_id,
-            title=q,
-            text=f"## {q}\n\n{a}\n",
-            lang=draft.lang,
-            source_name=SOURCE,
-            format="faq",
-            metadata={
-                "faq_draft": draft_id,
-                "origin": draft.origin,
-                "examples": list(draft.examples),
-                "conversation_ids": list(draft.conversation_ids),
-                "feedback_ids": list(draft.feedback_ids),
-                "approved_by": by,
-                "approved_at": stamp.isoformat(),
-            },
-        )
+        doc = _faq_document(draft, q, a, by=by, at=stamp)
+        self._decide(draft_id, "approved", by, stamp, question=q, answer=a, doc_id=doc.doc_id)
         try:
             self.ws.kb.ingest_documents([doc], source_name=SOURCE)
-        except BaseException:
-            with self.engine.begin() as conn:  # not ingested: it is pending again
-                conn.execute(
-                    sa.update(faq_drafts)
-                    .where(faq_drafts.c.id == draft_id)
-                    .values(
-                        status="pending",
-                        question=draft.question,
-                        answer=draft.answer,
-                        decided_by=None,
-                        decided_at=None,
-                        doc_id=None,
-                    )
-                )
-            raise
+        except BaseException as exc:
+            self._pending_again(draft)  # not ingested
+            if not isinstance(exc, IngestError):
+                raise
+            other = self.ws.kb.document(doc.doc_id)
+            raise FaqDraftError(
+                f"FAQ draft {draft_id} could not be added to the knowledge base "
+                f"({exc.problem.rstrip('.')}); it is pending again.",
+                f"Delete the document {doc.doc_id} (from {other.source_name}) on the Knowledge "
+                "page, then approve again."
+                if other is not None
+                else "Approve it again once that is fixed.",
+            ) from exc
+        # like an upload, an approved FAQ that contradicts a document is listed for a decision
+        self.ws.kb.conflicts.record(find_conflicts(self.ws.kb, [doc.doc_id]))
         return self.get(draft_id)
 
     def reject(self, draft_id: int, *, by: str | None) -> FaqDraft:
@@ -541,6 +524,22 @@ class FaqDrafts:
             )
         return draft
 
+    def _pending_again(self, draft: FaqDraft) -> None:
+        """Undo an approval whose ingestion failed: the draft is pending, as it was."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(faq_drafts)
+                .where(faq_drafts.c.id == draft.id)
+                .values(
+                    status="pending",
+                    question=draft.question,
+                    answer=draft.answer,
+                    decided_by=None,
+                    decided_at=None,
+                    doc_id=None,
+                )
+            )
+
     def _decide(
         self, draft_id: int, status: str, by: str | None, at: datetime, **values: Any
     ) -> None:
@@ -552,6 +551,10 @@ class FaqDrafts:
             ).rowcount
         if not changed:  # decided by someone else between our read and this write
             self._pending(draft_id, status)
+            raise FaqDraftError(  # decided, then set back to pending (its ingestion failed)
+                f"FAQ draft {draft_id} changed while you decided.",
+                "Read it again (`souffleur faq list --status pending`), then decide.",
+            )
 
     def _insert(
         self,
@@ -647,10 +650,27 @@ class FaqDrafts:
         return names
 
 
-def _masked(text: str, names: Sequence[str]) -> str:
-    masker = Masker()
-    masker.add_names(names)
-    return masker.mask(text)
+def _faq_document(
+    draft: FaqDraft, question: str, answer: str, *, by: str | None, at: datetime
+) -> Document:
+    """An approved FAQ draft as the document it is ingested as, its provenance in metadata."""
+    return Document(
+        doc_id=f"faq-draft-{draft.id}",
+        title=question,
+        text=f"## {question}\n\n{answer}\n",
+        lang=draft.lang,
+        source_name=SOURCE,
+        format="faq",
+        metadata={
+            "faq_draft": draft.id,
+            "origin": draft.origin,
+            "examples": list(draft.examples),
+            "conversation_ids": list(draft.conversation_ids),
+            "feedback_ids": list(draft.feedback_ids),
+            "approved_by": by,
+            "approved_at": at.isoformat(),
+        },
+    )
 
 
 def _agent_message(rec: ConversationRecord, feedback: dict[str, Any], used: set[int]) -> int | None:
@@ -727,23 +747,31 @@ class ArticleDraft:
     body: str
     lang: str
 
-    def file(self, title: str, body: str) -> tuple[str, bytes]:
+    def file(self, title: str, body: str, *, taken: Collection[str] = ()) -> tuple[str, bytes]:
         """The Markdown file to upload (name, content) once the manager has written it; an
-        article with no title, or whose answer is still to write, is refused."""
+        article with no title, whose answer is still to write, or whose file name is one of
+        ``taken`` (the knowledge base's files: an upload of that name would replace it), is
+        refused."""
         if not title.strip():
             raise FaqDraftError("The article has no title.", "Give it one, then save.")
+        name = f"{slug(title)[:60]}.md"
+        if name in taken:
+            raise FaqDraftError(
+                f"The knowledge base already has a file named {name}; saving would replace it.",
+                "Change the title, or edit that document from the Documents tab.",
+            )
         if not body.strip() or ANSWER_PROMPT[self.lang] in body:
             raise FaqDraftError(
                 "The article has no answer yet.",
                 f"Replace '{ANSWER_PROMPT[self.lang]}' with the answer, then save.",
             )
         text = f"---\nlang: {self.lang}\n---\n# {title.strip()}\n\n{body.strip()}\n"
-        return f"{slug(title)[:60]}.md", text.encode("utf-8")
+        return name, text.encode("utf-8")
 
 
 def article_from_gap(gap: Gap) -> ArticleDraft:
     """An article to write for a gap: titled by its first question, its questions listed."""
-    first = re.sub(r"\s+", " ", _PLACEHOLDER.sub("", gap.example)).strip()
+    first = re.sub(r"\s+", " ", PLACEHOLDER.sub("", gap.example)).strip()
     lang = "fr" if detect_language(first)[0] == "fr" else "en"
     title = re.split(r"(?<=[?.!])\s", first, maxsplit=1)[0][:80].strip()
     asked = "Questions des clients" if lang == "fr" else "Customers asked"

@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
+# what masked text holds in place of a value: [EMAIL_1], or unnumbered ([EMAIL], [AMOUNT])
+PLACEHOLDER = re.compile(r"\[[A-Z_]+?(?:_\d+)?\]")
+_NUMBERED = re.compile(r"\[([A-Z_]+?)_\d+\]")
+
 _PHONE_REGIONS = ("FR", "BE", "CH", "CA", "GB", "US")
 MIN_PHONE_DIGITS = 7
 _DIGIT = re.compile(r"\d")
@@ -87,6 +91,13 @@ class Masker:
 
     names: list[str] = field(default_factory=list)  # longest first
 
+    @classmethod
+    def for_names(cls, names: Iterable[str]) -> Masker:
+        """A masker that masks these people's names too (see :meth:`add_names`)."""
+        masker = cls()
+        masker.add_names(names)
+        return masker
+
     def add_names(self, names: Iterable[str]) -> None:
         """People whose names must not leave the machine (the customer, from the conversation
         or the order feed): the full name and each part of three letters or more."""
@@ -142,3 +153,8 @@ class Masker:
         for placeholder, value in self.mapping.items():
             text = text.replace(placeholder, value)
         return text
+
+
+def unnumbered(text: str) -> str:
+    """Masked text with its placeholders unnumbered: [NAME_2] and [NAME_1] both read [NAME]."""
+    return _NUMBERED.sub(r"[\1]", text)

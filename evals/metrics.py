@@ -158,7 +158,7 @@ def escalation(records: Sequence[Record], tau: float) -> dict[str, Any]:
     flag_only = sum(1 for r in s if r["escalate"])
     tau_only = sum(1 for r in s if not r["escalate"] and r["confidence"] < tau)
     return {
-        **_prf(tp, fp, fn),
+        **prf(tp, fp, fn),
         "expected_cost": C_MISS * fn + C_ESC * fp,
         "escalated_by_flag": flag_only,
         "escalated_by_threshold": tau_only,
@@ -204,7 +204,7 @@ def gold_reason(r: Record) -> str | None:
     return r.get("gold_reason") or "no_kb_answer"
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
+def prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
     """Counts, precision and recall with their Wilson intervals, F1 and F2 (n/a: None)."""
     p = tp / (tp + fp) if tp + fp else None
     rc = tp / (tp + fn) if tp + fn else None
@@ -226,7 +226,7 @@ def suggested_escalation(records: Sequence[Record]) -> dict[str, Any]:
     case of that reason escalated with one of the codes that name it; a false positive, that code
     on any other case; ``caught`` counts the reason's cases escalated for any reason."""
     s = scored(records)
-    overall = _prf(
+    overall = prf(
         sum(1 for r in s if r["should_escalate"] and r["escalate"]),
         sum(1 for r in s if not r["should_escalate"] and r["escalate"]),
         sum(1 for r in s if r["should_escalate"] and not r["escalate"]),
@@ -241,7 +241,7 @@ def suggested_escalation(records: Sequence[Record]) -> dict[str, Any]:
         by_reason[g] = {
             "n": len(rows),
             "caught": wilson(sum(1 for r in rows if r["escalate"]), len(rows)),
-            **_prf(
+            **prf(
                 sum(1 for x, n in zip(is_g, named, strict=True) if x and n),
                 sum(1 for x, n in zip(is_g, named, strict=True) if n and not x),
                 sum(1 for x, n in zip(is_g, named, strict=True) if x and not n),

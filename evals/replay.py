@@ -18,9 +18,8 @@ escalation agreement.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from copilot.config import Settings
-from copilot.pii import Masker
+from copilot.pii import PLACEHOLDER, Masker, unnumbered
 from copilot.store import (
     LIGHT_EDIT,
     ConversationRecord,
@@ -43,7 +42,7 @@ from copilot.types import Channel
 from copilot.workspace import PolicyStore, Workspace
 from evals.dataset import Case, CaseTurn, CustomerContext, DatasetError
 from evals.judge import atomic_facts
-from evals.metrics import _prf
+from evals.metrics import prf
 from evals.report import fmt, jsonable
 from evals.runner import Progress, RunConfig, RunResult, new_run_folder, run_eval
 from evals.stats import Estimate, bootstrap, mean, percentile, ratio, wilson
@@ -56,8 +55,6 @@ TEST_PERCENT = 30  # without a split date: the latest 30 % of the cases (rounded
 ESCALATED = "escalated"
 REPORT = "replay.json"
 CHANNELS = frozenset(get_args(Channel))
-_NUMBERED = re.compile(r"\[([A-Z_]+?)_\d+\]")  # [NAME_2] -> [NAME]
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+(?:_\d+)?\]")
 
 
 class ReplayError(DatasetError):
@@ -179,12 +176,6 @@ def customer_names(orders: OrderBook) -> Callable[[str | None], list[str]]:
     return names
 
 
-def masker_for(names: Iterable[str]) -> Masker:
-    masker = Masker()
-    masker.add_names(names)
-    return masker
-
-
 def history_cases(
     store: ConversationStore, orders: OrderBook, *, window_days: int = 7
 ) -> list[ReplayCase]:
@@ -203,7 +194,7 @@ def history_cases(
         points = _points(rec, feedback[rec.id])
         if not points:
             continue
-        masker = masker_for(names(rec.customer_id))
+        masker = Masker.for_names(names(rec.customer_id))
         masked = {
             m.id: masker.mask(m.text) for m in rec.messages if m.role in ("customer", "agent")
         }
@@ -287,15 +278,10 @@ def write_set(folder: Path, cases: Sequence[ReplayCase], *, half: str, built_at:
 
 
 # -- the comparison ------------------------------------------------------------------
-def comparable(text: str) -> str:
-    """Masked text with its placeholders unnumbered: [NAME_2] and [NAME_1] read alike."""
-    return _NUMBERED.sub(r"[\1]", text)
-
-
 def facts(text: str) -> frozenset[str]:
     """Order numbers, amounts, dates, durations and other numbers a reply states (the offline
     judge's atomic facts), placeholders left out."""
-    return atomic_facts(_PLACEHOLDER.sub(" ", text))
+    return atomic_facts(PLACEHOLDER.sub(" ", text))
 
 
 def compare(
@@ -325,7 +311,7 @@ def compare(
             continue
         assert r is not None
         ctx = case.customer_context
-        draft = masker_for(names(ctx.customer_id if ctx else None)).mask(r["draft"])
+        draft = Masker.for_names(names(ctx.customer_id if ctx else None)).mask(r["draft"])
         row |= {
             "draft": draft,
             "copilot_escalated": bool(r["escalate"]),
@@ -334,7 +320,7 @@ def compare(
         if case.reference_answer is not None:
             agent_facts, draft_facts = facts(case.reference_answer), facts(draft)
             row |= {
-                "edit_distance": edit_ratio(comparable(draft), comparable(case.reference_answer)),
+                "edit_distance": edit_ratio(unnumbered(draft), unnumbered(case.reference_answer)),
                 "agent_facts": sorted(agent_facts),
                 "facts_in_draft": sorted(agent_facts & draft_facts),
             }
@@ -404,7 +390,7 @@ def summarize(rows: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[str, Any
             "n": len(scored),
             "agreement": wilson(tp + tn, len(scored)),
             "tn": tn,
-            **_prf(tp, fp, fn),
+            **prf(tp, fp, fn),
         },
         "rows": list(rows),
     }
@@ -467,17 +453,7 @@ def run_replay(
         workspace=workspace,
     )
     report = compare(test, run.records, customer_names(orders), seed=seed)
-    report["split"] = {
-        "at": split_date.isoformat() if split_date else None,
-        "rule": f"replies on or after {split_date:%Y-%m-%d %H:%M} UTC"
-        if split_date
-        else f"the latest {TEST_PERCENT} % of the replies by time",
-        "train": len(train),
-        "test": len(test),
-        "train_until": train[-1].at.isoformat() if train else None,
-        "test_from": test[0].at.isoformat(),
-        "test_until": test[-1].at.isoformat(),
-    }
+    report["split"] = _split_report(train, test, split_date)
     report["history"] = asdict(history(store))
     report["sets"] = paths
     report["drafter"] = drafter
@@ -486,6 +462,23 @@ def run_replay(
         json.dumps(jsonable(report), indent=2, ensure_ascii=False), encoding="utf-8"
     )
     return ReplayResult(folder, report, run, train, test)
+
+
+def _split_report(
+    train: Sequence[ReplayCase], test: Sequence[ReplayCase], at: date | datetime | None
+) -> dict[str, Any]:
+    """How the cases were split, for the report (``test`` is never empty)."""
+    return {
+        "at": at.isoformat() if at else None,
+        "rule": f"replies on or after {at:%Y-%m-%d %H:%M} UTC"
+        if at
+        else f"the latest {TEST_PERCENT} % of the replies by time",
+        "train": len(train),
+        "test": len(test),
+        "train_until": train[-1].at.isoformat() if train else None,
+        "test_from": test[0].at.isoformat(),
+        "test_until": test[-1].at.isoformat(),
+    }
 
 
 def load_report(folder: Path) -> dict[str, Any]:

@@ -508,6 +508,8 @@ class KnowledgeBase:
         self.retriever.invalidate()
         self.vectors.delete(stale)
         self._mark_dirty(False)
+        # its pairs are gone: no draft is told of them, no kept statement of it is read
+        self.conflicts.prune(self)
         return True
 
     # -- consistency -------------------------------------------------------------------

@@ -21,17 +21,18 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import SouffleurError
-from knowledge.text import content_terms, fold, sentences
+from knowledge.text import content_terms, fold, pieces, sentences
 from knowledge.types import Chunk, Hit
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ _AFTER = re.compile(
     re.I,
 )
 _BEFORE = re.compile(rf"([€$£])\s*{_NUMBER}")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -180,27 +182,33 @@ class ConflictBook:
         out: list[StoredConflict] = []
         for c in found:
             key = _pair(c)
-            with self.engine.begin() as conn:
-                row = _row(conn, conflicts_table.c.pair == key)
-                if row is None:
-                    conn.execute(
-                        sa.insert(conflicts_table).values(
-                            pair=key,
-                            status="open",
-                            found_at=datetime.now(UTC),
-                            **{f.name: getattr(c, f.name) for f in fields(Conflict)},
-                        )
-                    )
-                elif row["status"] == "gone":  # both sentences are back: open again
-                    conn.execute(
-                        sa.update(conflicts_table)
-                        .where(conflicts_table.c.pair == key)
-                        .values(status="open", decided_at=None, decided_by=None)
-                    )
-                row = _row(conn, conflicts_table.c.pair == key)
+            try:
+                row = self._keep(c, key)
+            except IntegrityError:  # another process recorded the same pair meanwhile
+                row = self._keep(c, key)
             out.append(_stored(row))
         self._changed()
         return out
+
+    def _keep(self, c: Conflict, key: str) -> Any:
+        with self.engine.begin() as conn:
+            row = _row(conn, conflicts_table.c.pair == key)
+            if row is None:
+                conn.execute(
+                    sa.insert(conflicts_table).values(
+                        pair=key,
+                        status="open",
+                        found_at=datetime.now(UTC),
+                        **{f.name: getattr(c, f.name) for f in fields(Conflict)},
+                    )
+                )
+            elif row["status"] == "gone":  # both sentences are back: open again
+                conn.execute(
+                    sa.update(conflicts_table)
+                    .where(conflicts_table.c.pair == key, conflicts_table.c.status == "gone")
+                    .values(status="open", decided_at=None, decided_by=None)
+                )
+            return _row(conn, conflicts_table.c.pair == key)
 
     def decide(
         self,
@@ -223,17 +231,11 @@ class ConflictBook:
                 "keeping both needs the case each statement holds for (e.g. 'per item, "
                 "engraved' and 'per order'): give both scopes"
             )
-        current = self.get(conflict_id)
-        if not current.is_open:
-            raise ConflictDecisionError(
-                f"conflict {conflict_id} is already {current.status.replace('_', ' ')}"
-                f"{' by ' + current.decided_by if current.decided_by else ''}: reopen it first "
-                "to decide again"
-            )
+        self._refuse_decided(self.get(conflict_id))
         with self.engine.begin() as conn:
-            conn.execute(
+            changed = conn.execute(
                 sa.update(conflicts_table)
-                .where(conflicts_table.c.id == conflict_id)
+                .where(conflicts_table.c.id == conflict_id, conflicts_table.c.status == "open")
                 .values(
                     status=f"kept_{keep}",
                     new_scope=new_scope.strip() if keep == "both" else "",
@@ -241,9 +243,28 @@ class ConflictBook:
                     decided_at=datetime.now(UTC),
                     decided_by=actor,
                 )
-            )
+            ).rowcount
         self._changed()
+        if not changed:  # decided by someone else between our read and this write
+            self._refuse_decided(self.get(conflict_id))
+            raise ConflictDecisionError(
+                f"conflict {conflict_id} changed while you decided: read it again, then decide"
+            )
         return self.get(conflict_id)
+
+    @staticmethod
+    def _refuse_decided(current: StoredConflict) -> None:
+        if current.status == "gone":
+            raise ConflictDecisionError(
+                f"conflict {current.id} is gone: one of its sentences is no longer in its "
+                "document (nothing to decide)"
+            )
+        if not current.is_open:
+            raise ConflictDecisionError(
+                f"conflict {current.id} is already {current.status.replace('_', ' ')}"
+                f"{' by ' + current.decided_by if current.decided_by else ''}: reopen it first "
+                "to decide again"
+            )
 
     def reopen(self, conflict_id: int) -> StoredConflict:
         current = self.get(conflict_id)
@@ -265,14 +286,13 @@ class ConflictBook:
         """Mark ``gone`` the pairs one of whose sentences left its document (the document was
         deleted or replaced by a version without it); returns how many."""
         gone = []
-        texts: dict[str, str] = {}
-        for c in self.all():
-            if c.status == "gone":
-                continue
+        current = [c for c in self.all() if c.status != "gone"]
+        texts: dict[str, list[str]] = {}
+        for ch in kb.retriever.snapshot().chunks if current else []:
+            texts.setdefault(ch.doc_id, []).append(ch.text)
+        for c in current:
             for doc, sentence in ((c.new_doc, c.new_sentence), (c.old_doc, c.old_sentence)):
-                if doc not in texts:
-                    texts[doc] = "\n".join(ch.text for ch in kb.chunks_of(doc))
-                if sentence not in texts[doc]:
+                if not any(_holds(text, sentence) for text in texts.get(doc, ())):
                     gone.append(c.id)
                     break
         if gone:
@@ -330,7 +350,7 @@ class ConflictBook:
         for h in hits:
             text = h.chunk.text
             for sentence, kept in superseded.get(h.doc_id, ()):
-                text = text.replace(sentence, kept)
+                text = _set_aside(text, sentence, kept)
             out.append(h if text == h.chunk.text else replace(h, chunk=replace(h.chunk, text=text)))
         return out
 
@@ -342,7 +362,7 @@ class ConflictBook:
             if c.status not in ("open", "kept_both"):
                 continue
             if not any(
-                ch.doc_id == doc and sentence in ch.text
+                ch.doc_id == doc and _holds(ch.text, sentence)
                 for ch in cited
                 for doc, sentence in ((c.new_doc, c.new_sentence), (c.old_doc, c.old_sentence))
             ):
@@ -365,6 +385,47 @@ class ConflictBook:
                     "Check which applies to this customer."
                 )
         return out
+
+
+def _holds(text: str, sentence: str) -> bool:
+    """The passage states the sentence: as written, or as one of its table rows (a row is read
+    with its header, "Colissimo — Price: 4.90 €.", which is nowhere in the text as such)."""
+    return sentence in text or ("|" in text and sentence in _sentences(text))
+
+
+@lru_cache(maxsize=1024)
+def _sentences(text: str) -> frozenset[str]:
+    return frozenset(sentences(text))
+
+
+def _set_aside(text: str, sentence: str, kept: str) -> str:
+    """The passage with the kept statement in place of the one set aside; a table row set
+    aside leaves its table, and the kept statement follows the table."""
+    if sentence in text:
+        return text.replace(sentence, kept)
+    if "|" not in text:
+        return text  # no table
+    row = next((p.cells for p in pieces(text) if p.text == sentence and p.cells), None)
+    if row is None:
+        return text
+    lines = text.split("\n")
+    at = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.lstrip().startswith("|")
+            and " ".join(c.strip() for c in line.strip().strip("|").split("|")) == row
+        ),
+        None,
+    )
+    if at is None:
+        return text
+    del lines[at]
+    end = at
+    while end < len(lines) and lines[end].lstrip().startswith("|"):
+        end += 1
+    lines[end:end] = ["", kept, ""]
+    return "\n".join(lines)
 
 
 def _row(conn: Connection, where: Any) -> Any:
@@ -414,19 +475,37 @@ def changed_docs(results: Sequence[FileResult]) -> list[str]:
 
 
 def quantities(sentence: str) -> list[Quantity]:
-    """The amounts, durations and percentages a sentence states."""
-    out = []
-    folded = fold(sentence)
+    """The amounts, durations and percentages a sentence states (read folded, each given as
+    the sentence writes it: "3 jours ouvrés", "15.00 EUR")."""
+    out: list[Quantity] = []
+    if not _DIGIT.search(sentence):
+        return out  # every figure has a digit: most sentences have none
+    folded, at = _folded_with_offsets(sentence)
+
+    def written(m: re.Match[str]) -> str:
+        return sentence[at[m.start()] : at[m.end() - 1] + 1].strip()
+
     for m in _AFTER.finditer(folded):
         kind, unit = _UNITS[m.group(3).lower()]
         low = _value(m.group(1)) if m.group(1) else None
         before = _CLAUSE.split(folded[: m.start()])[-1]
-        out.append(Quantity(kind, unit, _value(m.group(2)), m.group(0).strip(), low, before))
+        out.append(Quantity(kind, unit, _value(m.group(2)), written(m), low, before))
     for m in _BEFORE.finditer(folded):
         kind, unit = _UNITS[m.group(1)]
         before = _CLAUSE.split(folded[: m.start()])[-1]
-        out.append(Quantity(kind, unit, _value(m.group(2)), m.group(0).strip(), before=before))
+        out.append(Quantity(kind, unit, _value(m.group(2)), written(m), before=before))
     return out
+
+
+def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """``fold(text)``, and for each of its characters the index of the one it comes from."""
+    parts: list[str] = []
+    at: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold(ch)
+        parts.append(f)
+        at += [i] * len(f)
+    return "".join(parts), at
 
 
 _CLAUSE = re.compile(r"[;:.()!?\n]|,\s")
@@ -450,13 +529,20 @@ def _same_lead(a: Quantity, b: Quantity, lang: str, share: float = 0.75) -> bool
 
 
 def _value(text: str) -> float:
+    """A figure as written: "4,50", "1 250,50", "€1,250.00", "1.000.000" (a mark written
+    twice, or a comma before three digits, groups thousands; else the last mark is decimal)."""
     t = text.replace("\u202f", "").replace(" ", "")
     if "," in t and "." in t:
-        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t
-    elif "," in t:
-        head, _, tail = t.rpartition(",")
-        t = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else t.replace(",", "")
-    return float(t.replace(",", ""))
+        mark = "," if t.rfind(",") > t.rfind(".") else "."
+    elif t.count(",") == 1 and len(t.rpartition(",")[2]) != 3:
+        mark = ","
+    elif t.count(".") == 1:
+        mark = "."
+    else:
+        mark = ""
+    head, _, tail = t.rpartition(mark) if mark else (t, "", "")
+    head = head.replace(",", "").replace(".", "")
+    return float(f"{head}.{tail}" if tail else head)
 
 
 # the words of the figures themselves ("3 working days", "1 jour ouvré") say nothing of the
@@ -477,6 +563,43 @@ def _subject(sentence: str, lang: str) -> set[str]:
     return {
         t for t in content_terms(sentence, lang) if not t[:1].isdigit() and t not in _FIGURE_TERMS
     }
+
+
+@dataclass
+class _Readings:
+    """An indexed chunk comes back for many new sentences: each of its sentences is read
+    (split, stemmed, its figures found) once."""
+
+    _subjects: dict[str, list[tuple[str, set[str]]]] = field(default_factory=dict)
+    _figures: dict[str, list[Quantity]] = field(default_factory=dict)
+
+    def subjects(self, hit: Hit, lang: str) -> list[tuple[str, set[str]]]:
+        if hit.chunk_id not in self._subjects:
+            self._subjects[hit.chunk_id] = [
+                (other, _subject(other, lang)) for other in sentences(hit.chunk.text)
+            ]
+        return self._subjects[hit.chunk_id]
+
+    def figures(self, sentence: str) -> list[Quantity]:
+        if sentence not in self._figures:
+            self._figures[sentence] = quantities(sentence)
+        return self._figures[sentence]
+
+
+def _clash(
+    said: Sequence[Quantity], stated: Sequence[Quantity], *, whole: bool, lang: str
+) -> tuple[Quantity, Quantity] | None:
+    """A figure of one sentence (``said``) and another of the same kind and unit that the other
+    sentence states (``stated``) and the first does not, on one subject (``whole``: the two
+    sentences are; else the words leading to the two figures must be)."""
+    for q in said:
+        same = [o for o in stated if (o.kind, o.unit) == (q.kind, q.unit)]
+        if any(o.covers(q.value) or q.covers(o.value) for o in same):
+            continue  # the other sentence states this figure too
+        for o in same:
+            if not any(x.covers(o.value) for x in said) and (whole or _same_lead(q, o, lang)):
+                return q, o
+    return None
 
 
 def find_conflicts(
@@ -500,10 +623,7 @@ def find_conflicts(
     with kb.registry.engine.connect() as conn:
         ids = [cid for cid, _ in kb.registry.chunk_ids_of(conn, list(new))]
     found: dict[tuple[str, str], Conflict] = {}
-    # an indexed chunk comes back for many new sentences: each is read (split, stemmed,
-    # its figures found) once
-    read: dict[str, list[tuple[str, set[str]]]] = {}
-    stated_in: dict[str, list[Quantity]] = {}
+    read = _Readings()
     for chunk in kb.registry.chunks_by_ids(ids):
         for sentence in sentences(chunk.text):
             said = quantities(sentence)
@@ -513,55 +633,32 @@ def find_conflicts(
             for hit in kb.search(sentence, k=k, lang=chunk.lang, mode="bm25"):
                 if hit.doc_id == chunk.doc_id or (not within and hit.doc_id in new):
                     continue
-                if hit.chunk_id not in read:
-                    read[hit.chunk_id] = [
-                        (other, _subject(other, chunk.lang)) for other in sentences(hit.chunk.text)
-                    ]
-                for other, theirs in read[hit.chunk_id]:
+                for other, theirs in read.subjects(hit, chunk.lang):
                     shared = subject & theirs
                     # the same subject: the whole sentences, or else the words leading to
                     # the two figures ("l'emballage cadeau coûte 4,90 € par article, avec…")
                     whole = len(shared) >= shared_min and len(shared) >= overlap * len(
                         subject | theirs
                     )
-                    if not whole and len(shared) < 2:
-                        continue
-                    if other not in stated_in:
-                        stated_in[other] = quantities(other)
-                    stated = stated_in[other]
-                    for q in said:
-                        same = [o for o in stated if (o.kind, o.unit) == (q.kind, q.unit)]
-                        if any(o.covers(q.value) or q.covers(o.value) for o in same):
-                            continue  # the other sentence states this figure too
-                        clash = next(
-                            (
-                                o
-                                for o in same
-                                if not any(x.covers(o.value) for x in said)
-                                and (whole or _same_lead(q, o, chunk.lang))
-                            ),
-                            None,
-                        )
-                        if clash is None:
-                            continue
-                        if (other, sentence) in found:
-                            break  # the same pair, seen from the other document of a batch
-                        key = (sentence, other)
+                    if (not whole and len(shared) < 2) or (other, sentence) in found:
+                        continue  # another subject, or the same pair seen from the other side
+                    clash = _clash(said, read.figures(other), whole=whole, lang=chunk.lang)
+                    if clash is not None:
+                        q, o = clash
                         found.setdefault(
-                            key,
+                            (sentence, other),
                             Conflict(
-                                chunk.doc_id,
-                                titles.get(chunk.doc_id, chunk.doc_id),
-                                sentence,
-                                q.text,
-                                hit.doc_id,
-                                titles.get(hit.doc_id, hit.doc_id),
-                                other,
-                                clash.text,
-                                q.kind,
+                                new_doc=chunk.doc_id,
+                                new_title=titles.get(chunk.doc_id, chunk.doc_id),
+                                new_sentence=sentence,
+                                new_value=q.text,
+                                old_doc=hit.doc_id,
+                                old_title=titles.get(hit.doc_id, hit.doc_id),
+                                old_sentence=other,
+                                old_value=o.text,
+                                kind=q.kind,
                             ),
                         )
-                        break
             if len(found) >= limit:
                 return list(found.values())
     return list(found.values())

@@ -299,7 +299,7 @@ def test_an_upload_names_the_statements_another_document_contradicts(served: Ser
     assert one["ok"] and one["conflicts"] == []
     (two,) = kb.post("/v1/knowledge", files=[("files", ("news.md", second, md))]).json()
     (c,) = two["conflicts"]
-    assert (c["says"], c["other_says"], c["status"]) == ("15.00 eur", "12.00 eur", "open")
+    assert (c["says"], c["other_says"], c["status"]) == ("15.00 EUR", "12.00 EUR", "open")
     assert c["document"] == two["documents"][0] and c["other_document"] == one["documents"][0]
 
 

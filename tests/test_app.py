@@ -398,7 +398,8 @@ def test_a_contradicting_upload_is_shown_and_decided_on_the_page(data_dir: Path)
     assert book.get(c.id).is_open
     at.text_input(key=f"conflict_scope_old_{c.id}").input("autres commandes")
     ok(at.button(key=f"conflict_decide_{c.id}").click().run())
-    assert any(plain(s.value) == f"#{c.id}: both kept, each for its case." for s in at.success)
+    said = f"#{c.id}: both kept: 4,90 € for articles gravés, 4,50 € for autres commandes."
+    assert any(plain(s.value) == said for s in at.success)
     decided = book.get(c.id)
     assert (decided.status, decided.new_scope, decided.old_scope, decided.decided_by) == (
         "kept_both",

@@ -210,9 +210,9 @@ def test_decisions_are_checked_and_a_pair_whose_sentence_left_is_gone(tmp_path: 
     with pytest.raises(ConflictDecisionError, match="no conflict 99"):
         ws.kb.conflicts.decide(99, "new")
     assert ws.kb.conflicts.get(c.id).is_open  # a refused decision changes nothing
-    ws.kb.delete("news")
-    assert ws.kb.conflicts.prune(ws.kb) == 1
+    ws.kb.delete("news")  # closes its pairs at once: no draft is told of a deleted document
     assert ws.kb.conflicts.get(c.id).status == "gone" and not ws.kb.conflicts.open()
+    assert ws.kb.conflicts.prune(ws.kb) == 0
     with pytest.raises(ConflictDecisionError, match="is gone"):
         ws.kb.conflicts.reopen(c.id)
     # the sentence is back: the pair opens again
@@ -263,3 +263,68 @@ def test_a_big_first_batch_is_not_checked_within_and_a_scan_checks_everything(
     assert "says 4.90 € where" in out or "says 4.50 € where" in out
     assert out.splitlines()[-1].startswith("2 documents checked in ")
     assert out.splitlines()[-1].endswith(": 1 pairs, 1 open")
+
+
+def test_figures_grouped_in_thousands_by_dots_are_read_not_refused() -> None:
+    # "1.000.000 €" stopped the whole upload check (float('1.000.000'))
+    assert [q.value for q in quantities("Le plafond est de 1.000.000 € par an.")] == [1e6]
+    assert [q.value for q in quantities("Up to 1.000.000,50 € or 2,000,000 $.")] == [
+        1000000.5,
+        2e6,
+    ]
+
+
+def test_a_figure_is_given_as_the_sentence_writes_it() -> None:
+    # read folded, shown as written: the French agent is not told "5 a 10 jours ouvres"
+    said = quantities("Livraison en 5 à 10 jours ouvrés ; gravure 15.00 EUR.")
+    assert [q.text for q in said] == ["5 à 10 jours", "15.00 EUR"]
+
+
+TABLE = (
+    "# Shipping\n\n| Carrier | Delivery time | Price |\n|---|---|---|\n"
+    "| Colissimo home delivery | 3-5 working days | 4.90 € |\n"
+    "| Relay point | 4-6 working days | 3.90 € |\n"
+)
+
+
+def test_a_table_row_that_disagrees_stays_open_tells_the_agent_and_can_be_set_aside(
+    tmp_path: Path,
+) -> None:
+    ws = open_workspace(
+        load_settings(data_dir=tmp_path, demo_autoload=False), embedder=HashEmbedder()
+    )
+    check_upload(ws.kb, ws.kb.ingest_sources([("shipping.md", TABLE.encode())]))
+    news = b"# News\n\nColissimo home delivery price is now 5.90 \xe2\x82\xac for every parcel delivery."
+    (c,) = check_upload(ws.kb, ws.kb.ingest_sources([("news.md", news)])).conflicts
+    assert c.old_sentence.startswith("Colissimo home delivery — ") and c.old_value == "4.90 €"
+    # the row is read with its header: not in the text as such, still in the document
+    assert ws.kb.conflicts.prune(ws.kb) == 0 and ws.kb.conflicts.get(c.id).is_open
+    (table,) = ws.kb.chunks_of("shipping")
+    assert ws.kb.conflicts.hints([table], "en")  # citing the table alone tells the agent
+
+    ws.kb.conflicts.decide(c.id, "new")
+    (hit,) = [
+        h for h in ws.kb.search("Colissimo home delivery price", k=3) if h.doc_id == "shipping"
+    ]
+    assert "4.90" not in hit.chunk.text and "now 5.90 €" in hit.chunk.text
+    assert "| Relay point | 4-6 working days | 3.90 € |" in hit.chunk.text  # the other row stays
+
+
+def test_a_decision_taken_meanwhile_by_another_process_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = _workspace(tmp_path)
+    (c,) = ws.kb.conflicts.record(find_conflicts(ws.kb, ["news"]))
+    other = open_workspace(
+        load_settings(data_dir=tmp_path, demo_autoload=False), embedder=HashEmbedder()
+    ).kb.conflicts
+    book = ws.kb.conflicts
+    read_before = [book.get(c.id)]  # this process read it open...
+    other.decide(c.id, "old", actor="lea")  # ...then another one decided
+    real_get = type(book).get
+    monkeypatch.setattr(
+        book, "get", lambda i: read_before.pop() if read_before else real_get(book, i)
+    )
+    with pytest.raises(ConflictDecisionError, match="already kept old by lea"):
+        book.decide(c.id, "new", actor="kim")
+    assert other.get(c.id).status == "kept_old"

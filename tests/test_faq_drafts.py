@@ -4,14 +4,22 @@ refused for personal data), rejection, the CLI and the Knowledge page."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from copilot import Workspace, open_workspace
 from copilot.cli import main
-from copilot.desk import Desk
-from copilot.faqdrafts import COVERED, FaqDraftError, FaqDrafts, PersonalDataError
+from copilot.desk import Desk, Gap
+from copilot.faqdrafts import (
+    ANSWER_PROMPT,
+    COVERED,
+    FaqDraftError,
+    FaqDrafts,
+    PersonalDataError,
+    article_from_gap,
+)
 from copilot.store import DraftRecord
 from tests.builders import xlsx_bytes
 from tests.test_app import data_dir, demo_store, ok, settings_of, signed_in
@@ -211,6 +219,7 @@ def test_personal_data_is_refused_on_approval_and_nothing_is_ingested(desk: Desk
         ("Yes, like order LUM-200001.", "an order or tracking number (LUM-200001)"),
         ("Yes, call +33 6 12 34 56 78.", "a phone number"),
         ("Yes, John Smith did.", "a customer's name or e-mail (John Smith)"),
+        ("Yes, [NAME_1] did.", "the placeholder [NAME_1] in the answer"),  # numbered too
     ):
         with pytest.raises(PersonalDataError, match="still holds personal data") as info:
             faqs.approve(draft.id, by="kim", answer=answer)
@@ -226,6 +235,47 @@ def test_personal_data_is_refused_on_approval_and_nothing_is_ingested(desk: Desk
         faqs.reject(draft.id, by="kim")
     with pytest.raises(FaqDraftError, match="no FAQ draft 99"):
         faqs.approve(99, by="kim")
+
+
+def test_an_approval_whose_ingestion_fails_leaves_the_draft_pending(desk: Desk) -> None:
+    reply(desk, "C2", PICKUP, PICKUP_ANSWER)
+    faqs = FaqDrafts(desk.ws, desk.store)
+    (draft,) = faqs.propose().new
+    squatter = json.dumps({"doc_id": f"faq-draft-{draft.id}", "title": "Other", "text": "Other."})
+    assert desk.ws.kb.ingest_file("other.jsonl", squatter.encode()).ok  # owns the FAQ's id
+    with pytest.raises(FaqDraftError) as info:
+        faqs.approve(draft.id, by="kim", answer="Yes, at the workshop.")
+    assert "belongs to 'other.jsonl'; nothing of this file was indexed); it is pending" in str(
+        info.value
+    )
+    assert f"Delete the document faq-draft-{draft.id} (from other.jsonl)" in str(info.value)
+    after = faqs.get(draft.id)
+    assert (after.status, after.decided_by, after.doc_id) == ("pending", None, None)
+    squatter_doc = desk.ws.kb.document(f"faq-draft-{draft.id}")
+    assert after.answer == draft.answer and squatter_doc is not None
+    assert squatter_doc.title == "Other"  # untouched
+    assert desk.ws.kb.delete(f"faq-draft-{draft.id}")
+    assert faqs.approve(draft.id, by="kim").status == "approved"  # approved once it can be
+
+
+def test_an_approved_faq_that_contradicts_an_article_is_listed_as_a_conflict(desk: Desk) -> None:
+    reply(desk, "C2", PICKUP, PICKUP_ANSWER)
+    faqs = FaqDrafts(desk.ws, desk.store)
+    (draft,) = faqs.propose().new
+    answer = "No. Standard delivery costs 5.90 € and is free from 60 € of purchase."
+    approved = faqs.approve(draft.id, by="kim", answer=answer)
+    (c,) = desk.ws.kb.conflicts.open()  # the FAQ says 4.90 €: the manager decides
+    assert (c.new_doc, c.new_value, c.old_value) == (approved.doc_id, "5.90 €", "4.90 €")
+
+
+def test_an_article_from_a_gap_never_replaces_a_file_of_the_same_name() -> None:
+    gap = Gap(count=1, terms=set(), words={}, examples=["Do you rent lamps?"])
+    article = article_from_gap(gap)
+    body = article.body.replace(ANSWER_PROMPT["en"], "No, we only sell them.")
+    name, _ = article.file("Do you rent lamps?", body)
+    assert name == "do-you-rent-lamps.md"
+    with pytest.raises(FaqDraftError, match=r"already has a file named do-you-rent-lamps\.md"):
+        article.file("Do you rent lamps?", body, taken={name})
 
 
 def test_the_faq_commands(

@@ -323,6 +323,8 @@ def run_tab() -> AppTest:
 
 def test_the_evals_page_replays_the_desk(bench: Bench, app_dir: Path) -> None:
     found = history(bench.desk.store)
+    # 14 cases (see the CLI test): conv-022 and conv-005 escalated without a reply, conv-013 after
+    assert (found.cases, found.replies, found.escalated) == (14, 12, 3)
     at = run_tab()
     assert f"{found.cases} usable agent replies ({found.replies} sent" in "\n".join(
         t.value for t in at.text
