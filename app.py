@@ -1,6 +1,6 @@
 """Souffleur's Streamlit app: sign-in, then the pages of the user's roles.
 
-Layout and session state only; the pages live in ``app_pages/`` and call into the packages.
+Layout and session state only; the pages live in ``faces/pages/`` and call into the packages.
 Run it with ``make run`` (``streamlit run app.py``).
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
-from copilot.access import PAGES as PAGE_NAMES
-from copilot.access import AccessError, authenticate, pages_for
 from copilot.config import unknown_variables
+from copilot.desk.access import PAGES as PAGE_NAMES
+from copilot.desk.access import AccessError, authenticate, pages_for
+from faces.pages import ui
 from knowledge import SouffleurError
 
 st.set_page_config(
@@ -129,25 +129,25 @@ if user is None:
 
 PAGES = {
     "desk": st.Page(
-        "app_pages/desk.py",
+        "faces/pages/desk.py",
         title=T(lang, "page_desk"),
         icon=":material/support_agent:",
         url_path="desk",
     ),
     "knowledge": st.Page(
-        "app_pages/knowledge.py",
+        "faces/pages/knowledge.py",
         title=T(lang, "page_knowledge"),
         icon=":material/library_books:",
         url_path="knowledge",
     ),
     "analytics": st.Page(
-        "app_pages/analytics.py",
+        "faces/pages/analytics.py",
         title=T(lang, "page_analytics"),
         icon=":material/insights:",
         url_path="analytics",
     ),
     "evals": st.Page(
-        "app_pages/evals.py",
+        "faces/pages/evals.py",
         title=T(lang, "page_evals"),
         icon=":material/science:",
         url_path="evals",

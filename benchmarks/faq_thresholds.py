@@ -1,4 +1,4 @@
-"""The three thresholds of FAQ drafts (copilot/faqdrafts.py), measured on labelled questions.
+"""The three thresholds of FAQ drafts (copilot/desk/faqdrafts.py), measured on labelled questions.
 
 - HEAVY_EDIT: how far a human's own answer is from the copilot's draft of the same question
   (edit ratio between the eval sets' reference answers and the offline drafts): a reply an
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import ROOT, dev_set, percentile, table
 from copilot import load_settings
-from copilot.desk import as_placeholders, gap_terms
-from copilot.faqdrafts import (
+from copilot.desk.desk import as_placeholders, gap_terms
+from copilot.desk.faqdrafts import (
     COVER_MIN_TERMS,
     COVERED,
     HEAVY_EDIT,
@@ -40,7 +40,7 @@ from copilot.faqdrafts import (
     best_passage,
     group_questions,
 )
-from copilot.store import edit_ratio
+from copilot.desk.store import edit_ratio
 from evals import RunConfig, run_eval
 from evals.dataset import Dataset, load_dataset
 from evals.runner import eval_workspace

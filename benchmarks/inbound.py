@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import percentile, table
 from copilot import load_settings, open_workspace
-from copilot.api import create_app
-from copilot.apikeys import TokenStore
 from copilot.demo import ANCHOR, demo_conversations, load_demo
-from copilot.desk import Desk
+from copilot.desk.apikeys import TokenStore
+from copilot.desk.desk import Desk
+from faces.api import create_app
 from knowledge import make_embedder
 
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import table
 from copilot import load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
-from copilot.llm import LangChainChatModel, LLMDrafter
+from copilot.desk.desk import Desk
+from copilot.pipeline.llm import LangChainChatModel, LLMDrafter
 from copilot.testing import FakeOpenAIServer, model_reply
 from knowledge import HashEmbedder
 

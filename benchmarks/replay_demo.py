@@ -2,7 +2,7 @@
 
 A fresh workspace gets the demo store (its 51 sample conversations, 7 agent replies among
 them); a scripted agent then works through every conversation waiting in the inbox on the
-desk (copilot/desk.py), in the demo's order:
+desk (copilot/desk/desk.py), in the demo's order:
 
 - the copilot hands over: the agent escalates, except one time in three, where they send the
   draft anyway (they judged it could be answered);
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from copilot import load_settings, open_workspace
 from copilot.demo import load_demo
-from copilot.desk import Desk
+from copilot.desk.desk import Desk
 from evals.replay import MIN_CASES, history, report_rows, run_replay
 from knowledge import make_embedder
 from knowledge.text import sentences

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import DEV_SETS, dev_set, percentile, read_jsonl, table
 from copilot import load_settings, open_workspace
 from copilot.demo import ANCHOR, demo_conversations, load_demo
-from copilot.drafters import DraftRequest, Passage
-from copilot.llm import LLMDrafter
-from copilot.pii import Masker
-from copilot.tokens import Budget
+from copilot.pipeline.drafter import DraftRequest, Passage
+from copilot.pipeline.llm import LLMDrafter
+from copilot.pipeline.pii import Masker
+from copilot.pipeline.tokens import Budget
 from copilot.types import Conversation, DraftOptions, Turn
 from knowledge import Document, make_embedder
 from knowledge.text import sentences
@@ -130,8 +130,8 @@ def main() -> None:
             drafter = LLMDrafter(_NoModel(), budget=Budget(8192, 700))  # type: ignore[arg-type]
             t_asm = []
             for conv in convs:
-                from copilot.analysis import read_conversation
-                from copilot.escalation import Policy
+                from copilot.pipeline.escalation import Policy
+                from copilot.pipeline.reading import read_conversation
 
                 reading = read_conversation(conv)
                 hits = ws.kb.search(reading.query, k=6, lang=reading.lang)

@@ -100,7 +100,7 @@ def load_demo(ws: Workspace, *, today: date | None = None) -> DemoReport:
 
 def load_conversations(ws: Workspace) -> int:
     """The sample conversations, as open conversations waiting in the inbox (once)."""
-    from copilot.store import ConversationStore, now
+    from copilot.desk.store import ConversationStore, now
 
     store = ConversationStore(ws.engine)
     stamp = now()

@@ -15,8 +15,8 @@ from typing import Any, Literal
 from sqlalchemy.engine import Engine
 
 from copilot.config import Settings, endpoint_is_local
-from copilot.llm import ChatModel, LangChainChatModel, LLMDrafter
-from copilot.tokens import Budget
+from copilot.pipeline.llm import ChatModel, LangChainChatModel, LLMDrafter
+from copilot.pipeline.tokens import Budget
 from knowledge import Embedder, VectorStore, embedder_named, make_embedder
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def logged(chat: ChatModel, settings: Settings, engine: Engine | None, role: Rol
     """``chat`` with every call written to the workspace's call log (unless switched off)."""
     if engine is None or not settings.call_log:
         return chat
-    from copilot.calllog import CallLog, LoggedChat
+    from copilot.pipeline.calllog import CallLog, LoggedChat
 
     return LoggedChat(chat, CallLog(engine), role=role)
 
@@ -99,7 +99,7 @@ def llm_drafter(
     if chat is None:
         return None
     if engine is not None and settings.llm_shared_concurrency:
-        from copilot.slots import SharedSlots, ThrottledChat
+        from copilot.pipeline.slots import SharedSlots, ThrottledChat
 
         # a call can take (retries + 1) attempts, each maybe retried once without streaming
         lease = 2 * settings.llm_timeout_s * (settings.llm_max_retries + 1) + 10

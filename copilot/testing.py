@@ -1,6 +1,6 @@
 """Fakes shipped with the package, for tests, demos and eval smoke runs (no network, no key).
 
-:class:`ScriptedChatModel` implements the :class:`copilot.llm.ChatModel` seam in-process;
+:class:`ScriptedChatModel` implements the :class:`copilot.pipeline.llm.ChatModel` seam in-process;
 :class:`FakeOpenAIServer` is a real OpenAI-compatible HTTP server on 127.0.0.1, so the real
 openai/LangChain client (retries, timeouts, streaming) runs against scripted behaviours.
 """
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from copilot.drafters import OnDelta
-from copilot.llm import Completion, Message
+from copilot.pipeline.drafter import OnDelta
+from copilot.pipeline.llm import Completion, Message
 
 
 def model_reply(text: str, **fields: Any) -> str:
@@ -47,7 +47,7 @@ def pieces(text: str, n: int = 3) -> list[str]:
 
 
 class ScriptedChatModel:
-    """A :class:`~copilot.llm.ChatModel` that answers from a queue: texts, or exceptions to raise.
+    """A :class:`~copilot.pipeline.llm.ChatModel` that answers from a queue: texts, or exceptions to raise.
 
     ``calls`` records every message list received. With ``on_text`` the text is streamed in a
     few pieces (``on_text`` gets the text so far). An empty queue answers ``default``.

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from copilot import providers
-from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
-from copilot.drafting import SuggestionService
-from copilot.escalation import Policy
-from copilot.shared import REFRESH_S, Revision, SharedState, Watched
+from copilot.desk.shared import REFRESH_S, Revision, SharedState, Watched
+from copilot.pipeline.confidence import ConfidenceModel
+from copilot.pipeline.escalation import Policy
+from copilot.pipeline.suggest import SuggestionService
 from knowledge import (
     Embedder,
     KnowledgeBase,
@@ -57,7 +57,7 @@ class PolicyStore:
         return self._watched.current()
 
     def text(self) -> str:
-        from copilot.escalation import DEFAULT_POLICY
+        from copilot.pipeline.escalation import DEFAULT_POLICY
 
         latest = self.state.get(self.KIND)
         return latest.text if latest else DEFAULT_POLICY.read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ import json
 import threading
 from pathlib import Path
 
-from copilot.drafters import OnDelta
-from copilot.llm import ChatModel, Completion, Message
+from copilot.pipeline.drafter import OnDelta
+from copilot.pipeline.llm import ChatModel, Completion, Message
 
 _local = threading.local()
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from copilot.confidence import FEATURES, ConfidenceModel
+from copilot.pipeline.confidence import FEATURES, ConfidenceModel
 from evals.metrics import (
     Record,
     Step,

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from copilot.escalation import Policy
-from copilot.intents import (
+from copilot.pipeline.escalation import Policy
+from copilot.pipeline.intents import (
     DEFAULT_EXAMPLES,
     NONE,
     Example,

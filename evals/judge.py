@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from functools import cached_property, lru_cache
 from typing import Any, Literal, Protocol
 
-from copilot.escalation import PolicySettings
-from copilot.orderfacts import fmt_amount, fmt_date, return_windows
+from copilot.pipeline.escalation import PolicySettings
+from copilot.pipeline.orderfacts import fmt_amount, fmt_date, return_windows
 from copilot.types import Suggestion
 from knowledge import Order
 from knowledge.text import content_terms, fold, sentences

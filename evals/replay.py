@@ -5,7 +5,7 @@ Each agent action that follows one or more customer messages is a case: the conv
 the last of those messages is the input, the agent's reply the reference answer, and whether
 the agent escalated there (the desk's feedback row of the escalation) the label. The
 customer id and channel are kept, so order facts resolve; personal data is masked with
-:class:`copilot.pii.Masker`, one per conversation (a value keeps its placeholder in every turn).
+:class:`copilot.pipeline.pii.Masker`, one per conversation (a value keeps its placeholder in every turn).
 Cases before the split date make the train half, the others the test half (by default the last
 :data:`TEST_PERCENT` % by time). Both halves are ordinary dataset folders whose manifest says
 ``"knowledge": "workspace"``: the harness answers them from the workspace's own index, orders
@@ -29,8 +29,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from copilot.config import Settings
-from copilot.pii import PLACEHOLDER, Masker, unnumbered
-from copilot.store import (
+from copilot.desk.store import (
     LIGHT_EDIT,
     ConversationRecord,
     ConversationStore,
@@ -38,6 +37,7 @@ from copilot.store import (
     conversations,
     edit_ratio,
 )
+from copilot.pipeline.pii import PLACEHOLDER, Masker, unnumbered
 from copilot.types import Channel
 from copilot.workspace import PolicyStore, Workspace
 from evals.dataset import Case, CaseTurn, CustomerContext, DatasetError

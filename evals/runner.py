@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from copilot import providers
-from copilot.calllog import calling
-from copilot.confidence import ConfidenceModel
 from copilot.config import Settings
-from copilot.drafting import SuggestionService
-from copilot.escalation import Policy
-from copilot.llm import ChatModel
+from copilot.pipeline.calllog import calling
+from copilot.pipeline.confidence import ConfidenceModel
+from copilot.pipeline.escalation import Policy
+from copilot.pipeline.llm import ChatModel
+from copilot.pipeline.suggest import SuggestionService
 from copilot.types import Conversation, DraftOptions, Turn
 from copilot.workspace import (
     PolicyStore,
@@ -421,7 +421,7 @@ def run_eval(
             )
 
         if chat is not None:
-            from copilot.llm import LLMDrafter
+            from copilot.pipeline.llm import LLMDrafter
 
             drafter = LLMDrafter(
                 cached(chat), mask_pii=settings.masks_pii, company=settings.company_name
@@ -510,7 +510,7 @@ def run_eval(
 
     todo = [c for c in ds.cases if c.id not in done]
     t0 = time.perf_counter()  # the run time includes the batched query embeddings
-    from copilot.analysis import build_query
+    from copilot.pipeline.reading import build_query
 
     ws.kb.warm([build_query(_case_conversation(c)) for c in todo])
     records = dict(done)

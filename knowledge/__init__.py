@@ -95,3 +95,16 @@ __all__ = [
     "order_key",
     "supported_extensions",
 ]
+
+# the modules other packages may import (tests/test_layers.py checks it); the rest is
+# this package's own business
+PUBLIC_MODULES = (
+    "conflicts",
+    "db",
+    "embeddings",
+    "errors",
+    "loaders",
+    "retrieval",
+    "screening",
+    "text",
+)

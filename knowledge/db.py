@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,16 @@ _versions = sa.Table(
     sa.Column("namespace", sa.String(64), primary_key=True),
     sa.Column("version", sa.Integer, nullable=False),
 )
+
+
+def now() -> datetime:
+    """The time to store: aware, in UTC (both backends store UTC)."""
+    return datetime.now(UTC)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """A timestamp read back from SQLite (naive, stored in UTC) as an aware one."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def make_engine(url: str) -> Engine:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
+from knowledge.db import as_utc, create_tables, migrate, now, unbounded_strings_on_postgresql
 from knowledge.types import Chunk
 
 metadata = sa.MetaData()
@@ -87,10 +87,6 @@ MIGRATIONS = [
 ]
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class DocumentInfo:
     doc_id: str
@@ -119,11 +115,6 @@ class Lease:
     revisions: frozenset[str]
     started_at: datetime
     heartbeat_at: datetime
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes (stored as UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Registry:
@@ -194,8 +185,8 @@ class Registry:
                 r["host"],
                 int(r["pid"]),
                 frozenset(json.loads(r["revisions"] or "[]")),
-                _utc(r["started_at"]),
-                _utc(r["heartbeat_at"]),
+                as_utc(r["started_at"]),
+                as_utc(r["heartbeat_at"]),
             )
             for r in rows
         ]

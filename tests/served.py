@@ -14,9 +14,9 @@ import httpx
 import uvicorn
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.api import create_app
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
+from copilot.desk.desk import Desk
+from faces.api import create_app
 from knowledge import Customer, HashEmbedder
 
 

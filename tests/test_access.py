@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.access import (
+from copilot.desk.access import (
     AccessError,
     authenticate,
     hash_password,

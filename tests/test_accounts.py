@@ -13,11 +13,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from copilot.access import AccessError
-from copilot.accounts import LOCKOUT, MAX_FAILURES, SESSION_TTL, Accounts
-from copilot.cli import main
-from copilot.store import now
+from copilot.desk.access import AccessError
+from copilot.desk.accounts import LOCKOUT, MAX_FAILURES, SESSION_TTL, Accounts
+from faces.cli import main
 from knowledge import make_engine
+from knowledge.db import now
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PASSWORD = "correct horse battery"

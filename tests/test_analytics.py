@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from copilot import analytics
+from copilot.desk import analytics
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

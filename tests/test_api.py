@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from copilot import Workspace
-from copilot.apikeys import TokenStore
+from copilot.desk.apikeys import TokenStore
 from tests.served import ServedApp, customer_with_orders, demo_workspace, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,7 +332,7 @@ def test_the_cli_creates_a_token_and_serves_the_api(tmp_path: Path) -> None:
         "SOUFFLEUR_EMBEDDER": "hash",
         "SOUFFLEUR_DEMO_AUTOLOAD": "false",
     }
-    cli = [sys.executable, "-m", "copilot.cli"]
+    cli = [sys.executable, "-m", "faces.cli"]
     made = subprocess.run(
         [*cli, "tokens", "create", "shop", "--role", "integration"],
         env=env,

@@ -19,12 +19,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app_pages.ui import md_text, services
 from copilot import Settings, load_settings, open_workspace
-from copilot.desk import Desk
-from copilot.store import ConversationStore
+from copilot.desk.desk import Desk
+from copilot.desk.store import ConversationStore
 from copilot.testing import FakeOpenAIServer
 from copilot.workspace import PolicyStore
+from faces.pages.ui import md_text, services
 from knowledge import make_engine
 from tests.builders import pdf_bytes
 
@@ -118,19 +118,19 @@ def test_sign_in_then_the_desk_with_a_draft(data_dir: Path) -> None:
 def test_roles_see_only_their_pages(data_dir: Path) -> None:
     agent = ok(signed_in("alice"))
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        agent.switch_page("app_pages/knowledge.py")
+        agent.switch_page("faces/pages/knowledge.py")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        agent.switch_page("app_pages/evals.py")
-    ok(agent.switch_page("app_pages/analytics.py").run())
+        agent.switch_page("faces/pages/evals.py")
+    ok(agent.switch_page("faces/pages/analytics.py").run())
 
     manager = ok(signed_in("kim"))  # the knowledge page is the manager's default page
     assert manager.title[0].value == "Knowledge"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        manager.switch_page("app_pages/desk.py")
+        manager.switch_page("faces/pages/desk.py")
 
     evaluator = ok(signed_in("eve"))
     assert evaluator.title[0].value == "Analytics"
-    ok(evaluator.switch_page("app_pages/evals.py").run())
+    ok(evaluator.switch_page("faces/pages/evals.py").run())
     assert evaluator.title[0].value == "Evals"
     ok(evaluator.sidebar.button(key="sign_out").click().run())
     assert "user" not in evaluator.session_state and evaluator.button[0].label == "Sign in"

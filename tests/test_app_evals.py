@@ -26,7 +26,7 @@ from evals import RunConfig, browse, run_eval
 from evals.runner import new_run_folder
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGE = "app_pages/evals.py"
+PAGE = "faces/pages/evals.py"
 XSS = "<script>alert(1)</script> ![x](http://evil/img.png) $x$ :red[boom] <b>bold</b>"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from copilot import load_settings
-from copilot.store import ConversationStore
+from copilot.desk.store import ConversationStore
 from knowledge import make_engine
 from tests.served import free_port, stop
 
@@ -145,8 +145,8 @@ def test_the_whole_loop_customer_web_chat_and_agent_desk(tmp_path: Path) -> None
     from playwright.sync_api import expect, sync_playwright
 
     from copilot import open_workspace
+    from copilot.channels.webchat import ChatIdentity
     from copilot.demo import load_demo
-    from copilot.webchat import ChatIdentity
     from knowledge import HashEmbedder
 
     data = tmp_path / "data"
@@ -179,7 +179,7 @@ def test_the_whole_loop_customer_web_chat_and_agent_desk(tmp_path: Path) -> None
         cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
     )  # fmt: skip
     api = subprocess.Popen(
-        [sys.executable, "-m", "copilot.cli", "serve", "--port", str(api_port), "--log-level", "warning"],
+        [sys.executable, "-m", "faces.cli", "serve", "--port", str(api_port), "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from copilot import load_settings, open_workspace
-from copilot.cli import main
-from copilot.confidence import ConfidenceModel
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
+from copilot.desk.desk import Desk
+from copilot.pipeline.confidence import ConfidenceModel
 from evals import calibrate as cal
+from faces.cli import main
 from knowledge import HashEmbedder
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from copilot import load_settings, open_workspace
-from copilot.calllog import CallLog, calling
-from copilot.cli import main
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
+from copilot.desk.desk import Desk
+from copilot.pipeline.calllog import CallLog, calling
 from copilot.testing import FakeOpenAIServer, model_reply
+from faces.cli import main
 from knowledge import HashEmbedder
 
 ASK = "Bonjour, où en est ma commande LUM-105097 ?"

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from copilot import Workspace
-from copilot.outbox import signature
+from copilot.channels.outbox import signature
 from tests.served import ServedApp, customer_with_orders, demo_workspace
 
 SECRET = "cw-webhook-secret"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.cli import main
+from faces.cli import main
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot.confidence import extract, review_hints
+from copilot.pipeline.confidence import extract, review_hints
 from knowledge import Hit
 from knowledge.types import Chunk
 

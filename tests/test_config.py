@@ -75,7 +75,7 @@ def test_a_mistyped_variable_is_named_with_the_closest_setting() -> None:
 def test_the_cli_warns_about_a_mistyped_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from copilot.cli import main
+    from faces.cli import main
 
     monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SOUFFLEUR_LLM_BASEURL", "http://127.0.0.1:1/v1")
@@ -144,7 +144,7 @@ def test_a_wrong_setting_is_a_config_error_naming_the_variable_never_a_secret(
 def test_the_cli_refuses_a_wrong_setting_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from copilot.cli import main
+    from faces.cli import main
 
     monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SOUFFLEUR_LLM_CONCURRENCY", "abc")

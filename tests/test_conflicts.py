@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from copilot import load_settings, open_workspace
-from copilot.cli import main
 from copilot.types import Conversation, DraftOptions, Suggestion, Turn
 from copilot.workspace import Workspace
+from faces.cli import main
 from knowledge import Document, HashEmbedder
 from knowledge.conflicts import ConflictDecisionError, check_upload, find_conflicts, quantities
 

@@ -10,9 +10,9 @@ import pytest
 
 from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk, as_placeholders, band
-from copilot.llm import LangChainChatModel, LLMDrafter
-from copilot.store import ConflictError, DraftRecord, edit_ratio
+from copilot.desk.desk import Desk, as_placeholders, band
+from copilot.desk.store import ConflictError, DraftRecord, edit_ratio
+from copilot.pipeline.llm import LangChainChatModel, LLMDrafter
 from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.types import DraftOptions
 from knowledge import HashEmbedder, SouffleurError

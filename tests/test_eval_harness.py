@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from copilot import Settings
-from copilot.llm import Completion, LLMUnavailable
+from copilot.pipeline.llm import Completion, LLMUnavailable
 from copilot.testing import DEFAULT_REPLY
 from evals import DatasetError, RunConfig, load_dataset, run_eval
 from evals.cache import CachingChatModel
@@ -227,7 +227,7 @@ def test_a_run_folder_made_by_other_code_is_run_again_not_resumed(
 def test_a_drafter_written_in_code_gets_a_new_version_when_its_code_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from copilot.drafters import source_version
+    from copilot.pipeline.drafter import source_version
 
     (tmp_path / "phrasebank_probe.py").write_text('HELLO = "Bonjour"\n')
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -478,7 +478,7 @@ def test_a_run_killed_mid_write_resumes_to_the_same_summary(tmp_path: Path) -> N
 
     def command(out: Path) -> list[str]:
         # the whole demo set, one case at a time: the kill lands mid-run on a busy machine too
-        return [sys.executable, "-m", "copilot.cli", "eval", "run", "--dataset", str(demo),
+        return [sys.executable, "-m", "faces.cli", "eval", "run", "--dataset", str(demo),
                 "--workers", "1", "--out", str(out)]  # fmt: skip
 
     whole = tmp_path / "whole"

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from copilot import Workspace, open_workspace
-from copilot.cli import main
-from copilot.desk import Desk, Gap
-from copilot.faqdrafts import (
+from copilot.desk.desk import Desk, Gap
+from copilot.desk.faqdrafts import (
     ANSWER_PROMPT,
     COVERED,
     FaqDraftError,
@@ -20,7 +19,8 @@ from copilot.faqdrafts import (
     PersonalDataError,
     article_from_gap,
 )
-from copilot.store import DraftRecord
+from copilot.desk.store import DraftRecord
+from faces.cli import main
 from tests.builders import xlsx_bytes
 from tests.test_app import data_dir, demo_store, ok, settings_of, signed_in
 from tests.test_orders import ORDERS

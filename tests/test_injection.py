@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.drafting import SuggestionService
-from copilot.llm import LLMDrafter, load_prompt
-from copilot.safety import leaks_prompt, unsupported_promises
+from copilot.pipeline.llm import LLMDrafter, load_prompt
+from copilot.pipeline.safety import leaks_prompt, unsupported_promises
+from copilot.pipeline.suggest import SuggestionService
 from copilot.testing import ScriptedChatModel
 from copilot.types import Conversation, Suggestion, Turn
 from knowledge import HashEmbedder

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.escalation import Policy, PolicyError, lost_orders
-from copilot.intents import (
+from copilot.pipeline.escalation import Policy, PolicyError, lost_orders
+from copilot.pipeline.intents import (
     DEFAULT_EXAMPLES,
     NONE,
     IntentClassifier,
@@ -107,7 +107,7 @@ def test_training_learns_the_reasons_and_the_model_round_trips(tmp_path: Path) -
 
 
 def test_translations_share_a_cross_validation_group() -> None:
-    from copilot.intents import Example
+    from copilot.pipeline.intents import Example
 
     examples = [
         Example("a", "fr", "x", "x-fr-1"),
@@ -202,7 +202,7 @@ def test_a_trigger_added_with_the_learned_detector_uses_the_classifier() -> None
 def test_a_trigger_whose_detector_cannot_work_is_refused_with_its_line(
     trigger: dict[str, object], message: str
 ) -> None:
-    good = Path("copilot/policy/default.yaml").read_text(encoding="utf-8")
+    good = Path("copilot/pipeline/policy/default.yaml").read_text(encoding="utf-8")
     extra = "".join(f"\n    {k}: {v}" for k, v in trigger.items())
     text = good.rstrip() + (
         '\n\n  - code: cancel\n    label: {en: "Cancel", fr: "Résilier"}\n    queue: support'

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.drafting import SuggestionService
-from copilot.llm import LangChainChatModel, LLMDrafter, ReplyFormat, parse_plain
+from copilot.pipeline.llm import LangChainChatModel, LLMDrafter, ReplyFormat, parse_plain
+from copilot.pipeline.suggest import SuggestionService
+from copilot.pipeline.tokens import Budget, cost_usd, count_messages
 from copilot.testing import FakeOpenAIServer, model_reply
-from copilot.tokens import Budget, cost_usd, count_messages
 from copilot.types import Conversation, Suggestion, Turn, Usage
 from knowledge import HashEmbedder
 
@@ -523,7 +523,7 @@ def test_the_prompts_escalation_rule_is_written_from_the_policy(
 ) -> None:
     import json as _json
 
-    from copilot.escalation import Policy
+    from copilot.pipeline.escalation import Policy
 
     data = _json.loads(Policy.default().model.model_dump_json())
     data["settings"]["refund_limit"] = 80

@@ -16,9 +16,9 @@ import pytest
 from pydantic import BaseModel
 
 from copilot import Settings
-from copilot.calllog import CallLog
 from copilot.config import setup_offline_tiktoken
-from copilot.llm import Completion, LLMUnavailable, Message, parse_json
+from copilot.pipeline.calllog import CallLog
+from copilot.pipeline.llm import Completion, LLMUnavailable, Message, parse_json
 from copilot.testing import FakeOpenAIServer, ScriptedChatModel
 from copilot.types import Citation, Escalation, Suggestion
 from evals import RunConfig, run_eval
@@ -690,7 +690,9 @@ def test_the_judge_tells_claims_from_formulas_with_its_own_list() -> None:
     from evals.judge import is_claim
 
     source = Path(judge_module.__file__).read_text(encoding="utf-8")
-    assert "PHRASES" not in source and "copilot.compose" not in source  # not the drafter's bank
+    assert (
+        "PHRASES" not in source and "copilot.pipeline.offline" not in source
+    )  # not the drafter's bank
     formulas = [
         "Hello Camille,",
         "Thanks a lot for your patience!",

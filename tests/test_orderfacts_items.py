@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from copilot.intents import IntentClassifier
-from copilot.orderfacts import _close, pick_orders
+from copilot.pipeline.intents import IntentClassifier
+from copilot.pipeline.orderfacts import _close, pick_orders
 from knowledge import Item, Order
 
 TODAY = date(2026, 11, 24)

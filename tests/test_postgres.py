@@ -28,11 +28,12 @@ from typing import NoReturn
 import pytest
 import sqlalchemy as sa
 
-from copilot import Workspace, analytics, load_settings, open_workspace
+from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
-from copilot.desk import Desk
-from copilot.store import MIGRATIONS as STORE_MIGRATIONS
-from copilot.store import ConflictError, ConversationStore
+from copilot.desk import analytics
+from copilot.desk.desk import Desk
+from copilot.desk.store import MIGRATIONS as STORE_MIGRATIONS
+from copilot.desk.store import ConflictError, ConversationStore
 from knowledge import Customer, HashEmbedder, SouffleurError
 from knowledge.db import make_engine, migrate
 from knowledge.orders import MIGRATIONS as ORDER_MIGRATIONS

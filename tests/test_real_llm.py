@@ -23,9 +23,9 @@ import pytest
 
 from copilot import load_settings, open_workspace
 from copilot.demo import demo_conversations
-from copilot.drafting import SuggestionService
-from copilot.llm import LangChainChatModel, LLMDrafter
-from copilot.tokens import Budget
+from copilot.pipeline.llm import LangChainChatModel, LLMDrafter
+from copilot.pipeline.suggest import SuggestionService
+from copilot.pipeline.tokens import Budget
 from copilot.types import Conversation, Suggestion, Turn
 from knowledge import HashEmbedder
 from tests.served import free_port, stop

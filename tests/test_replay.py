@@ -16,10 +16,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from copilot import load_settings, open_workspace
-from copilot.cli import main
 from copilot.demo import demo_conversations
-from copilot.desk import Desk
-from copilot.store import now
+from copilot.desk.desk import Desk
 from copilot.workspace import Workspace
 from evals import load_dataset
 from evals.replay import (
@@ -31,6 +29,8 @@ from evals.replay import (
     run_replay,
     split,
 )
+from faces.cli import main
+from knowledge.db import now
 from tests.served import demo_workspace
 from tests.test_app_evals import APP, PAGE, ok, plain
 

@@ -17,10 +17,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from copilot.apikeys import TokenStore
-from copilot.confidence import ConfidenceModel, heuristic
-from copilot.escalation import PolicyError
-from copilot.shared import REFRESH_S, SharedState, Watched
+from copilot.desk.apikeys import TokenStore
+from copilot.desk.shared import REFRESH_S, SharedState, Watched
+from copilot.pipeline.confidence import ConfidenceModel, heuristic
+from copilot.pipeline.escalation import PolicyError
 from copilot.workspace import PolicyStore, confidence_source
 from knowledge import make_engine
 from knowledge.db import create_tables, migrate
@@ -116,7 +116,7 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
         [
             sys.executable,
             "-m",
-            "copilot.cli",
+            "faces.cli",
             "serve",
             "--port",
             str(port),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.llm import LangChainChatModel, LLMUnavailable
-from copilot.slots import SharedSlots, SlotsBusy, ThrottledChat
+from copilot.pipeline.llm import LangChainChatModel, LLMUnavailable
+from copilot.pipeline.slots import SharedSlots, SlotsBusy, ThrottledChat
 from copilot.testing import FakeOpenAIServer
 from knowledge import make_engine
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.compose import PROMPT_VERSION
 from copilot.demo import ANCHOR, load_demo
-from copilot.drafting import SuggestionService
-from copilot.escalation import Policy, PolicyError
-from copilot.pii import Masker
+from copilot.pipeline.escalation import Policy, PolicyError
+from copilot.pipeline.offline import PROMPT_VERSION
+from copilot.pipeline.pii import Masker
+from copilot.pipeline.suggest import SuggestionService
 from copilot.types import Conversation, DraftOptions, Turn
 from knowledge import HashEmbedder, MiniLMEmbedder
 
@@ -124,8 +124,8 @@ def test_an_example_section_is_not_told_as_the_customers_own_order(demo_minilm: 
 def test_sentences_are_chosen_by_the_specific_words_of_the_question() -> None:
     """ "commande" is in every article of a shop: a sentence sharing only it must not win over
     one sharing the rarer word the question is about."""
-    from copilot.compose import select_sentences
-    from copilot.drafters import Passage
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
     from knowledge.types import Chunk, Hit
 
     text = (
@@ -154,8 +154,8 @@ def test_sentences_are_chosen_by_the_specific_words_of_the_question() -> None:
 def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
     query: str, figure: bool
 ) -> None:
-    from copilot.compose import select_sentences
-    from copilot.drafters import Passage
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
     from knowledge.types import Chunk, Hit
 
     # both sentences share one word with either question; the first one would win the tie
@@ -168,8 +168,8 @@ def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
 def test_a_sentence_that_says_nothing_new_is_not_repeated() -> None:
     """Two definitions of the sabbatical, the second inside the first, once both made the
     draft: a sentence whose words a chosen one already has is left for one that adds."""
-    from copilot.compose import select_sentences
-    from copilot.drafters import Passage
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
     from knowledge.types import Chunk, Hit
 
     text = (
@@ -494,7 +494,7 @@ def test_the_order_whose_items_the_customer_names_is_the_one_described(demo: Wor
     ],
 )
 def test_which_messages_are_about_an_order_of_theirs(text: str, own: bool) -> None:
-    from copilot.orderfacts import refers_to_own_order
+    from copilot.pipeline.orderfacts import refers_to_own_order
 
     assert refers_to_own_order(text) is own
 
@@ -513,7 +513,7 @@ def test_which_messages_are_about_an_order_of_theirs(text: str, own: bool) -> No
     ],
 )
 def test_masking_probes(text: str, secret: str) -> None:
-    from copilot.pii import Masker
+    from copilot.pipeline.pii import Masker
 
     m = Masker()
     m.add_names(["Camille Martin"])
@@ -523,7 +523,7 @@ def test_masking_probes(text: str, secret: str) -> None:
 
 
 def test_masking_leaves_order_numbers_dates_and_random_codes_alone() -> None:
-    from copilot.pii import Masker
+    from copilot.pipeline.pii import Masker
 
     text = "Order LUM-104233 of 12/11/2026, code AB12 CDEF GHIJ KLMN, total 93.90 EUR"
     assert Masker().mask(text) == text
@@ -541,7 +541,7 @@ def test_masking_leaves_order_numbers_dates_and_random_codes_alone() -> None:
     ],
 )
 def test_where_questions_are_read_in_chat_spelling(text: str, intent: str) -> None:
-    from copilot.analysis import detect_intents
+    from copilot.pipeline.reading import detect_intents
 
     assert detect_intents(text)[0] == intent
 
@@ -549,8 +549,8 @@ def test_where_questions_are_read_in_chat_spelling(text: str, intent: str) -> No
 def test_the_quote_shown_for_each_sentence_contains_it(demo: Workspace) -> None:
     """Each drafted sentence cites the passage that holds it, and the quote the agent sees is
     that passage's sentence (Markdown stripped), not an excerpt picked for the question."""
-    from copilot.compose import plain
     from copilot.demo import demo_conversations
+    from copilot.pipeline.offline import plain
     from knowledge.text import fold
 
     checked = 0

@@ -76,7 +76,7 @@ def test_sentences_end_after_closing_emphasis() -> None:
 
 
 def test_a_heading_used_as_a_sentence_gets_its_full_stop() -> None:
-    from copilot.compose import terminated
+    from copilot.pipeline.offline import terminated
 
     assert terminated("Rupture du contrat de travail à durée indéterminée (CDI)") == (
         "Rupture du contrat de travail à durée indéterminée (CDI)."
@@ -95,7 +95,7 @@ def test_multi_word_terms_are_one_term() -> None:
 
 
 def test_ordered_item_names_leave_the_query_of_an_order_question() -> None:
-    from copilot.analysis import without_item_names
+    from copilot.pipeline.reading import without_item_names
 
     q = "J'ai reçu la lampe Céramique Sable et l'abat-jour en lin. Puis-je les retourner ?"
     out = without_item_names(q, ["Lampe Céramique Sable", "Abat-jour plissé en lin"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.escalation import DEFAULT_POLICY
+from copilot.pipeline.escalation import DEFAULT_POLICY
 from copilot.types import Conversation, Suggestion, Turn
 from knowledge import HashEmbedder
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from copilot import Workspace
-from copilot.cli import main
-from copilot.webchat import ChatIdentity, ChatLinkError
+from copilot.channels.webchat import ChatIdentity, ChatLinkError
+from faces.cli import main
 from tests.served import ServedApp, customer_with_orders, demo_workspace
 
 

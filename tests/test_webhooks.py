@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from copilot.apikeys import TokenStore
-from copilot.outbox import Outbox, WebhookTarget, signature
+from copilot.channels.outbox import Outbox, WebhookTarget, signature
+from copilot.desk.apikeys import TokenStore
 from knowledge import make_engine
 from tests.served import ServedApp, demo_workspace
 
@@ -155,7 +155,7 @@ def test_the_api_posts_its_events_to_the_webhook(tmp_path: Any) -> None:
 
 
 def test_the_cli_prints_the_delivery_log(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
-    from copilot.cli import main
+    from faces.cli import main
 
     monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "data").mkdir()

@@ -9,7 +9,7 @@ from typing import Any
 
 from copilot import providers
 from copilot.config import Settings
-from copilot.llm import (
+from copilot.pipeline.llm import (
     ChatModel,
 )
 from evals.llm_judge.questions import JUDGE_REPLY_TOKENS, Question, Tally, label_of

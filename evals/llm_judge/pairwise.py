@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from copilot.pii import Masker
+from copilot.pipeline.pii import Masker
 from evals.judge import normalise
 from evals.llm_judge.questions import PairwiseAnswer, Tally
 from evals.llm_judge.verdicts import LLMJudge

@@ -10,14 +10,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from copilot.llm import (
+from copilot.pipeline.llm import (
     Completion,
     Message,
     Prompt,
     load_prompt,
     parse_json,
 )
-from copilot.tokens import cost_usd, count_messages, count_text
+from copilot.pipeline.tokens import cost_usd, count_messages, count_text
 from knowledge import Order
 
 TEMPLATES = Path(__file__).parents[1] / "templates"

@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from copilot import providers
-from copilot.calllog import calling
 from copilot.config import Settings
-from copilot.llm import (
+from copilot.pipeline.calllog import calling
+from copilot.pipeline.llm import (
     ChatModel,
     Completion,
     Message,
     defang,
 )
-from copilot.pii import Masker
+from copilot.pipeline.pii import Masker
 from copilot.types import Suggestion
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case

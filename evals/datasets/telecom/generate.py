@@ -3925,7 +3925,7 @@ Orders by status:
 ## Policy settings (`policy.yaml`)
 
 Queues and triggers are copied from `copilot/policy/default.yaml` (it loads with
-`copilot.escalation.Policy.parse`). The settings are this store's:
+`copilot.pipeline.escalation.Policy.parse`). The settings are this store's:
 
 - `currency: {CURRENCY}`, `refund_limit: {REFUND_LIMIT}`, `return_window_days: {
         DEFAULT_RETURN_WINDOW

@@ -1,0 +1,185 @@
+"""Analytics: what agents do with the drafts (every role; team-level aggregates only).
+
+Figures come from :mod:`copilot.desk.analytics` over the store's feedback and draft rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import streamlit as st
+
+from copilot.desk import analytics
+from faces.pages import ui
+
+ctx = ui.context()
+t = ctx.t
+fr = ctx.lang == "fr"
+store = ctx.desk.store
+
+OUTCOME_LABELS = {
+    "accepted": "Envoyé tel quel" if fr else "Sent as drafted",
+    "edited": "Modifié puis envoyé" if fr else "Edited, then sent",
+    "rejected": "Rejeté" if fr else "Rejected",
+    "escalated": "Escaladé" if fr else "Escalated",
+}
+OUTCOME_COLORS = ["#2e7d32", "#1565c0", "#9e9e9e", "#c62828"]
+
+
+def pct(x: float | int | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def secs(x: float | int | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.0f} s" if x < 120 else f"{x / 60:.1f} min"
+
+
+def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> None:
+    s = analytics.summary(feedback, drafts)
+    ttfr = analytics.time_to_first_reply(feedback)
+    top = st.columns(4)
+    top[0].metric("Brouillons" if fr else "Drafts", s["drafts"], border=True)
+    top[1].metric(
+        "Traités" if fr else "Handled",
+        s["handled"],
+        border=True,
+        help="Sent, edited, rejected or escalated drafts.",
+    )
+    top[2].metric(
+        "Envoyés tels quels" if fr else "Sent as drafted", pct(s["accepted_rate"]), border=True
+    )
+    top[3].metric(
+        "Acceptés (retouches légères)" if fr else "Accepted (light edits)",
+        pct(s["accepted_light"]),
+        border=True,
+        help="Sent as drafted, or edited with an edit ratio under 40 %.",
+    )
+    times = st.columns(4)
+    times[0].metric(
+        "1re réponse, médiane" if fr else "First reply, median", secs(ttfr["median_s"]), border=True
+    )
+    times[1].metric(
+        "1re réponse, p90" if fr else "First reply, p90", secs(ttfr["p90_s"]), border=True
+    )
+    times[2].metric(
+        "Répondu en moins de 3 min" if fr else "Answered within 3 min",
+        pct(ttfr["within_3_min"]),
+        border=True,
+        help="Customers expect an answer within 3 minutes.",
+    )
+    times[3].metric("Escaladés" if fr else "Escalated", pct(s["escalated_rate"]), border=True)
+
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Ce que deviennent les brouillons" if fr else "What happens to the drafts")
+        acc = analytics.acceptance(feedback)
+        acc["label"] = acc["outcome"].map(OUTCOME_LABELS)
+        if int(acc["count"].sum()) == 0:
+            st.caption("Aucun brouillon traité pour l’instant." if fr else "No draft handled yet.")
+        else:
+            chart = (
+                alt.Chart(acc)
+                .mark_bar()
+                .encode(
+                    x=alt.X("rate:Q", axis=alt.Axis(format="%"), title=None),
+                    y=alt.Y("label:N", sort=list(OUTCOME_LABELS.values()), title=None),
+                    color=alt.Color(
+                        "label:N",
+                        scale=alt.Scale(domain=list(OUTCOME_LABELS.values()), range=OUTCOME_COLORS),
+                        legend=None,
+                    ),
+                    tooltip=["label", "count", alt.Tooltip("rate:Q", format=".0%")],
+                )
+                .properties(height=260)
+            )
+            st.altair_chart(chart, width="stretch")
+    with right:
+        st.subheader("Part modifiée par l’agent" if fr else "How much agents edit")
+        dist = analytics.edit_ratio_distribution(feedback)
+        if int(dist["count"].sum()) == 0:
+            st.caption(
+                "Aucune réponse envoyée depuis un brouillon."
+                if fr
+                else "No reply sent from a draft yet."
+            )
+        else:
+            st.bar_chart(
+                dist,
+                x="bucket",
+                y="count",
+                x_label="edit ratio",
+                y_label="replies",
+                sort=False,
+                color="#4f46e5",
+            )
+
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.subheader("Escalades par motif" if fr else "Escalation by reason")
+        reasons = analytics.escalation_by_reason(feedback)
+        if reasons.empty:
+            st.caption(
+                "Aucun motif d’escalade pour l’instant." if fr else "No escalation reason yet."
+            )
+        else:
+            policy = ctx.ws.policies.current()
+            reasons["reason"] = reasons["reason"].map(
+                lambda code: policy.label(code, "fr" if fr else "en")
+            )
+            st.dataframe(
+                reasons,
+                hide_index=True,
+                column_config={
+                    "rate": st.column_config.ProgressColumn(
+                        "escalation rate", format="percent", min_value=0.0, max_value=1.0
+                    ),
+                    "followed": st.column_config.NumberColumn("followed", format="percent"),
+                },
+            )
+    with right:
+        st.subheader("Brouillons par jour" if fr else "Drafts per day")
+        per_day = analytics.drafts_per_day(drafts)
+        if per_day.empty:
+            st.caption("Aucun brouillon." if fr else "No draft yet.")
+        else:
+            names = {
+                "drafts": "brouillons" if fr else "drafts",
+                "flagged": "escalade conseillée" if fr else "advised escalation",
+            }
+            long = per_day.assign(day=per_day["day"].map(lambda d: d.isoformat())).melt(
+                "day", var_name="series", value_name="n"
+            )
+            long["series"] = long["series"].map(names)
+            chart = (
+                alt.Chart(long)
+                .mark_bar()
+                .encode(
+                    x=alt.X("day:N", title=None),
+                    xOffset="series:N",
+                    y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+                    color=alt.Color(
+                        "series:N",
+                        scale=alt.Scale(domain=list(names.values()), range=["#4f46e5", "#c62828"]),
+                        title=None,
+                    ),
+                    tooltip=["day", "series", "n"],
+                )
+            )
+            st.altair_chart(chart, width="stretch")
+
+
+st.title(t("analytics_title"))
+feedback = store.feedback_rows()
+drafts = store.draft_rows()
+if feedback or drafts:
+    dashboard(feedback, drafts)
+else:
+    st.info(
+        "Pas encore de données : envoyez, modifiez ou escaladez un brouillon sur le poste agent, et les chiffres apparaîtront ici."
+        if fr
+        else "No data yet: send, edit or escalate a draft on the agent desk and the figures appear here.",
+        icon=":material/insights:",
+    )
