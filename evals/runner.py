@@ -25,7 +25,7 @@ from typing import Any
 
 from copilot import providers
 from copilot.config import Settings
-from copilot.pipeline.calllog import calling
+from copilot.pipeline.callcontext import calling
 from copilot.pipeline.confidence import ConfidenceModel
 from copilot.pipeline.escalation import Policy
 from copilot.pipeline.llm import ChatModel

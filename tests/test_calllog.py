@@ -9,7 +9,8 @@ import pytest
 from copilot import load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk.desk import Desk
-from copilot.pipeline.calllog import CallLog, calling
+from copilot.pipeline.callcontext import calling
+from copilot.pipeline.calllog import CallLog
 from copilot.testing import FakeOpenAIServer, model_reply
 from faces.cli import main
 from knowledge import HashEmbedder

@@ -19,7 +19,7 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from copilot.desk.store import ConversationRecord, ConversationStore, DraftRecord, Sent, now
-from copilot.pipeline.calllog import calling
+from copilot.pipeline.callcontext import calling
 from copilot.pipeline.drafter import OnDelta
 from copilot.pipeline.pii import PLACEHOLDER, Masker, unnumbered
 from copilot.types import DraftOptions, Suggestion

@@ -6,6 +6,7 @@ reading (what is asked, language, register) -> orderfacts (the customer's orders
 # the modules other packages may import (tests/test_layers.py checks it); the rest is
 # this package's own business
 PUBLIC_MODULES = (
+    "callcontext",
     "calllog",
     "confidence",
     "drafter",

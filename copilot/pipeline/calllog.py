@@ -12,15 +12,12 @@ A log that cannot be written never fails the call: it is reported in the process
 
 from __future__ import annotations
 
-import contextvars
 import hashlib
 import json
 import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from copilot.pipeline.callcontext import current
 from copilot.pipeline.drafter import OnDelta
 from copilot.pipeline.llm import ChatModel, Completion, LLMUnavailable, Message
 from knowledge.db import create_tables, migrate, now, unbounded_strings_on_postgresql
@@ -59,24 +57,6 @@ llm_calls = sa.Table(
     sa.Column("process", sa.String(128), nullable=False),
 )
 MIGRATIONS = [create_tables(llm_calls), unbounded_strings_on_postgresql(llm_calls)]
-
-_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("souffleur_call")
-CONTEXT_FIELDS = ("purpose", "prompt_version", "conversation_id", "case_id")
-
-
-@contextmanager
-def calling(**fields: str | None) -> Iterator[None]:
-    """Say what the model calls made inside are for (``purpose``, ``prompt_version``,
-    ``conversation_id``, ``case_id``); nested blocks add to the outer one."""
-    unknown = set(fields) - set(CONTEXT_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown call context: {', '.join(sorted(unknown))}")
-    merged = {**_context.get({}), **{k: v for k, v in fields.items() if v is not None}}
-    token = _context.set(merged)
-    try:
-        yield
-    finally:
-        _context.reset(token)
 
 
 def prompt_hash(messages: list[Message]) -> str:
@@ -114,7 +94,7 @@ class CallLog:
         migrate(engine, "copilot.calllog", MIGRATIONS)  # the namespace databases already record
 
     def record(self, **row: Any) -> None:
-        ctx = _context.get({})
+        ctx = current()
         values = {
             "at": now(),
             "purpose": ctx.get("purpose", "call"),

@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.pipeline.callcontext import calling
 from copilot.pipeline.drafter import (
     DraftRequest,
     DraftResult,
@@ -566,8 +567,6 @@ class LLMDrafter:
     ) -> Completion:
         """One model call; its tokens are added to ``spent``, a failed one's prompt too when
         the server received it (a timeout, a broken or refused answer)."""
-        from copilot.pipeline.calllog import calling
-
         try:
             with calling(purpose=purpose, prompt_version=self.prompt_version):
                 completion = self.chat.complete(messages, on_text=stream, json_mode=json_mode)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from copilot import providers
 from copilot.config import Settings
-from copilot.pipeline.calllog import calling
+from copilot.pipeline.callcontext import calling
 from copilot.pipeline.llm import (
     ChatModel,
     Completion,
