@@ -104,6 +104,7 @@ PUBLIC_MODULES = (
     "embeddings",
     "errors",
     "loaders",
+    "money",
     "retrieval",
     "screening",
     "text",

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import SouffleurError
+from knowledge.money import parse_amount
 from knowledge.text import content_terms, fold, pieces, sentences
 from knowledge.types import Chunk, Hit
 
@@ -487,13 +488,13 @@ def quantities(sentence: str) -> list[Quantity]:
 
     for m in _AFTER.finditer(folded):
         kind, unit = _UNITS[m.group(3).lower()]
-        low = _value(m.group(1)) if m.group(1) else None
+        low = parse_amount(m.group(1)) if m.group(1) else None
         before = _CLAUSE.split(folded[: m.start()])[-1]
-        out.append(Quantity(kind, unit, _value(m.group(2)), written(m), low, before))
+        out.append(Quantity(kind, unit, parse_amount(m.group(2)), written(m), low, before))
     for m in _BEFORE.finditer(folded):
         kind, unit = _UNITS[m.group(1)]
         before = _CLAUSE.split(folded[: m.start()])[-1]
-        out.append(Quantity(kind, unit, _value(m.group(2)), written(m), before=before))
+        out.append(Quantity(kind, unit, parse_amount(m.group(2)), written(m), before=before))
     return out
 
 
@@ -526,23 +527,6 @@ def _same_lead(a: Quantity, b: Quantity, lang: str, share: float = 0.75) -> bool
     la, lb = _lead(a.before, lang), _lead(b.before, lang)
     both = la & lb
     return len(both) >= 2 and len(both) >= share * min(len(la), len(lb))
-
-
-def _value(text: str) -> float:
-    """A figure as written: "4,50", "1 250,50", "€1,250.00", "1.000.000" (a mark written
-    twice, or a comma before three digits, groups thousands; else the last mark is decimal)."""
-    t = text.replace("\u202f", "").replace(" ", "")
-    if "," in t and "." in t:
-        mark = "," if t.rfind(",") > t.rfind(".") else "."
-    elif t.count(",") == 1 and len(t.rpartition(",")[2]) != 3:
-        mark = ","
-    elif t.count(".") == 1:
-        mark = "."
-    else:
-        mark = ""
-    head, _, tail = t.rpartition(mark) if mark else (t, "", "")
-    head = head.replace(",", "").replace(".", "")
-    return float(f"{head}.{tail}" if tail else head)
 
 
 # the words of the figures themselves ("3 working days", "1 jour ouvré") say nothing of the

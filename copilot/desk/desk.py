@@ -24,6 +24,7 @@ from copilot.pipeline.drafter import OnDelta
 from copilot.pipeline.pii import PLACEHOLDER, Masker, unnumbered
 from copilot.types import DraftOptions, Suggestion
 from knowledge import Customer, Order, detect_language
+from knowledge.money import money
 from knowledge.text import LETTER_RUN, STOPWORDS, terms_of_words, words
 
 if TYPE_CHECKING:  # the wiring builds the desk: only its type is read here
@@ -365,11 +366,6 @@ class Desk:
 # the computed escalation rules that mean "the knowledge did not answer": a question escalated
 # for one of these alone is a gap; any other trigger is a reason to hand over anyway
 KNOWLEDGE_REASONS = frozenset({"no_knowledge", "low_confidence", "llm_flag"})
-_MONEY = re.compile(
-    r"(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad)\b)\s*\d[\d .,\u202f]*\d?|"
-    r"\d[\d .,\u202f]*\s*(?:[€$£]|\b(?:eur|euros?|usd|gbp|chf|cad|dollars?)\b)",
-    re.I,
-)
 _WITH_DIGITS = re.compile(r"#?\b[\w./-]*\d{3,}[\w./-]*")
 _EITHER_STOP = STOPWORDS["fr"] | STOPWORDS["en"]
 
@@ -380,15 +376,14 @@ def as_placeholders(text: str, *, amounts: bool = True, names: Iterable[str] = (
     replaced by placeholders a knowledge manager can read. ``amounts=False`` keeps amounts as
     written (an agent's answer states the store's prices)."""
     out = unnumbered(Masker.for_names(names).mask(text))
-    if amounts:  # an amount's trailing space stays ("a €100 gift card")
-        out = _MONEY.sub(lambda m: "[AMOUNT]" + " " * m.group(0)[-1].isspace(), out)
-        out = _WITH_DIGITS.sub("[NUMBER]", out)
-    else:
-        kept, last = [], 0
-        for m in _MONEY.finditer(out):
-            kept += [_WITH_DIGITS.sub("[NUMBER]", out[last : m.start()]), m.group(0)]
-            last = m.end()
-        out = "".join([*kept, _WITH_DIGITS.sub("[NUMBER]", out[last:])])
+    kept, last = [], 0
+    for m in money(out):  # an amount is kept as written, or becomes [AMOUNT]
+        kept += [
+            _WITH_DIGITS.sub("[NUMBER]", out[last : m.start]),
+            m.text if not amounts else "[AMOUNT]",
+        ]
+        last = m.end
+    out = "".join([*kept, _WITH_DIGITS.sub("[NUMBER]", out[last:])])
     return re.sub(r"[ \t]+", " ", out).replace(" ]", "]").strip()
 
 

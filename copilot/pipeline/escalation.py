@@ -24,6 +24,7 @@ from copilot.pipeline.intents import shipped_labels
 from copilot.types import Escalation, Lang, Reason
 from knowledge import CLOSED_STATUSES, Order
 from knowledge.errors import SouffleurError
+from knowledge.money import money
 from knowledge.text import fold
 
 DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
@@ -42,10 +43,6 @@ COMPUTED_RULES: dict[str, str] = {
 }
 MAX_PRIORITY = 999
 
-_AMOUNT = re.compile(
-    r"(?:€|eur|euros?|chf)\s*(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(\d{1,3}(?:[ .\u202f]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b|chf\b)",
-    re.I,
-)
 _REFUND_WORDS = re.compile(
     r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b"
 )
@@ -349,20 +346,12 @@ class Policy:
         return intents.get(t.intent_label, (0.0, ""))[0] >= t.threshold
 
     def amounts_claimed(self, text: str) -> list[float]:
-        """Amounts the customer asks to be refunded or compensated (only with refund words)."""
+        """Amounts the customer asks to be refunded or compensated (only with refund words), in
+        whatever currency they write (a Canadian store's customer writes "$")."""
         folded = fold(text)
         if not _REFUND_WORDS.search(folded):
             return []
-        out = []
-        for m in _AMOUNT.finditer(folded):
-            raw = (m.group(1) or m.group(2) or "").replace(" ", "").replace("\u202f", "")
-            if raw.count(".") == 1 and len(raw.split(".")[1]) == 3:
-                raw = raw.replace(".", "")
-            try:
-                out.append(float(raw.replace(",", ".")))
-            except ValueError:
-                continue
-        return out
+        return [m.value for m in money(folded)]
 
 
 def _where(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:

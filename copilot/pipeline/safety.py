@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 from knowledge import OrderBook
+from knowledge.money import money
 from knowledge.text import fold, sentences, words
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -62,9 +63,6 @@ _OFFER = re.compile(
     r"|discount\w*|promo\w*|codes?|bons? d.achat|vouchers?|coupons?|off|offert\w*|free|gratuit\w*)\b"
 )
 _PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s?%")
-_MONEY = re.compile(
-    r"(\d+(?:[.,]\d{1,2})?)\s?(?:€|eur\b|euros?\b|chf\b|\$|£)|(?:€|\$|£)\s?(\d+(?:[.,]\d{1,2})?)"
-)
 _CODE = re.compile(r"\b[A-Z]{3,}\d{2,}\b")
 
 
@@ -74,7 +72,9 @@ def unsupported_promises(draft: str, sources: Iterable[str]) -> list[str]:
     ``sources`` are what the company says (passages, order facts), not the customer's words.
     """
     pool = fold(" ".join(sources))
-    amounts = {float(n.replace(",", ".")) for n in _NUMBER.findall(pool)}
+    amounts = {m.value for m in money(pool)} | {
+        float(n.replace(",", ".")) for n in _NUMBER.findall(pool)
+    }
     percents = {float(n.replace(",", ".")) for n in _PERCENT.findall(pool)}
     out: list[str] = []
     for sentence in sentences(draft):
@@ -89,11 +89,7 @@ def unsupported_promises(draft: str, sources: Iterable[str]) -> list[str]:
             for m in _PERCENT.finditer(folded)
             if float(m.group(1).replace(",", ".")) not in percents
         ]
-        out += [
-            m.group(0).strip()
-            for m in _MONEY.finditer(folded)
-            if float((m.group(1) or m.group(2)).replace(",", ".")) not in amounts
-        ]
+        out += [m.text.strip() for m in money(folded) if m.value not in amounts]
         out += [code for code in _CODE.findall(sentence) if code.lower() not in pool]
     return out
 
@@ -111,7 +107,5 @@ def promised_amounts(draft: str) -> list[float]:
     for sentence in sentences(draft):
         folded = fold(sentence)
         if _COMPENSATION.search(folded):
-            out += [
-                float((m.group(1) or m.group(2)).replace(",", ".")) for m in _MONEY.finditer(folded)
-            ]
+            out += [m.value for m in money(folded)]
     return out
