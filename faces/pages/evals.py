@@ -32,15 +32,11 @@ RUNS = browse.runs_dir(settings.data_dir)
 OTHER = "__other__"
 
 
-def L(en: str, fr_text: str) -> str:
-    return fr_text if fr else en
-
-
 TABS = {
-    "run": L("Run an eval", "Lancer une évaluation"),
-    "results": L("Results", "Résultats"),
-    "cases": L("Failures and cases", "Échecs et cas"),
-    "compare": L("Compare two runs", "Comparer deux évaluations"),
+    "run": t("evals_tab_run"),
+    "results": t("evals_tab_results"),
+    "cases": t("evals_tab_cases"),
+    "compare": t("evals_tab_compare"),
 }
 
 
@@ -49,14 +45,13 @@ def start(cfg: RunConfig) -> None:
     """Run (or resume) an eval with a progress bar, then open its results."""
     bar = st.progress(
         0.0,
-        text=L(
-            "Indexing the dataset's knowledge (cached after the first run)…",
-            "Indexation des connaissances du jeu de données (en cache après la première fois)…",
-        ),
+        text=t("evals_indexing"),
     )
 
     def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{done}/{total} " + L("cases", "cas"))
+        bar.progress(
+            min(done / max(total, 1), 1.0), text=t("evals_progress_cases", done=done, total=total)
+        )
 
     try:
         if cfg.out is None:
@@ -71,9 +66,12 @@ def start(cfg: RunConfig) -> None:
     done = len(result.records)
     index_s = float(result.manifest.get("index_build_s") or 0.0)
     S["eval_run"] = result.folder.name
-    S["eval_notice"] = L(
-        f"Run finished: {done} cases in {result.seconds:.1f} s (+ {index_s:.1f} s for the knowledge index). Folder: {result.folder}",
-        f"Évaluation terminée : {done} cas en {result.seconds:.1f} s (+ {index_s:.1f} s pour l’index des connaissances). Dossier : {result.folder}",
+    S["eval_notice"] = t(
+        "evals_run_finished",
+        cases=done,
+        seconds=result.seconds,
+        index_seconds=index_s,
+        folder=result.folder,
     )
     S["eval_next_tab"] = TABS["results"]
     st.rerun()
@@ -81,11 +79,11 @@ def start(cfg: RunConfig) -> None:
 
 def start_replay(drafter: str) -> None:
     """Replay the desk's history (evals.replay): its figures are shown under the button."""
-    bar = st.progress(0.0, text=L("Building the set…", "Construction du jeu…"))
+    bar = st.progress(0.0, text=t("evals_building_set"))
 
     def progress(done: int, total: int) -> None:
         bar.progress(
-            min(done / max(total, 1), 1.0), text=f"{done}/{total} " + L("replies", "réponses")
+            min(done / max(total, 1), 1.0), text=t("evals_progress_replies", done=done, total=total)
         )
 
     try:
@@ -106,25 +104,22 @@ def start_replay(drafter: str) -> None:
 def replay_section(drafter: str) -> None:
     """The desk's own conversations as a benchmark: how many replies it holds, a button that
     replays them, and the last replay's figures."""
-    st.subheader(L("Replay this desk's history", "Rejouer l’historique du guichet"))
+    st.subheader(t("evals_replay_title"))
     found = replay.history(ctx.desk.store)
-    st.caption(
-        md(
-            L(
-                f"Each agent reply that answers customer messages becomes a case: the conversation so far is the input, what the agent sent the reference, whether they escalated the label (personal data masked). The latest {replay.TEST_PERCENT} % are replayed with the current knowledge and compared with what agents sent. CLI: souffleur eval replay [--split-date YYYY-MM-DD].",
-                f"Chaque réponse d’un agent à des messages de client devient un cas : la conversation jusque-là en entrée, ce que l’agent a envoyé en référence, son escalade ou non en étiquette (données personnelles masquées). Les {replay.TEST_PERCENT} % plus récents sont rejoués avec les connaissances actuelles et comparés à ce que les agents ont envoyé. CLI : souffleur eval replay [--split-date AAAA-MM-JJ].",
-            )
-        )
-    )
+    st.caption(md(t("evals_replay_intro", test_percent=replay.TEST_PERCENT)))
     st.text(
-        L(
-            f"{found.cases} usable agent replies ({found.replies} sent, {found.escalated} escalated) in {found.conversations} conversations; at least {replay.MIN_CASES} needed.",
-            f"{found.cases} réponses d’agents utilisables ({found.replies} envoyées, {found.escalated} escaladées) dans {found.conversations} conversations ; il en faut au moins {replay.MIN_CASES}.",
+        t(
+            "evals_replay_found",
+            cases=found.cases,
+            replies=found.replies,
+            escalated=found.escalated,
+            conversations=found.conversations,
+            min_cases=replay.MIN_CASES,
         )
     )
     enough = found.cases >= replay.MIN_CASES
     if st.button(
-        L("Replay this desk's history", "Rejouer l’historique"),
+        t("evals_replay_button"),
         icon=":material/history:",
         key="eval_replay_start",
         disabled=not enough,
@@ -142,7 +137,7 @@ def replay_section(drafter: str) -> None:
             ),
             hide_index=True,
         )
-        st.caption(md(L(f"Run folder: {folder}", f"Dossier : {folder}")))
+        st.caption(md(t("evals_run_folder", folder=folder)))
 
 
 def keep_run(widget_key: str) -> None:
@@ -158,13 +153,13 @@ def run_picker(runs: list[browse.RunInfo], where: str) -> browse.RunInfo:
     S[f"eval_run__{where}"] = S["eval_run"]
     by_name = {r.name: r for r in runs}
     name = st.selectbox(
-        L("Run", "Évaluation"),
+        t("evals_run"),
         names,
         format_func=lambda n: by_name[n].label,
         key=f"eval_run__{where}",
         on_change=keep_run,
         args=(f"eval_run__{where}",),
-        help=L("Newest first.", "La plus récente d’abord."),
+        help=t("evals_run_help"),
     )
     return by_name[str(name)]
 
@@ -178,113 +173,81 @@ def run_tab(runs: list[browse.RunInfo]) -> None:
     demo = browse.demo_dataset()
     dev = browse.dev_sets()
     choices = ([demo] if demo else []) + (dev or [])
-    labels = {str(c.path): c.label for c in choices} | {
-        OTHER: L("Another dataset folder…", "Autre dossier de jeu de données…")
-    }
+    labels = {str(c.path): c.label for c in choices} | {OTHER: t("evals_other_dataset")}
     pick = st.radio(
-        L("Dataset", "Jeu de données"),
+        t("evals_dataset"),
         list(labels),
         format_func=lambda p: md(labels[p]),
         key="eval_dataset",
         persist_state="session",
     )
     if dev is None:
-        st.caption(
-            md(
-                L(
-                    f"No dev sets here: {browse.SHARED_DATA} does not exist. The dev sets (cdtn-fr, mtrag-support-en) live in ../shared/data beside the repository; any dataset folder can also be typed below.",
-                    f"Pas de jeux de développement ici : {browse.SHARED_DATA} n’existe pas. Les jeux de développement (cdtn-fr, mtrag-support-en) sont dans ../shared/data à côté du dépôt ; tout dossier de jeu de données peut aussi être saisi ci-dessous.",
-                )
-            )
-        )
+        st.caption(md(t("evals_no_dev_sets", folder=browse.SHARED_DATA)))
     elif not dev:
-        st.caption(
-            md(
-                L(
-                    f"No dataset folder (with a cases.jsonl) in {browse.SHARED_DATA}.",
-                    f"Aucun dossier de jeu de données (avec un cases.jsonl) dans {browse.SHARED_DATA}.",
-                )
-            )
-        )
+        st.caption(md(t("evals_no_dataset_folder", folder=browse.SHARED_DATA)))
     dataset = str(pick)
     if pick == OTHER:
         dataset = st.text_input(
-            L("Dataset folder", "Dossier du jeu de données"),
+            t("evals_dataset_folder"),
             key="eval_dataset_path",
             persist_state="session",
             placeholder="/path/to/dataset",
-            help=L(
-                "A folder with cases.jsonl and kb.jsonl (optionally orders.jsonl); see EVALS.md §0. A relative path is read from the app's working directory.",
-                "Un dossier avec cases.jsonl et kb.jsonl (et éventuellement orders.jsonl) ; voir EVALS.md §0. Un chemin relatif part du dossier de travail de l’application.",
-            ),
+            help=t("evals_dataset_folder_help"),
         ).strip()
 
     llm = bool(settings.llm_base_url)
     cols = st.columns(5)
     drafter = cols[0].radio(
-        L("Drafter", "Rédacteur"),
+        t("evals_drafter"),
         ["offline", "llm"],
         key="eval_drafter",
         persist_state="session",
         horizontal=True,
         disabled=not llm,
-        help=L(
-            "The language-model drafter needs an endpoint (SOUFFLEUR_LLM_BASE_URL); without one, the offline drafter runs."
-            if not llm
-            else "offline: deterministic, no network; llm: the configured endpoint (calls are cached by content).",
-            "Le rédacteur LLM a besoin d’un point d’accès (SOUFFLEUR_LLM_BASE_URL) ; sans lui, c’est le rédacteur hors ligne."
-            if not llm
-            else "offline : déterministe, sans réseau ; llm : le point d’accès configuré (appels mis en cache).",
-        ),
+        help=t("evals_drafter_help" if llm else "evals_drafter_help_no_llm"),
     )
     limit = cols[1].number_input(
-        L("Limit (cases)", "Limite (cas)"),
+        t("evals_limit"),
         min_value=1,
         value=None,
         step=1,
         key="eval_limit",
         persist_state="session",
-        placeholder=L("all", "tous"),
-        help=L("Run only the first N cases.", "N’évaluer que les N premiers cas."),
+        placeholder=t("evals_limit_placeholder"),
+        help=t("evals_limit_help"),
     )
     seed = cols[2].number_input(
-        L("Seed", "Graine"),
+        t("evals_seed"),
         min_value=0,
         value=0,
         step=1,
         key="eval_seed",
         persist_state="session",
-        help=L(
-            "Seeds the bootstrap intervals and the dev/test split.",
-            "Graine des intervalles bootstrap et du découpage dev/test.",
-        ),
+        help=t("evals_seed_help"),
     )
     workers = cols[3].number_input(
-        L("Workers", "Parallélisme"),
+        t("evals_workers"),
         min_value=1,
         max_value=16,
         value=2,
         step=1,
         key="eval_workers",
         persist_state="session",
-        help=L("Cases in flight at once.", "Cas traités en même temps."),
+        help=t("evals_workers_help"),
     )
     threshold = cols[4].number_input(
-        L("Confidence threshold τ", "Seuil de confiance τ"),
+        t("evals_threshold"),
         min_value=0.0,
         max_value=1.0,
         value=None,
         step=0.05,
         key="eval_threshold",
         persist_state="session",
-        placeholder=L("calibrated", "calibré"),
-        help=L(
-            "Below τ the copilot hands off. Empty: the confidence model's calibrated threshold.",
-            "Sous τ le copilote passe la main. Vide : le seuil calibré du modèle de confiance.",
-        ),
+        placeholder=t("evals_threshold_placeholder"),
+        help=t("evals_threshold_help"),
     )
     if st.button(
-        L("Run the eval", "Lancer l’évaluation"),
+        t("evals_run_button"),
         type="primary",
         icon=":material/play_arrow:",
         key="eval_start",
@@ -300,23 +263,16 @@ def run_tab(runs: list[browse.RunInfo]) -> None:
                 threshold=float(threshold) if threshold is not None else None,
             )
         )
-    st.caption(
-        md(
-            L(
-                f"Runs are written to {RUNS}: manifest, per-case results, summary and reports. The CLI does the same: souffleur eval run --dataset DIR.",
-                f"Les évaluations sont écrites dans {RUNS} : manifeste, résultats par cas, synthèse et rapports. La CLI fait de même : souffleur eval run --dataset DIR.",
-            )
-        )
-    )
+    st.caption(md(t("evals_runs_written", folder=RUNS)))
     replay_section(str(drafter) if llm else "offline")
     unfinished = [r for r in runs if not r.complete]
     if unfinished:
-        st.subheader(L("Interrupted runs", "Évaluations interrompues"))
+        st.subheader(t("evals_interrupted"))
         for r in unfinished:
             left, right = st.columns([4, 1], vertical_alignment="center")
             left.text(r.label)
             if right.button(
-                L("Resume", "Reprendre"), key=f"eval_resume_{r.name}", icon=":material/replay:"
+                t("evals_resume"), key=f"eval_resume_{r.name}", icon=":material/replay:"
             ):
                 start(browse.resume_config(r))
 
@@ -336,33 +292,31 @@ def results_tab(runs: list[browse.RunInfo]) -> None:
     d = s["deflection"]
     top = st.columns(4)
     top[0].metric(
-        L("Deflection rate", "Taux de déflexion"),
+        t("evals_deflection_rate"),
         point(d["deflection_rate"]),
         border=True,
-        help=L("95 % interval: ", "Intervalle à 95 % : ") + d["deflection_rate"].fmt(),
+        help=t("evals_deflection_rate_help", interval=d["deflection_rate"].fmt()),
     )
     top[1].metric(
-        L("False-deflection rate", "Taux de fausse déflexion"),
+        t("evals_false_deflection_rate"),
         point(d["false_deflection_rate"]),
         border=True,
-        help=L("Of the answered cases; 95 % interval: ", "Des cas répondus ; intervalle : ")
-        + d["false_deflection_rate"].fmt(),
+        help=t("evals_false_deflection_rate_help", interval=d["false_deflection_rate"].fmt()),
     )
     top[2].metric(
-        L("Coverage", "Couverture"),
+        t("evals_coverage"),
         point(d["coverage"]),
         border=True,
-        help=L("Answered without a human; 95 % interval: ", "Répondu sans humain ; intervalle : ")
-        + d["coverage"].fmt(),
+        help=t("evals_coverage_help", interval=d["coverage"].fmt()),
     )
     top[3].metric(
-        L("Threshold τ", "Seuil τ"),
+        t("evals_threshold_metric"),
         f"{run.threshold:.2f}",
         border=True,
-        help=L("Below τ the copilot hands off to a human.", "Sous τ, le copilote passe la main."),
+        help=t("evals_threshold_metric_help"),
     )
 
-    st.subheader(L("Metrics", "Métriques"))
+    st.subheader(t("evals_metrics"))
     st.table(  # a static table wraps long values; its cells are Markdown: escaped
         pd.DataFrame(
             [(md(k), md(v)) for k, v in summary_rows(s)], columns=["metric", "value [95% CI]"]
@@ -372,13 +326,13 @@ def results_tab(runs: list[browse.RunInfo]) -> None:
     for note in browse.summary_notes(s):
         st.caption(md(note))
 
-    st.subheader(L("Plots", "Graphiques"))
+    st.subheader(t("evals_plots"))
     charts = report_charts(s, run.records)
     for row in range(0, len(charts), 2):  # a row of columns at a time: stacks in reading order
         for col, svg in zip(st.columns(2), charts[row : row + 2], strict=False):
             col.image(svg)  # our SVG, drawn from numbers: shown as an image, never as HTML
 
-    st.subheader(L("By expected action", "Par action attendue"))
+    st.subheader(t("evals_by_action"))
     st.dataframe(
         pd.DataFrame(s["by_action"]),
         hide_index=True,
@@ -386,12 +340,12 @@ def results_tab(runs: list[browse.RunInfo]) -> None:
             "mean_confidence": st.column_config.NumberColumn("mean confidence", format="%.2f")
         },
     )
-    with st.expander(L("How the metrics are counted", "Comment les métriques sont comptées")):
+    with st.expander(t("evals_how_counted")):
         st.markdown("\n".join(f"- {md(c)}" for c in CHOICES))
     report = info.folder / "report.html"
     if report.is_file():
         st.download_button(
-            L("Download report.html", "Télécharger report.html"),
+            t("evals_download_report"),
             data=report.read_bytes(),
             file_name=f"{info.name}-report.html",
             mime="text/html",
@@ -415,49 +369,29 @@ def cases_tab(runs: list[browse.RunInfo]) -> None:
     info = run_picker(runs, "cases")
     run = browse.load_run(info.folder)
     tau = run.threshold
-    st.subheader(
-        L(
-            "Worst failures (false deflections, most confident first)",
-            "Pires échecs (fausses déflexions, les plus confiantes d’abord)",
-        )
-    )
+    st.subheader(t("evals_worst_failures"))
     fails = browse.failure_rows(run.records, tau)
     if fails:
         _cases_table(fails, "eval_failures")
     else:
-        st.caption(
-            L(
-                f"No false deflection at τ = {tau:.2f}.",
-                f"Aucune fausse déflexion à τ = {tau:.2f}.",
-            )
-        )
+        st.caption(t("evals_no_false_deflection", tau=tau))
     held = browse.held_back_rows(run.records, tau)
     if held:
-        st.subheader(
-            L(
-                "Most confident wrong drafts held back by the threshold",
-                "Brouillons erronés les plus confiants retenus par le seuil",
-            )
-        )
-        st.caption(
-            L(
-                "Shown to the agent as “needs review”: a lower threshold would send them.",
-                "Montrés à l’agent « à revoir » : un seuil plus bas les enverrait.",
-            )
-        )
+        st.subheader(t("evals_held_back"))
+        st.caption(t("evals_held_back_help"))
         _cases_table(held, "eval_held_back")
-    with st.expander(L("All cases", "Tous les cas")):
+    with st.expander(t("evals_all_cases")):
         _cases_table(browse.case_rows(run.records, tau), "eval_cases")
     ids = browse.case_order(run.records, tau)
     if not ids:
         return
     labels = {r["id"]: f"{r['id']} · {browse.outcome_label(r, tau)}" for r in run.records}
     picked = st.selectbox(
-        L("Case", "Cas"),
+        t("evals_case"),
         ids,
         format_func=lambda i: labels.get(i, i),
         key="eval_case",
-        help=L("The worst failures first.", "Les pires échecs d’abord."),
+        help=t("evals_case_help"),
     )
     rec = run.record(str(picked))
     if rec is not None:
@@ -465,46 +399,46 @@ def cases_tab(runs: list[browse.RunInfo]) -> None:
 
 
 def case_detail(r: dict[str, Any], tau: float) -> None:
-    st.subheader(md(f"{L('Case', 'Cas')} {r['id']}"))
+    st.subheader(md(t("evals_case_title", case_id=r["id"])))
     cols = st.columns([1, 2, 1, 1])
-    cols[0].metric(L("Confidence", "Confiance"), f"{r['confidence']:.2f}", help=f"τ = {tau:.2f}")
-    cols[1].metric(L("Outcome", "Issue"), browse.outcome_label(r, tau))
-    cols[2].metric(L("Expected action", "Action attendue"), str(r["expected_action"]))
+    cols[0].metric(t("evals_confidence"), f"{r['confidence']:.2f}", help=f"τ = {tau:.2f}")
+    cols[1].metric(t("evals_outcome"), browse.outcome_label(r, tau))
+    cols[2].metric(t("evals_expected_action"), str(r["expected_action"]))
     cols[3].metric(
-        L("Needs a human (gold)", "Nécessite un humain (réf.)"),
-        L("yes", "oui") if r["should_escalate"] else L("no", "non"),
+        t("evals_needs_human"),
+        t("evals_yes") if r["should_escalate"] else t("evals_no"),
     )
     if r["status"] != "scored" or r.get("unscored_reason"):
         st.warning(md(f"{r['status']}: {r.get('unscored_reason') or ''}"))
-    st.caption(L("Customer's message", "Message du client"))
+    st.caption(t("evals_customer_message"))
     st.text(r.get("question", ""))
-    st.caption(L("Draft", "Brouillon"))
-    st.code(r["draft"] or L("(no draft)", "(pas de brouillon)"), language=None, wrap_lines=True)
+    st.caption(t("evals_draft"))
+    st.code(r["draft"] or t("evals_no_draft"), language=None, wrap_lines=True)
 
     policy = ctx.ws.policies.current()
     reasons = [
         f"{policy.label(code, 'fr' if fr else 'en')} ({code})" for code in r.get("reasons") or []
     ]
     lines = [
-        (L("Copilot escalated: ", "Le copilote a escaladé : ") + ("; ".join(reasons) or "–"))
+        t("evals_copilot_escalated", reasons="; ".join(reasons) or "–")
         if r["escalate"]
-        else L("Copilot did not escalate.", "Le copilote n’a pas escaladé."),
-        L("Gold reason: ", "Motif attendu : ") + (r.get("gold_reason") or "–"),
-        L("Retrieved: ", "Récupérés : ") + (", ".join(r.get("retrieved_doc_ids") or []) or "–"),
-        L("Reference: ", "Référence : ") + (", ".join(r.get("reference_doc_ids") or []) or "–"),
+        else t("evals_copilot_did_not_escalate"),
+        t("evals_gold_reason", reason=r.get("gold_reason") or "–"),
+        t("evals_retrieved", doc_ids=", ".join(r.get("retrieved_doc_ids") or []) or "–"),
+        t("evals_reference", doc_ids=", ".join(r.get("reference_doc_ids") or []) or "–"),
     ]
     timings = r.get("timings") or {}
     if timings.get("total_ms") is not None:
-        lines.append(f"{L('Latency', 'Latence')}: {timings['total_ms']:.1f} ms")
+        lines.append(t("evals_latency", ms=timings["total_ms"]))
     st.markdown("  \n".join(md(x) for x in lines))
 
     cites = browse.citation_rows(r)
-    st.caption(L(f"Citations ({len(cites)})", f"Citations ({len(cites)})"))
+    st.caption(t("evals_citations", n=len(cites)))
     if cites:
         st.dataframe(pd.DataFrame(cites), hide_index=True, width="stretch", key="eval_citations")
-    st.caption(L("Verdicts", "Verdicts"))
+    st.caption(t("evals_verdicts"))
     st.markdown(md(browse.verdict_line(r.get("verdicts"))))
-    with st.expander(L("All verdicts (JSON)", "Tous les verdicts (JSON)")):
+    with st.expander(t("evals_all_verdicts")):
         st.json(r.get("verdicts") or {})
 
 
@@ -512,17 +446,14 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
     done = [r for r in runs if r.complete]
     if len(done) < 2:
         st.info(
-            L(
-                "Two finished runs are needed: run an eval twice (another drafter, threshold or version of the code), then compare them here.",
-                "Il faut deux évaluations terminées : lancez-en deux (autre rédacteur, seuil ou version du code), puis comparez-les ici.",
-            ),
+            t("evals_compare_needs_two"),
             icon=":material/compare_arrows:",
         )
         return
     by_name = {r.name: r for r in done}
     names = list(by_name)
     a = st.selectbox(
-        L("Run A (baseline)", "Évaluation A (référence)"),
+        t("evals_run_a"),
         names,
         index=1,
         format_func=lambda n: by_name[n].label,
@@ -530,7 +461,7 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
         persist_state="session",
     )
     b = st.selectbox(
-        L("Run B (candidate)", "Évaluation B (candidate)"),
+        t("evals_run_b"),
         names,
         index=0,
         format_func=lambda n: by_name[n].label,
@@ -538,23 +469,20 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
         persist_state="session",
     )
     margin_pp = st.columns(4)[0].number_input(
-        L("Gate margin (pp)", "Marge du gate (pp)"),
+        t("evals_gate_margin"),
         min_value=0.0,
         max_value=50.0,
         value=2.0,
         step=0.5,
         key="eval_margin",
         persist_state="session",
-        help=L(
-            "Non-inferiority margin: B fails when the upper bound of its FDR delta exceeds +margin, or the lower bound of its deflection delta is below −margin. B also fails on a significant rise in false deflections per case, leaking drafts or forbidden facts, or a significant drop in escalation recall; a check that cannot be measured (n/a) is not a pass.",
-            "Marge de non-infériorité : B échoue si la borne haute du delta de FDR dépasse +marge, ou si la borne basse du delta de déflexion passe sous −marge. B échoue aussi sur une hausse significative des fausses déflexions par cas, des fuites ou des faits interdits, ou une baisse significative du rappel d’escalade ; un contrôle non mesurable (n/a) n’est pas un succès.",
-        ),
+        help=t("evals_gate_margin_help"),
     )
     if a is None or b is None or a == b:
-        st.info(L("Pick two different runs.", "Choisissez deux évaluations différentes."))
+        st.info(t("evals_pick_two"))
         return
     ra, rb = by_name[str(a)], by_name[str(b)]
-    with st.spinner(L("Comparing (paired bootstrap)…", "Comparaison (bootstrap apparié)…")):
+    with st.spinner(t("evals_comparing")):
         c = browse.compare(ra.folder, rb.folder, float(margin_pp) / 100)
     ma, mb = browse.load_run(ra.folder).manifest, browse.load_run(rb.folder).manifest
     for note in browse.comparison_notes(ma, mb, c):
@@ -581,7 +509,7 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
         height="content",
         key="eval_gate",
     )
-    st.subheader(L("Metrics, B − A", "Métriques, B − A"))
+    st.subheader(t("evals_metrics_delta"))
     st.dataframe(
         pd.DataFrame(browse.comparison_rows(c)),
         hide_index=True,
@@ -593,14 +521,14 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
     if lat.get("a_p50") is not None and lat.get("b_p50") is not None:
         cols = st.columns(3)
         cols[0].metric(
-            L("Latency p50 (B)", "Latence p50 (B)"),
+            t("evals_latency_p50"),
             f"{lat['b_p50']:.1f} ms",
             delta=f"{lat['b_p50'] - lat['a_p50']:+.1f} ms",
             delta_color="inverse",
             border=True,
         )
         cols[1].metric(
-            L("Latency p95 (B)", "Latence p95 (B)"),
+            t("evals_latency_p95"),
             f"{lat['b_p95']:.1f} ms",
             delta=f"{lat['b_p95'] - lat['a_p95']:+.1f} ms",
             delta_color="inverse",
@@ -612,7 +540,7 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
             border=True,
         )
     changed = c["changed_cases"]
-    st.subheader(L(f"Cases that changed ({len(changed)})", f"Cas qui ont changé ({len(changed)})"))
+    st.subheader(t("evals_changed_cases", n=len(changed)))
     if changed:
         st.dataframe(
             pd.DataFrame(changed).rename(columns={"a": "A", "b": "B"}),
@@ -621,7 +549,7 @@ def compare_tab(runs: list[browse.RunInfo]) -> None:
             key="eval_changed",
         )
     else:
-        st.caption(L("No case changed outcome.", "Aucun cas n’a changé d’issue."))
+        st.caption(t("evals_no_case_changed"))
 
 
 # -- layout --------------------------------------------------------------------------
@@ -646,10 +574,7 @@ if results_t.open:
             results_tab(finished)
         else:
             st.info(
-                L(
-                    "No finished run yet: start one in the first tab.",
-                    "Aucune évaluation terminée : lancez-en une dans le premier onglet.",
-                ),
+                t("evals_no_finished_run"),
                 icon=":material/science:",
             )
 if cases_t.open:
@@ -657,9 +582,7 @@ if cases_t.open:
         if finished:
             cases_tab(finished)
         else:
-            st.info(
-                L("No finished run yet.", "Aucune évaluation terminée."), icon=":material/science:"
-            )
+            st.info(t("evals_no_finished_run_short"), icon=":material/science:")
 if compare_t.open:
     with compare_t:
         compare_tab(runs)

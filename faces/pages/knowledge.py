@@ -27,27 +27,19 @@ MODES: dict[str, Mode] = {"hybrid": "hybrid", "dense": "dense", "bm25": "bm25"}
 EXTS = sorted({e.lstrip(".") for e in supported_extensions()})
 
 
-def L(en: str, fr_text: str) -> str:
-    return fr_text if fr else en
-
-
 # -- actions -------------------------------------------------------------------------
 def ingest(sources: list[tuple[str, bytes]]) -> list[FileResult]:
     """Index uploaded files with a progress bar; the results stay on screen until the next upload."""
-    bar = st.progress(0.0, text=L("Reading files…", "Lecture des fichiers…"))
+    bar = st.progress(0.0, text=t("knowledge_reading_files"))
 
     def progress(done: int, total: int, name: str) -> None:
-        label = (
-            L("Indexing…", "Indexation…") if name == "indexing" else f"{done + 1}/{total} · {name}"
-        )
+        label = t("knowledge_indexing") if name == "indexing" else f"{done + 1}/{total} · {name}"
         bar.progress(min(done / max(total, 1), 1.0), text=md(label))
 
     results = kb.ingest_sources([(name, data) for name, data in sources], progress=progress)
-    bar.progress(
-        1.0, text=L("Checking against the other documents…", "Comparaison aux autres documents…")
-    )
+    bar.progress(1.0, text=t("knowledge_checking_conflicts"))
     S["ingest_conflicts"] = check_upload(kb, results)
-    bar.progress(1.0, text=L("Done", "Terminé"))
+    bar.progress(1.0, text=t("knowledge_done"))
     S["ingest_results"] = results
     return results
 
@@ -61,7 +53,15 @@ def show_results(results: list[FileResult]) -> None:
         summary = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
         langs = ", ".join(sorted({d.lang for d in r.docs if d.lang})) or "–"
         st.success(
-            md(f"{r.name}: {summary}; {r.chunks} chunks; " + L("language", "langue") + f" {langs}"),
+            md(
+                t(
+                    "knowledge_upload_result",
+                    name=r.name,
+                    summary=summary,
+                    chunks=r.chunks,
+                    langs=langs,
+                )
+            ),
             icon=":material/check_circle:",
         )
         for note in r.notes:
@@ -69,27 +69,10 @@ def show_results(results: list[FileResult]) -> None:
     check: UploadCheck | None = S.get("ingest_conflicts")
     found = check.open if check else []
     if check and check.unchecked_within:
-        st.info(
-            md(
-                L(
-                    f"The {check.unchecked_within} new documents were checked against the "
-                    "others, not against each other (a big batch): `souffleur conflicts scan` "
-                    "checks everything.",
-                    f"Les {check.unchecked_within} nouveaux documents ont été comparés aux autres, "
-                    "pas entre eux (gros lot) : `souffleur conflicts scan` compare tout.",
-                )
-            )
-        )
+        st.info(md(t("knowledge_unchecked_within", n=check.unchecked_within)))
     if found:
         st.warning(
-            md(
-                L(
-                    f"{len(found)} possible conflict(s) with the other documents: decide below "
-                    "which statement the drafts should use.",
-                    f"{len(found)} conflit(s) possible(s) avec les autres documents : choisissez "
-                    "ci-dessous l’affirmation que les brouillons doivent utiliser.",
-                )
-            ),
+            md(t("knowledge_possible_conflicts", n=len(found))),
             icon=":material/compare_arrows:",
         )
 
@@ -113,11 +96,14 @@ def decide_conflict(conflict_id: int) -> None:
 def decision(c: StoredConflict) -> str:
     """A decided pair's decision, as the page says it."""
     return {
-        "kept_new": L(f"{c.new_title} kept", f"{c.new_title} retenu"),
-        "kept_old": L(f"{c.old_title} kept", f"{c.old_title} retenu"),
-        "kept_both": L(
-            f"both kept: {c.new_value} for {c.new_scope}, {c.old_value} for {c.old_scope}",
-            f"les deux : {c.new_value} pour {c.new_scope}, {c.old_value} pour {c.old_scope}",
+        "kept_new": t("knowledge_kept", title=c.new_title),
+        "kept_old": t("knowledge_kept", title=c.old_title),
+        "kept_both": t(
+            "knowledge_kept_both",
+            new_value=c.new_value,
+            new_scope=c.new_scope,
+            old_value=c.old_value,
+            old_scope=c.old_scope,
         ),
     }[c.status]
 
@@ -130,7 +116,7 @@ def reopen_conflict(conflict_id: int) -> None:
     else:
         S["conflict_notice"] = (
             "success",
-            L(f"#{conflict_id} reopened.", f"#{conflict_id} rouvert."),
+            t("knowledge_reopened", conflict_id=conflict_id),
         )
 
 
@@ -139,12 +125,12 @@ def show_conflict(c: StoredConflict) -> None:
     with st.container(border=True):
         new, old = st.columns(2)
         new.markdown(
-            md(f"**{L('New', 'Nouveau')} · {c.new_title}** — {c.new_value}")
+            md(f"**{t('knowledge_conflict_new')} · {c.new_title}** — {c.new_value}")
             + "\n\n> "
             + md(c.new_sentence)
         )
         old.markdown(
-            md(f"**{L('Existing', 'Existant')} · {c.old_title}** — {c.old_value}")
+            md(f"**{t('knowledge_conflict_existing')} · {c.old_title}** — {c.old_value}")
             + "\n\n> "
             + md(c.old_sentence)
         )
@@ -152,19 +138,19 @@ def show_conflict(c: StoredConflict) -> None:
             by = f" ({c.decided_by})" if c.decided_by else ""
             st.caption(md(f"#{c.id}: {decision(c)}{by}"))
             st.button(
-                L("Reopen", "Rouvrir"),
+                t("knowledge_reopen"),
                 key=f"conflict_reopen_{c.id}",
                 on_click=reopen_conflict,
                 args=(c.id,),
             )
             return
         keep = st.radio(
-            L("The drafts should use", "Les brouillons doivent utiliser"),
+            t("knowledge_drafts_should_use"),
             ["new", "old", "both"],
             format_func=lambda k: {
-                "new": L(f"{c.new_value} ({c.new_title})", f"{c.new_value} ({c.new_title})"),
-                "old": L(f"{c.old_value} ({c.old_title})", f"{c.old_value} ({c.old_title})"),
-                "both": L("both, each for its own case", "les deux, chacun pour son cas"),
+                "new": t("knowledge_keep_one", value=c.new_value, title=c.new_title),
+                "old": t("knowledge_keep_one", value=c.old_value, title=c.old_title),
+                "both": t("knowledge_keep_both"),
             }[k],
             key=f"conflict_keep_{c.id}",
             horizontal=True,
@@ -172,17 +158,17 @@ def show_conflict(c: StoredConflict) -> None:
         if keep == "both":
             a, b = st.columns(2)
             a.text_input(
-                L(f"{c.new_value} holds for…", f"{c.new_value} vaut pour…"),
+                t("knowledge_holds_for", value=c.new_value),
                 key=f"conflict_scope_new_{c.id}",
-                placeholder=L("e.g. engraved items", "ex. articles gravés"),
+                placeholder=t("knowledge_scope_new_placeholder"),
             )
             b.text_input(
-                L(f"{c.old_value} holds for…", f"{c.old_value} vaut pour…"),
+                t("knowledge_holds_for", value=c.old_value),
                 key=f"conflict_scope_old_{c.id}",
-                placeholder=L("e.g. every other order", "ex. toutes les autres commandes"),
+                placeholder=t("knowledge_scope_old_placeholder"),
             )
         st.button(
-            L("Decide", "Décider"),
+            t("knowledge_decide"),
             key=f"conflict_decide_{c.id}",
             type="primary",
             on_click=decide_conflict,
@@ -197,25 +183,16 @@ def conflicts_section() -> None:
     decided = [c for c in everything if c.status.startswith("kept_")]
     if not open_ and not decided:
         return
-    st.subheader(L("Statements that disagree", "Affirmations en désaccord"))
+    st.subheader(t("knowledge_conflicts_title"))
     notice = S.pop("conflict_notice", None)
     if notice:
         (st.success if notice[0] == "success" else st.error)(md(notice[1]))
     if open_:
-        st.caption(
-            L(
-                f"{len(open_)} to decide. Until then, a draft citing either statement tells the "
-                "agent to check the figure. Keeping one sets the other aside from the drafts "
-                "(its document stays as it is).",
-                f"{len(open_)} à trancher. D’ici là, un brouillon qui cite l’une ou l’autre "
-                "demande à l’agent de vérifier le chiffre. En garder une écarte l’autre des "
-                "brouillons (son document reste tel quel).",
-            )
-        )
+        st.caption(t("knowledge_conflicts_to_decide", n=len(open_)))
     for c in open_:
         show_conflict(c)
     if decided:
-        with st.expander(L(f"Decided ({len(decided)})", f"Tranchés ({len(decided)})")):
+        with st.expander(t("knowledge_decided", n=len(decided))):
             for c in decided:
                 show_conflict(c)
 
@@ -228,10 +205,7 @@ def save_policy() -> None:
     else:
         S["policy_notice"] = (
             "success",
-            L(
-                f"Policy saved: {len(policy.model.triggers)} triggers are active.",
-                f"Politique enregistrée : {len(policy.model.triggers)} déclencheurs actifs.",
-            ),
+            t("knowledge_policy_saved", triggers=len(policy.model.triggers)),
         )
 
 
@@ -250,19 +224,16 @@ def restore_policy() -> None:
     S["policy_text"] = ws.policies.text()
     S["policy_notice"] = (
         "success",
-        L(
-            f"Version {version} restored as the active policy ({len(policy.model.triggers)} triggers).",
-            f"Version {version} rétablie comme politique active ({len(policy.model.triggers)} déclencheurs).",
-        ),
+        t("knowledge_policy_restored", version=version, triggers=len(policy.model.triggers)),
     )
 
 
 def delete_document() -> None:
     doc_id = str(S.get("doc_pick") or "")  # read at click time, not when the button was drawn
     S["doc_notice"] = (
-        ("success", L(f"Deleted {doc_id}.", f"{doc_id} supprimé."))
+        ("success", t("knowledge_doc_deleted", doc_id=doc_id))
         if kb.delete(doc_id)
-        else ("error", L(f"{doc_id} was already gone.", f"{doc_id} n’existait plus."))
+        else ("error", t("knowledge_doc_already_gone", doc_id=doc_id))
     )
 
 
@@ -275,15 +246,13 @@ def propose_faqs() -> None:
     found = faq_drafts().propose(author=ctx.user.username)
     S["faq_notice"] = (
         "success",
-        L(
-            f"{found.replies} replies agents wrote to unsupported questions, in no FAQ draft yet: "
-            f"{len(found.new)} new FAQ drafts, "
-            f"{len(found.extended)} drafts given more questions, {len(found.covered)} already "
-            f"covered by the knowledge, {len(found.decided)} decided before.",
-            f"{found.replies} réponses d’agents sans appui dans la base, dans aucun brouillon : "
-            f"{len(found.new)} nouveaux "
-            f"brouillons, {len(found.extended)} complétés, {len(found.covered)} déjà couverts par "
-            f"la base, {len(found.decided)} déjà tranchés.",
+        t(
+            "knowledge_faq_proposed",
+            replies=found.replies,
+            new=len(found.new),
+            extended=len(found.extended),
+            covered=len(found.covered),
+            decided=len(found.decided),
         ),
     )
 
@@ -301,10 +270,7 @@ def approve_faq(draft_id: int) -> None:
         return
     S["faq_notice"] = (
         "success",
-        L(
-            f"FAQ #{d.id} approved: indexed as {d.doc_id}.",
-            f"FAQ n° {d.id} approuvée : indexée sous {d.doc_id}.",
-        ),
+        t("knowledge_faq_approved", draft_id=d.id, doc_id=d.doc_id),
     )
 
 
@@ -314,16 +280,13 @@ def reject_faq(draft_id: int) -> None:
     except SouffleurError as exc:
         S["faq_notice"] = ("error", str(exc))
         return
-    S["faq_notice"] = ("success", L(f"FAQ #{d.id} rejected.", f"FAQ n° {d.id} rejetée."))
+    S["faq_notice"] = ("success", t("knowledge_faq_rejected", draft_id=d.id))
 
 
 def draft_faq_from_gap(gap: Gap) -> None:
     d, created = faq_drafts().draft_from_gap(gap, author=ctx.user.username)
-    S["gap_notice"] = L(
-        f"FAQ draft #{d.id} {'created' if created else 'already holds these questions'}: "
-        "review it on the FAQ drafts tab.",
-        f"Brouillon de FAQ n° {d.id} {'créé' if created else 'existant pour ces questions'} : "
-        "relisez-le dans l’onglet Brouillons de FAQ.",
+    S["gap_notice"] = t(
+        "knowledge_gap_faq_created" if created else "knowledge_gap_faq_exists", draft_id=d.id
     )
 
 
@@ -340,31 +303,28 @@ st.title(t("knowledge_title"))
 summary = st.empty()
 docs_tab, test_tab, orders_tab, policy_tab, gaps_tab, faq_tab = st.tabs(
     [
-        L("Documents", "Documents"),
-        L("Test a question", "Tester une question"),
-        L("Order feed", "Flux de commandes"),
-        L("Escalation policy", "Politique d’escalade"),
-        L("Knowledge gaps", "Lacunes"),
-        L("FAQ drafts", "Brouillons de FAQ"),
+        t("knowledge_tab_documents"),
+        t("knowledge_tab_test"),
+        t("knowledge_tab_orders"),
+        t("knowledge_tab_policy"),
+        t("knowledge_tab_gaps"),
+        t("knowledge_tab_faq"),
     ]
 )
 
 with docs_tab:
     with st.form("upload_docs", clear_on_submit=True):
         files = st.file_uploader(
-            L("Add or update knowledge files", "Ajouter ou mettre à jour des fichiers"),
+            t("knowledge_upload_files"),
             type=EXTS,
             accept_multiple_files=True,
             key="kb_files",
             max_upload_size=max(1, math.ceil(ctx.settings.max_upload_mb)),
-            help=L(
-                "A file with the same name as an indexed one replaces it (a new version); an identical file changes nothing.",
-                "Un fichier du même nom qu’un fichier indexé le remplace (nouvelle version) ; un fichier identique ne change rien.",
-            ),
+            help=t("knowledge_upload_files_help"),
         )
         if (
             st.form_submit_button(
-                L("Upload and index", "Téléverser et indexer"),
+                t("knowledge_upload_button"),
                 type="primary",
                 icon=":material/upload:",
             )
@@ -380,12 +340,7 @@ with docs_tab:
     if notice:
         (st.success if notice[0] == "success" else st.error)(md(notice[1]))
     if not docs:
-        st.info(
-            L(
-                "The index is empty: upload FAQs, help articles or policies above.",
-                "L’index est vide : téléversez FAQ, articles ou politiques ci-dessus.",
-            )
-        )
+        st.info(t("knowledge_index_empty"))
     else:
         frame = pd.DataFrame(
             [
@@ -409,48 +364,38 @@ with docs_tab:
         by_id = {d.doc_id: d for d in docs}
         manage, replace = st.columns(2, gap="large")
         with manage, st.container(border=True):
-            st.markdown("**" + L("Delete a document", "Supprimer un document") + "**")
+            st.markdown("**" + t("knowledge_delete_title") + "**")
             st.selectbox(
-                L("Document", "Document"),
+                t("knowledge_document"),
                 list(by_id),
                 format_func=lambda i: f"{by_id[i].title} ({i})",
                 key="doc_pick",
             )
             st.button(
-                L("Delete", "Supprimer"),
+                t("knowledge_delete_button"),
                 key="doc_delete",
                 icon=":material/delete:",
                 on_click=delete_document,
-                help=L(
-                    "The document and its chunks leave the index at once.",
-                    "Le document et ses passages quittent l’index aussitôt.",
-                ),
+                help=t("knowledge_delete_help"),
             )
         with replace, st.container(border=True):
-            st.markdown(
-                "**" + L("Replace with a new version", "Remplacer par une nouvelle version") + "**"
-            )
+            st.markdown("**" + t("knowledge_replace_title") + "**")
             sources = sorted({d.source_name for d in docs})
             with st.form("replace_doc", clear_on_submit=True, border=False):
-                source = st.selectbox(
-                    L("Source file", "Fichier source"), sources, key="replace_source"
-                )
+                source = st.selectbox(t("knowledge_source_file"), sources, key="replace_source")
                 new_file = st.file_uploader(
-                    L("New version", "Nouvelle version"), type=EXTS, key="replace_file"
+                    t("knowledge_new_version"), type=EXTS, key="replace_file"
                 )
                 if (
                     st.form_submit_button(
-                        L("Replace", "Remplacer"), icon=":material/published_with_changes:"
+                        t("knowledge_replace_button"), icon=":material/published_with_changes:"
                     )
                     and new_file is not None
                 ):
                     old_ext = str(source).rsplit(".", 1)[-1].lower()
                     if new_file.name.rsplit(".", 1)[-1].lower() != old_ext:
                         st.error(
-                            L(
-                                f"{md(new_file.name)} is not a .{old_ext} file: upload the new version in the same format.",
-                                f"{md(new_file.name)} n’est pas un fichier .{old_ext} : téléversez la nouvelle version dans le même format.",
-                            )
+                            t("knowledge_replace_wrong_format", name=md(new_file.name), ext=old_ext)
                         )
                     else:
                         ingest([(str(source), new_file.getvalue())])
@@ -458,33 +403,32 @@ with docs_tab:
 
 with test_tab:
     query = st.text_input(
-        L("Question", "Question"),
+        t("knowledge_test_question"),
         key="hit_query",
-        placeholder=L("Where is my parcel?", "Où en est mon colis ?"),
+        placeholder=t("knowledge_test_question_placeholder"),
     )
     c1, c2, c3 = st.columns(3)
-    k = c1.slider(L("Results", "Résultats"), 1, 20, 5, key="hit_k")
+    k = c1.slider(t("knowledge_test_results"), 1, 20, 5, key="hit_k")
     mode = c2.segmented_control(
-        L("Retrieval", "Recherche"),
+        t("knowledge_test_retrieval"),
         ["hybrid", "dense", "bm25"],
         default="hybrid",
         required=True,
         key="hit_mode",
     )
     lang = c3.segmented_control(
-        L("Language", "Langue"), ["any", "fr", "en"], default="any", required=True, key="hit_lang"
+        t("knowledge_test_language"),
+        ["any", "fr", "en"],
+        default="any",
+        required=True,
+        key="hit_lang",
     )
     if query.strip():
         hits = kb.search(
             query, k=k, lang=None if lang == "any" else lang, mode=MODES.get(str(mode), "hybrid")
         )
         if not hits:
-            st.warning(
-                L(
-                    "No match: this question would be a knowledge gap.",
-                    "Aucun résultat : cette question serait une lacune.",
-                )
-            )
+            st.warning(t("knowledge_test_no_match"))
         for h in hits:
             with st.container(border=True):
                 path = " › ".join(h.chunk.heading_path)
@@ -502,12 +446,14 @@ with orders_tab:
     orders_count = st.empty()
     with st.form("orders_upload", clear_on_submit=True):
         feed = st.file_uploader(
-            L("Order feed (CSV, JSON or JSONL)", "Flux de commandes (CSV, JSON ou JSONL)"),
+            t("knowledge_orders_file"),
             type=["csv", "json", "jsonl"],
             key="orders_file",
         )
         if (
-            st.form_submit_button(L("Import", "Importer"), type="primary", icon=":material/upload:")
+            st.form_submit_button(
+                t("knowledge_orders_import"), type="primary", icon=":material/upload:"
+            )
             and feed is not None
         ):
             try:
@@ -518,16 +464,11 @@ with orders_tab:
     report: ImportReport | None = S.get("orders_report")
     if report is not None:
         cols = st.columns(3)
-        cols[0].metric(L("New orders", "Nouvelles"), report.inserted, border=True)
-        cols[1].metric(L("Updated", "Mises à jour"), report.updated, border=True)
-        cols[2].metric(L("Invalid rows", "Lignes invalides"), len(report.invalid_rows), border=True)
+        cols[0].metric(t("knowledge_orders_new"), report.inserted, border=True)
+        cols[1].metric(t("knowledge_orders_updated"), report.updated, border=True)
+        cols[2].metric(t("knowledge_orders_invalid"), len(report.invalid_rows), border=True)
         if report.problems:
-            st.warning(
-                L(
-                    f"{md(report.source)}: some rows were not imported; the others were.",
-                    f"{md(report.source)} : certaines lignes n’ont pas été importées ; les autres l’ont été.",
-                )
-            )
+            st.warning(t("knowledge_orders_some_invalid", source=md(report.source)))
             st.dataframe(
                 pd.DataFrame(
                     [
@@ -538,64 +479,55 @@ with orders_tab:
                 hide_index=True,
             )
         else:
-            st.success(
-                L(
-                    f"{md(report.source)}: every row is valid.",
-                    f"{md(report.source)} : toutes les lignes sont valides.",
-                )
-            )
+            st.success(t("knowledge_orders_all_valid", source=md(report.source)))
 
 with policy_tab:
     policy = ws.policies.current()
     ps = policy.settings
     st.caption(
-        L(
-            f"Active policy: {len(policy.model.triggers)} triggers, {len(policy.model.queues)} queues, refunds above {ps.refund_limit:g} {ps.currency} go to a human.",
-            f"Politique active : {len(policy.model.triggers)} déclencheurs, {len(policy.model.queues)} files, remboursements au-delà de {ps.refund_limit:g} {ps.currency} vers un humain.",
+        t(
+            "knowledge_policy_active",
+            triggers=len(policy.model.triggers),
+            queues=len(policy.model.queues),
+            refund_limit=ps.refund_limit,
+            currency=ps.currency,
         )
     )
     notice = S.pop("policy_notice", None)
     if notice:
         if notice[0] == "error":
             st.error(md(notice[1]), icon=":material/error:")
-            st.caption(
-                L("The previous policy is still active.", "La politique précédente reste active.")
-            )
+            st.caption(t("knowledge_policy_still_active"))
         else:
             st.success(md(notice[1]))
     if "policy_text" not in S:
         S["policy_text"] = ws.policies.text()
-    st.text_area(L("Policy (YAML)", "Politique (YAML)"), key="policy_text", height=420)
+    st.text_area(t("knowledge_policy_yaml"), key="policy_text", height=420)
     row = st.container(horizontal=True)
     row.button(
-        L("Save policy", "Enregistrer"),
+        t("knowledge_policy_save"),
         key="policy_save",
         type="primary",
         icon=":material/save:",
         on_click=save_policy,
     )
     row.button(
-        L("Revert to the active policy", "Revenir à la politique active"),
+        t("knowledge_policy_revert"),
         key="policy_revert",
         icon=":material/undo:",
         on_click=revert_policy,
     )
     history = ws.policies.history()
-    with st.expander(L("History", "Historique") + f" ({len(history)})"):
-        st.caption(
-            L(
-                "Every save is a new version, shared by every app and API process of this workspace within seconds.",
-                "Chaque enregistrement est une nouvelle version, appliquée par tous les processus de l’espace de travail en quelques secondes.",
-            )
-        )
+    with st.expander(t("knowledge_policy_history", n=len(history))):
+        st.caption(t("knowledge_policy_history_help"))
         st.dataframe(
             pd.DataFrame(
                 [
                     {
                         "version": r.version,
-                        L("saved", "enregistrée"): f"{r.created_at:%Y-%m-%d %H:%M}",
-                        L("by", "par"): r.author or "—",
-                        L("note", "note"): r.note,
+                        t("knowledge_history_saved"): f"{r.created_at:%Y-%m-%d %H:%M}",
+                        t("knowledge_history_by"): r.author or "—",
+                        t("knowledge_history_note"): r.note,
                     }
                     for r in history
                 ]
@@ -606,23 +538,18 @@ with policy_tab:
         if len(history) > 1:
             pick = st.container(horizontal=True, vertical_alignment="bottom")
             pick.selectbox(
-                L("Version", "Version"),
+                t("knowledge_history_version"),
                 [r.version for r in history[1:]],
                 key="policy_version",
             )
             pick.button(
-                L("Restore this version", "Rétablir cette version"),
+                t("knowledge_policy_restore"),
                 key="policy_restore",
                 icon=":material/history:",
                 on_click=restore_policy,
             )
-    with st.expander(L("Active triggers", "Déclencheurs actifs")):
-        st.caption(
-            L(
-                "Most serious first: the first that fires routes the conversation. Hard triggers hand it over whatever the draft; computed ones come from the order feed, the history and the draft (their settings are under 'settings').",
-                "Du plus grave au moins grave : le premier qui se déclenche oriente la conversation. Les déclencheurs impératifs la transmettent quel que soit le brouillon ; les calculés viennent des commandes, de l’historique et du brouillon (leurs réglages sont sous « settings »).",
-            )
-        )
+    with st.expander(t("knowledge_active_triggers")):
+        st.caption(t("knowledge_active_triggers_help"))
         st.dataframe(
             pd.DataFrame(policy.triggers("fr" if fr else "en")),
             hide_index=True,
@@ -631,7 +558,7 @@ with policy_tab:
 
 with gaps_tab:
     days = st.number_input(
-        L("Questions of the last N days", "Questions des N derniers jours"),
+        t("knowledge_gap_days"),
         min_value=1,
         max_value=365,
         value=7,
@@ -639,58 +566,29 @@ with gaps_tab:
     )
     gaps = ctx.desk.knowledge_gaps(days=int(days))
     if not gaps:
-        st.success(
-            L(
-                "No knowledge gap: every recent question found supporting knowledge.",
-                "Aucune lacune : chaque question récente a trouvé des connaissances.",
-            )
-        )
+        st.success(t("knowledge_no_gaps"))
     else:
-        st.caption(
-            L(
-                "Customer questions whose retrieval evidence was weak, grouped by the words they "
-                "share, the most asked first. Questions handed to a human on purpose (GDPR, anger, "
-                "legal…) and thanks are left out; personal data and numbers are shown as "
-                "placeholders. Add or fix the knowledge that answers them.",
-                "Questions de clients dont les preuves de recherche étaient faibles, regroupées par "
-                "mots communs, les plus posées d'abord. Les questions confiées à un humain exprès "
-                "(RGPD, colère, juridique…) et les remerciements sont écartés ; données personnelles "
-                "et numéros apparaissent en balises. Ajoutez ou corrigez la connaissance qui y répond.",
-            )
-        )
+        st.caption(t("knowledge_gaps_intro"))
         for n, g in enumerate(gaps):
             when = f"{g.last_at:%Y-%m-%d %H:%M}" if g.last_at else ""
             said = ", ".join(md(w) for w in g.shown_words(6))
-            title = L(
-                f"{g.count} question(s) · {said} · last {when}",
-                f"{g.count} question(s) · {said} · dernière {when}",
-            )
+            title = t("knowledge_gap_title", count=g.count, said=said, when=when)
             with st.expander(title, expanded=n < 3):
                 for example in g.examples[:5]:
                     st.markdown(f"> {md(example)}")
                 if len(g.examples) > 5:
-                    st.caption(
-                        L(
-                            f"and {len(g.examples) - 5} more",
-                            f"et {len(g.examples) - 5} de plus",
-                        )
-                    )
+                    st.caption(t("knowledge_gap_more", n=len(g.examples) - 5))
                 acts = st.container(horizontal=True)
                 acts.button(
-                    L("Draft an FAQ", "Rédiger une FAQ"),
+                    t("knowledge_gap_draft_faq"),
                     key=f"gap_faq_{n}",
                     icon=":material/quiz:",
                     on_click=draft_faq_from_gap,
                     args=(g,),
-                    help=L(
-                        "A pending FAQ draft with these questions, answered with what agents "
-                        "wrote in these conversations (if they did).",
-                        "Un brouillon de FAQ en attente avec ces questions, et ce que les agents "
-                        "y ont répondu (s’ils l’ont fait).",
-                    ),
+                    help=t("knowledge_gap_draft_faq_help"),
                 )
                 acts.button(
-                    L("Write an article", "Écrire un article"),
+                    t("knowledge_gap_write_article"),
                     key=f"gap_article_{n}",
                     icon=":material/edit_note:",
                     on_click=write_article,
@@ -701,14 +599,12 @@ with gaps_tab:
         st.success(md(gap_notice))
     if S.get("article") is not None:
         with st.container(border=True):
-            st.markdown("**" + L("New article", "Nouvel article") + "**")
-            st.text_input(L("Title", "Titre"), key="article_title")
-            st.text_area(
-                L("Article (Markdown)", "Article (Markdown)"), key="article_body", height=260
-            )
+            st.markdown("**" + t("knowledge_article_new") + "**")
+            st.text_input(t("knowledge_article_title"), key="article_title")
+            st.text_area(t("knowledge_article_body"), key="article_body", height=260)
             row = st.container(horizontal=True)
             if row.button(
-                L("Save and index", "Enregistrer et indexer"),
+                t("knowledge_article_save"),
                 key="article_save",
                 type="primary",
                 icon=":material/upload:",
@@ -725,34 +621,17 @@ with gaps_tab:
                     saved = ingest([(name, data)])
                     if all(r.ok for r in saved):
                         S.pop("article")
-                        st.success(
-                            md(
-                                L(
-                                    f"{name} is indexed (see the Documents tab).",
-                                    f"{name} est indexé (voir l’onglet Documents).",
-                                )
-                            )
-                        )
+                        st.success(md(t("knowledge_article_indexed", name=name)))
                     else:
                         st.error(md("; ".join(r.error or "" for r in saved)))
-            if row.button(L("Cancel", "Annuler"), key="article_cancel"):
+            if row.button(t("knowledge_article_cancel"), key="article_cancel"):
                 S.pop("article")
                 st.rerun()
 
 with faq_tab:
-    st.caption(
-        L(
-            "Questions agents answered themselves where the knowledge had nothing, grouped and "
-            "with personal data as placeholders. Edit, then approve (indexed as a FAQ, with the "
-            "conversations it came from) or reject. Text that still holds personal data is refused.",
-            "Questions auxquelles les agents ont répondu eux-mêmes faute de connaissance, "
-            "regroupées, données personnelles en balises. Modifiez, puis approuvez (indexée comme "
-            "FAQ, avec ses conversations d’origine) ou rejetez. Un texte qui contient encore des "
-            "données personnelles est refusé.",
-        )
-    )
+    st.caption(t("knowledge_faq_intro"))
     st.button(
-        L("Propose from recent conversations", "Proposer depuis les conversations récentes"),
+        t("knowledge_faq_propose"),
         key="faq_propose",
         icon=":material/auto_awesome:",
         on_click=propose_faqs,
@@ -764,32 +643,31 @@ with faq_tab:
     pending = [d for d in all_faqs if d.status == "pending"]
     decided = Counter(d.status for d in all_faqs if d.status != "pending")
     st.caption(
-        L(
-            f"{len(pending)} pending · {decided['approved']} approved · {decided['rejected']} rejected",
-            f"{len(pending)} en attente · {decided['approved']} approuvées · {decided['rejected']} rejetées",
+        t(
+            "knowledge_faq_counts",
+            pending=len(pending),
+            approved=decided["approved"],
+            rejected=decided["rejected"],
         )
     )
     for d in reversed(pending):
         with st.container(border=True):
             st.markdown(
                 f"**#{d.id}** · {md(d.lang)} · "
-                + L(
-                    f"asked {len(d.examples)} way(s) in {len(d.conversation_ids)} conversation(s)",
-                    f"posée de {len(d.examples)} façon(s) dans {len(d.conversation_ids)} conversation(s)",
+                + t(
+                    "knowledge_faq_asked",
+                    ways=len(d.examples),
+                    conversations=len(d.conversation_ids),
                 )
-                + (
-                    L(" · from a knowledge gap", " · depuis une lacune")
-                    if d.origin == "gap"
-                    else ""
-                )
+                + (" · " + t("knowledge_faq_from_gap") if d.origin == "gap" else "")
             )
             for example in d.examples[:5]:
                 st.markdown(f"> {md(example)}")
-            st.text_input(L("Question", "Question"), value=d.question, key=f"faq_q_{d.id}")
-            st.text_area(L("Answer", "Réponse"), value=d.answer, key=f"faq_a_{d.id}", height=140)
+            st.text_input(t("knowledge_faq_question"), value=d.question, key=f"faq_q_{d.id}")
+            st.text_area(t("knowledge_faq_answer"), value=d.answer, key=f"faq_a_{d.id}", height=140)
             row = st.container(horizontal=True)
             row.button(
-                L("Approve", "Approuver"),
+                t("knowledge_faq_approve"),
                 key=f"faq_approve_{d.id}",
                 type="primary",
                 icon=":material/check:",
@@ -797,7 +675,7 @@ with faq_tab:
                 args=(d.id,),
             )
             row.button(
-                L("Reject", "Rejeter"),
+                t("knowledge_faq_reject"),
                 key=f"faq_reject_{d.id}",
                 icon=":material/close:",
                 on_click=reject_faq,
@@ -809,14 +687,15 @@ def counters() -> None:
     stats = kb.stats()
     n_orders = ws.orders.count()
     summary.caption(
-        L(
-            f"{stats['documents']} documents · {stats['chunks']} chunks · {n_orders} orders · embedder {kb.embedder.name}",
-            f"{stats['documents']} documents · {stats['chunks']} passages · {n_orders} commandes · embedder {kb.embedder.name}",
+        t(
+            "knowledge_counters",
+            documents=stats["documents"],
+            chunks=stats["chunks"],
+            orders=n_orders,
+            embedder=kb.embedder.name,
         )
     )
-    orders_count.caption(
-        L(f"{n_orders} orders in the feed.", f"{n_orders} commandes dans le flux.")
-    )
+    orders_count.caption(t("knowledge_orders_count", n=n_orders))
 
 
 counters()
