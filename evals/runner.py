@@ -16,17 +16,20 @@ import platform
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from copilot import providers
 from copilot.config import Settings
 from copilot.pipeline.callcontext import calling
 from copilot.pipeline.confidence import ConfidenceModel
+from copilot.pipeline.drafter import Drafter
 from copilot.pipeline.escalation import Policy
 from copilot.pipeline.llm import ChatModel
 from copilot.pipeline.suggest import SuggestionService
@@ -41,7 +44,7 @@ from evals.dataset import Case, Dataset, load_dataset
 from evals.judge import JudgeInput, facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
-from evals.records import CaseResult, read_results
+from evals.records import RESULTS, CaseResult, read_results
 from knowledge import Customer, Embedder, Order, make_engine
 from knowledge.errors import ConfigError
 
@@ -407,32 +410,9 @@ def run_eval(
     build_s = time.perf_counter() - t_build
     # the store's own policy when the dataset has one (its windows, limits and thresholds)
     policy = Policy.load(ds.policy_file) if ds.policy_file else _app_policy(settings)
-    drafter = None
     # model calls are logged (and share the model slots) in the workspace's own database,
     # where `souffleur logs` reads them, not in the eval index's
     home = make_engine(settings.db_url)
-    if cfg.drafter == "llm":
-
-        def cached(model: ChatModel) -> ChatModel:
-            return CachingChatModel(
-                model,
-                settings.data_dir / "evals" / "llm-cache",
-                params={"temperature": settings.llm_temperature},
-            )
-
-        if chat is not None:
-            from copilot.pipeline.llm import LLMDrafter
-
-            drafter = LLMDrafter(
-                cached(chat), mask_pii=settings.masks_pii, company=settings.company_name
-            )
-        else:
-            drafter = providers.llm_drafter(settings, home, around=cached)
-        if drafter is None:
-            raise ConfigError(
-                "--drafter llm needs an endpoint.",
-                "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
-            )
     # a replay set is answered as the desk answers: with the workspace's confidence model
     confidence = (
         ws.service.confidence if ds.workspace else ConfidenceModel.load(settings.confidence_path)
@@ -442,7 +422,7 @@ def run_eval(
         ws.kb,
         ws.orders,
         policy=policy,
-        drafter=drafter,
+        drafter=_eval_drafter(cfg, settings, home, chat),
         confidence=confidence,
         today=lambda: today,
         company=settings.company_name,
@@ -463,23 +443,89 @@ def run_eval(
         settings.data_dir / "evals" / "runs", cfg.dataset, cfg.drafter, name=ds.name
     )
     folder.mkdir(parents=True, exist_ok=True)
-    results_path = folder / "results.jsonl"
+    done = _resume(folder, manifest)
+    todo = [c for c in ds.cases if c.id not in done]
+    t0 = time.perf_counter()  # the run time includes the batched query embeddings
+    from copilot.pipeline.reading import build_query
+
+    ws.kb.warm([build_query(_case_conversation(c)) for c in todo])
+    records = dict(done)
+
+    def judged(case: Case) -> CaseResult:
+        with calling(case_id=case.id):
+            return run_case(case, service, ws, owners, llm_judge)
+
+    owners = _owners(ws)
+    with (folder / RESULTS).open("a", encoding="utf-8") as fh:
+        for rec in _run_cases(cfg, todo, judged):
+            records[rec.id] = rec.model_dump(exclude_unset=True)
+            fh.write(rec.line() + "\n")
+            fh.flush()
+            if progress:
+                progress(len(records), len(ds.cases))
+    seconds = time.perf_counter() - t0
+    ordered = [records[c.id] for c in ds.cases if c.id in records]
+    summary = summarize(ordered, tau=tau, target_fdr=target, seed=cfg.seed)
+    if llm_judge is not None:
+        summary.update(judge_summary(ordered))
+    summary["run_seconds"] = seconds
+    summary["cases_per_second"] = len(todo) / seconds if seconds > 0 and todo else None
+    manifest["finished_at"] = datetime.now(UTC).isoformat()
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
+    from evals.report import write_reports
+
+    write_reports(folder, manifest, summary, ordered)
+    return RunResult(folder, summary, ordered, manifest, seconds)
+
+
+def _eval_drafter(cfg: RunConfig, settings: Settings, home: Engine, chat: Any) -> Drafter | None:
+    """The LLM drafter of an ``--drafter llm`` run (answers cached on disk), or None."""
+    if cfg.drafter != "llm":
+        return None
+
+    def cached(model: ChatModel) -> ChatModel:
+        return CachingChatModel(
+            model,
+            settings.data_dir / "evals" / "llm-cache",
+            params={"temperature": settings.llm_temperature},
+        )
+
+    if chat is not None:
+        from copilot.pipeline.llm import LLMDrafter
+
+        return LLMDrafter(cached(chat), mask_pii=settings.masks_pii, company=settings.company_name)
+    drafter = providers.llm_drafter(settings, home, around=cached)
+    if drafter is None:
+        raise ConfigError(
+            "--drafter llm needs an endpoint.",
+            "Set SOUFFLEUR_LLM_BASE_URL (and SOUFFLEUR_LLM_API_KEY, SOUFFLEUR_LLM_MODEL).",
+        )
+    return drafter
+
+
+# what must be the same for a run folder's results to be resumed
+_RESUMED_ON = (
+    "code_version",
+    "dataset_hash",
+    "kb_hash",
+    "mode",
+    "seed",
+    "embedder",
+    "prompt_versions",
+)
+
+
+def _resume(folder: Path, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The scored cases of an interrupted run in ``folder`` made by the same code, data and
+    settings (the others run again); writes the new manifest and the kept results."""
+    results_path = folder / RESULTS
     done: dict[str, dict[str, Any]] = {}
     previous = folder / "manifest.json"
     if results_path.exists() and previous.exists():
         old = json.loads(previous.read_text(encoding="utf-8"))
-        if all(
-            old.get(k) == manifest.get(k)
-            for k in (
-                "code_version",
-                "dataset_hash",
-                "kb_hash",
-                "mode",
-                "seed",
-                "embedder",
-                "prompt_versions",
-            )
-        ):
+        if all(old.get(k) == manifest.get(k) for k in _RESUMED_ON):
             # the line a killed run was writing is left out: that case simply runs again
             for kept in read_results(folder, torn_ok=True):
                 if kept["status"] == "scored":
@@ -499,7 +545,12 @@ def run_eval(
     with results_path.open("w", encoding="utf-8") as fh:
         for kept in done.values():
             fh.write(json.dumps(kept, ensure_ascii=False) + "\n")
+    return done
 
+
+def _owners(ws: Workspace) -> dict[str, tuple[str, str]]:
+    """Every order and tracking number (and e-mail) of the feed: whose, and a label (the
+    judge's leak check)."""
     owners: dict[str, tuple[str, str]] = {}
     for number, customer in ws.orders.all_order_numbers():
         order = ws.orders.order_of(customer, number)
@@ -507,30 +558,26 @@ def run_eval(
             for ident in identifiers(order):
                 owners[ident] = (customer, f"{number} of {customer}")
         owners[normalise(number).replace("-", "")] = (customer, f"{number} of {customer}")
+    return owners
 
-    todo = [c for c in ds.cases if c.id not in done]
-    t0 = time.perf_counter()  # the run time includes the batched query embeddings
-    from copilot.pipeline.reading import build_query
 
-    ws.kb.warm([build_query(_case_conversation(c)) for c in todo])
-    records = dict(done)
-    with (
-        results_path.open("a", encoding="utf-8") as fh,
-        ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool,
-    ):
+def _run_cases(
+    cfg: RunConfig, todo: Sequence[Case], judged: Callable[[Case], CaseResult]
+) -> Iterator[CaseResult]:
+    """Each case's result as it lands: ``cfg.workers`` cases in flight, halved each time the
+    model times out or is rate-limited (a one-slot server then gets one case at a time instead
+    of most of them timing out); a case that fails or runs over ``cfg.timeout_s`` is an
+    unscored result, never a lost one."""
+    started: dict[str, float] = {}  # case id -> when it began to run (not when queued)
+    queue = list(todo)
+    limit = max(1, cfg.workers)
+
+    def timed(case: Case) -> CaseResult:
+        started[case.id] = time.monotonic()
+        return judged(case)
+
+    with ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool:
         pending: dict[Future[CaseResult], Case] = {}
-        started: dict[str, float] = {}  # case id -> when it began to run (not when queued)
-        queue = list(todo)
-        finished = len(done)
-        # cases in flight: as many as the workers, halved each time the model times out or is
-        # rate-limited (a one-slot server then gets one case at a time instead of most of
-        # them timing out)
-        limit = max(1, cfg.workers)
-
-        def timed(case: Case) -> CaseResult:
-            started[case.id] = time.monotonic()
-            with calling(case_id=case.id):
-                return run_case(case, service, ws, owners, llm_judge)
 
         def submit() -> None:
             while queue and len(pending) < limit:
@@ -563,25 +610,5 @@ def run_eval(
                 else:
                     continue
                 del pending[fut]
-                records[case.id] = rec.model_dump(exclude_unset=True)
-                fh.write(rec.line() + "\n")
-                fh.flush()
-                finished += 1
-                if progress:
-                    progress(finished, len(ds.cases))
+                yield rec
             submit()
-    seconds = time.perf_counter() - t0
-    ordered = [records[c.id] for c in ds.cases if c.id in records]
-    summary = summarize(ordered, tau=tau, target_fdr=target, seed=cfg.seed)
-    if llm_judge is not None:
-        summary.update(judge_summary(ordered))
-    summary["run_seconds"] = seconds
-    summary["cases_per_second"] = len(todo) / seconds if seconds > 0 and todo else None
-    manifest["finished_at"] = datetime.now(UTC).isoformat()
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
-    from evals.report import write_reports
-
-    write_reports(folder, manifest, summary, ordered)
-    return RunResult(folder, summary, ordered, manifest, seconds)
