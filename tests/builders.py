@@ -103,3 +103,20 @@ def case_result(**fields: Any) -> CaseResult:
         "usage": {},
     }
     return CaseResult(**(base | fields))
+
+
+def case_row(i: int, text: str, **fields: object) -> dict[str, object]:
+    """One line of an eval set's cases.jsonl: case t<i>, one customer turn, an answerable
+    question in English unless ``fields`` say otherwise."""
+    base: dict[str, object] = {
+        "id": f"t{i}",
+        "lang": "en",
+        "conversation": [{"role": "customer", "text": text}],
+        "customer_context": None,
+        "reference_answer": None,
+        "reference_doc_ids": [],
+        "should_escalate": False,
+        "expected_action": "answer",
+        "group_id": f"g{i}",
+    }
+    return base | fields

@@ -20,7 +20,7 @@ from evals.cache import CachingChatModel
 from evals.compare import compare_runs, format_comparison
 from evals.runner import code_version
 from knowledge import HashEmbedder
-from tests.builders import case_result
+from tests.builders import case_result, case_row
 from tests.conftest import shared_set
 
 KB = [
@@ -83,38 +83,22 @@ ORDERS = [
 ]
 
 
-def case(i: int, text: str, **kw: object) -> dict[str, object]:
-    base: dict[str, object] = {
-        "id": f"t{i}",
-        "lang": "en",
-        "conversation": [{"role": "customer", "text": text}],
-        "customer_context": None,
-        "reference_answer": None,
-        "reference_doc_ids": [],
-        "should_escalate": False,
-        "expected_action": "answer",
-        "group_id": f"g{i}",
-    }
-    base.update(kw)
-    return base
-
-
 CASES = [
-    case(
+    case_row(
         1,
         "How many days do I have to return an item?",
         reference_doc_ids=["returns"],
         required_facts=["30 days"],
     ),
-    case(2, "How long does standard delivery take?", reference_doc_ids=["delivery"]),
-    case(
+    case_row(2, "How long does standard delivery take?", reference_doc_ids=["delivery"]),
+    case_row(
         3,
         "Puis-je payer en plusieurs fois ?",
         lang="fr",
         reference_doc_ids=["paiement"],
         required_facts=["3 ou 4 fois"],
     ),
-    case(
+    case_row(
         4,
         "Where is my order ZZ-100001?",
         customer_context={"customer_id": "K1", "name": "Ann Lee"},
@@ -123,14 +107,16 @@ CASES = [
         forbidden_facts=["9988776655"],
         order_facts={"tracking_number": "6A11112222333"},
     ),
-    case(
+    case_row(
         5,
         "I want to speak to a human, now.",
         should_escalate=True,
         expected_action="escalate",
         reason="human_request",
     ),
-    case(6, "it doesn't work", expected_action="clarify", reference_answer="What does not work?"),
+    case_row(
+        6, "it doesn't work", expected_action="clarify", reference_answer="What does not work?"
+    ),
 ]
 
 
@@ -258,7 +244,7 @@ def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:
 
 def test_dataset_validation_names_line_and_field(tmp_path: Path) -> None:
     bad = [
-        case(1, "ok"),
+        case_row(1, "ok"),
         {"id": "t2", "conversation": [{"role": "agent", "text": "hi"}]},
         {"id": "t1", "conversation": [{"role": "customer", "text": "x"}]},
     ]
@@ -266,7 +252,7 @@ def test_dataset_validation_names_line_and_field(tmp_path: Path) -> None:
     (ds / "cases.jsonl").write_text(
         (ds / "cases.jsonl").read_text()
         + "\n{not json\n"
-        + json.dumps(case(9, "x", expected_action="maybe"))
+        + json.dumps(case_row(9, "x", expected_action="maybe"))
     )
     with pytest.raises(DatasetError) as info:
         load_dataset(ds)

@@ -41,7 +41,7 @@ from evals.llm_judge import (
 from evals.stats import Estimate
 from knowledge import HashEmbedder, Order, make_engine
 from knowledge.orders import Item
-from tests.builders import case_result
+from tests.builders import case_result, case_row
 
 RETURNS = "You have 30 days after delivery to return an item. Returns are free with Colissimo."
 DELIVERY = "Standard delivery takes 3 to 5 working days. Express delivery arrives in 24 hours."
@@ -496,36 +496,20 @@ ORDERS = [
 ]
 
 
-def run_case_row(i: int, text: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "id": f"t{i}",
-        "lang": "en",
-        "conversation": [{"role": "customer", "text": text}],
-        "customer_context": None,
-        "reference_answer": None,
-        "reference_doc_ids": [],
-        "should_escalate": False,
-        "expected_action": "answer",
-        "group_id": f"g{i}",
-    }
-    row.update(kw)
-    return row
-
-
 CASES = [
-    run_case_row(
+    case_row(
         1,
         "How many days do I have to return an item?",
         reference_doc_ids=["returns"],
         required_facts=["30 days"],
         reference_answer="You have 30 days after delivery.",
     ),
-    run_case_row(
+    case_row(
         2,
         "How long does standard delivery take?",
         reference_answer="Standard delivery takes 3 to 5 working days.",
     ),
-    run_case_row(
+    case_row(
         3,
         "Where is my order ZZ-100001?",
         customer_context={"customer_id": "K1", "name": "Ann Lee"},
@@ -533,7 +517,7 @@ CASES = [
         required_facts=["6A11112222333"],
         order_facts={"tracking_number": "6A11112222333"},
     ),
-    run_case_row(
+    case_row(
         4,
         "I want to speak to a human, now.",
         should_escalate=True,
