@@ -123,8 +123,11 @@ def test_a_json_reply_becomes_a_cited_suggestion(demo_ws: Workspace, srv: FakeOp
     assert s.usage.cost_usd > 0
     assert s.escalation.escalate and "llm_flag" in s.escalation.codes
     assert next(r.detail for r in s.escalation.reasons if r.code == "llm_flag") == "check_carrier"
-    assert s.prompt_version.startswith("draft_system@")
+    assert s.prompt_version.startswith("draft_system@") and "+draft_rules@" in s.prompt_version
     (request,) = srv.chat_requests
+    # the tone and length rules come from the rules file (part of the prompt version)
+    system = request["messages"][0]["content"]
+    assert "2 to 5 sentences, at most" in system and "No emoji." in system
     assert request["model"] == "gpt-4o-mini" and request["stream"] is False
     assert request["response_format"] == {"type": "json_object"}
 

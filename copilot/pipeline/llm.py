@@ -88,6 +88,21 @@ def load_prompt(name: str, folder: Path = PROMPTS) -> Prompt:
     return Prompt(name, (folder / f"{name}.md").read_text(encoding="utf-8"))
 
 
+@dataclass(frozen=True)
+class PromptRules:
+    """Short rules a prompt receives by option ("length.shorter = 1 to 2 sentences"), kept in
+    a prompt file so that they are in the prompt version like the prompt itself."""
+
+    prompt: Prompt
+
+    def __getitem__(self, key: str) -> str:
+        for line in self.prompt.template.splitlines():
+            name, sep, text = line.partition(" = ")
+            if sep and not line.startswith("#") and name.strip() == key:
+                return text.strip()
+        raise KeyError(f"{self.prompt.name}.md has no rule {key!r}")
+
+
 ReplyFormat = Literal["json", "plain", "auto"]
 # failures that say the server cannot give a JSON answer (not that it is down or slow)
 JSON_FAILURES = ("bad_output", "json_unsupported")
@@ -423,6 +438,7 @@ class LLMDrafter:
         self.system = load_prompt("draft_system")
         self.user = load_prompt("draft_user")
         self.repair = load_prompt("repair")
+        self.rules = PromptRules(load_prompt("draft_rules"))
         self.formats = {
             "json": FormatRules(load_prompt("format_json")),
             "plain": FormatRules(load_prompt("format_plain")),
@@ -437,7 +453,7 @@ class LLMDrafter:
 
     @property
     def prompt_version(self) -> str:
-        prompts = (self.system, self.user, self.formats[self.format].prompt)
+        prompts = (self.system, self.rules.prompt, self.user, self.formats[self.format].prompt)
         extra = (self.repair,) if self.format == "json" else ()
         return "+".join(p.version for p in (*prompts, *extra))
 
@@ -448,26 +464,18 @@ class LLMDrafter:
         the oldest turns first; the last customer message is always kept."""
         r = req.reading
         policy = req.policy
-        register_rule = {
-            "vous": "addressing the customer with 'vous'",
-            "tu": "addressing the customer with 'tu' (casual)",
-            "formal": "in a polite, professional tone",
-            "casual": "in a friendly, casual tone",
-        }[r.register]
-        length_rule = {
-            "shorter": "1 to 2 sentences",
-            "normal": "2 to 5 sentences",
-            "longer": "up to 8 sentences",
-        }[req.options.length]
+        rules = self.rules
         emoji = (
             req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not r.formal)
         )
         system = self.system.render(
             company=self.company,
             language="French" if r.lang == "fr" else "English",
-            register_rule=register_rule,
-            length_rule=f"{length_rule}, at most {req.char_limit} characters",
-            emoji_rule="One fitting emoji is welcome." if emoji else "No emoji.",
+            register_rule=rules[f"register.{r.register}"],
+            length_rule=rules["length.limit"].format(
+                sentences=rules[f"length.{req.options.length}"], chars=req.char_limit
+            ),
+            emoji_rule=rules["emoji.yes" if emoji else "emoji.no"],
             handoff_rule=policy.handoff_rule(),
             format_rule=self.formats[self.format].rule,
         )
