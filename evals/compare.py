@@ -68,33 +68,13 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
     ) -> dict[str, Any]:
         """A paired 0/1 outcome, over the cases ``among`` keeps (all by default)."""
         keep = [i for i in range(n) if among is None or among(A[i], B[i])]
-        m = len(keep)
-        xa = np.array([fa(A[i]) for i in keep], dtype=float)
-        xb = np.array([fb(B[i]) for i in keep], dtype=float)
-        g = [groups[i] for i in keep]
-        b_disc = int(((xa == 1) & (xb == 0)).sum())
-        c_disc = int(((xa == 0) & (xb == 1)).sum())
-        low, high = (
-            _paired_bootstrap(g, lambda idx: float(xb[idx].mean() - xa[idx].mean()), m)
-            if m
-            else (None, None)
+        return _paired(
+            name,
+            np.array([fa(A[i]) for i in keep], dtype=float),
+            np.array([fb(B[i]) for i in keep], dtype=float),
+            [groups[i] for i in keep],
+            better,
         )
-        wins, losses = (c_disc, b_disc) if better == "higher" else (b_disc, c_disc)
-        return {
-            "metric": name,
-            "n": m,
-            "a": float(xa.mean()) if m else None,
-            "b": float(xb.mean()) if m else None,
-            "delta": float(xb.mean() - xa.mean()) if m else None,
-            "low": low,
-            "high": high,
-            "mcnemar_p": mcnemar_exact(b_disc, c_disc) if m else None,
-            "wins": wins,
-            "ties": m - b_disc - c_disc,
-            "losses": losses,
-            "mde": paired_mde((b_disc + c_disc) / m, m) if m else None,
-            "better": better,
-        }
 
     def judged(r: Record) -> bool:
         return bool(r.get("verdicts"))
@@ -129,33 +109,84 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
             for o in comparison_outcomes()
         ),
     ]
-    with_refs = [i for i, r in enumerate(A) if r["reference_doc_ids"]]
-    if with_refs:
-        sub_a = [A[i] for i in with_refs]
-        sub_b = [B[i] for i in with_refs]
-        xa = np.array([hit_at(r, 5) for r in sub_a])
-        xb = np.array([hit_at(r, 5) for r in sub_b])
-        b_disc, c_disc = int(((xa == 1) & (xb == 0)).sum()), int(((xa == 0) & (xb == 1)).sum())
-        g = [r["group"] for r in sub_a]
-        low, high = _paired_bootstrap(g, lambda idx: float(xb[idx].mean() - xa[idx].mean()), len(g))
-        metrics.append(
-            {
-                "metric": "retrieval hit@5",
-                "a": float(xa.mean()),
-                "b": float(xb.mean()),
-                "delta": float(xb.mean() - xa.mean()),
-                "low": low,
-                "high": high,
-                "mcnemar_p": mcnemar_exact(b_disc, c_disc),
-                "wins": c_disc,
-                "ties": len(g) - b_disc - c_disc,
-                "losses": b_disc,
-                "mde": paired_mde((b_disc + c_disc) / len(g), len(g)),
-                "better": "higher",
-            }
+    if any(r["reference_doc_ids"] for r in A):
+        hit5 = binary(
+            "retrieval hit@5",
+            (hit := lambda r: float(hit_at(r, 5))),
+            hit,
+            among=lambda a, b: bool(a["reference_doc_ids"]),
         )
+        metrics.append({k: v for k, v in hit5.items() if k != "n"})
+    metrics.append(_fdr_metric(A, B, tau_a, tau_b, groups))
+    checks = gate_checks({m["metric"]: m for m in metrics}, margin)
+    failed = [c for c in checks if c["status"] != "pass"]
+    return {
+        "a": str(a_dir),
+        "b": str(b_dir),
+        "n_paired": n,
+        "only_a": len(ids_a - ids_b),
+        "only_b": len(ids_b - ids_a),
+        "thresholds": {"a": tau_a, "b": tau_b},
+        "metrics": metrics,
+        "latency": _latency(A, B),
+        "changed_cases": [
+            {
+                "id": a["id"],
+                "a": _label(a, tau_a),
+                "b": _label(b, tau_b),
+                "question": a.get("question", "")[:120],
+            }
+            for a, b in zip(A, B, strict=True)
+            if _label(a, tau_a) != _label(b, tau_b)
+        ],
+        "gate": {
+            "passed": not failed,
+            "reason": "; ".join(f"{c['check']}: {c['why']}" for c in failed)
+            or "every check passed",
+            "margin": margin,
+            "checks": checks,
+        },
+    }
 
-    # FDR is a ratio over answered cases: bootstrap its delta directly.
+
+def _paired(
+    name: str, xa: np.ndarray, xb: np.ndarray, groups: list[str], better: str
+) -> dict[str, Any]:
+    """A paired 0/1 outcome of runs A and B on the same cases: means, the delta with its
+    group bootstrap interval, McNemar's exact p, wins/ties/losses and the detectable delta."""
+    m = len(xa)
+    b_disc = int(((xa == 1) & (xb == 0)).sum())
+    c_disc = int(((xa == 0) & (xb == 1)).sum())
+    low, high = (
+        _paired_bootstrap(groups, lambda idx: float(xb[idx].mean() - xa[idx].mean()), m)
+        if m
+        else (None, None)
+    )
+    wins, losses = (c_disc, b_disc) if better == "higher" else (b_disc, c_disc)
+    return {
+        "metric": name,
+        "n": m,
+        "a": float(xa.mean()) if m else None,
+        "b": float(xb.mean()) if m else None,
+        "delta": float(xb.mean() - xa.mean()) if m else None,
+        "low": low,
+        "high": high,
+        "mcnemar_p": mcnemar_exact(b_disc, c_disc) if m else None,
+        "wins": wins,
+        "ties": m - b_disc - c_disc,
+        "losses": losses,
+        "mde": paired_mde((b_disc + c_disc) / m, m) if m else None,
+        "better": better,
+    }
+
+
+def _fdr_metric(
+    A: list[Record], B: list[Record], tau_a: float, tau_b: float, groups: list[str]
+) -> dict[str, Any]:
+    """The false-deflection rate is a ratio over answered cases: its delta is bootstrapped
+    directly."""
+    n = len(A)
+
     def fdr(rs: list[Record], tau: float, idx: np.ndarray) -> float | None:
         sel = [rs[i] for i in idx]
         a = sum(1 for r in sel if answered(r, tau))
@@ -168,22 +199,24 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
         return None if x is None or y is None else y - x
 
     fl, fh = _paired_bootstrap(groups, fdr_delta, n) if n else (None, None)
-    metrics.append(
-        {
-            "metric": "false-deflection rate (of answered)",
-            "a": fdr_a,
-            "b": fdr_b,
-            "delta": (fdr_b - fdr_a) if fdr_a is not None and fdr_b is not None else None,
-            "low": fl,
-            "high": fh,
-            "mcnemar_p": None,
-            "wins": None,
-            "ties": None,
-            "losses": None,
-            "mde": None,
-            "better": "lower",
-        }
-    )
+    return {
+        "metric": "false-deflection rate (of answered)",
+        "a": fdr_a,
+        "b": fdr_b,
+        "delta": (fdr_b - fdr_a) if fdr_a is not None and fdr_b is not None else None,
+        "low": fl,
+        "high": fh,
+        "mcnemar_p": None,
+        "wins": None,
+        "ties": None,
+        "losses": None,
+        "mde": None,
+        "better": "lower",
+    }
+
+
+def _latency(A: list[Record], B: list[Record]) -> dict[str, Any]:
+    """Latency percentiles of both runs, with a paired Wilcoxon test when every case has one."""
     lat_a = [r["timings"].get("total_ms") for r in A if r["timings"].get("total_ms") is not None]
     lat_b = [r["timings"].get("total_ms") for r in B if r["timings"].get("total_ms") is not None]
     latency = {
@@ -192,41 +225,12 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
         "a_p95": percentile(lat_a, 95),
         "b_p95": percentile(lat_b, 95),
     }
-    if len(lat_a) == len(lat_b) == n and n:
+    if len(lat_a) == len(lat_b) == len(A) and A:
         from scipy.stats import wilcoxon
 
         diffs = np.array(lat_b) - np.array(lat_a)
         latency["wilcoxon_p"] = float(wilcoxon(diffs).pvalue) if np.any(diffs) else 1.0
-    changed = [
-        {
-            "id": a["id"],
-            "a": _label(a, tau_a),
-            "b": _label(b, tau_b),
-            "question": a.get("question", "")[:120],
-        }
-        for a, b in zip(A, B, strict=True)
-        if _label(a, tau_a) != _label(b, tau_b)
-    ]
-    checks = gate_checks({m["metric"]: m for m in metrics}, margin)
-    failed = [c for c in checks if c["status"] != "pass"]
-    return {
-        "a": str(a_dir),
-        "b": str(b_dir),
-        "n_paired": n,
-        "only_a": len(ids_a - ids_b),
-        "only_b": len(ids_b - ids_a),
-        "thresholds": {"a": tau_a, "b": tau_b},
-        "metrics": metrics,
-        "latency": latency,
-        "changed_cases": changed,
-        "gate": {
-            "passed": not failed,
-            "reason": "; ".join(f"{c['check']}: {c['why']}" for c in failed)
-            or "every check passed",
-            "margin": margin,
-            "checks": checks,
-        },
-    }
+    return latency
 
 
 def _has_verdict(key: str) -> Callable[[Record], float]:
