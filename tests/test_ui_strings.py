@@ -98,3 +98,36 @@ def test_no_page_writes_an_inline_two_language_pair() -> None:
         if inline.search(line)
     ]
     assert found == []
+
+
+# `"Texte" if fr else "Text"`, on one line or across several; either quote.
+_FR_EN_PAIR = re.compile(
+    r"""(?P<q1>["'])(?P<fr>(?:(?!(?P=q1))[^\\\n]|\\.)*)(?P=q1)\s*if\s+fr\s+else\s*"""
+    r"""(?P<q2>["'])(?P<en>(?:(?!(?P=q2))[^\\\n]|\\.)*)(?P=q2)"""
+)
+
+
+def inline_pairs(source: str) -> list[str]:
+    """The ``"…" if fr else "…"`` text pairs of ``source`` (line: English); a language code
+    (``"fr" if fr else "en"``) is no text and is left out."""
+    return [
+        f"{source.count(chr(10), 0, m.start()) + 1}: {m['en']}"
+        for m in _FR_EN_PAIR.finditer(source)
+        if not {m["fr"], m["en"]} <= set(STRINGS)
+    ]
+
+
+def test_the_pair_check_sees_pairs_and_skips_language_codes() -> None:
+    old = 'x = (\n    "Rejeté"\n    if fr\n    else "Rejected"\n)\ny = f"{label(c, \'fr\' if fr else \'en\')}"\n'
+    assert inline_pairs(old) == ["2: Rejected"]
+    assert inline_pairs('st.caption("Aucun brouillon." if fr else "No draft yet.")') != []
+    assert inline_pairs('policy.triggers("fr" if fr else "en")') == []
+
+
+def test_no_page_writes_its_text_as_a_french_english_pair() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{pair}"
+        for path in PAGES
+        for pair in inline_pairs(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "move these into strings_en.py / strings_fr.py and call t(key)"

@@ -19,10 +19,10 @@ fr = ctx.lang == "fr"
 store = ctx.desk.store
 
 OUTCOME_LABELS = {
-    "accepted": "Envoyé tel quel" if fr else "Sent as drafted",
-    "edited": "Modifié puis envoyé" if fr else "Edited, then sent",
-    "rejected": "Rejeté" if fr else "Rejected",
-    "escalated": "Escaladé" if fr else "Escalated",
+    "accepted": t("analytics_outcome_accepted"),
+    "edited": t("analytics_outcome_edited"),
+    "rejected": t("analytics_outcome_rejected"),
+    "escalated": t("analytics_outcome_escalated"),
 }
 OUTCOME_COLORS = ["#2e7d32", "#1565c0", "#9e9e9e", "#c62828"]
 
@@ -41,44 +41,38 @@ def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> N
     s = analytics.summary(feedback, drafts)
     ttfr = analytics.time_to_first_reply(feedback)
     top = st.columns(4)
-    top[0].metric("Brouillons" if fr else "Drafts", s["drafts"], border=True)
+    top[0].metric(t("analytics_drafts"), s["drafts"], border=True)
     top[1].metric(
-        "Traités" if fr else "Handled",
+        t("analytics_handled"),
         s["handled"],
         border=True,
         help="Sent, edited, rejected or escalated drafts.",
     )
-    top[2].metric(
-        "Envoyés tels quels" if fr else "Sent as drafted", pct(s["accepted_rate"]), border=True
-    )
+    top[2].metric(t("analytics_sent_as_drafted"), pct(s["accepted_rate"]), border=True)
     top[3].metric(
-        "Acceptés (retouches légères)" if fr else "Accepted (light edits)",
+        t("analytics_accepted_light"),
         pct(s["accepted_light"]),
         border=True,
         help="Sent as drafted, or edited with an edit ratio under 40 %.",
     )
     times = st.columns(4)
-    times[0].metric(
-        "1re réponse, médiane" if fr else "First reply, median", secs(ttfr["median_s"]), border=True
-    )
-    times[1].metric(
-        "1re réponse, p90" if fr else "First reply, p90", secs(ttfr["p90_s"]), border=True
-    )
+    times[0].metric(t("analytics_first_reply_median"), secs(ttfr["median_s"]), border=True)
+    times[1].metric(t("analytics_first_reply_p90"), secs(ttfr["p90_s"]), border=True)
     times[2].metric(
-        "Répondu en moins de 3 min" if fr else "Answered within 3 min",
+        t("analytics_within_3_min"),
         pct(ttfr["within_3_min"]),
         border=True,
         help="Customers expect an answer within 3 minutes.",
     )
-    times[3].metric("Escaladés" if fr else "Escalated", pct(s["escalated_rate"]), border=True)
+    times[3].metric(t("analytics_escalated"), pct(s["escalated_rate"]), border=True)
 
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader("Ce que deviennent les brouillons" if fr else "What happens to the drafts")
+        st.subheader(t("analytics_outcomes"))
         acc = analytics.acceptance(feedback)
         acc["label"] = acc["outcome"].map(OUTCOME_LABELS)
         if int(acc["count"].sum()) == 0:
-            st.caption("Aucun brouillon traité pour l’instant." if fr else "No draft handled yet.")
+            st.caption(t("analytics_no_draft_handled"))
         else:
             chart = (
                 alt.Chart(acc)
@@ -97,14 +91,10 @@ def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> N
             )
             st.altair_chart(chart, width="stretch")
     with right:
-        st.subheader("Part modifiée par l’agent" if fr else "How much agents edit")
+        st.subheader(t("analytics_edit_share"))
         dist = analytics.edit_ratio_distribution(feedback)
         if int(dist["count"].sum()) == 0:
-            st.caption(
-                "Aucune réponse envoyée depuis un brouillon."
-                if fr
-                else "No reply sent from a draft yet."
-            )
+            st.caption(t("analytics_no_reply_from_draft"))
         else:
             st.bar_chart(
                 dist,
@@ -118,12 +108,10 @@ def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> N
 
     left, right = st.columns(2, gap="large")
     with left:
-        st.subheader("Escalades par motif" if fr else "Escalation by reason")
+        st.subheader(t("analytics_escalation_by_reason"))
         reasons = analytics.escalation_by_reason(feedback)
         if reasons.empty:
-            st.caption(
-                "Aucun motif d’escalade pour l’instant." if fr else "No escalation reason yet."
-            )
+            st.caption(t("analytics_no_escalation_reason"))
         else:
             policy = ctx.ws.policies.current()
             reasons["reason"] = reasons["reason"].map(
@@ -140,14 +128,14 @@ def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> N
                 },
             )
     with right:
-        st.subheader("Brouillons par jour" if fr else "Drafts per day")
+        st.subheader(t("analytics_drafts_per_day"))
         per_day = analytics.drafts_per_day(drafts)
         if per_day.empty:
-            st.caption("Aucun brouillon." if fr else "No draft yet.")
+            st.caption(t("analytics_no_draft"))
         else:
             names = {
-                "drafts": "brouillons" if fr else "drafts",
-                "flagged": "escalade conseillée" if fr else "advised escalation",
+                "drafts": t("analytics_series_drafts"),
+                "flagged": t("analytics_series_flagged"),
             }
             long = per_day.assign(day=per_day["day"].map(lambda d: d.isoformat())).melt(
                 "day", var_name="series", value_name="n"
@@ -178,8 +166,6 @@ if feedback or drafts:
     dashboard(feedback, drafts)
 else:
     st.info(
-        "Pas encore de données : envoyez, modifiez ou escaladez un brouillon sur le poste agent, et les chiffres apparaîtront ici."
-        if fr
-        else "No data yet: send, edit or escalate a draft on the agent desk and the figures appear here.",
+        t("analytics_no_data"),
         icon=":material/insights:",
     )
