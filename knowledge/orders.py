@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -46,21 +46,21 @@ _STATUS_ALIASES = {
     "out for delivery": "out_for_delivery",
     "canceled": "cancelled",
 }
+# The optional fields the feed gives as they are (text) or as an ISO date / date-time. A new
+# one is a line here, a field of Order and a migration step (add_missing_columns below); its
+# column, its validation and its reading back follow from this line.
+OPTIONAL_FIELDS: tuple[tuple[str, Literal["text", "date", "datetime"]], ...] = (
+    ("carrier", "text"),
+    ("tracking_number", "text"),
+    ("estimated_delivery", "date"),
+    ("delivered_at", "datetime"),
+    # the carrier's latest tracking event (for lost parcels)
+    ("last_tracking_update", "date"),
+)
 FIELDS = (
-    "order_number",
-    "customer_id",
-    "customer_name",
-    "email",
-    "created_at",
-    "status",
-    "items",
-    "total",
-    "currency",
-    "carrier",
-    "tracking_number",
-    "estimated_delivery",
-    "delivered_at",
-    "last_tracking_update",
+    *("order_number", "customer_id", "customer_name", "email", "created_at", "status"),
+    *("items", "total", "currency"),
+    *(name for name, _ in OPTIONAL_FIELDS),
 )
 REQUIRED = ("order_number", "customer_id", "created_at", "status")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -119,12 +119,8 @@ orders_table = sa.Table(
     sa.Column("items", sa.Text, nullable=False, default="[]"),
     sa.Column("total", sa.Float, nullable=True),
     sa.Column("currency", sa.String(3), nullable=False, default="EUR"),
-    sa.Column("carrier", sa.Text, nullable=True),
-    sa.Column("tracking_number", sa.String(64), nullable=True),
-    sa.Column("estimated_delivery", sa.String(40), nullable=True),
-    sa.Column("delivered_at", sa.String(40), nullable=True),
     sa.Column("updated_at", sa.String(40), nullable=False),
-    sa.Column("last_tracking_update", sa.String(40), nullable=True),
+    *(sa.Column(name, sa.Text, nullable=True) for name, _ in OPTIONAL_FIELDS),
 )
 customers_table = sa.Table(
     "customers",
@@ -147,10 +143,20 @@ def _add_last_tracking_update(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE orders ADD COLUMN last_tracking_update TEXT"))
 
 
+def add_missing_columns(conn: sa.Connection) -> None:
+    """The optional fields added to OPTIONAL_FIELDS since a database was made: each a column
+    (append this step again to MIGRATIONS when adding one)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("orders")}
+    for name, _ in OPTIONAL_FIELDS:
+        if name not in columns:
+            conn.execute(sa.text(f"ALTER TABLE orders ADD COLUMN {name} TEXT"))
+
+
 MIGRATIONS = [
     create_tables(orders_table, customers_table),
     unbounded_strings_on_postgresql(orders_table, customers_table),
     _add_last_tracking_update,
+    add_missing_columns,
 ]
 
 
@@ -383,20 +389,18 @@ def validate_record(
     if not re.fullmatch(r"[A-Z]{3}", currency):
         bad("currency", f"'{text('currency')}' is not a 3-letter ISO code such as EUR")
     out["currency"] = currency
-    out["carrier"] = text("carrier") or None
-    out["tracking_number"] = text("tracking_number") or None
-    for name, parser in (
-        ("estimated_delivery", _parse_date),
-        ("delivered_at", _parse_datetime),
-        ("last_tracking_update", _parse_date),
-    ):
-        if text(name):
+    for name, kind in OPTIONAL_FIELDS:
+        if not text(name):
+            out[name] = None
+        elif kind == "text":
+            out[name] = text(name)
+        else:
             try:
-                out[name] = parser(rec[name]).isoformat()
+                out[name] = (_parse_date if kind == "date" else _parse_datetime)(
+                    rec[name]
+                ).isoformat()
             except ValueError:
                 bad(name, f"'{text(name)}' is not an ISO date")
-        else:
-            out[name] = None
     if problems:
         return None, problems
     out["order_key"] = order_key(out["order_number"])
@@ -864,16 +868,17 @@ def _order(r: Any) -> Order:
         items=items,
         total=r["total"],
         currency=r["currency"],
-        carrier=r["carrier"],
-        tracking_number=r["tracking_number"],
-        estimated_delivery=date.fromisoformat(r["estimated_delivery"])
-        if r["estimated_delivery"]
-        else None,
-        delivered_at=_parse_datetime(r["delivered_at"]) if r["delivered_at"] else None,
-        last_tracking_update=date.fromisoformat(r["last_tracking_update"])
-        if r["last_tracking_update"]
-        else None,
+        **{name: _read_back(r[name], kind) for name, kind in OPTIONAL_FIELDS},
     )
+
+
+def _read_back(value: str | None, kind: str) -> Any:
+    """An optional field as stored (text, ISO date or date-time) as the Order holds it."""
+    if not value:
+        return None
+    if kind == "date":
+        return date.fromisoformat(value)
+    return _parse_datetime(value) if kind == "datetime" else value
 
 
 def _customer(r: Any) -> Customer:

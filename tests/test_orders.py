@@ -301,3 +301,49 @@ def test_a_database_made_before_last_tracking_update_gains_the_column(tmp_path) 
     (order,) = book.orders_of("K9")
     assert order.last_tracking_update is not None
     assert order.last_tracking_update.isoformat() == "2026-11-06"
+
+
+def test_the_optional_fields_are_one_table_read_and_stored_alike(ws: Workspace) -> None:
+    import dataclasses
+    from datetime import date, datetime
+
+    import sqlalchemy as sa
+
+    from knowledge.orders import OPTIONAL_FIELDS, Order, add_missing_columns, orders_table
+
+    names = [name for name, _ in OPTIONAL_FIELDS]
+    assert set(names) <= {f.name for f in dataclasses.fields(Order)}
+    assert set(names) <= set(orders_table.c.keys())
+    record = {
+        "order_number": "ZX-1",
+        "customer_id": "C9",
+        "created_at": "2026-11-01",
+        "status": "in_transit",
+        "carrier": "Parcelo",
+        "tracking_number": "PX123456789",
+        "estimated_delivery": "2026-11-05",
+        "delivered_at": "2026-11-04T10:30:00+01:00",
+        "last_tracking_update": "2026-11-03",
+    }
+    report = ws.orders.import_records([(1, record)], source="test")
+    assert report.imported == 1, report.problems
+    order = ws.orders.order_of("C9", "ZX-1")
+    assert order is not None
+    got = {name: getattr(order, name) for name in names}
+    assert got["carrier"] == "Parcelo" and got["tracking_number"] == "PX123456789"
+    assert got["estimated_delivery"] == date(2026, 11, 5)
+    assert isinstance(got["delivered_at"], datetime) and got["delivered_at"].day == 4
+    assert got["last_tracking_update"] == date(2026, 11, 3)
+    # a date field is checked as a date, whatever field it is
+    bad = ws.orders.import_records([(1, {**record, "last_tracking_update": "soon"})], source="t")
+    assert [(p.field, p.problem) for p in bad.problems] == [
+        ("last_tracking_update", "'soon' is not an ISO date")
+    ]
+    # a database made before a field existed gets its column (the migration step is idempotent)
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE orders (order_key TEXT PRIMARY KEY)"))
+        add_missing_columns(conn)
+        add_missing_columns(conn)
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("orders")}
+    assert set(names) <= columns
