@@ -328,54 +328,9 @@ def validate_record(
     if status and status not in STATUSES:
         bad("status", f"'{text('status')}' is not one of: {', '.join(STATUSES)}")
     out["status"] = status
-    items_raw = rec.get("items")
-    items: list[dict[str, Any]] = []
-    if isinstance(items_raw, str) and items_raw.strip():
-        try:
-            items_raw = json.loads(items_raw)
-        except json.JSONDecodeError:
-            bad(
-                "items",
-                'must be a JSON list like [{"sku": "A1", "name": "Lamp", "quantity": 1, "unit_price": 10.0}]',
-            )
-            items_raw = []
-    if items_raw in (None, ""):
-        items_raw = []
-    if not isinstance(items_raw, list):
-        bad("items", "must be a list of items")
-        items_raw = []
-    for n, it in enumerate(items_raw, start=1):
-        if not isinstance(it, dict) or not (it.get("name") or it.get("sku")):
-            bad("items", f"item {n} needs at least a name or a sku")
-            continue
-        try:
-            qty = int(it.get("quantity", 1))
-            if qty <= 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            bad("items", f"item {n} quantity '{it.get('quantity')}' is not a positive whole number")
-            continue
-        price = None
-        if it.get("unit_price") not in (None, ""):
-            try:
-                price = _parse_number(it["unit_price"])
-                if price < 0:
-                    raise ValueError
-            except (TypeError, ValueError):
-                bad(
-                    "items",
-                    f"item {n} unit_price '{it.get('unit_price')}' is not a positive amount",
-                )
-                continue
-        items.append(
-            {
-                "sku": str(it.get("sku") or ""),
-                "name": str(it.get("name") or it.get("sku")),
-                "quantity": qty,
-                "unit_price": price,
-                "category": str(it.get("category") or "").strip()[:80],
-            }
-        )
+    items, item_problems = _items(rec.get("items"))
+    for problem in item_problems:
+        bad("items", problem)
     out["items"] = json.dumps(items, ensure_ascii=False)
     out["total"] = None
     if text("total"):
@@ -406,6 +361,60 @@ def validate_record(
     out["order_key"] = order_key(out["order_number"])
     out["order_digits"] = _digits(out["order_number"]) or out["order_key"]
     return out, []
+
+
+def _items(items_raw: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """The order lines of a feed record (a list, or its JSON text), and what is wrong with
+    them; a bad line is left out."""
+    problems: list[str] = []
+    items: list[dict[str, Any]] = []
+    if isinstance(items_raw, str) and items_raw.strip():
+        try:
+            items_raw = json.loads(items_raw)
+        except json.JSONDecodeError:
+            problems.append(
+                'must be a JSON list like [{"sku": "A1", "name": "Lamp", "quantity": 1, "unit_price": 10.0}]',
+            )
+            items_raw = []
+    if items_raw in (None, ""):
+        items_raw = []
+    if not isinstance(items_raw, list):
+        problems.append("must be a list of items")
+        items_raw = []
+    for n, it in enumerate(items_raw, start=1):
+        if not isinstance(it, dict) or not (it.get("name") or it.get("sku")):
+            problems.append(f"item {n} needs at least a name or a sku")
+            continue
+        try:
+            qty = int(it.get("quantity", 1))
+            if qty <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            problems.append(
+                f"item {n} quantity '{it.get('quantity')}' is not a positive whole number"
+            )
+            continue
+        price = None
+        if it.get("unit_price") not in (None, ""):
+            try:
+                price = _parse_number(it["unit_price"])
+                if price < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                problems.append(
+                    f"item {n} unit_price '{it.get('unit_price')}' is not a positive amount",
+                )
+                continue
+        items.append(
+            {
+                "sku": str(it.get("sku") or ""),
+                "name": str(it.get("name") or it.get("sku")),
+                "quantity": qty,
+                "unit_price": price,
+                "category": str(it.get("category") or "").strip()[:80],
+            }
+        )
+    return items, problems
 
 
 def read_feed(name: str, data: bytes) -> list[tuple[int, dict[str, Any]]]:
