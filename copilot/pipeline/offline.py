@@ -8,6 +8,7 @@ articles), and a closing; every claim sentence carries its citation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from copilot.pipeline.drafter import (
     DraftRequest,
@@ -191,11 +192,10 @@ class OfflineDrafter:
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
         r = req.reading
-        formal = r.formal
-        bank = PHRASES[(r.lang, formal)]
+        bank = PHRASES[(r.lang, r.formal)]
         v = req.options.variant
         emoji = (
-            req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not formal)
+            req.options.emoji if req.options.emoji is not None else (r.uses_emoji and not r.formal)
         )
 
         def pick(key: str, **kw: str) -> str:
@@ -204,66 +204,18 @@ class OfflineDrafter:
 
         name = (
             first_name(req.customer_name)
-            if not formal or r.lang == "en"
+            if not r.formal or r.lang == "en"
             else (req.customer_name or "")
         )
         ongoing = any(t.role == "agent" for t in req.conversation.turns)
         # No second "Hello" in a conversation the agent has already answered.
         opening = "" if ongoing else pick("hello", name=name) if name else pick("hello_anon")
-        body: list[tuple[str, Citation | None]] = []
-
         handoff = [c for c in req.policy.ranked(req.handoff) if c in bank]
-        for code in handoff[:1]:
-            amount = (
-                f" de {fmt_amount(req.refund_amount, req.policy.settings.currency, 'fr')}"
-                if r.lang == "fr" and req.refund_amount
-                else (
-                    f" for {fmt_amount(req.refund_amount, req.policy.settings.currency, 'en')}"
-                    if req.refund_amount
-                    else ""
-                )
-            )
-            body.append((pick(code, amount=amount), None))
-        # another customer's order is worded exactly as an unknown one: the reply must not
-        # tell whether that number exists
-        for number in req.foreign_orders[:1]:
-            body.append((pick("unknown", number=number), None))
-        if not req.foreign_orders:
-            for number in req.unknown_orders[:1]:
-                if not req.order_facts:
-                    body.append((pick("unknown", number=number), None))
+        body = _handoff_and_unknown(req, handoff[:1], pick)
         if req.ask_between and not handoff and not req.foreign_orders:
-            # several of their orders fit: ask which one, listing them, and say nothing else
-            question = clarify_question(list(req.ask_between), lang=r.lang, formal=formal)
-            ids = [f"order:{o.order_number}" for o in req.ask_between]
-            cite = Citation(
-                sentence=question,
-                chunk_ids=ids,
-                doc_ids=ids,
-                titles=[o.order_number for o in req.ask_between],
-                snippets=[],
-                urls=[],
-            )
-            text, kept = _fit(opening, [(question, cite)], "", req.char_limit)
-            return DraftResult(
-                text=text, citations=[cite], model="offline", prompt_version=PROMPT_VERSION
-            )
+            return _clarify(req, opening)  # several of their orders fit: ask which one, only
         if "prompt_injection" not in req.handoff:
-            for facts in req.order_facts:
-                cite = Citation(
-                    sentence="",
-                    chunk_ids=[f"order:{facts.order_number}"],
-                    doc_ids=[f"order:{facts.order_number}"],
-                    titles=[
-                        f"Order {facts.order_number}"
-                        if r.lang == "en"
-                        else f"Commande {facts.order_number}"
-                    ],
-                    snippets=[],
-                    urls=[],
-                )
-                for s in facts.sentences:
-                    body.append((s, cite.model_copy(update={"sentence": s})))
+            body += _order_sentences(req)
         # Past the return window, the reply says so and stops: how-to-return steps after it
         # would contradict it (the agent adds what the policy offers next, e.g. a warranty).
         window_closed = r.intents[:1] == ("return",) and any(
@@ -275,33 +227,7 @@ class OfflineDrafter:
             and not req.foreign_orders
             and not window_closed
         ):
-            n = _SENTENCES[req.options.length] - (
-                1 if req.order_facts and req.options.length != "shorter" else 0
-            )
-            for picked, passage in select_sentences(
-                req.passages,
-                r.query,
-                r.lang,
-                max(n, 1),
-                v,
-                skip_examples=bool(req.order_facts),
-                term_weights=req.term_weights,
-            ):
-                h = passage.hit
-                sentence = terminated(picked)
-                body.append(
-                    (
-                        sentence,
-                        Citation(
-                            sentence=sentence,
-                            chunk_ids=[h.chunk_id],
-                            doc_ids=[h.doc_id],
-                            titles=[h.title],
-                            snippets=[source_quote(sentence, h.chunk.text, r.lang)],
-                            urls=[h.chunk.url] if h.chunk.url else [],
-                        ),
-                    )
-                )
+            body += _knowledge_sentences(req)
         if "chit_chat" in r.intents and not body:
             body.append((pick("chit_chat"), None))
         if not body:
@@ -313,6 +239,107 @@ class OfflineDrafter:
         return DraftResult(
             text=text, citations=citations, model="offline", prompt_version=PROMPT_VERSION
         )
+
+
+Body = list[tuple[str, Citation | None]]
+
+
+def _handoff_and_unknown(req: DraftRequest, handoff: list[str], pick: Callable[..., str]) -> Body:
+    """The hand-off formula of the first reason a human takes over, and the sentence for an
+    order number we cannot show (another customer's is worded exactly as an unknown one: the
+    reply must not tell whether that number exists)."""
+    r = req.reading
+    body: Body = []
+    for code in handoff:
+        amount = (
+            f" de {fmt_amount(req.refund_amount, req.policy.settings.currency, 'fr')}"
+            if r.lang == "fr" and req.refund_amount
+            else (
+                f" for {fmt_amount(req.refund_amount, req.policy.settings.currency, 'en')}"
+                if req.refund_amount
+                else ""
+            )
+        )
+        body.append((pick(code, amount=amount), None))
+    for number in req.foreign_orders[:1]:
+        body.append((pick("unknown", number=number), None))
+    if not req.foreign_orders:
+        for number in req.unknown_orders[:1]:
+            if not req.order_facts:
+                body.append((pick("unknown", number=number), None))
+    return body
+
+
+def _clarify(req: DraftRequest, opening: str) -> DraftResult:
+    """The question which of their orders the customer means, listing them, and nothing else."""
+    r = req.reading
+    question = clarify_question(list(req.ask_between), lang=r.lang, formal=r.formal)
+    ids = [f"order:{o.order_number}" for o in req.ask_between]
+    cite = Citation(
+        sentence=question,
+        chunk_ids=ids,
+        doc_ids=ids,
+        titles=[o.order_number for o in req.ask_between],
+        snippets=[],
+        urls=[],
+    )
+    text, _ = _fit(opening, [(question, cite)], "", req.char_limit)
+    return DraftResult(text=text, citations=[cite], model="offline", prompt_version=PROMPT_VERSION)
+
+
+def _order_sentences(req: DraftRequest) -> Body:
+    """What the customer's own orders say, each sentence citing its order."""
+    body: Body = []
+    for facts in req.order_facts:
+        cite = Citation(
+            sentence="",
+            chunk_ids=[f"order:{facts.order_number}"],
+            doc_ids=[f"order:{facts.order_number}"],
+            titles=[
+                f"Order {facts.order_number}"
+                if req.reading.lang == "en"
+                else f"Commande {facts.order_number}"
+            ],
+            snippets=[],
+            urls=[],
+        )
+        for s in facts.sentences:
+            body.append((s, cite.model_copy(update={"sentence": s})))
+    return body
+
+
+def _knowledge_sentences(req: DraftRequest) -> Body:
+    """The passages' sentences that answer the question, each citing its passage."""
+    r = req.reading
+    n = _SENTENCES[req.options.length] - (
+        1 if req.order_facts and req.options.length != "shorter" else 0
+    )
+    body: Body = []
+    for picked, passage in select_sentences(
+        req.passages,
+        r.query,
+        r.lang,
+        max(n, 1),
+        req.options.variant,
+        skip_examples=bool(req.order_facts),
+        term_weights=req.term_weights,
+    ):
+        h = passage.hit
+        sentence = terminated(picked)
+        body.append(
+            (
+                sentence,
+                Citation(
+                    sentence=sentence,
+                    chunk_ids=[h.chunk_id],
+                    doc_ids=[h.doc_id],
+                    titles=[h.title],
+                    snippets=[source_quote(sentence, h.chunk.text, r.lang)],
+                    urls=[h.chunk.url] if h.chunk.url else [],
+                ),
+            )
+        )
+    return body
 
 
 def _fit(
