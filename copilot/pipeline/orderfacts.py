@@ -178,13 +178,28 @@ def describe(
     asked: str = "",
 ) -> OrderFacts:
     """Sentences about ``order`` for this customer, in their language and register."""
-    s = policy.settings
     you = _you(lang, formal)
     values: dict[str, str] = {"order_number": order.order_number, "status": order.status}
+    parts = [_status_sentence(order, lang, you, values)]
+    parts += _estimate_sentences(order, lang, values, asked, today)
+    money_intent = any(i in intents for i in ("refund", "return", "payment", "cancel"))
+    if order.total is not None and (money_intent or order.status in ("refunded", "returned")):
+        amount = fmt_amount(order.total, order.currency, lang)
+        values["total"] = f"{order.total:.2f}"
+        parts.append(f"Son montant est de {amount}." if lang == "fr" else f"Its total is {amount}.")
+    eligible: bool | None = None
+    if any(i in intents for i in ("return", "refund")):
+        eligible = _return_sentences(
+            order, parts, values, lang=lang, you=you, s=policy.settings, today=today
+        )
+    return OrderFacts(order.order_number, tuple(parts), values, eligible)
+
+
+def _status_sentence(order: Order, lang: Lang, you: dict[str, str], values: dict[str, str]) -> str:
+    """Where the order is: its status, with the delivery day, the carrier and the tracking
+    number when they say something at that status."""
     status = _STATUS[lang].get(order.status, order.status)
     carrier = order.carrier or ""
-    parts: list[str] = []
-
     if lang == "fr":
         head = f"{you['Your_f']} commande {order.order_number} {status}"
     else:
@@ -223,59 +238,51 @@ def describe(
             else f" (tracking number: {order.tracking_number})"
         )
         values["tracking_number"] = order.tracking_number
-    parts.append(head + ".")
+    return head + "."
 
-    if order.estimated_delivery and order.status in (
+
+def _estimate_sentences(
+    order: Order, lang: Lang, values: dict[str, str], asked: str, today: date
+) -> list[str]:
+    """When it should arrive, for an order on its way: "will it arrive before the 27th?" is
+    answered yes or no from the estimate; an estimate in the past is a delay."""
+    if not order.estimated_delivery or order.status not in (
         "processing",
         "shipped",
         "in_transit",
         "delayed",
     ):
-        eta = fmt_date(order.estimated_delivery, lang)
-        values["estimated_delivery"] = order.estimated_delivery.isoformat()
-        deadline = asked_deadline(asked, today)
-        if order.estimated_delivery >= today and deadline is not None:
-            # "will it arrive before the 27th?": answered yes or no, from the estimate
-            day, inclusive = deadline
-            in_time = (
-                order.estimated_delivery <= day if inclusive else order.estimated_delivery < day
+        return []
+    eta = fmt_date(order.estimated_delivery, lang)
+    values["estimated_delivery"] = order.estimated_delivery.isoformat()
+    deadline = asked_deadline(asked, today)
+    if order.estimated_delivery >= today and deadline is not None:
+        day, inclusive = deadline
+        in_time = order.estimated_delivery <= day if inclusive else order.estimated_delivery < day
+        return [
+            (
+                f"Oui, elle devrait arriver à temps : la livraison est prévue le {eta}."
+                if in_time
+                else f"Non, malheureusement : la livraison est prévue le {eta}, donc après la date souhaitée."
             )
-            parts.append(
-                (
-                    f"Oui, elle devrait arriver à temps : la livraison est prévue le {eta}."
-                    if in_time
-                    else f"Non, malheureusement : la livraison est prévue le {eta}, donc après la date souhaitée."
-                )
-                if lang == "fr"
-                else (
-                    f"Yes, it should arrive in time: delivery is expected on {eta}."
-                    if in_time
-                    else f"No, I am afraid not: delivery is expected on {eta}, after the date you need."
-                )
+            if lang == "fr"
+            else (
+                f"Yes, it should arrive in time: delivery is expected on {eta}."
+                if in_time
+                else f"No, I am afraid not: delivery is expected on {eta}, after the date you need."
             )
-        elif order.estimated_delivery >= today:
-            parts.append(
-                f"La livraison est prévue le {eta}."
-                if lang == "fr"
-                else f"Delivery is expected on {eta}."
-            )
-        else:
-            parts.append(
-                f"La livraison était prévue le {eta} : elle a donc du retard, et je m’en excuse."
-                if lang == "fr"
-                else f"Delivery was expected on {eta}, so it is late, and I am sorry about that."
-            )
-
-    money_intent = any(i in intents for i in ("refund", "return", "payment", "cancel"))
-    if order.total is not None and (money_intent or order.status in ("refunded", "returned")):
-        amount = fmt_amount(order.total, order.currency, lang)
-        values["total"] = f"{order.total:.2f}"
-        parts.append(f"Son montant est de {amount}." if lang == "fr" else f"Its total is {amount}.")
-
-    eligible: bool | None = None
-    if any(i in intents for i in ("return", "refund")):
-        eligible = _return_sentences(order, parts, values, lang=lang, you=you, s=s, today=today)
-    return OrderFacts(order.order_number, tuple(parts), values, eligible)
+        ]
+    if order.estimated_delivery >= today:
+        return [
+            f"La livraison est prévue le {eta}."
+            if lang == "fr"
+            else f"Delivery is expected on {eta}."
+        ]
+    return [
+        f"La livraison était prévue le {eta} : elle a donc du retard, et je m’en excuse."
+        if lang == "fr"
+        else f"Delivery was expected on {eta}, so it is late, and I am sorry about that."
+    ]
 
 
 def return_windows(order: Order, settings: PolicySettings) -> dict[int, list[str]]:
