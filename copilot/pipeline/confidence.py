@@ -93,6 +93,39 @@ def extract(
     f: dict[str, float] = dict.fromkeys((*FEATURES, *ANSWERABILITY_EVIDENCE), 0.0)
     f["query_terms"] = math.log1p(len(q))
     f["n_hits"] = float(len(hits))
+    _retrieval_features(f, hits, query_stats)
+    if hits and q:
+        _coverage_features(f, query_terms, hits, term_weights)
+    order_intents = {"order_status", "return", "refund", "cancel"}
+    f["intent_order"] = float(any(i in order_intents for i in intents))
+    f["intent_chit_chat"] = float("chit_chat" in intents)
+    f["intent_other"] = float(tuple(intents) == ("other",))
+    f["intent_policy"] = float(
+        not f["intent_order"] and not f["intent_chit_chat"] and not f["intent_other"]
+    )
+    f["pattern_triggers"] = float(pattern_triggers)
+    f["order_found"] = float(order_found)
+    f["foreign_order"] = float(foreign_order)
+    f["unknown_order"] = float(unknown_order)
+    f["lang_fr"] = float(lang == "fr")
+    f["customer_turns"] = math.log1p(customer_turns)
+    if hits:
+        _scope_features(f, q, hits, cited_docs)
+    f["kb_sentences"] = float(len(draft_sentences))
+    if q and draft_sentences:
+        drafted = set(content_terms(" ".join(draft_sentences), lang))
+        f["draft_coverage"] = len(q & drafted) / len(q)
+    if llm_answerable is not None or llm_confidence is not None:
+        f["has_llm"] = 1.0
+        f["llm_answerable"] = float(bool(llm_answerable))
+        f["llm_confidence"] = float(llm_confidence or 0.0)
+    return f
+
+
+def _retrieval_features(
+    f: dict[str, float], hits: Sequence[Hit], query_stats: dict[str, float] | None
+) -> None:
+    """How clearly the search found something: score margins, the two signals agreeing."""
     dense = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True)
     bm25 = sorted((h.bm25_score for h in hits if h.bm25_score is not None), reverse=True)
     if dense:
@@ -111,64 +144,57 @@ def extract(
         f["doc_concentration"] = sum(1 for h in hits[:5] if h.doc_id == top.doc_id) / min(
             5, len(hits)
         )
-        if q:
-            passages = [content_terms(h.chunk.context_text, h.chunk.lang) for h in hits[:3]]
-            covers = [len(q & set(terms)) / len(q) for terms in passages]
-            f["coverage_top"] = covers[0]
-            f["coverage_best"] = max(covers)
-            _idf_coverage(f, q, passages, term_weights)
-            f["phrase_coverage"] = _phrase_coverage(query_terms, passages[0])
-            f["title_coverage"] = len(
-                q
-                & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))
-            ) / len(q)
-    order_intents = {"order_status", "return", "refund", "cancel"}
-    f["intent_order"] = float(any(i in order_intents for i in intents))
-    f["intent_chit_chat"] = float("chit_chat" in intents)
-    f["intent_other"] = float(tuple(intents) == ("other",))
-    f["intent_policy"] = float(
-        not f["intent_order"] and not f["intent_chit_chat"] and not f["intent_other"]
-    )
-    f["pattern_triggers"] = float(pattern_triggers)
-    f["order_found"] = float(order_found)
-    f["foreign_order"] = float(foreign_order)
-    f["unknown_order"] = float(unknown_order)
-    f["lang_fr"] = float(lang == "fr")
-    f["customer_turns"] = math.log1p(customer_turns)
     if query_stats:
         f["oov_rate"] = query_stats.get("oov_rate", 0.0)
         f["mean_idf"] = query_stats.get("mean_idf", 0.0) / 10.0
         if bm25 and query_stats.get("max_score"):
             f["bm25_top_norm"] = min(1.0, bm25[0] / query_stats["max_score"])
-    if hits:
-        by_dense = min(hits, key=lambda h: h.dense_rank or 10**6)
-        by_bm25 = min(hits, key=lambda h: h.bm25_rank or 10**6)
-        f["doc_agree"] = float(
-            by_dense.dense_rank is not None
-            and by_bm25.bm25_rank is not None
-            and by_dense.doc_id == by_bm25.doc_id
-        )
-        other = next((h for h in hits if h.doc_id != hits[0].doc_id), None)
-        f["second_doc_gap"] = (hits[0].score - (other.score if other else 0.0)) * 60
-        # Scope: a title that says more than the question ("... dans la fonction publique",
-        # "... employé par un particulier") is often a neighbouring article, not the answer;
-        # the two best articles sharing their title words means the topic is well covered.
-        title = set(content_terms(hits[0].title, hits[0].chunk.lang))
-        if q and title:
-            f["title_excess"] = len(title - q) / len(title)
-        if other is not None and title:
-            second = set(content_terms(other.title, other.chunk.lang))
-            f["title_pair_overlap"] = len(title & second) / len(title | second)
-        f["cites_top_doc"] = float(hits[0].doc_id in cited_docs)
-    f["kb_sentences"] = float(len(draft_sentences))
-    if q and draft_sentences:
-        drafted = set(content_terms(" ".join(draft_sentences), lang))
-        f["draft_coverage"] = len(q & drafted) / len(q)
-    if llm_answerable is not None or llm_confidence is not None:
-        f["has_llm"] = 1.0
-        f["llm_answerable"] = float(bool(llm_answerable))
-        f["llm_confidence"] = float(llm_confidence or 0.0)
-    return f
+
+
+def _coverage_features(
+    f: dict[str, float],
+    query_terms: list[str],
+    hits: Sequence[Hit],
+    term_weights: Mapping[str, float] | None,
+) -> None:
+    """How much of the question the best passages (and the top one's title) hold."""
+    q = set(query_terms)
+    top = hits[0]
+    passages = [content_terms(h.chunk.context_text, h.chunk.lang) for h in hits[:3]]
+    covers = [len(q & set(terms)) / len(q) for terms in passages]
+    f["coverage_top"] = covers[0]
+    f["coverage_best"] = max(covers)
+    _idf_coverage(f, q, passages, term_weights)
+    f["phrase_coverage"] = _phrase_coverage(query_terms, passages[0])
+    f["title_coverage"] = len(
+        q & set(content_terms(" ".join((top.title, *top.chunk.heading_path)), top.chunk.lang))
+    ) / len(q)
+
+
+def _scope_features(
+    f: dict[str, float], q: set[str], hits: Sequence[Hit], cited_docs: Sequence[str]
+) -> None:
+    """Whether the best article is the one both signals found, how far ahead of the next
+    article it is, and whether its title says more than the question."""
+    by_dense = min(hits, key=lambda h: h.dense_rank or 10**6)
+    by_bm25 = min(hits, key=lambda h: h.bm25_rank or 10**6)
+    f["doc_agree"] = float(
+        by_dense.dense_rank is not None
+        and by_bm25.bm25_rank is not None
+        and by_dense.doc_id == by_bm25.doc_id
+    )
+    other = next((h for h in hits if h.doc_id != hits[0].doc_id), None)
+    f["second_doc_gap"] = (hits[0].score - (other.score if other else 0.0)) * 60
+    # Scope: a title that says more than the question ("... dans la fonction publique",
+    # "... employé par un particulier") is often a neighbouring article, not the answer;
+    # the two best articles sharing their title words means the topic is well covered.
+    title = set(content_terms(hits[0].title, hits[0].chunk.lang))
+    if q and title:
+        f["title_excess"] = len(title - q) / len(title)
+    if other is not None and title:
+        second = set(content_terms(other.title, other.chunk.lang))
+        f["title_pair_overlap"] = len(title & second) / len(title | second)
+    f["cites_top_doc"] = float(hits[0].doc_id in cited_docs)
 
 
 _HINTS = {
