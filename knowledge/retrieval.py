@@ -195,32 +195,7 @@ class HybridRetriever:
 
         dense: list[tuple[int, float]] = []
         if mode == "dense" or (mode == "hybrid" and self.dense_status() is None):
-            qvec = self.query_vector(query)
-            # Over-fetch a little: stale vectors of replaced versions are skipped until cleaned.
-            fetch = n * 3 if doc_ids else n + 10
-            try:
-                found = self.vectors.query(qvec, fetch, [lang] if lang else None)
-            except Exception as exc:
-                # a wrong set-up (an index built with another embedder) is said, not hidden
-                misconfigured = isinstance(exc, SouffleurError) and not isinstance(
-                    exc, IndexUnavailableError
-                )
-                if mode == "dense" or misconfigured:
-                    raise
-                # the vector index is down (a Chroma server restarting): the keyword signals
-                # still answer, and the index is tried again after a pause
-                found = []
-                reason = f"{type(exc).__name__}: {str(exc)[:120]}"
-                self._dense_down = (time.monotonic() + self.config.dense_retry_s, reason)
-                log.warning("vector search failed (%s): keyword search only for now", reason)
-            else:
-                self._dense_down = None
-            for cid, sim in found:
-                row = snap.row_of.get(cid)
-                if row is not None and (allowed is None or allowed[row]):
-                    dense.append((row, sim))
-                    if len(dense) >= n:
-                        break
+            dense = self._dense(snap, query, n, lang, allowed, over_fetch=bool(doc_ids), mode=mode)
         qlangs = [lang] if lang else self._query_langs(query, snap)
         # the keyword signals read misspelt words as the knowledge base's closest ones (the
         # meaning search reads the customer's own words: it is tolerant of typos already)
@@ -233,8 +208,62 @@ class HybridRetriever:
         if mode == "hybrid" and snap.titles is not None:
             titled = snap.titles.top(keywords, qlangs, n, allowed)
 
+        q_terms = set(content_terms(keywords, lang or detect_language(query)[0]))
+        return self._fused(snap, (dense, lexical, titled), k, q_terms)
+
+    def _dense(
+        self,
+        snap: Snapshot,
+        query: str,
+        n: int,
+        lang: str | None,
+        allowed: np.ndarray | None,
+        *,
+        over_fetch: bool,
+        mode: Mode,
+    ) -> list[tuple[int, float]]:
+        """The meaning search's ``n`` best rows. The vector index down (a Chroma server
+        restarting): no rows, said once, tried again after a pause (a wrong set-up raises)."""
+        qvec = self.query_vector(query)
+        # Over-fetch a little: stale vectors of replaced versions are skipped until cleaned.
+        fetch = n * 3 if over_fetch else n + 10
+        try:
+            found = self.vectors.query(qvec, fetch, [lang] if lang else None)
+        except Exception as exc:
+            # a wrong set-up (an index built with another embedder) is said, not hidden
+            misconfigured = isinstance(exc, SouffleurError) and not isinstance(
+                exc, IndexUnavailableError
+            )
+            if mode == "dense" or misconfigured:
+                raise
+            # the keyword signals still answer, and the index is tried again after a pause
+            found = []
+            reason = f"{type(exc).__name__}: {str(exc)[:120]}"
+            self._dense_down = (time.monotonic() + self.config.dense_retry_s, reason)
+            log.warning("vector search failed (%s): keyword search only for now", reason)
+        else:
+            self._dense_down = None
+        dense: list[tuple[int, float]] = []
+        for cid, sim in found:
+            row = snap.row_of.get(cid)
+            if row is not None and (allowed is None or allowed[row]):
+                dense.append((row, sim))
+                if len(dense) >= n:
+                    break
+        return dense
+
+    def _fused(
+        self,
+        snap: Snapshot,
+        rankings: tuple[list[tuple[int, float]], ...],
+        k: int,
+        q_terms: set[str],
+    ) -> list[Hit]:
+        """Reciprocal rank fusion of the meaning, keyword and title rankings: the ``k`` best
+        rows as hits, each with its own scores and ranks and a snippet for the question."""
+        dense, lexical, _ = rankings
         fused: dict[int, float] = {}
-        for ranking in (dense, lexical, titled):
+        for ranking in rankings:
             for rank, (row, _) in enumerate(ranking, start=1):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (self.config.rrf_k + rank)
         dense_pos = {row: (i + 1, s) for i, (row, s) in enumerate(dense)}
@@ -248,7 +277,6 @@ class HybridRetriever:
             ),
         )
         hits = []
-        q_terms = set(content_terms(keywords, lang or detect_language(query)[0]))
         for rank, row in enumerate(order[:k], start=1):
             chunk = snap.chunks[row]
             d = dense_pos.get(row)
