@@ -27,7 +27,7 @@ import secrets
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -148,6 +148,43 @@ def content_hash(doc: Document, lang: str, chunking: ChunkingConfig) -> str:
         h.update(part.encode())
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def _batch_ids(batch: Sequence[tuple[str, Sequence[Document]]]) -> list[str]:
+    """Every document id of an upload; one used twice in it is refused, naming its file."""
+    all_ids: list[str] = []
+    for source_name, docs in batch:
+        ids = [d.doc_id for d in docs]
+        dupes = sorted({i for i in ids if ids.count(i) > 1} | (set(ids) & set(all_ids)))
+        if dupes:
+            raise IngestError(
+                source_name,
+                f"defines a document id that is already used in this upload: {', '.join(dupes[:5])}.",
+                "Give each document a unique id.",
+            )
+        all_ids.extend(ids)
+    return all_ids
+
+
+def _check_owners(
+    batch: Sequence[tuple[str, Sequence[Document]]], existing: dict[str, DocumentInfo]
+) -> None:
+    """A file may only update the documents it created: another file's id is refused."""
+    for source_name, docs in batch:
+        owned = [
+            (d.doc_id, existing[d.doc_id].source_name)
+            for d in docs
+            if d.doc_id in existing and existing[d.doc_id].source_name != source_name
+        ]
+        if owned:
+            doc_id, owner = owned[0]
+            raise IngestError(
+                source_name,
+                f"defines the document id '{doc_id}', which belongs to '{owner}'"
+                + (f" (and {len(owned) - 1} more)" if len(owned) > 1 else "")
+                + "; nothing of this file was indexed.",
+                "Rename the id in this file, or replace the file that owns it.",
+            )
 
 
 class KnowledgeBase:
@@ -297,17 +334,7 @@ class KnowledgeBase:
         hook: Hook | None = None,
     ) -> list[list[DocResult]]:
         """Index several sources' documents in one pass; all become visible in one commit."""
-        all_ids: list[str] = []
-        for source_name, docs in batch:
-            ids = [d.doc_id for d in docs]
-            dupes = sorted({i for i in ids if ids.count(i) > 1} | (set(ids) & set(all_ids)))
-            if dupes:
-                raise IngestError(
-                    source_name,
-                    f"defines a document id that is already used in this upload: {', '.join(dupes[:5])}.",
-                    "Give each document a unique id.",
-                )
-            all_ids.extend(ids)
+        all_ids = _batch_ids(batch)
         with self.registry.engine.connect() as conn:
             existing = self.registry.documents_by_id(conn, all_ids)
             previous = (
@@ -315,21 +342,7 @@ class KnowledgeBase:
                 if replace_source
                 else {}
             )
-        for source_name, docs in batch:
-            owned = [
-                (d.doc_id, existing[d.doc_id].source_name)
-                for d in docs
-                if d.doc_id in existing and existing[d.doc_id].source_name != source_name
-            ]
-            if owned:
-                doc_id, owner = owned[0]
-                raise IngestError(
-                    source_name,
-                    f"defines the document id '{doc_id}', which belongs to '{owner}'"
-                    + (f" (and {len(owned) - 1} more)" if len(owned) > 1 else "")
-                    + "; nothing of this file was indexed.",
-                    "Rename the id in this file, or replace the file that owns it.",
-                )
+        _check_owners(batch, existing)
         planned: list[tuple[DocumentInfo, list[Chunk], bool]] = []
         per_source: list[list[DocResult]] = []
         removed: list[str] = []
@@ -337,60 +350,10 @@ class KnowledgeBase:
         for source_name, docs in batch:
             results: list[DocResult] = []
             for doc in docs:
-                lang = (doc.lang or "").lower()[:2] or detect_language(
-                    f"{doc.title}\n{doc.text}", self.default_lang
-                )[0]
-                digest = content_hash(doc, lang, self.chunking)
-                old = existing.get(doc.doc_id)
-                if (
-                    old is not None
-                    and old.content_hash == digest
-                    and old.status == "active"
-                    and old.source_name == source_name
-                ):
-                    results.append(
-                        DocResult(
-                            doc.doc_id,
-                            doc.title,
-                            "unchanged",
-                            old.version,
-                            old.chunk_count,
-                            old.lang,
-                        )
-                    )
-                    continue
-                version = (old.version + 1) if old else 1
-                revision = f"v{version}-{secrets.token_hex(3)}"
-                doc_chunks = chunk_document(
-                    doc, version=version, revision=revision, lang=lang, config=self.chunking
-                )
-                info = DocumentInfo(
-                    doc_id=doc.doc_id,
-                    title=doc.title,
-                    source_name=source_name,
-                    format=doc.format or "unknown",
-                    content_hash=digest,
-                    version=version,
-                    revision=revision,
-                    lang=lang,
-                    url=doc.url,
-                    chunk_count=len(doc_chunks),
-                    status="active",
-                    metadata=doc.metadata,
-                    created_at=old.created_at if old else stamp,
-                    updated_at=stamp,
-                )
-                planned.append((info, doc_chunks, old is not None))
-                results.append(
-                    DocResult(
-                        doc.doc_id,
-                        doc.title,
-                        "updated" if old else "added",
-                        version,
-                        len(doc_chunks),
-                        lang,
-                    )
-                )
+                plan, result = self._plan(doc, source_name, existing.get(doc.doc_id), stamp)
+                if plan is not None:
+                    planned.append(plan)
+                results.append(result)
             gone = [d for d in previous.get(source_name, []) if d not in set(all_ids)]
             removed.extend(gone)
             results.extend(DocResult(d, d, "removed", 0, 0, "") for d in gone)
@@ -427,6 +390,50 @@ class KnowledgeBase:
         if hook:
             hook("cleaned")
         return per_source
+
+    def _plan(
+        self, doc: Document, source_name: str, old: DocumentInfo | None, stamp: datetime
+    ) -> tuple[tuple[DocumentInfo, list[Chunk], bool] | None, DocResult]:
+        """What indexing ``doc`` takes: nothing when it is unchanged, else its new version and
+        chunks (a fresh revision id); and what the upload reports for it."""
+        lang = (doc.lang or "").lower()[:2] or detect_language(
+            f"{doc.title}\n{doc.text}", self.default_lang
+        )[0]
+        digest = content_hash(doc, lang, self.chunking)
+        if (
+            old is not None
+            and old.content_hash == digest
+            and old.status == "active"
+            and old.source_name == source_name
+        ):
+            unchanged = DocResult(
+                doc.doc_id, doc.title, "unchanged", old.version, old.chunk_count, old.lang
+            )
+            return None, unchanged
+        version = (old.version + 1) if old else 1
+        revision = f"v{version}-{secrets.token_hex(3)}"
+        doc_chunks = chunk_document(
+            doc, version=version, revision=revision, lang=lang, config=self.chunking
+        )
+        info = DocumentInfo(
+            doc_id=doc.doc_id,
+            title=doc.title,
+            source_name=source_name,
+            format=doc.format or "unknown",
+            content_hash=digest,
+            version=version,
+            revision=revision,
+            lang=lang,
+            url=doc.url,
+            chunk_count=len(doc_chunks),
+            status="active",
+            metadata=doc.metadata,
+            created_at=old.created_at if old else stamp,
+            updated_at=stamp,
+        )
+        status = "updated" if old else "added"
+        result = DocResult(doc.doc_id, doc.title, status, version, len(doc_chunks), lang)
+        return (info, doc_chunks, old is not None), result
 
     def _embed_into_index(
         self, chunks: Sequence[Chunk], after_batch: Callable[[int], None] | None = None
