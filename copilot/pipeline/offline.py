@@ -478,7 +478,7 @@ def select_sentences(
             for p in passages
             if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
         ]
-    scored: list[tuple[float, int, int, str, Passage]] = []
+    scored: list[Scored] = []
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
@@ -512,9 +512,20 @@ def select_sentences(
     first = [x for x in scored if x[4].hit.doc_id == primary]
     if len(first) < min(n, 2):
         first = scored
-    chosen: list[tuple[float, int, int, str, Passage]] = []
+    chosen = _without_repeats(first, n, lang)
+    chosen.sort(key=lambda x: (x[1], x[2]))
+    return [(s, p) for _, _, _, s, p in chosen]
+
+
+Scored = tuple[float, int, int, str, Passage]  # score, passage rank, position, sentence, passage
+
+
+def _without_repeats(ranked: list[Scored], n: int, lang: str) -> list[Scored]:
+    """The best ``n`` sentences that each say something the others do not, from at most two
+    articles."""
+    chosen: list[Scored] = []
     seen_terms: list[set[str]] = []
-    for item in first:
+    for item in ranked:
         terms = set(content_terms(item[3], lang))
         if any(
             len(terms & t) / max(len(terms | t), 1) > 0.6 or len(terms & t) >= 0.8 * len(terms)
@@ -527,5 +538,4 @@ def select_sentences(
         seen_terms.append(terms)
         if len(chosen) == n:
             break
-    chosen.sort(key=lambda x: (x[1], x[2]))
-    return [(s, p) for _, _, _, s, p in chosen]
+    return chosen
