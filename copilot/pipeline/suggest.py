@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from copilot.pipeline.confidence import ConfidenceModel, extract, review_hints
 from copilot.pipeline.drafter import (
@@ -209,24 +209,9 @@ class SuggestionService:
             drafter="llm" if result.model != "offline" else "offline",
             llm_unavailable=llm_unavailable,
             notes=notes + result.notes,
-            retrieved=[
-                RetrievedPassage(
-                    chunk_id=h.chunk_id,
-                    doc_id=h.doc_id,
-                    title=h.title,
-                    score=h.score,
-                    dense_score=h.dense_score,
-                    bm25_score=h.bm25_score,
-                )
-                for h in hits
-            ],
+            retrieved=[_retrieved(h) for h in hits],
             order_numbers=[o.order_number for o in found.chosen],
-            context={
-                "order_facts": order_fact_lines(before.req),
-                "passages": [
-                    {"doc_id": p.hit.doc_id, "text": p.hit.chunk.text} for p in before.req.passages
-                ],
-            },
+            context=_prompt_context(before.req),
             clarify_orders=[o.order_number for o in found.ask_between]
             if not escalation.escalate
             else [],
@@ -550,6 +535,26 @@ def handoff_summary(
         if escalation.reasons:
             lines.append("Reasons: " + "; ".join(r.label for r in escalation.reasons) + ".")
     return "\n".join(lines)
+
+
+def _retrieved(h: Hit) -> RetrievedPassage:
+    return RetrievedPassage(
+        chunk_id=h.chunk_id,
+        doc_id=h.doc_id,
+        title=h.title,
+        score=h.score,
+        dense_score=h.dense_score,
+        bm25_score=h.bm25_score,
+    )
+
+
+def _prompt_context(req: DraftRequest) -> dict[str, list[Any]]:
+    """Exactly what an LLM prompt holds for this draft: the ORDER FACTS lines and the passages
+    (the offline drafter is given the same)."""
+    return {
+        "order_facts": order_fact_lines(req),
+        "passages": [{"doc_id": p.hit.doc_id, "text": p.hit.chunk.text} for p in req.passages],
+    }
 
 
 def _cited_chunks(citations: Sequence[Citation], hits: Sequence[Hit]) -> list[Chunk]:
