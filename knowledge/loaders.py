@@ -774,8 +774,9 @@ def _load_xlsx(name: str, data: bytes, encoding: str | None) -> list[Document]:
         wb.close()
 
 
-def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
-    text = _decode(name, data, encoding)
+def _json_records(name: str, text: str) -> tuple[list[tuple[int, Any]], list[str]]:
+    """(line number, record) of a JSON list or a JSONL file, and its lines that are not JSON
+    (a JSON file that is not JSON at all is refused whole)."""
     records: list[tuple[int, Any]] = []
     problems: list[str] = []
     if name.lower().endswith(".json"):
@@ -798,6 +799,11 @@ def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
                 records.append((lineno, json.loads(line)))
             except json.JSONDecodeError as exc:
                 problems.append(f"line {lineno}: not valid JSON ({exc.msg} at column {exc.colno})")
+    return records, problems
+
+
+def _load_jsonl(name: str, data: bytes, encoding: str | None) -> list[Document]:
+    records, problems = _json_records(name, _decode(name, data, encoding))
     docs = Loaded()
     skipped: list[str] = []
     seen: dict[str, int] = {}
