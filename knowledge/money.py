@@ -27,15 +27,16 @@ CURRENCIES: dict[str, str] = {
     "gbp": "GBP",
     "chf": "CHF",
 }
-_SIGNS = "€$£"
-_WORDS = "|".join(
-    sorted((re.escape(c) for c in CURRENCIES if c not in _SIGNS), key=len, reverse=True)
+SIGNS = "€$£"
+# the currency words, longest first, for a regular expression ("euros|euro|eur|...")
+WORDS = "|".join(
+    sorted((re.escape(c) for c in CURRENCIES if c not in SIGNS), key=len, reverse=True)
 )
 # a figure: digits with thousands marks (space, narrow space, dot, comma) and decimals
 NUMBER = r"\d{1,3}(?:[ \u202f.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _MONEY = re.compile(
-    rf"(?:(?P<pre>[€$£])|\b(?P<preword>{_WORDS})\b)\s?(?P<n1>{NUMBER})"
-    rf"|(?P<n2>{NUMBER})\s?(?:(?P<post>[€$£])|(?P<postword>{_WORDS})\b)",
+    rf"(?:(?P<pre>[€$£])|\b(?P<preword>{WORDS})\b)\s?(?P<n1>{NUMBER})"
+    rf"|(?P<n2>{NUMBER})\s?(?:(?P<post>[€$£])|(?P<postword>{WORDS})\b)",
     re.I,
 )
 

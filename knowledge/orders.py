@@ -23,6 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from knowledge import money
 from knowledge.db import create_tables, migrate, unbounded_strings_on_postgresql
 from knowledge.errors import OrderFeedError
 
@@ -73,9 +74,8 @@ _QUOTED = re.compile(
 )
 # A date or an amount, not a reference: "12/11", "12.11.2026", "89.90"
 _DATE_OR_AMOUNT = re.compile(r"\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?|\d+[.,]\d{2}")
-_AMOUNT_AFTER = re.compile(
-    r"\s?(?:€|\$|£|%|(?:eur|euros?|chf|usd|gbp|cad|dollars?|francs?)\b)", re.I
-)
+# a number followed by a currency or a percent is an amount, not an order number
+_AMOUNT_AFTER = re.compile(rf"\s?(?:[{money.SIGNS}%]|(?:{money.WORDS}|francs?)\b)", re.I)
 # "order 615", "#423", "commande n° 417": a number said to be a reference
 _CUE_BEFORE = re.compile(
     r"(?:#|\b(?:order|commande|cde|cmd|ref|booking|reservation|n°|no|num|number|numero)\.?)"
