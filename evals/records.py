@@ -78,8 +78,17 @@ class CaseResult(BaseModel):
     usage: dict[str, Any]
     cached: bool = False
 
+    def record(self) -> dict[str, Any]:
+        """The result as the metrics read it: the fields it was given, no others."""
+        return self.model_dump(exclude_unset=True)
+
     def line(self) -> str:
-        return json.dumps(self.model_dump(exclude_unset=True), ensure_ascii=False)
+        return line_of(self.record())
+
+
+def line_of(record: dict[str, Any]) -> str:
+    """A result as one line of results.jsonl."""
+    return json.dumps(record, ensure_ascii=False)
 
 
 def read_results(folder: Path, *, torn_ok: bool = False) -> list[dict[str, Any]]:
@@ -103,7 +112,7 @@ def read_results(folder: Path, *, torn_ok: bool = False) -> list[dict[str, Any]]
                 f"{path}, line {n}: not JSON.", "Run the evaluation again into a new folder."
             ) from None
         try:
-            out.append(CaseResult.model_validate(raw).model_dump(exclude_unset=True))
+            out.append(CaseResult.model_validate(raw).record())
         except ValidationError as exc:
             if torn_ok:
                 log.warning("a line of %s that is no result is left out: it runs again", path)

@@ -44,7 +44,7 @@ from evals.dataset import Case, Dataset, load_dataset
 from evals.judge import JudgeInput, facts_found, identifiers, judge_offline, normalise
 from evals.llm_judge import LLMJudge, judge_from_settings, judge_summary
 from evals.metrics import summarize
-from evals.records import RESULTS, CaseResult, read_results
+from evals.records import RESULTS, CaseResult, line_of, read_results
 from knowledge import Customer, Embedder, Order, make_engine
 from knowledge.errors import ConfigError
 
@@ -458,8 +458,8 @@ def run_eval(
     owners = _owners(ws)
     with (folder / RESULTS).open("a", encoding="utf-8") as fh:
         for rec in _run_cases(cfg, todo, judged):
-            records[rec.id] = rec.model_dump(exclude_unset=True)
-            fh.write(rec.line() + "\n")
+            records[rec.id] = rec.record()
+            fh.write(line_of(records[rec.id]) + "\n")
             fh.flush()
             if progress:
                 progress(len(records), len(ds.cases))
@@ -544,7 +544,7 @@ def _resume(folder: Path, manifest: dict[str, Any]) -> dict[str, dict[str, Any]]
     # Only failures are retried on resume: rewrite the file with the kept records.
     with results_path.open("w", encoding="utf-8") as fh:
         for kept in done.values():
-            fh.write(json.dumps(kept, ensure_ascii=False) + "\n")
+            fh.write(line_of(kept) + "\n")
     return done
 
 

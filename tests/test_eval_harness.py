@@ -344,7 +344,7 @@ def _case(i: int, *, g: bool, esc: bool, ok: bool = True, conf: float = 0.9) -> 
         confidence=conf,
         ok=ok,
         verdicts={"leaks": [], "forbidden_found": []},
-    ).model_dump(exclude_unset=True)
+    ).record()
 
 
 def test_the_gate_refuses_a_candidate_with_more_false_deflections_and_fewer_escalations(

@@ -287,7 +287,7 @@ def test_a_judge_failure_is_counted_and_falls_back_to_the_offline_verdict() -> N
     result = case_result(unscored_reason="x")
     j = judge_with(chat).apply(result, s, off, case=case, chunk_texts=CHUNKS, own_orders=[])
     assert len(chat.calls) == 3  # the other claims are not asked once groundedness failed
-    rec = result.model_dump(exclude_unset=True)
+    rec = result.record()
     v = rec["verdicts"]
     assert rec["judge_failures"] == 2 and len(j.failures) == 2
     assert v["fallback"] == ["grounded", "correct"]
