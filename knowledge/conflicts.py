@@ -288,9 +288,11 @@ class ConflictBook:
         deleted or replaced by a version without it); returns how many."""
         gone = []
         current = [c for c in self.all() if c.status != "gone"]
+        named = {doc for c in current for doc in (c.new_doc, c.old_doc)}
         texts: dict[str, list[str]] = {}
         for ch in kb.retriever.snapshot().chunks if current else []:
-            texts.setdefault(ch.doc_id, []).append(ch.text)
+            if ch.doc_id in named:  # the page checks at every view: keep only what it reads
+                texts.setdefault(ch.doc_id, []).append(ch.text)
         for c in current:
             for doc, sentence in ((c.new_doc, c.new_sentence), (c.old_doc, c.old_sentence)):
                 if not any(_holds(text, sentence) for text in texts.get(doc, ())):
