@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import statistics
@@ -13,6 +14,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DEV_SETS = ("cdtn-fr", "mtrag-support-en")
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's argument parser, its module docstring as the help text."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
 
 
 def dev_set(name: str) -> Path | None:

@@ -140,7 +140,9 @@ def grouping(sets: dict[str, Dataset]) -> None:
     print(f"highest F0.5: {best[6]:.3f} at {best[0]}")
 
 
-def coverage(sets: dict[str, Dataset], settings: Any, embedder: Any) -> None:
+def _coverage_samples(
+    sets: dict[str, Dataset], settings: Any, embedder: Any
+) -> list[tuple[int, float, float]]:
     """Each reference answer, whole and cut to its first sentence (agents' answers are often
     short): its content stems, its best share in the whole knowledge and without its documents."""
     samples: list[tuple[int, float, float]] = []
@@ -166,6 +168,13 @@ def coverage(sets: dict[str, Dataset], settings: Any, embedder: Any) -> None:
                         gap[2] if gap else 0.0,
                     )
                 )
+    return samples
+
+
+def coverage(sets: dict[str, Dataset], settings: Any, embedder: Any) -> None:
+    """How often an answer is found already in the knowledge, by its size, and the threshold
+    grid (answers whose documents are held out are the gaps)."""
+    samples = _coverage_samples(sets, settings, embedder)
     bins = [(1, 2), (3, 4), (5, 6), (7, 9), (10, 14), (15, 10**6)]
     rows = []
     for lo, hi in bins:

@@ -15,7 +15,6 @@ Figures are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEV_SETS, dev_set, read_jsonl, table
+from benchmarks.common import DEV_SETS, arguments, dev_set, read_jsonl, table
 from copilot import load_settings, open_workspace
 from knowledge import Document, HashEmbedder
 from knowledge.text import sentences
@@ -84,71 +83,63 @@ def _timed_search(ws, query: str) -> float:  # type: ignore[no-untyped-def]
     return (time.perf_counter() - t0) * 1000
 
 
+def _measure(size: int, per_doc: int, pool: list[str]) -> list[str]:
+    """One table row: fill an index to ``size`` chunks, then time BM25 after each change."""
+    rng = random.Random(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(data_dir=Path(tmp), demo_autoload=False)
+        ws = open_workspace(settings, embedder=HashEmbedder())
+        n_docs = max(1, size // per_doc)
+        t0 = time.perf_counter()
+        for start in range(0, n_docs, 500):
+            ws.kb.ingest_documents(
+                [_doc(i, rng, pool, per_doc) for i in range(start, min(n_docs, start + 500))],
+                source_name=f"bench-{start}.jsonl",
+            )
+        filled = time.perf_counter() - t0
+        chunks = ws.kb.stats()["chunks"]
+        query = "délai de remboursement après un retour"
+        first = _timed_search(ws, query)
+        steady = _timed_search(ws, query)
+        ws.kb.ingest_documents([_doc(10**7, rng, pool, per_doc)], source_name="new.jsonl")
+        added = _timed_search(ws, query)
+        ws.kb.ingest_documents([_doc(10**7, rng, pool, per_doc)], source_name="new.jsonl")
+        replaced = _timed_search(ws, query)
+        ws.kb.delete(f"doc-{10**7}")
+        deleted = _timed_search(ws, query)
+    return [
+        f"{chunks:,}",
+        f"{filled:.0f} s",
+        f"{first:,.0f}",
+        f"{steady:.1f}",
+        f"{added:,.0f}",
+        f"{replaced:,.0f}",
+        f"{deleted:,.0f}",
+    ]
+
+
+HEADERS = [
+    "chunks",
+    "filled in",
+    "first build ms",
+    "search ms",
+    "after an add ms",
+    "after a replace ms",
+    "after a delete ms",
+]
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000])
     ap.add_argument("--chunks-per-doc", type=int, default=10)
     args = ap.parse_args()
     pool = _pool()
     rows = []
     for size in args.sizes:
-        rng = random.Random(size)
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(data_dir=Path(tmp), demo_autoload=False)
-            ws = open_workspace(settings, embedder=HashEmbedder())
-            n_docs = max(1, size // args.chunks_per_doc)
-            t0 = time.perf_counter()
-            for start in range(0, n_docs, 500):
-                ws.kb.ingest_documents(
-                    [
-                        _doc(i, rng, pool, args.chunks_per_doc)
-                        for i in range(start, min(n_docs, start + 500))
-                    ],
-                    source_name=f"bench-{start}.jsonl",
-                )
-            filled = time.perf_counter() - t0
-            chunks = ws.kb.stats()["chunks"]
-            query = "délai de remboursement après un retour"
-            first = _timed_search(ws, query)
-            steady = _timed_search(ws, query)
-            ws.kb.ingest_documents(
-                [_doc(10**7, rng, pool, args.chunks_per_doc)], source_name="new.jsonl"
-            )
-            added = _timed_search(ws, query)
-            ws.kb.ingest_documents(
-                [_doc(10**7, rng, pool, args.chunks_per_doc)], source_name="new.jsonl"
-            )
-            replaced = _timed_search(ws, query)
-            ws.kb.delete(f"doc-{10**7}")
-            deleted = _timed_search(ws, query)
-            rows.append(
-                [
-                    f"{chunks:,}",
-                    f"{filled:.0f} s",
-                    f"{first:,.0f}",
-                    f"{steady:.1f}",
-                    f"{added:,.0f}",
-                    f"{replaced:,.0f}",
-                    f"{deleted:,.0f}",
-                ]
-            )
-            print(rows[-1], file=sys.stderr)
-    print(
-        table(
-            [
-                "chunks",
-                "filled in",
-                "first build ms",
-                "search ms",
-                "after an add ms",
-                "after a replace ms",
-                "after a delete ms",
-            ],
-            rows,
-        )
-    )
+        rows.append(_measure(size, args.chunks_per_doc, pool))
+        print(rows[-1], file=sys.stderr)
+    print(table(HEADERS, rows))
 
 
 if __name__ == "__main__":

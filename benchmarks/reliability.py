@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +23,7 @@ from benchmarks.common import table  # noqa: E402
 from tests.hostile import (  # noqa: E402
     FAMILIES,
     LIMIT_MB,
+    OrderRow,
     cases,
     check_case,
     check_order_row,
@@ -29,31 +31,38 @@ from tests.hostile import (  # noqa: E402
 )
 
 
-def main() -> int:
-    import logging
+@dataclass
+class Tally:
+    """One family's cases: how many tried and clean, and the slowest one."""
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    built = time.perf_counter()
-    corpus = cases()
-    rows = order_rows()
-    built = time.perf_counter() - built
-    stats: dict[str, dict[str, object]] = {}
-    failures: list[tuple[str, str, str, str]] = []  # family, case, reason, known bug
+    tried: int = 0
+    clean: int = 0
+    slow: float = 0.0
+    slow_name: str = ""
 
-    def record(family: str, name: str, reason: str | None, seconds: float, bug: str) -> None:
-        s = stats.setdefault(family, {"tried": 0, "clean": 0, "slow": 0.0, "slow_name": ""})
-        s["tried"] = int(s["tried"]) + 1  # type: ignore[call-overload]
+    def slowest(self) -> str:
+        return f"{self.slow * 1000:.0f} ms ({self.slow_name})"
+
+
+@dataclass
+class Results:
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    failures: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # family, case, why, bug
+
+    def record(self, family: str, name: str, reason: str | None, seconds: float, bug: str) -> None:
+        s = self.tallies.setdefault(family, Tally())
+        s.tried += 1
         if reason is None:
-            s["clean"] = int(s["clean"]) + 1  # type: ignore[call-overload]
+            s.clean += 1
         else:
-            failures.append((family, name, reason, bug))
-        if seconds >= float(s["slow"]):  # type: ignore[arg-type]
-            s["slow"], s["slow_name"] = seconds, name
+            self.failures.append((family, name, reason, bug))
+        if seconds >= s.slow:
+            s.slow, s.slow_name = seconds, name
 
-    for case in corpus:
-        reason, seconds = check_case(case)
-        record(case.family, case.name, reason, seconds, case.bug)
 
+def _check_order_rows(rows: list[OrderRow], results: Results) -> None:
     from copilot import load_settings, open_workspace
     from knowledge import HashEmbedder
 
@@ -66,28 +75,43 @@ def main() -> int:
             before = [rows[0]] if row.label == "duplicate" else []
             start = time.perf_counter()
             reason = check_order_row(ws.orders, row, before)
-            record("orders", row.label, reason, time.perf_counter() - start, row.bug)
+            results.record("orders", row.label, reason, time.perf_counter() - start, row.bug)
 
+
+def _table(results: Results) -> list[list[object]]:
     out: list[list[object]] = []
     for family in (*FAMILIES, "orders"):
-        s = stats.get(family)
-        if not s:
-            continue
-        tried, clean = int(s["tried"]), int(s["clean"])  # type: ignore[call-overload]
-        slow = f"{float(s['slow']) * 1000:.0f} ms ({s['slow_name']})"  # type: ignore[arg-type]
-        out.append([family, tried, clean, tried - clean, slow])
-    tried = sum(int(r[1]) for r in out)  # type: ignore[call-overload]
-    clean = sum(int(r[2]) for r in out)  # type: ignore[call-overload]
-    worst = max(stats.items(), key=lambda kv: float(kv[1]["slow"]))  # type: ignore[arg-type]
-    slowest = f"{float(worst[1]['slow']) * 1000:.0f} ms ({worst[1]['slow_name']})"  # type: ignore[arg-type]
-    out.append(["total", tried, clean, tried - clean, slowest])
+        s = results.tallies.get(family)
+        if s:
+            out.append([family, s.tried, s.clean, s.tried - s.clean, s.slowest()])
+    tallies = results.tallies.values()
+    tried = sum(s.tried for s in tallies)
+    clean = sum(s.clean for s in tallies)
+    worst = max(tallies, key=lambda s: s.slow)
+    out.append(["total", tried, clean, tried - clean, worst.slowest()])
+    return out
+
+
+def main() -> int:
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    built = time.perf_counter()
+    corpus = cases()
+    rows = order_rows()
+    built = time.perf_counter() - built
+    results = Results()
+    for case in corpus:
+        reason, seconds = check_case(case)
+        results.record(case.family, case.name, reason, seconds, case.bug)
+    _check_order_rows(rows, results)
 
     print(f"Reliability: {len(corpus)} hostile uploads, {len(rows)} hostile order rows")
     print(f"(corpus built in {built:.1f} s; parse = load_source, order = one import_file)\n")
-    print(table(["family", "tried", "clean", "failed", "slowest case"], out))
-    if failures:
-        print(f"\nFAILED ({len(failures)}):")
-        for family, name, reason, bug in failures:
+    print(table(["family", "tried", "clean", "failed", "slowest case"], _table(results)))
+    if results.failures:
+        print(f"\nFAILED ({len(results.failures)}):")
+        for family, name, reason, bug in results.failures:
             print(f"  [{family}] {name}: {reason}")
             if bug:
                 print(f"      known product bug: {bug}")

@@ -21,7 +21,6 @@ Figures are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import arguments
 from copilot import load_settings, open_workspace
 from copilot.demo import load_demo
 from copilot.desk.desk import Desk
@@ -74,9 +74,7 @@ def work_the_inbox(desk: Desk) -> dict[str, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--data-dir", help="workspace folder (default: a new temporary one)")
     ap.add_argument("--min-cases", type=int, default=MIN_CASES)

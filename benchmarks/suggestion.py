@@ -21,12 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEV_SETS, dev_set, percentile, read_jsonl, table
-from copilot import load_settings, open_workspace
+from benchmarks.common import DEV_SETS, arguments, dev_set, percentile, read_jsonl, table
+from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, demo_conversations, load_demo
 from copilot.pipeline.drafter import DraftRequest, Passage
+from copilot.pipeline.escalation import Policy
 from copilot.pipeline.llm import LLMDrafter
 from copilot.pipeline.pii import Masker
+from copilot.pipeline.reading import read_conversation
 from copilot.pipeline.tokens import Budget
 from copilot.types import Conversation, DraftOptions, Turn
 from knowledge import Document, make_embedder
@@ -40,10 +42,8 @@ class _NoModel:
         raise NotImplementedError
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def _args() -> argparse.Namespace:
+    ap = arguments(__doc__)
     ap.add_argument("--sizes", nargs="*", type=int, default=[1000, 10_000, 100_000])
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument(
@@ -54,20 +54,24 @@ def main() -> None:
         action="store_true",
         help="leave the escalation-intent classifier out (the policy's patterns alone)",
     )
-    args = ap.parse_args()
+    return ap.parse_args()
 
+
+def _sentence_pool() -> list[str]:
+    """Real sentences of the dev sets' knowledge (made-up ones when ../shared is absent)."""
     pool: list[str] = []
     for name in DEV_SETS:
         path = dev_set(name)
         if path:
             for d in read_jsonl(path / "kb.jsonl"):
                 pool.extend(s for s in sentences(d["text"]) if 30 < len(s) < 300)
-    if not pool:
-        pool = [
-            f"Sentence {i} about delivery, returns and refunds for order {i}." for i in range(5000)
-        ]
-    rng = random.Random(0)
-    convs = [
+    return pool or [
+        f"Sentence {i} about delivery, returns and refunds for order {i}." for i in range(5000)
+    ]
+
+
+def _conversations() -> list[Conversation]:
+    return [
         Conversation(
             id=c["id"],
             customer_id=c["customer_id"],
@@ -76,6 +80,96 @@ def main() -> None:
         )
         for c in demo_conversations()
     ]
+
+
+def _grow(ws: Workspace, size: int, pool: list[str], rng: random.Random) -> float:
+    """Add synthetic chunks (three real sentences each) until the index holds ``size``."""
+    t0 = time.perf_counter()
+    have = ws.kb.stats()["chunks"]
+    while have < size:
+        n = min(5000, size - have)
+        docs = [
+            Document(
+                f"syn-{have + i}",
+                f"Synthetic {have + i}",
+                " ".join(rng.sample(pool, 3)),
+                lang="fr" if i % 2 else "en",
+            )
+            for i in range(n)
+        ]
+        res = ws.kb.ingest_documents(docs, source_name=f"synthetic-{have}")
+        have += sum(r.chunks for r in res)
+    return time.perf_counter() - t0
+
+
+def _time_suggestions(ws: Workspace, convs: list[Conversation], rounds: int) -> list[list[float]]:
+    """Per suggestion: retrieval, order lookup, intents, composition and total (ms)."""
+    # one untimed pass: first-seen input lengths cost the ONNX runtime an allocation
+    # each, which a long-running app pays once (the query vectors are cleared below)
+    for conv in convs:
+        ws.service.suggest(conv)
+    series: list[list[float]] = [[], [], [], [], []]
+    for _ in range(rounds):
+        ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
+        for conv in convs:
+            if ws.service.intents is not None:  # a new message in an ongoing chat:
+                ws.service.intents.forget()  # its earlier turns were read when they came
+                ws.service.intents.reasons(
+                    [t.text for t in conv.turns if t.role == "customer"][:-1]
+                )
+            t = ws.service.suggest(conv).timings
+            row = (
+                t.retrieval_ms,
+                t.orders_ms,
+                t.intents_ms,
+                t.prompt_ms + t.generation_ms,
+                t.total_ms,
+            )
+            for values, v in zip(series, row, strict=True):
+                values.append(v)
+    return series
+
+
+def _time_assembly(ws: Workspace, convs: list[Conversation]) -> list[float]:
+    """Prompt assembly under the token budget (what the LLM drafter would send), in ms."""
+    drafter = LLMDrafter(_NoModel(), budget=Budget(8192, 700))  # type: ignore[arg-type]
+    out = []
+    for conv in convs:
+        reading = read_conversation(conv)
+        hits = ws.kb.search(reading.query, k=6, lang=reading.lang)
+        req = DraftRequest(
+            conv,
+            reading,
+            DraftOptions(),
+            Policy.default(),
+            "Camille Martin",
+            [Passage(f"P{i + 1}", h) for i, h in enumerate(hits)],
+            [],
+        )
+        t1 = time.perf_counter()
+        drafter.assemble(req, Masker())
+        out.append((time.perf_counter() - t1) * 1000)
+    return out
+
+
+HEADERS = [
+    "chunks",
+    "build s",
+    "retrieval",
+    "order lookup",
+    "intents (in composition)",
+    "composition",
+    "total (non-LLM path)",
+    "prompt assembly (tiktoken budget)",
+    "suggestions",
+]
+
+
+def main() -> None:
+    args = _args()
+    pool = _sentence_pool()
+    rng = random.Random(0)
+    convs = _conversations()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         # one workspace grown size by size (1k -> 10k -> 100k): each size adds synthetic chunks
@@ -88,94 +182,15 @@ def main() -> None:
         ws.service.today = lambda: ANCHOR
         if args.no_intents:
             ws.service.intents = None
-        have = ws.kb.stats()["chunks"]
-        start = 0
         for size in sorted(args.sizes):
-            t0 = time.perf_counter()
-            while have < size:
-                n = min(5000, size - have)
-                docs = [
-                    Document(
-                        f"syn-{start + i}",
-                        f"Synthetic {start + i}",
-                        " ".join(rng.sample(pool, 3)),
-                        lang="fr" if i % 2 else "en",
-                    )
-                    for i in range(n)
-                ]
-                res = ws.kb.ingest_documents(docs, source_name=f"synthetic-{start}")
-                have += sum(r.chunks for r in res)
-                start += n
-            build = time.perf_counter() - t0
-            # one untimed pass: first-seen input lengths cost the ONNX runtime an allocation
-            # each, which a long-running app pays once (the query vectors are cleared below)
-            for conv in convs:
-                ws.service.suggest(conv)
-            t_ret, t_ord, t_int, t_comp, t_tot = [], [], [], [], []
-            for _ in range(args.rounds):
-                ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
-                for conv in convs:
-                    if ws.service.intents is not None:  # a new message in an ongoing chat:
-                        ws.service.intents.forget()  # its earlier turns were read when they came
-                        ws.service.intents.reasons(
-                            [t.text for t in conv.turns if t.role == "customer"][:-1]
-                        )
-                    s = ws.service.suggest(conv)
-                    t_ret.append(s.timings.retrieval_ms)
-                    t_ord.append(s.timings.orders_ms)
-                    t_int.append(s.timings.intents_ms)
-                    t_comp.append(s.timings.prompt_ms + s.timings.generation_ms)
-                    t_tot.append(s.timings.total_ms)
-            # prompt assembly under the token budget (what the LLM drafter would send)
-            drafter = LLMDrafter(_NoModel(), budget=Budget(8192, 700))  # type: ignore[arg-type]
-            t_asm = []
-            for conv in convs:
-                from copilot.pipeline.escalation import Policy
-                from copilot.pipeline.reading import read_conversation
-
-                reading = read_conversation(conv)
-                hits = ws.kb.search(reading.query, k=6, lang=reading.lang)
-                req = DraftRequest(
-                    conv,
-                    reading,
-                    DraftOptions(),
-                    Policy.default(),
-                    "Camille Martin",
-                    [Passage(f"P{i + 1}", h) for i, h in enumerate(hits)],
-                    [],
-                )
-                t1 = time.perf_counter()
-                drafter.assemble(req, Masker())
-                t_asm.append((time.perf_counter() - t1) * 1000)
-            rows.append(
-                [
-                    f"{ws.kb.stats()['chunks']:,}",
-                    f"{build:.0f}",
-                    *(
-                        f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}"
-                        for v in (t_ret, t_ord, t_int, t_comp, t_tot, t_asm)
-                    ),
-                    len(t_tot),
-                ]
-            )
-            print(f"  {size}: total p95 {percentile(t_tot, 95):.1f} ms", file=sys.stderr)
+            build = _grow(ws, size, pool, rng)
+            series = _time_suggestions(ws, convs, args.rounds)
+            series.append(_time_assembly(ws, convs))
+            cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
+            rows.append([f"{ws.kb.stats()['chunks']:,}", f"{build:.0f}", *cells, len(series[0])])
+            print(f"  {size}: total p95 {percentile(series[4], 95):.1f} ms", file=sys.stderr)
     print(f"\n### Suggestion latency, offline drafter ({args.embedder} embedder; ms p50 / p95)\n")
-    print(
-        table(
-            [
-                "chunks",
-                "build s",
-                "retrieval",
-                "order lookup",
-                "intents (in composition)",
-                "composition",
-                "total (non-LLM path)",
-                "prompt assembly (tiktoken budget)",
-                "suggestions",
-            ],
-            rows,
-        )
-    )
+    print(table(HEADERS, rows))
     print("\n(measurements on this machine; not guarantees)")
 
 

@@ -1,5 +1,8 @@
 """Generate the Fleuvia evaluation set: a synthetic rail and coach operator (French and English).
 
+Long on purpose: the store, its knowledge and every case are written here as data, and the
+script is frozen with the set it wrote (committed before any tuning).
+
 Fleuvia Rail & Coach is an invented British operator: cross-Channel trains from London to Paris
 and Brussels, domestic trains (London–Ashford, London–Edinburgh, Edinburgh–Inverness) and coaches
 (Oxford, Cambridge, Glasgow, a ski coach to Chamonix). It sells tickets (Flex, Standard and Promo
@@ -34,7 +37,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
-DEFAULT_POLICY = ROOT / "copilot" / "policy" / "default.yaml"
+DEFAULT_POLICY = ROOT / "copilot" / "pipeline" / "policy" / "default.yaml"
 
 SEED = 20261126
 TODAY = date(2026, 11, 26)
@@ -1501,6 +1504,7 @@ def goods(code: str, qty: int = 1) -> tuple:
 
 
 def make_item(spec: tuple, lang: str, bought: date) -> dict[str, Any]:
+    # Long on purpose: one branch per item kind of the feed; frozen with the set it wrote (committed before any tuning), so it is not restructured.
     """One order item, named in the customer's language, with its policy category."""
     kind = spec[0]
     en = lang == "en"
@@ -2621,6 +2625,7 @@ TRACK = ("order_number", "tracking_number", "carrier", "estimated_delivery")
 
 
 def order_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     o = x.o
     k = "gen_pass"
     x.add(
@@ -3055,6 +3060,7 @@ RET = ("order_number", "return_deadline")
 
 
 def return_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     o = x.o
     k = "jos_backpack"
     x.add(
@@ -3310,6 +3316,7 @@ def return_cases(x: Store) -> None:
 
 
 def followup_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     o = x.o
     k = "mat_qc"
     x.add(
@@ -3565,6 +3572,7 @@ def followup_cases(x: Store) -> None:
 
 
 def multi_order_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     o = x.o
     k = "gen_sept"
     x.add(
@@ -3757,6 +3765,7 @@ def multi_order_cases(x: Store) -> None:
 
 
 def clarify_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     n = x.num
     x.add(
         "clarify",
@@ -3830,6 +3839,7 @@ def clarify_cases(x: Store) -> None:
 
 
 def escalation_cases(x: Store) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     def esc(
         lang: str, cust: str | None, text: str | list, reason: str, intro: str = "", **kw: Any
     ) -> None:
@@ -4177,6 +4187,7 @@ def kb_docs() -> list[dict[str, Any]]:
 
 
 def check(store: Store, cases: list[dict[str, Any]], docs: list[dict[str, Any]]) -> list[str]:
+    # Long on purpose: one assertion per property of the written set, read top to bottom as a checklist; frozen with the set it wrote.
     """Everything the README promises about the set; returns the problems found."""
     problems: list[str] = []
     by_doc = {d["doc_id"]: d for d in docs}
@@ -4280,6 +4291,7 @@ def counts(cases: list[dict[str, Any]], store: Store) -> dict[str, Any]:
 
 
 def readme(cases: list[dict[str, Any]], store: Store, docs: list[dict[str, Any]]) -> str:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     n = counts(cases, store)
     langs = Counter(c_["lang"] for c_ in cases)
     rows = []

@@ -1,5 +1,8 @@
 """Generate the Ondelia Télécom evaluation set (a synthetic telecom / internet provider store).
 
+Long on purpose: the store, its knowledge and every case are written here as data, and the
+script is frozen with the set it wrote (committed before any tuning).
+
 Ondelia Télécom is an invented Canadian operator that sells phones, routers, TV boxes, SIM cards,
 software licences and accessories online, in French and English, priced in CAD. This script
 writes, next to itself:
@@ -33,7 +36,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
-DEFAULT_POLICY = REPO / "copilot" / "policy" / "default.yaml"
+DEFAULT_POLICY = REPO / "copilot" / "pipeline" / "policy" / "default.yaml"
 
 SEED = 20261124
 TODAY = date(2026, 11, 24)  # a Tuesday
@@ -555,6 +558,7 @@ def filler_rows(rng: random.Random) -> list[OrderRow]:
 def build_orders(
     rng: random.Random, customers: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, Any]]:
+    # Long on purpose: one branch per order scenario of the feed; frozen with the set it wrote (committed before any tuning), so it is not restructured.
     """Order records keyed by scenario key, numbered OND/<year>/<6-digit serial> by date."""
     rows = SCENARIO_ORDERS + filler_rows(rng)
     rows.sort(key=lambda r: r[2])
@@ -2565,6 +2569,7 @@ SAME_QUESTION = {
 
 
 def order_cases(b: Book) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     """Personal order questions: status, tracking, ETA, 'will it arrive before ...?'."""
     full = ("tracking_number", "carrier", "estimated_delivery")
     track = ("tracking_number", "carrier")
@@ -2868,6 +2873,7 @@ def window_phrase(b: Book, key: str, sku: str | None = None) -> str:
 
 
 def return_cases(b: Book) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     """Return questions: the window depends on the item's category, from the delivery date."""
 
     def add(
@@ -3055,6 +3061,7 @@ def return_cases(b: Book) -> None:
 
 
 def followup_cases(b: Book) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     """The agent asked which order; the last turn only gives a number, a product or 'yes'."""
     when = ("carrier", "estimated_delivery")
     full = ("tracking_number", "carrier", "estimated_delivery")
@@ -3185,6 +3192,7 @@ def followup_cases(b: Book) -> None:
 
 
 def multi_order_cases(b: Book) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     """Customers with several orders who name the product, the month or the status."""
     when = ("carrier", "estimated_delivery")
 
@@ -3362,6 +3370,7 @@ HANDOFF_EN = (
 
 
 def escalation_cases(b: Book) -> None:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     def add(
         lang: str,
         reason: str,
@@ -3586,6 +3595,7 @@ def fold(text: str) -> str:
 
 
 def check(b: Book, kb: list[dict[str, Any]]) -> None:
+    # Long on purpose: one assertion per property of the written set, read top to bottom as a checklist; frozen with the set it wrote.
     docs = {doc["doc_id"]: doc for doc in kb}
     orders_by_number = {o["order_number"]: o for o in b.orders.values()}
     problems: list[str] = []
@@ -3803,6 +3813,7 @@ def table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def readme(b: Book, kb: list[dict[str, Any]]) -> str:
+    # Long on purpose: one block per hand-written case or README section; the generator is frozen with the set it wrote (committed before any tuning), and splitting it would only scatter what a reviewer reads as one table.
     cases, kinds = b.cases, b.kinds
     per_kind = Counter((k, c["lang"]) for k, c in zip(kinds, cases, strict=True))
     kind_rows = [
