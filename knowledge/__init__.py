@@ -3,14 +3,9 @@
 This package imports nothing from ``copilot`` or ``evals``.
 """
 
-from knowledge.base import (
-    ConcurrentUpdateError,
-    DocResult,
-    FileResult,
-    KnowledgeBase,
-    ReconcileReport,
-)
+from knowledge.base import FileResult, KnowledgeBase
 from knowledge.chunking import ChunkingConfig
+from knowledge.consistency import ReconcileReport
 from knowledge.db import make_engine, migrate
 from knowledge.embeddings import (
     EMBEDDERS,
@@ -30,6 +25,7 @@ from knowledge.errors import (
     OrderFeedError,
     SouffleurError,
 )
+from knowledge.indexing import ConcurrentUpdateError
 from knowledge.language import detect_language
 from knowledge.loaders import load_path, load_source, supported_extensions
 from knowledge.orders import (
@@ -43,6 +39,7 @@ from knowledge.orders import (
     RowProblem,
     order_key,
 )
+from knowledge.planning import DocResult
 from knowledge.registry import DocumentInfo, Registry
 from knowledge.retrieval import HybridRetriever, RetrievalConfig, Retriever
 from knowledge.types import Chunk, Document, Hit
