@@ -38,6 +38,21 @@ def secs(x: float | int | None) -> str:
 
 
 def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> None:
+    headline(feedback, drafts)
+    left, right = st.columns(2, gap="large")
+    with left:
+        outcomes(feedback)
+    with right:
+        edit_share(feedback)
+    left, right = st.columns(2, gap="large")
+    with left:
+        escalation_by_reason(feedback)
+    with right:
+        drafts_per_day(drafts)
+
+
+def headline(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> None:
+    """Two rows of figures: what happened to the drafts, then the time to a first reply."""
     s = analytics.summary(feedback, drafts)
     ttfr = analytics.time_to_first_reply(feedback)
     top = st.columns(4)
@@ -66,97 +81,101 @@ def dashboard(feedback: list[dict[str, Any]], drafts: list[dict[str, Any]]) -> N
     )
     times[3].metric(t("analytics_escalated"), pct(s["escalated_rate"]), border=True)
 
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader(t("analytics_outcomes"))
-        acc = analytics.acceptance(feedback)
-        acc["label"] = acc["outcome"].map(OUTCOME_LABELS)
-        if int(acc["count"].sum()) == 0:
-            st.caption(t("analytics_no_draft_handled"))
-        else:
-            chart = (
-                alt.Chart(acc)
-                .mark_bar()
-                .encode(
-                    x=alt.X("rate:Q", axis=alt.Axis(format="%"), title=None),
-                    y=alt.Y("label:N", sort=list(OUTCOME_LABELS.values()), title=None),
-                    color=alt.Color(
-                        "label:N",
-                        scale=alt.Scale(domain=list(OUTCOME_LABELS.values()), range=OUTCOME_COLORS),
-                        legend=None,
-                    ),
-                    tooltip=["label", "count", alt.Tooltip("rate:Q", format=".0%")],
-                )
-                .properties(height=260)
-            )
-            st.altair_chart(chart, width="stretch")
-    with right:
-        st.subheader(t("analytics_edit_share"))
-        dist = analytics.edit_ratio_distribution(feedback)
-        if int(dist["count"].sum()) == 0:
-            st.caption(t("analytics_no_reply_from_draft"))
-        else:
-            st.bar_chart(
-                dist,
-                x="bucket",
-                y="count",
-                x_label="edit ratio",
-                y_label="replies",
-                sort=False,
-                color="#4f46e5",
-            )
 
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader(t("analytics_escalation_by_reason"))
-        reasons = analytics.escalation_by_reason(feedback)
-        if reasons.empty:
-            st.caption(t("analytics_no_escalation_reason"))
-        else:
-            policy = ctx.ws.policies.current()
-            reasons["reason"] = reasons["reason"].map(
-                lambda code: policy.label(code, "fr" if fr else "en")
+def outcomes(feedback: list[dict[str, Any]]) -> None:
+    st.subheader(t("analytics_outcomes"))
+    acc = analytics.acceptance(feedback)
+    acc["label"] = acc["outcome"].map(OUTCOME_LABELS)
+    if int(acc["count"].sum()) == 0:
+        st.caption(t("analytics_no_draft_handled"))
+    else:
+        chart = (
+            alt.Chart(acc)
+            .mark_bar()
+            .encode(
+                x=alt.X("rate:Q", axis=alt.Axis(format="%"), title=None),
+                y=alt.Y("label:N", sort=list(OUTCOME_LABELS.values()), title=None),
+                color=alt.Color(
+                    "label:N",
+                    scale=alt.Scale(domain=list(OUTCOME_LABELS.values()), range=OUTCOME_COLORS),
+                    legend=None,
+                ),
+                tooltip=["label", "count", alt.Tooltip("rate:Q", format=".0%")],
             )
-            st.dataframe(
-                reasons,
-                hide_index=True,
-                column_config={
-                    "rate": st.column_config.ProgressColumn(
-                        "escalation rate", format="percent", min_value=0.0, max_value=1.0
-                    ),
-                    "followed": st.column_config.NumberColumn("followed", format="percent"),
-                },
+            .properties(height=260)
+        )
+        st.altair_chart(chart, width="stretch")
+
+
+def edit_share(feedback: list[dict[str, Any]]) -> None:
+    st.subheader(t("analytics_edit_share"))
+    dist = analytics.edit_ratio_distribution(feedback)
+    if int(dist["count"].sum()) == 0:
+        st.caption(t("analytics_no_reply_from_draft"))
+    else:
+        st.bar_chart(
+            dist,
+            x="bucket",
+            y="count",
+            x_label="edit ratio",
+            y_label="replies",
+            sort=False,
+            color="#4f46e5",
+        )
+
+
+def escalation_by_reason(feedback: list[dict[str, Any]]) -> None:
+    st.subheader(t("analytics_escalation_by_reason"))
+    reasons = analytics.escalation_by_reason(feedback)
+    if reasons.empty:
+        st.caption(t("analytics_no_escalation_reason"))
+    else:
+        policy = ctx.ws.policies.current()
+        reasons["reason"] = reasons["reason"].map(
+            lambda code: policy.label(code, "fr" if fr else "en")
+        )
+        st.dataframe(
+            reasons,
+            hide_index=True,
+            column_config={
+                "rate": st.column_config.ProgressColumn(
+                    "escalation rate", format="percent", min_value=0.0, max_value=1.0
+                ),
+                "followed": st.column_config.NumberColumn("followed", format="percent"),
+            },
+        )
+
+
+def drafts_per_day(drafts: list[dict[str, Any]]) -> None:
+    st.subheader(t("analytics_drafts_per_day"))
+    per_day = analytics.drafts_per_day(drafts)
+    if per_day.empty:
+        st.caption(t("analytics_no_draft"))
+    else:
+        names = {
+            "drafts": t("analytics_series_drafts"),
+            "flagged": t("analytics_series_flagged"),
+        }
+        long = per_day.assign(day=per_day["day"].map(lambda d: d.isoformat())).melt(
+            "day", var_name="series", value_name="n"
+        )
+        long["series"] = long["series"].map(names)
+        chart = (
+            alt.Chart(long)
+            .mark_bar()
+            .encode(
+                x=alt.X("day:N", title=None),
+                xOffset="series:N",
+                y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+                color=alt.Color(
+                    "series:N",
+                    scale=alt.Scale(domain=list(names.values()), range=["#4f46e5", "#c62828"]),
+                    title=None,
+                ),
+                tooltip=["day", "series", "n"],
             )
-    with right:
-        st.subheader(t("analytics_drafts_per_day"))
-        per_day = analytics.drafts_per_day(drafts)
-        if per_day.empty:
-            st.caption(t("analytics_no_draft"))
-        else:
-            names = {
-                "drafts": t("analytics_series_drafts"),
-                "flagged": t("analytics_series_flagged"),
-            }
-            long = per_day.assign(day=per_day["day"].map(lambda d: d.isoformat())).melt(
-                "day", var_name="series", value_name="n"
-            )
-            long["series"] = long["series"].map(names)
-            chart = (
-                alt.Chart(long)
-                .mark_bar()
-                .encode(
-                    x=alt.X("day:N", title=None),
-                    xOffset="series:N",
-                    y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1)),
-                    color=alt.Color(
-                        "series:N",
-                        scale=alt.Scale(domain=list(names.values()), range=["#4f46e5", "#c62828"]),
-                        title=None,
-                    ),
-                    tooltip=["day", "series", "n"],
-                )
-            )
-            st.altair_chart(chart, width="stretch")
+        )
+        st.altair_chart(chart, width="stretch")
 
 
 st.title(t("analytics_title"))
