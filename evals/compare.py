@@ -3,7 +3,7 @@
 Per metric: the delta B - A with a paired (cluster) bootstrap interval, the exact McNemar
 p-value for binary per-case outcomes, win/tie/loss counts and the minimum detectable
 difference for this sample; plus the cases whose outcome changed, and a CI gate on interval
-bounds (never point estimates).
+bounds (never point estimates, :mod:`evals.gate`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from evals.aggregates import hit_at
+from evals.gate import gate_checks
 from evals.judge import comparison_outcomes
-from evals.metrics import Record, answered, hit_at, outcome, scored
+from evals.outcomes import Record, answered, outcome, scored
 from evals.records import read_results
 from evals.stats import mcnemar_exact, paired_mde, percentile
 
@@ -56,74 +58,13 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
     ids = sorted(ids_a & ids_b)
     A = [ra[i] for i in ids]
     B = [rb[i] for i in ids]
-    groups = [r["group"] for r in A]
-    n = len(ids)
-
-    def binary(
-        name: str,
-        fa: Callable[[Record], float],
-        fb: Callable[[Record], float],
-        better: str = "higher",
-        among: Callable[[Record, Record], bool] | None = None,
-    ) -> dict[str, Any]:
-        """A paired 0/1 outcome, over the cases ``among`` keeps (all by default)."""
-        keep = [i for i in range(n) if among is None or among(A[i], B[i])]
-        return _paired(
-            name,
-            np.array([fa(A[i]) for i in keep], dtype=float),
-            np.array([fb(B[i]) for i in keep], dtype=float),
-            [groups[i] for i in keep],
-            better,
-        )
-
-    def judged(r: Record) -> bool:
-        return bool(r.get("verdicts"))
-
-    metrics = [
-        binary("deflected", lambda r: outcome(r, tau_a)[0], lambda r: outcome(r, tau_b)[0]),
-        binary(
-            "false_deflected (per case)",
-            lambda r: outcome(r, tau_a)[1],
-            lambda r: outcome(r, tau_b)[1],
-            better="lower",
-        ),
-        binary(
-            "escalation correct",
-            lambda r: float((not answered(r, tau_a)) == r["should_escalate"]),
-            lambda r: float((not answered(r, tau_b)) == r["should_escalate"]),
-        ),
-        binary(
-            "escalation suggested (recall)",
-            lambda r: float(r["escalate"]),
-            lambda r: float(r["escalate"]),
-            among=lambda a, b: bool(a["should_escalate"]),
-        ),
-        *(  # what the registered evaluators of the offline judge count per case
-            binary(
-                o.label,
-                (has := _has_verdict(o.key)),
-                has,
-                better=o.better,
-                among=lambda a, b: judged(a) and judged(b),
-            )
-            for o in comparison_outcomes()
-        ),
-    ]
-    if any(r["reference_doc_ids"] for r in A):
-        hit5 = binary(
-            "retrieval hit@5",
-            (hit := lambda r: float(hit_at(r, 5))),
-            hit,
-            among=lambda a, b: bool(a["reference_doc_ids"]),
-        )
-        metrics.append({k: v for k, v in hit5.items() if k != "n"})
-    metrics.append(_fdr_metric(A, B, tau_a, tau_b, groups))
+    metrics = _paired_metrics(A, B, tau_a, tau_b)
     checks = gate_checks({m["metric"]: m for m in metrics}, margin)
     failed = [c for c in checks if c["status"] != "pass"]
     return {
         "a": str(a_dir),
         "b": str(b_dir),
-        "n_paired": n,
+        "n_paired": len(ids),
         "only_a": len(ids_a - ids_b),
         "only_b": len(ids_b - ids_a),
         "thresholds": {"a": tau_a, "b": tau_b},
@@ -147,6 +88,86 @@ def compare_runs(a_dir: Path, b_dir: Path, *, margin: float = 0.02) -> dict[str,
             "checks": checks,
         },
     }
+
+
+def _paired_metrics(
+    A: list[Record], B: list[Record], tau_a: float, tau_b: float
+) -> list[dict[str, Any]]:
+    """Every metric of the comparison on the paired cases ``A`` and ``B`` (the same ids)."""
+
+    def judged(r: Record) -> bool:
+        return bool(r.get("verdicts"))
+
+    metrics = [
+        _binary(A, B, "deflected", lambda r: outcome(r, tau_a)[0], lambda r: outcome(r, tau_b)[0]),
+        _binary(
+            A,
+            B,
+            "false_deflected (per case)",
+            lambda r: outcome(r, tau_a)[1],
+            lambda r: outcome(r, tau_b)[1],
+            better="lower",
+        ),
+        _binary(
+            A,
+            B,
+            "escalation correct",
+            lambda r: float((not answered(r, tau_a)) == r["should_escalate"]),
+            lambda r: float((not answered(r, tau_b)) == r["should_escalate"]),
+        ),
+        _binary(
+            A,
+            B,
+            "escalation suggested (recall)",
+            lambda r: float(r["escalate"]),
+            lambda r: float(r["escalate"]),
+            among=lambda a, b: bool(a["should_escalate"]),
+        ),
+        *(  # what the registered evaluators of the offline judge count per case
+            _binary(
+                A,
+                B,
+                o.label,
+                (has := _has_verdict(o.key)),
+                has,
+                better=o.better,
+                among=lambda a, b: judged(a) and judged(b),
+            )
+            for o in comparison_outcomes()
+        ),
+    ]
+    if any(r["reference_doc_ids"] for r in A):
+        hit5 = _binary(
+            A,
+            B,
+            "retrieval hit@5",
+            (hit := lambda r: float(hit_at(r, 5))),
+            hit,
+            among=lambda a, b: bool(a["reference_doc_ids"]),
+        )
+        metrics.append({k: v for k, v in hit5.items() if k != "n"})
+    metrics.append(_fdr_metric(A, B, tau_a, tau_b, [r["group"] for r in A]))
+    return metrics
+
+
+def _binary(
+    A: list[Record],
+    B: list[Record],
+    name: str,
+    fa: Callable[[Record], float],
+    fb: Callable[[Record], float],
+    better: str = "higher",
+    among: Callable[[Record, Record], bool] | None = None,
+) -> dict[str, Any]:
+    """A paired 0/1 outcome, over the cases ``among`` keeps (all by default)."""
+    keep = [i for i in range(len(A)) if among is None or among(A[i], B[i])]
+    return _paired(
+        name,
+        np.array([fa(A[i]) for i in keep], dtype=float),
+        np.array([fb(B[i]) for i in keep], dtype=float),
+        [A[i]["group"] for i in keep],
+        better,
+    )
 
 
 def _paired(
@@ -236,79 +257,6 @@ def _latency(A: list[Record], B: list[Record]) -> dict[str, Any]:
 def _has_verdict(key: str) -> Callable[[Record], float]:
     """1 when the case's verdicts list something under ``key`` (leaks, forbidden facts)."""
     return lambda r: float(bool(r["verdicts"].get(key)))
-
-
-def _significant(m: dict[str, Any], direction: int) -> bool:
-    """The paired change goes in ``direction`` (+1 up, -1 down) beyond chance: its bootstrap
-    interval excludes 0, or McNemar's exact test gives p < .05."""
-    if m["delta"] is None or m["delta"] * direction <= 0:
-        return False
-    ci = (
-        (m["low"] is not None and m["low"] > 0)
-        if direction > 0
-        else (m["high"] is not None and m["high"] < 0)
-    )
-    return ci or (m["mcnemar_p"] is not None and m["mcnemar_p"] < 0.05)
-
-
-def gate_checks(by_name: dict[str, dict[str, Any]], margin: float) -> list[dict[str, Any]]:
-    """Each check of the CI gate with its status: pass, fail, or n/a (cannot be measured on
-    this pair, which is not a pass)."""
-    out: list[dict[str, Any]] = []
-
-    def check(
-        name: str, metric: str, fails: Callable[[dict[str, Any]], str | None], needs: str = "delta"
-    ) -> None:
-        m = by_name.get(metric)
-        if m is None or m["delta"] is None or m.get(needs) is None or m.get("n") == 0:
-            out.append({"check": name, "status": "n/a", "why": f"n/a ({metric} not measurable)"})
-            return
-        why = fails(m)
-        out.append({"check": name, "status": "fail" if why else "pass", "why": why or "ok"})
-
-    def pp(x: float) -> str:
-        return f"{100 * x:+.1f} pp"
-
-    def ci(m: dict[str, Any]) -> str:
-        p = f", McNemar p = {m['mcnemar_p']:.3f}" if m.get("mcnemar_p") is not None else ""
-        return f"{pp(m['delta'])} [{pp(m['low'])}, {pp(m['high'])}]{p}"
-
-    check(
-        "FDR non-inferiority",
-        "false-deflection rate (of answered)",
-        lambda m: (
-            None
-            if m["high"] <= margin
-            else f"upper bound of the FDR delta {pp(m['high'])} exceeds +{100 * margin:.1f} pp"
-        ),
-        needs="high",
-    )
-    check(
-        "deflection non-inferiority",
-        "deflected",
-        lambda m: (
-            None
-            if m["low"] >= -margin
-            else f"lower bound of the deflection delta {pp(m['low'])} is below -{100 * margin:.1f} pp"
-        ),
-        needs="low",
-    )
-    for name, metric in (
-        ("false deflections per case", "false_deflected (per case)"),
-        ("leaks", "leaking drafts"),
-        ("forbidden facts", "drafts with forbidden facts"),
-    ):
-        check(
-            name,
-            metric,
-            lambda m: f"rose significantly, {ci(m)}" if _significant(m, +1) else None,
-        )
-    check(
-        "escalation recall",
-        "escalation suggested (recall)",
-        lambda m: f"dropped significantly, {ci(m)}" if _significant(m, -1) else None,
-    )
-    return out
 
 
 def _label(r: Record, tau: float) -> str:

@@ -115,15 +115,7 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
         raise DatasetError(
             f"{root}: is not a folder.", "Pass a dataset folder holding cases.jsonl and kb.jsonl."
         )
-    manifest: dict[str, Any] = {}
-    if (root / "dataset.json").exists():
-        try:
-            manifest = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"{root / 'dataset.json'}: invalid JSON (line {exc.lineno}: {exc.msg}).",
-                "Fix the manifest.",
-            ) from exc
+    manifest = _manifest(root)
     cases_path = root / "cases.jsonl"
     if not cases_path.exists():
         raise DatasetError(
@@ -136,6 +128,41 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
             f"{root}: has no knowledge (kb.jsonl, or 'kb' in dataset.json).",
             "Add kb.jsonl with one document per line.",
         )
+    cases = _cases(cases_path)
+    orders = _resolve(root, manifest.get("orders")) or (
+        root / "orders.jsonl" if (root / "orders.jsonl").exists() else None
+    )
+    customers = _resolve(root, manifest.get("customers"))
+    return Dataset(
+        name=str(manifest.get("name") or root.name),
+        path=root,
+        cases=cases[:limit] if limit else cases,
+        kb_files=kb_files,
+        orders_file=orders,
+        customers_file=customers,
+        policy_file=_resolve(root, manifest.get("policy")),
+        today=date.fromisoformat(manifest["today"]) if manifest.get("today") else None,
+        meta=manifest,
+        workspace=workspace,
+    )
+
+
+def _manifest(root: Path) -> dict[str, Any]:
+    """The folder's ``dataset.json`` (none: empty)."""
+    if not (root / "dataset.json").exists():
+        return {}
+    try:
+        manifest: dict[str, Any] = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(
+            f"{root / 'dataset.json'}: invalid JSON (line {exc.lineno}: {exc.msg}).",
+            "Fix the manifest.",
+        ) from exc
+    return manifest
+
+
+def _cases(cases_path: Path) -> list[Case]:
+    """Every case of ``cases.jsonl``, validated; :class:`DatasetError` lists every bad line."""
     cases: list[Case] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -170,22 +197,7 @@ def load_dataset(path: str | Path, *, limit: int | None = None) -> Dataset:
         )
     if not cases:
         raise DatasetError(f"{cases_path}: has no cases.", "Add at least one case.")
-    orders = _resolve(root, manifest.get("orders")) or (
-        root / "orders.jsonl" if (root / "orders.jsonl").exists() else None
-    )
-    customers = _resolve(root, manifest.get("customers"))
-    return Dataset(
-        name=str(manifest.get("name") or root.name),
-        path=root,
-        cases=cases[:limit] if limit else cases,
-        kb_files=kb_files,
-        orders_file=orders,
-        customers_file=customers,
-        policy_file=_resolve(root, manifest.get("policy")),
-        today=date.fromisoformat(manifest["today"]) if manifest.get("today") else None,
-        meta=manifest,
-        workspace=workspace,
-    )
+    return cases
 
 
 def _resolve(root: Path, rel: str | None) -> Path | None:

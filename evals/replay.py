@@ -13,82 +13,68 @@ and policy, as the desk does (nothing is exported or re-embedded). The test half
 :func:`evals.runner.run_eval`; ``replay.json`` in the run folder compares each draft with the
 agent's reply: edit distance (masked both sides), the reply's facts found in the draft, and
 escalation agreement.
+
+The cases come from :mod:`evals.replay_history`, the comparison from :mod:`evals.replay_compare`;
+their names are importable from here as well.
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, get_args
-
-import numpy as np
-import sqlalchemy as sa
+from typing import Any
 
 from copilot.config import Settings
-from copilot.desk.store import (
-    LIGHT_EDIT,
-    ConversationRecord,
-    ConversationStore,
-    Message,
-    conversations,
-    edit_ratio,
-)
-from copilot.pipeline.pii import PLACEHOLDER, Masker, unnumbered
-from copilot.types import Channel
+from copilot.desk.store import ConversationStore
+from copilot.pipeline.escalation import Policy
 from copilot.workspace import PolicyStore, Workspace
-from evals.dataset import Case, CaseTurn, CustomerContext, DatasetError
-from evals.judge import atomic_facts
-from evals.metrics import prf
-from evals.report import fmt, jsonable
+from evals.replay_compare import compare, facts, report_rows, summarize
+from evals.replay_history import (
+    CHANNELS,
+    ESCALATED,
+    History,
+    ReplayCase,
+    ReplayError,
+    customer_names,
+    history,
+    history_cases,
+    not_enough,
+)
+from evals.report import jsonable
 from evals.runner import Progress, RunConfig, RunResult, new_run_folder, run_eval
-from evals.stats import Estimate, bootstrap, mean, percentile, ratio, wilson
-from knowledge import Embedder, OrderBook, detect_language, make_engine
+from evals.stats import Estimate
+from knowledge import Embedder, OrderBook, make_engine
+
+__all__ = [
+    "CHANNELS",
+    "ESCALATED",
+    "MIN_CASES",
+    "REPORT",
+    "TEST_PERCENT",
+    "History",
+    "ReplayCase",
+    "ReplayError",
+    "ReplayResult",
+    "compare",
+    "customer_names",
+    "facts",
+    "history",
+    "history_cases",
+    "load_report",
+    "not_enough",
+    "report_rows",
+    "run_replay",
+    "split",
+    "summarize",
+    "write_set",
+]
 
 MIN_CASES = 10  # fewer agent replies say nothing a reader could trust
 TEST_PERCENT = 30  # without a split date: the latest 30 % of the cases (rounded up) are tested
-# the feedback outcome ConversationStore.escalate records (the only way a conversation is
-# escalated: with the conversation's status, it writes this row, which says when)
-ESCALATED = "escalated"
 REPORT = "replay.json"
-CHANNELS = frozenset(get_args(Channel))
-
-
-class ReplayError(DatasetError):
-    """The conversation store cannot make a replay set."""
-
-
-@dataclass
-class _Point:
-    """One agent action after customer messages: the turns before it, the reply (None: the
-    agent escalated without replying), when, and the desk's feedback outcome on the reply."""
-
-    turns: list[Message]
-    reply: Message | None
-    at: datetime
-    outcome: str | None
-    escalated: bool = False
-
-
-@dataclass(frozen=True)
-class ReplayCase:
-    case: Case
-    at: datetime  # when the agent replied (or escalated)
-    conversation_id: str
-    outcome: str | None  # the desk's feedback on the reply; None: no draft was recorded
-
-
-@dataclass(frozen=True)
-class History:
-    """What the store holds for the bench."""
-
-    cases: int
-    replies: int  # cases with an agent reply (the others: escalated without one)
-    escalated: int  # cases the agent escalated (with or without a reply)
-    conversations: int
 
 
 @dataclass
@@ -98,148 +84,6 @@ class ReplayResult:
     run: RunResult
     train: list[ReplayCase] = field(default_factory=list)
     test: list[ReplayCase] = field(default_factory=list)
-
-
-# -- the store's history -------------------------------------------------------------
-def _all_conversations(store: ConversationStore) -> list[ConversationRecord]:
-    with store.engine.connect() as conn:
-        statuses = list(conn.execute(sa.select(conversations.c.status).distinct()).scalars())
-    return store.inbox(statuses=statuses) if statuses else []
-
-
-def _points(rec: ConversationRecord, feedback: Sequence[dict[str, Any]]) -> list[_Point]:
-    """The agent's actions in one conversation that answer customer messages, in order."""
-    sends = deque(r for r in feedback if r["sent_text"])  # replies posted from the desk
-    escalations = deque(sorted(r["created_at"] for r in feedback if r["outcome"] == ESCALATED))
-    points: list[_Point] = []
-    turns: list[Message] = []
-    waiting = False  # customer messages since the agent last acted
-    last: _Point | None = None  # the latest point, until the customer writes again
-
-    def escalations_until(t: datetime | None) -> None:
-        nonlocal waiting, last
-        while escalations and (t is None or escalations[0] <= t):
-            at = escalations.popleft()
-            if waiting:  # escalated instead of replying
-                last = _Point(list(turns), None, at, ESCALATED, escalated=True)
-                points.append(last)
-                waiting = False
-            elif last is not None:  # replied, then escalated
-                last.escalated = True
-
-    for m in rec.messages:
-        escalations_until(m.created_at)
-        if m.role == "customer":
-            turns.append(m)
-            waiting, last = True, None
-        elif m.role == "agent":
-            outcome = None
-            if sends and sends[0]["sent_text"] == m.text:
-                outcome = str(sends.popleft()["outcome"])
-            if waiting:
-                last = _Point(list(turns), m, m.created_at, outcome)
-                points.append(last)
-                waiting = False
-            turns.append(m)
-    escalations_until(None)
-    return points
-
-
-def _feedback_by_conversation(store: ConversationStore) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in store.feedback_rows():
-        out[row["conversation_id"]].append(row)
-    return out
-
-
-def history(store: ConversationStore) -> History:
-    """How many cases the store's conversations make (no masking: cheap enough for a page)."""
-    feedback = _feedback_by_conversation(store)
-    points = [
-        (rec.id, p) for rec in _all_conversations(store) for p in _points(rec, feedback[rec.id])
-    ]
-    return History(
-        cases=len(points),
-        replies=sum(1 for _, p in points if p.reply is not None),
-        escalated=sum(1 for _, p in points if p.escalated),
-        conversations=len({cid for cid, _ in points}),
-    )
-
-
-def customer_names(orders: OrderBook) -> Callable[[str | None], list[str]]:
-    """The names to mask for a customer id (from the order feed's customer records)."""
-
-    def names(customer_id: str | None) -> list[str]:
-        customer = orders.customer(customer_id) if customer_id else None
-        return [customer.name] if customer and customer.name else []
-
-    return names
-
-
-def history_cases(
-    store: ConversationStore, orders: OrderBook, *, window_days: int = 7
-) -> list[ReplayCase]:
-    """Every case of the store, personal data masked, oldest first. Each case counts, as the
-    desk did, the customer's other conversations opened in the ``window_days`` before it."""
-    feedback = _feedback_by_conversation(store)
-    names = customer_names(orders)
-    out: list[ReplayCase] = []
-    records = _all_conversations(store)
-    opened: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for rec in records:
-        if rec.customer_id:
-            opened[rec.customer_id].append((rec.created_at, rec.id))
-    window = timedelta(days=window_days)
-    for rec in records:
-        points = _points(rec, feedback[rec.id])
-        if not points:
-            continue
-        masker = Masker.for_names(names(rec.customer_id))
-        masked = {
-            m.id: masker.mask(m.text) for m in rec.messages if m.role in ("customer", "agent")
-        }
-        for k, p in enumerate(points, start=1):
-            question = masked[p.turns[-1].id]
-            case = Case(
-                id=f"{rec.id}-{k}",
-                lang=detect_language(question)[0],
-                conversation=[CaseTurn(role=m.role, text=masked[m.id]) for m in p.turns],
-                customer_context=CustomerContext(customer_id=rec.customer_id)
-                if rec.customer_id
-                else None,
-                channel=rec.channel if rec.channel in CHANNELS else None,
-                reference_answer=masked[p.reply.id] if p.reply else None,
-                should_escalate=p.escalated,
-                expected_action="escalate" if p.escalated else "answer",
-                group_id=rec.id,
-                prior_contacts=sum(
-                    1
-                    for when, other in opened.get(rec.customer_id or "", [])
-                    if other != rec.id and p.at - window <= when <= p.at
-                ),
-                source={
-                    "conversation_id": rec.id,
-                    "at": p.at.isoformat(),
-                    "desk_outcome": p.outcome,
-                    "replied": p.reply is not None,
-                },
-            )
-            out.append(ReplayCase(case, p.at, rec.id, p.outcome))
-    return sorted(out, key=lambda c: (c.at, c.case.id))
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def not_enough(found: History, needed: int) -> ReplayError:
-    return ReplayError(
-        f"The conversation store has {_count(found.cases, 'agent reply', 'agent replies')} "
-        f"to replay ({found.replies} sent, {found.escalated} escalated, in {found.conversations} "
-        f"conversations); the replay bench needs at least {needed}.",
-        "Answer or escalate more conversations on the agent desk first, or lower the minimum "
-        "(souffleur eval replay --min-cases N; figures on a few cases are only indicative).",
-    )
 
 
 def split(
@@ -277,126 +121,6 @@ def write_set(folder: Path, cases: Sequence[ReplayCase], *, half: str, built_at:
     return folder
 
 
-# -- the comparison ------------------------------------------------------------------
-def facts(text: str) -> frozenset[str]:
-    """Order numbers, amounts, dates, durations and other numbers a reply states (the offline
-    judge's atomic facts), placeholders left out."""
-    return atomic_facts(PLACEHOLDER.sub(" ", text))
-
-
-def compare(
-    cases: Sequence[ReplayCase],
-    records: Sequence[dict[str, Any]],
-    names: Callable[[str | None], list[str]],
-    *,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """How the copilot's drafts (``records`` of the harness) compare with the agents' actions."""
-    by_id = {r["id"]: r for r in records}
-    rows: list[dict[str, Any]] = []
-    for rc in cases:
-        case, r = rc.case, by_id.get(rc.case.id)
-        row: dict[str, Any] = {
-            "id": case.id,
-            "conversation_id": rc.conversation_id,
-            "at": rc.at.isoformat(),
-            "desk_outcome": rc.outcome,
-            "agent_escalated": case.should_escalate,
-            "reference": case.reference_answer,
-            "scored": r is not None and r.get("status") == "scored",
-        }
-        if not row["scored"]:
-            row["unscored_reason"] = (r or {}).get("unscored_reason") or "not run"
-            rows.append(row)
-            continue
-        assert r is not None
-        ctx = case.customer_context
-        draft = Masker.for_names(names(ctx.customer_id if ctx else None)).mask(r["draft"])
-        row |= {
-            "draft": draft,
-            "copilot_escalated": bool(r["escalate"]),
-            "reasons": r.get("reasons") or [],
-        }
-        if case.reference_answer is not None:
-            agent_facts, draft_facts = facts(case.reference_answer), facts(draft)
-            row |= {
-                "edit_distance": edit_ratio(unnumbered(draft), unnumbered(case.reference_answer)),
-                "agent_facts": sorted(agent_facts),
-                "facts_in_draft": sorted(agent_facts & draft_facts),
-            }
-        rows.append(row)
-    return summarize(rows, seed=seed)
-
-
-def _clustered(
-    values: Sequence[Any],
-    statistic: Callable[[np.ndarray], float | None],
-    groups: list[str],
-    seed: int,
-) -> Estimate:
-    """The statistic with a cluster bootstrap interval by conversation (replies of one
-    conversation are not independent); a single conversation gives no interval."""
-    est = bootstrap(values, statistic, groups=groups, seed=seed)
-    if len(set(groups)) < 2:
-        return Estimate(est.value, None, None, est.n, "one conversation: no interval")
-    return est
-
-
-def summarize(rows: Sequence[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
-    scored = [r for r in rows if r["scored"]]
-    replied = [r for r in scored if "edit_distance" in r]
-    distances = [r["edit_distance"] for r in replied]
-    groups = [r["conversation_id"] for r in replied]
-    with_facts = [r for r in replied if r["agent_facts"]]
-    by_outcome: dict[str, list[float]] = defaultdict(list)
-    for r in replied:
-        by_outcome[r["desk_outcome"] or "none"].append(r["edit_distance"])
-    agent = [r["agent_escalated"] for r in scored]
-    copilot = [r["copilot_escalated"] for r in scored]
-    tp = sum(1 for a, c in zip(agent, copilot, strict=True) if a and c)
-    fp = sum(1 for a, c in zip(agent, copilot, strict=True) if c and not a)
-    fn = sum(1 for a, c in zip(agent, copilot, strict=True) if a and not c)
-    tn = len(scored) - tp - fp - fn
-    return {
-        "cases": len(rows),
-        "scored": len(scored),
-        "unscored": len(rows) - len(scored),
-        "replies": len(replied),
-        "escalated_without_reply": sum(1 for r in scored if "edit_distance" not in r),
-        "edit_distance": _clustered(distances, mean, groups, seed),
-        "edit_distance_median": percentile(distances, 50),
-        "identical": wilson(sum(1 for d in distances if d == 0), len(distances)),
-        "light_edit": wilson(sum(1 for d in distances if d < LIGHT_EDIT), len(distances)),
-        "light_edit_limit": LIGHT_EDIT,
-        "edit_distance_by_desk_outcome": {
-            k: {"n": len(v), "mean": float(np.mean(v))} for k, v in sorted(by_outcome.items())
-        },
-        "facts": {
-            "agent_facts": sum(len(r["agent_facts"]) for r in replied),
-            "in_draft": sum(len(r["facts_in_draft"]) for r in replied),
-            "rate": _clustered(
-                [[len(r["facts_in_draft"]), len(r["agent_facts"])] for r in with_facts],
-                ratio,
-                [r["conversation_id"] for r in with_facts],
-                seed,
-            ),
-            "replies_with_facts": len(with_facts),
-            "replies_with_every_fact": wilson(
-                sum(1 for r in with_facts if len(r["facts_in_draft"]) == len(r["agent_facts"])),
-                len(with_facts),
-            ),
-        },
-        "escalation": {
-            "n": len(scored),
-            "agreement": wilson(tp + tn, len(scored)),
-            "tn": tn,
-            **prf(tp, fp, fn),
-        },
-        "rows": list(rows),
-    }
-
-
-# -- running it ----------------------------------------------------------------------
 def run_replay(
     settings: Settings,
     *,
@@ -413,26 +137,9 @@ def run_replay(
     """Build the set from the store, run its test half, and write ``replay.json`` beside the
     harness's report in the run folder (``out``, or a new one under the data directory).
     Fewer cases than ``min_cases`` (default :data:`MIN_CASES`) raise :class:`ReplayError`."""
-    engine = workspace.engine if workspace is not None else make_engine(settings.db_url)
-    store = ConversationStore(engine)
-    orders = workspace.orders if workspace is not None else OrderBook(engine)
-    policy = (
-        workspace.service.policy
-        if workspace is not None
-        else PolicyStore(engine, settings.policy_path).current()
-    )
+    store, orders, policy = _desk(settings, workspace)
     cases = history_cases(store, orders, window_days=policy.settings.repeated_contact_window_days)
-    needed = MIN_CASES if min_cases is None else max(1, min_cases)
-    if len(cases) < needed:
-        raise not_enough(history(store), needed)
-    train, test = split(cases, split_date)
-    if not test:
-        raise ReplayError(
-            f"No agent reply on or after {split_date}: the {len(cases)} replies run from "
-            f"{cases[0].at:%Y-%m-%d} to {cases[-1].at:%Y-%m-%d}.",
-            "Pick a split date within that range, or leave it out (the latest "
-            f"{TEST_PERCENT} % of the replies are then the test half).",
-        )
+    train, test = _halves(cases, store, split_date, min_cases)
     built_at = datetime.now(UTC)
     folder = out or new_run_folder(
         settings.data_dir / "evals" / "runs", Path(), drafter, name="replay"
@@ -464,6 +171,42 @@ def run_replay(
     return ReplayResult(folder, report, run, train, test)
 
 
+def _desk(
+    settings: Settings, workspace: Workspace | None
+) -> tuple[ConversationStore, OrderBook, Policy]:
+    """The conversation store, the order book and the policy of the desk being replayed."""
+    engine = workspace.engine if workspace is not None else make_engine(settings.db_url)
+    store = ConversationStore(engine)
+    orders = workspace.orders if workspace is not None else OrderBook(engine)
+    policy = (
+        workspace.service.policy
+        if workspace is not None
+        else PolicyStore(engine, settings.policy_path).current()
+    )
+    return store, orders, policy
+
+
+def _halves(
+    cases: list[ReplayCase],
+    store: ConversationStore,
+    split_date: date | datetime | None,
+    min_cases: int | None,
+) -> tuple[list[ReplayCase], list[ReplayCase]]:
+    """(train, test) of the cases; too few cases, or none to test, raise :class:`ReplayError`."""
+    needed = MIN_CASES if min_cases is None else max(1, min_cases)
+    if len(cases) < needed:
+        raise not_enough(history(store), needed)
+    train, test = split(cases, split_date)
+    if not test:
+        raise ReplayError(
+            f"No agent reply on or after {split_date}: the {len(cases)} replies run from "
+            f"{cases[0].at:%Y-%m-%d} to {cases[-1].at:%Y-%m-%d}.",
+            "Pick a split date within that range, or leave it out (the latest "
+            f"{TEST_PERCENT} % of the replies are then the test half).",
+        )
+    return train, test
+
+
 def _split_report(
     train: Sequence[ReplayCase], test: Sequence[ReplayCase], at: date | datetime | None
 ) -> dict[str, Any]:
@@ -493,56 +236,3 @@ def load_report(folder: Path) -> dict[str, Any]:
         return v
 
     return {k: back(v) for k, v in raw.items()}
-
-
-def report_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
-    """The report as (figure, value) rows: the CLI's table and the app's."""
-    s, f, e = r["split"], r["facts"], r["escalation"]
-    rows = [
-        (
-            "Replay cases: all (train / test)",
-            f"{s['train'] + s['test']} ({s['train']} / {s['test']}); test = {s['rule']}, "
-            f"{s['test_from'][:16].replace('T', ' ')} to {s['test_until'][:16].replace('T', ' ')}",
-        ),
-        (
-            "Test cases compared",
-            f"{_count(r['replies'], 'agent reply', 'agent replies')}, "
-            f"{_count(r['escalated_without_reply'], 'escalation', 'escalations')} without a reply; "
-            f"{r['unscored']} unscored",
-        ),
-        (
-            "Edit distance, draft → agent's reply (0 = sent as drafted)",
-            f"mean {fmt(r['edit_distance'], False)}; median "
-            + ("n/a" if r["edit_distance_median"] is None else f"{r['edit_distance_median']:.3f}"),
-        ),
-        ("Drafts identical to the agent's reply", fmt(r["identical"])),
-        (
-            f"Drafts within a light edit (distance < {r['light_edit_limit']:.2f})",
-            fmt(r["light_edit"]),
-        ),
-    ]
-    by = r["edit_distance_by_desk_outcome"]
-    if by:
-        rows.append(
-            (
-                "Edit distance by the desk's outcome (mean, n)",
-                "; ".join(
-                    f"{k if k != 'none' else 'no draft recorded'} {v['mean']:.3f} ({v['n']})"
-                    for k, v in by.items()
-                ),
-            )
-        )
-    rows += [
-        (
-            "Facts of the agent's reply in the draft (order numbers, amounts, dates, durations)",
-            f"{f['in_draft']}/{f['agent_facts']} = {fmt(f['rate'])}; replies with every fact "
-            f"{fmt(f['replies_with_every_fact'])} of {f['replies_with_facts']}",
-        ),
-        ("Escalation agreement (copilot vs agent)", fmt(e["agreement"])),
-        (
-            "Copilot escalation against the agent's: precision / recall",
-            f"{fmt(e['precision'])} / {fmt(e['recall'])}; tp {e['tp']}, fp {e['fp']}, "
-            f"fn {e['fn']}, tn {e['tn']}",
-        ),
-    ]
-    return rows

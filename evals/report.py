@@ -1,4 +1,8 @@
-"""Write a run folder's summary.json, report.md and a self-contained report.html."""
+"""Write a run folder's summary.json, report.md and a self-contained report.html.
+
+The metrics table is :mod:`evals.summary_table` (the offline judge's rows from its registered
+evaluators), the plots :mod:`evals.charts`; both are importable from here as well.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from evals.stats import Estimate
-from evals.svg import bar_chart, histogram, line_chart
+from evals.charts import charts
+from evals.outcomes import held_back_failures, worst_failures
+from evals.stats import Estimate, fmt
+from evals.summary_table import summary_rows
 
 CHOICES = [
     "Deflected = not escalated, confidence >= threshold, the case may be automated, and the draft is correct, grounded and right about the order (EVALS.md §1.1); this is a verified resolution, stricter than vendor containment figures.",
@@ -33,184 +39,9 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def fmt(e: Any, pct: bool = True) -> str:
-    if isinstance(e, Estimate):
-        return e.fmt(pct)
-    if e is None:
-        return "n/a"
-    if isinstance(e, float):
-        return f"{100 * e:.1f}%" if pct else f"{e:.3f}"
-    return str(e)
-
-
-def summary_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
-    d = s["deflection"]
-    t = s["target_risk"]
-    e = s["escalation"]
-    r = s["retrieval"]
-    g = s["grounding"]
-    c = s["correctness"]
-    p = s["personalisation"]
-    cal = s["calibration"]
-    lat = s["latency"]
-    cost = s["cost"]
-    rows = [
-        (
-            "Cases (scored for deflection)",
-            f"{s['cases']} ({d['n']}); clarify {s['clarify_cases']}; unscored {sum(v for k, v in s['status'].items() if k != 'scored')}",
-        ),
-        (f"Deflection rate @ τ={d['threshold']:.2f}", fmt(d["deflection_rate"])),
-        ("Deflection rate over addressable cases", fmt(d["deflection_rate_addressable"])),
-        ("Coverage (answered without a human)", fmt(d["coverage"])),
-        (
-            "False-deflection rate (of answered)",
-            f"{fmt(d['false_deflection_rate'])} — policy {d['fd_policy']}, wrong answer {d['fd_wrong']}",
-        ),
-        (
-            f"Deflection at target risk (FDR upper bound ≤ {100 * t['target_fdr']:.0f}%, τ from dev split)",
-            f"τ*={t['threshold']:.3f}; test: DR {fmt(t['test']['deflection_rate'])}, FDR {fmt(t['test']['false_deflection_rate'])}"
-            if t.get("test")
-            else t.get("note", "n/a"),
-        ),
-    ]
-    es = s.get("escalation_suggested")
-    if es:  # the headline: what the agent sees as "hand over"
-        rows.append(
-            (
-                "Escalation suggested (hand over): precision / recall / F1",
-                f"{fmt(es['precision'])} / {fmt(es['recall'])} / {fmt(es['f1'], False)}",
-            )
-        )
-    nr = s.get("needs_review")
-    if nr:
-        rows.append(
-            (
-                f"Needs review (not escalated, confidence < τ={d['threshold']:.2f})",
-                f"{nr['n']} cases, {fmt(nr['share'])}; {nr['of_which_need_a_human']} of them need a human",
-            )
-        )
-    rows += [
-        (
-            "Not automated (hand over or below τ): precision / recall",
-            f"{fmt(e['precision'])} / {fmt(e['recall'])}",
-        ),
-        (
-            "Not automated: F1 / F2",
-            f"{fmt(e['f1'], False)} / {fmt(e['f2'], False)}; expected cost {e['expected_cost']:.0f} (miss=5, unneeded=1)",
-        ),
-    ]
-    et = s.get("escalation_triggers")
-    if et:
-        rows.append(
-            (
-                "Escalation by policy triggers alone (confidence left out): precision / recall",
-                f"{fmt(et['precision'])} / {fmt(et['recall'])}; {et['tp'] + et['fp']} cases flagged",
-            )
-        )
-    if r.get("n"):
-        rows += [
-            (
-                f"Retrieval hit@1 / hit@3 / hit@5 (k in prompt ≤ {r['k_prompt']} docs)",
-                f"{fmt(r['hit@1'])} / {fmt(r['hit@3'])} / {fmt(r['hit@5'])}",
-            ),
-            (
-                "Retrieval recall@5 / MRR / nDCG@5",
-                f"{fmt(r['recall@5'], False)} / {fmt(r['mrr'], False)} / {fmt(r['ndcg@5'], False)}",
-            ),
-        ]
-    if g.get("n"):
-        rows.append(
-            (
-                f"Groundedness ({g['label']})",
-                f"grounded {fmt(g['grounded_rate'])}; faithfulness {fmt(g['faithfulness'])}; citation precision {fmt(g['citation_precision'])}, recall {fmt(g['citation_recall'])}",
-            )
-        )
-    if c.get("n"):
-        rows.append(
-            (
-                "Correctness (non-escalated drafts)",
-                f"{fmt(c['correct_rate'])}; basis {c['basis']}; token F1 {fmt(c['token_f1_mean'], False)}, ROUGE-L {fmt(c['rouge_l_mean'], False)} (diagnostics)",
-            )
-        )
-    rows.append(
-        (
-            "Personalisation fact precision / recall; leaks",
-            f"{fmt(p['fact_precision'])} / {fmt(p['fact_recall'])}; {p['leaks']} leaks"
-            + (
-                f" (rule of three: ≤ {100 * p['leak_rule_of_three']:.2f}%)"
-                if p.get("leak_rule_of_three")
-                else ""
-            ),
-        )
-    )
-    if p.get("facts_required"):
-        rows.append(
-            (
-                "Required order facts in the draft / in the context (what an LLM would receive)",
-                f"{fmt(p['fact_recall'])} / {fmt(p.get('context_fact_recall'))} of {p['facts_required']}",
-            )
-        )
-    cl = s.get("clarify") or {}
-    if cl.get("n"):
-        rows.append(
-            (
-                "Clarify rate (asks which order) on clarify cases; needless elsewhere",
-                f"{cl['rate_text']} of {cl['n']}; {cl['needless']} needless",
-            )
-        )
-    if cal.get("n"):
-        raw = s.get("calibration_raw") or {}
-        before = (
-            f"; before calibration (the model's raw score) {raw['ece']:.3f} / {raw['brier']:.3f}"
-            if raw.get("n")
-            else ""
-        )
-        rows.append(
-            (
-                "Calibration ECE / Brier (target: ok and no human needed)",
-                f"{cal['ece']:.3f} / {cal['brier']:.3f} (base rate {100 * cal['base_rate']:.1f}%){before}",
-            )
-        )
-    rows.append(
-        ("AURC (risk over coverage, lower is better)", fmt(s["risk_coverage"]["aurc"], False))
-    )
-    rows.append(
-        (
-            "Latency p50 / p95 (pipeline)",
-            f"{fmt(lat['total_ms']['p50'], False)} / {fmt(lat['total_ms']['p95'], False)} ms",
-        )
-    )
-    rows.append(
-        (
-            "Tokens and cost (system / judge)",
-            f"{cost['system_tokens']} / {cost['judge_tokens']} tokens; ${cost['system_cost_usd']:.4f} / ${cost['judge_cost_usd']:.4f}"
-            + (
-                f"; ${cost['system_cost_per_deflection']:.5f} per deflection"
-                if cost.get("system_cost_per_deflection")
-                else ""
-            ),
-        )
-    )
-    judge = s.get("judge")
-    if judge:
-        rows.append(
-            (
-                f"LLM judge ({judge.get('name') or 'n/a'})",
-                f"{judge['calls']} calls ({judge['cached_calls']} from cache); "
-                f"{judge['judge_failures']} failures in {judge['cases_with_judge_failures']} of {judge['cases']} cases "
-                f"(kept the offline verdict: grounded {judge['fallbacks']['grounded']}, correct {judge['fallbacks']['correct']})",
-            )
-        )
-    if s.get("cases_per_second"):
-        rows.append(("Run time", f"{s['run_seconds']:.1f} s, {s['cases_per_second']:.1f} cases/s"))
-    return rows
-
-
 def failure_sections(records: list[dict[str, Any]], tau: float) -> list[tuple[str, list[Any]]]:
     """The worst failures: false deflections at the run's threshold, then the most confident
     wrong drafts the threshold held back (what a lower threshold would let through)."""
-    from evals.metrics import held_back_failures, worst_failures
-
     return [
         ("Worst failures (false deflections, most confident first)", worst_failures(records, tau)),
         (
@@ -230,7 +61,14 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
     )
     lines += ["", "| metric | value [95% CI] |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in summary_rows(s)]
-    lines += [
+    lines += _by_action_md(s) + _by_reason_md(s) + _notes_md(s)
+    lines += _failures_md(records, s["deflection"]["threshold"])
+    lines += ["", "## Choices", ""] + [f"- {c}" for c in CHOICES]
+    return "\n".join(lines) + "\n"
+
+
+def _by_action_md(s: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## By expected action",
         "",
@@ -241,24 +79,34 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
         lines.append(
             f"| {a['expected_action']} | {a['n']} | {a['scored']} | {a['answered']} | {a['escalated']} | {a['deflected']} | {a['false_deflected']} | {fmt(a['mean_confidence'], False)} |"
         )
+    return lines
+
+
+def _by_reason_md(s: dict[str, Any]) -> list[str]:
     es = s.get("escalation_suggested") or {}
-    if es.get("by_reason"):
-        lines += [
-            "",
-            "## Escalation suggested, by reason",
-            "",
-            "| reason | cases | caught (any reason) | precision | recall | F1 |",
-            "|---|---|---|---|---|---|",
-        ]
-        for g, x in es["by_reason"].items():
-            lines.append(
-                f"| {g} | {x['n']} | {fmt(x['caught'])} | {fmt(x['precision'])} | {fmt(x['recall'])} | {fmt(x['f1'], False)} |"
-            )
-        lines += [
-            "",
-            "Codes fired (share of their cases that need a human): "
-            + ", ".join(f"{c} {x['n']} ({fmt(x['needed'])})" for c, x in es["by_code"].items()),
-        ]
+    if not es.get("by_reason"):
+        return []
+    lines = [
+        "",
+        "## Escalation suggested, by reason",
+        "",
+        "| reason | cases | caught (any reason) | precision | recall | F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g, x in es["by_reason"].items():
+        lines.append(
+            f"| {g} | {x['n']} | {fmt(x['caught'])} | {fmt(x['precision'])} | {fmt(x['recall'])} | {fmt(x['f1'], False)} |"
+        )
+    return [
+        *lines,
+        "",
+        "Codes fired (share of their cases that need a human): "
+        + ", ".join(f"{c} {x['n']} ({fmt(x['needed'])})" for c, x in es["by_code"].items()),
+    ]
+
+
+def _notes_md(s: dict[str, Any]) -> list[str]:
+    lines = []
     fdr = s["deflection"]["fd_by_reason"]
     if fdr:
         lines += [
@@ -270,7 +118,11 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
             "",
             "Unscored: " + "; ".join(f"{k} ({v})" for k, v in s["unscored_reasons"].items()),
         ]
-    tau = s["deflection"]["threshold"]
+    return lines
+
+
+def _failures_md(records: list[dict[str, Any]], tau: float) -> list[str]:
+    lines = []
     for title, found in failure_sections(records, tau):
         lines += ["", f"## {title}", ""]
         for r in found:
@@ -286,96 +138,7 @@ def markdown(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str
             lines.append(f"  > {r['draft'][:400].replace(chr(10), ' ')}")
         if not found:
             lines.append("None.")
-    lines += ["", "## Choices", ""] + [f"- {c}" for c in CHOICES]
-    return "\n".join(lines) + "\n"
-
-
-def charts(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
-    """The report's SVG charts, built from numbers and our own labels only (every text in them
-    is escaped by :mod:`evals.svg`): deflection vs FDR and risk–coverage with the threshold
-    marked, the reliability diagram, the latency histogram and the per-expected_action bars."""
-    rc = summary["risk_coverage"]["points"]
-    tau = summary["deflection"]["threshold"]
-    by_tau = sorted(rc, key=lambda p: p["threshold"])
-    chosen = []  # (sweep point, label) of the run's threshold and the risk-controlled one
-    current = next((p for p in by_tau if p["threshold"] >= tau), None)
-    if current:
-        chosen.append((current, f"τ={tau:.2f}"))
-    target = summary["target_risk"]
-    if target.get("threshold") is not None:
-        star = next((p for p in by_tau if p["threshold"] >= target["threshold"]), None)
-        if star:
-            chosen.append((star, f"τ*={target['threshold']:.2f}"))
-    marks = [(p["fdr"], p["deflection"], label) for p, label in chosen]
-    fdr_max = max([p["fdr"] for p in rc] + [0.1])
-    actions = [a["expected_action"] for a in summary["by_action"]]
-    return [
-        line_chart(
-            "Deflection vs false-deflection rate",
-            "false-deflection rate",
-            "deflection rate",
-            [("sweep over τ", "#1f77b4", [(p["fdr"], p["deflection"]) for p in reversed(rc)])],
-            x_range=(0, min(1, fdr_max)),
-            marks=marks,
-        ),
-        line_chart(
-            "Risk–coverage",
-            "coverage",
-            "risk (FDR)",
-            [
-                ("FDR", "#ff7f0e", [(p["coverage"], p["fdr"]) for p in reversed(rc)]),
-                (
-                    "FDR upper 95%",
-                    "#d62728",
-                    [(p["coverage"], p["fdr_upper"]) for p in reversed(rc)],
-                ),
-                (
-                    f"target {100 * target['target_fdr']:.0f}%",
-                    "#7f7f7f",
-                    [(0.0, target["target_fdr"]), (1.0, target["target_fdr"])],
-                ),
-            ],
-            marks=[(p["coverage"], p["fdr"], label) for p, label in chosen],
-        ),
-        line_chart(
-            "Reliability diagram",
-            "mean confidence",
-            "observed rate",
-            [
-                (
-                    "bins",
-                    "#2ca02c",
-                    [
-                        (b["confidence"], b["accuracy"])
-                        for b in summary["calibration"].get("reliability", [])
-                    ],
-                )
-            ],
-            diagonal=True,
-        ),
-        histogram(
-            "Latency (pipeline)",
-            [
-                r["timings"]["total_ms"]
-                for r in records
-                if r["status"] == "scored" and r["timings"].get("total_ms") is not None
-            ],
-            xlabel="ms",
-        ),
-        bar_chart(
-            "Deflected by expected action",
-            actions,
-            [a["deflected"] for a in summary["by_action"]],
-            ylabel="cases",
-        ),
-        bar_chart(
-            "False deflections by expected action",
-            actions,
-            [a["false_deflected"] for a in summary["by_action"]],
-            color="#d62728",
-            ylabel="cases",
-        ),
-    ]
+    return lines
 
 
 def html(manifest: dict[str, Any], s: dict[str, Any], records: list[dict[str, Any]]) -> str:

@@ -42,6 +42,18 @@ class Estimate:
         }
 
 
+def fmt(e: object, pct: bool = True) -> str:
+    """A figure as the reports print it: an estimate with its interval, a bare proportion (or,
+    ``pct=False``, a score), "n/a" for None."""
+    if isinstance(e, Estimate):
+        return e.fmt(pct)
+    if e is None:
+        return "n/a"
+    if isinstance(e, float):
+        return f"{100 * e:.1f}%" if pct else f"{e:.3f}"
+    return str(e)
+
+
 def wilson(successes: float, n: int, z: float = Z95) -> Estimate:
     """Wilson score interval for a proportion (exact endpoints 0 and 1 handled)."""
     if n <= 0:

@@ -30,6 +30,7 @@ the template version, which is part of the cache key.
 from __future__ import annotations
 
 from evals.llm_judge.agreement import samplers_from_settings, self_agreement
+from evals.llm_judge.draft import LLMJudgement
 from evals.llm_judge.pairwise import PairwiseResult, pairwise, pairwise_counts, pairwise_runs
 from evals.llm_judge.questions import (
     TEMPLATES,
@@ -39,7 +40,8 @@ from evals.llm_judge.questions import (
     RubricAnswer,
     order_record,
 )
-from evals.llm_judge.verdicts import LLMJudge, LLMJudgement, judge_from_settings, judge_summary
+from evals.llm_judge.runs import judge_from_settings, judge_summary
+from evals.llm_judge.verdicts import LLMJudge
 
 __all__ = [
     "TEMPLATES",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from copilot.pipeline.pii import Masker
-from evals.judge import normalise
+from evals.facts import normalise
 from evals.llm_judge.questions import PairwiseAnswer, Tally
 from evals.llm_judge.verdicts import LLMJudge
 

@@ -1,19 +1,16 @@
-"""The LLM judge itself: groundedness and correctness questions for one draft, the fallback to
-the offline verdict when a question fails, building it from the settings, its run summary."""
+"""The LLM judge itself: its questions (asked, validated, repaired once) and its verdicts on one
+draft (:mod:`evals.llm_judge.draft`: groundedness and correctness, with the fallback to the
+offline verdict when a question fails). Building it from the settings and its run summary are
+:mod:`evals.llm_judge.runs`.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from copilot import providers
-from copilot.config import Settings
 from copilot.pipeline.callcontext import calling
 from copilot.pipeline.llm import (
     ChatModel,
@@ -25,49 +22,21 @@ from copilot.pipeline.pii import Masker
 from copilot.types import Suggestion
 from evals.cache import CachingChatModel, last_call_cached, reset_cached_flag
 from evals.dataset import Case
-from evals.judge import Verdicts, is_claim, normalise
+from evals.llm_judge.draft import Judging, LLMJudgement, judge_correct, judge_grounded
 from evals.llm_judge.questions import (
     FORMATS,
-    JUDGE_REPLY_TOKENS,
-    MAX_CONTEXT_ORDERS,
     OFFLINE,
-    TEMPLATES,
     Asked,
-    ClaimAnswer,
     JudgeTemplates,
     Question,
-    RubricAnswer,
     Tally,
     label_of,
     order_record,
 )
 from evals.records import CaseResult
+from evals.verdicts import Verdicts
 from knowledge import Order
-from knowledge.errors import ConfigError, SouffleurError
-from knowledge.text import sentences
-
-# ------------------------------------------------------------------------- the judge
-
-
-@dataclass
-class LLMJudgement:
-    verdicts: Verdicts
-    extra: dict[str, Any]
-    failures: list[dict[str, str]]
-    usage: Tally
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.verdicts.as_dict(), **self.extra}
-
-
-@dataclass
-class _Claim:
-    sentence: str
-    citations: int  # cited ids, resolvable or not (as the offline judge counts them)
-    sources: list[tuple[str, str]]  # (label, chunk id or order ref) of the sources shown
-    verdict: str | None = None
-    supporting: list[str] = field(default_factory=list)
-    asked: bool = False
+from knowledge.errors import SouffleurError
 
 
 class LLMJudge:
@@ -227,136 +196,22 @@ class LLMJudge:
         own_orders: Sequence[Order],
     ) -> LLMJudgement:
         """The offline verdicts with what the LLM judged replaced, and what fell back."""
-        masker = Masker() if self.mask_pii else None
-        tally = Tally()
-        failures: list[dict[str, str]] = []
-        v = replace(
-            offline,
-            judge=self.name,
-            unsupported=list(offline.unsupported),
-            forbidden_found=list(offline.forbidden_found),
-            leaks=list(offline.leaks),
+        d = Judging(
+            offline=offline,
+            v=replace(
+                offline,
+                judge=self.name,
+                unsupported=list(offline.unsupported),
+                forbidden_found=list(offline.forbidden_found),
+                leaks=list(offline.leaks),
+            ),
+            masker=Masker() if self.mask_pii else None,
+            judged_by={"grounded": OFFLINE, "correct": OFFLINE, "personal": offline.judge},
+            llm={"grounded": None, "correct": None, "correct_reason": None},
         )
-        judged_by = {"grounded": OFFLINE, "correct": OFFLINE, "personal": offline.judge}
-        fallback: list[str] = []
-        llm: dict[str, Any] = {"grounded": None, "correct": None, "correct_reason": None}
-
-        # 1.5 groundedness: one question per claim sentence
-        if s.escalation.escalate:
-            judged_by["grounded"] = "not judged (escalated: scored by escalation only)"
-        else:
-            claims, failure = self._claims(s, chunk_texts, own_orders, masker, tally)
-            llm["claims"] = [
-                {
-                    "sentence": c.sentence,
-                    "verdict": c.verdict,
-                    "supporting": c.supporting,
-                    "asked": c.asked,
-                }
-                for c in claims
-            ]
-            if failure is not None:
-                failures.append(failure)
-                fallback.append("grounded")
-                judged_by["grounded"] = f"{offline.judge} (fallback: judge failure)"
-            else:
-                v.claims = len(claims)
-                v.supported = sum(1 for c in claims if c.verdict == "supported")
-                v.unsupported = [c.sentence for c in claims if c.verdict != "supported"]
-                v.citations = sum(c.citations for c in claims)
-                v.citations_supporting = sum(len(c.supporting) for c in claims)
-                v.claims_supported_by_citation = sum(1 for c in claims if c.supporting)
-                v.grounded = v.claims > 0 and v.supported == v.claims
-                llm["grounded"] = v.grounded
-                llm["contradicted"] = [c.sentence for c in claims if c.verdict == "contradicted"]
-                judged_by["grounded"] = self.name
-
-        # 1.6 correctness: one rubric question against the reference answer
-        llm_correct: bool | None = None
-        if case.reference_answer and s.draft.strip():
-            q = self.correct_question(case, s.draft, case.reference_answer, masker)
-            asked = self.ask(q)
-            tally.merge(asked.tally)
-            if isinstance(asked.answer, RubricAnswer):
-                llm_correct = asked.answer.verdict == "yes"
-                llm["correct_reason"] = asked.answer.reason
-            else:
-                failures.append({"question": "correct", "error": asked.error or "no answer"})
-        llm["correct"] = llm_correct
-        if case.required_facts:
-            judged_by["correct"] = f"{OFFLINE} (required_facts; LLM verdict recorded beside)"
-        elif case.reference_answer:
-            if llm_correct is not None:
-                v.correct = llm_correct and not v.forbidden_found
-                v.correct_basis = "llm_reference_rubric"
-                judged_by["correct"] = self.name
-            else:
-                fallback.append("correct")
-                judged_by["correct"] = (
-                    f"{OFFLINE} ({offline.correct_basis}; fallback: judge failure)"
-                )
-        else:
-            judged_by["correct"] = f"{OFFLINE} ({offline.correct_basis})"
-
-        extra = {
-            "judged_by": judged_by,
-            "fallback": fallback,
-            "llm": {**llm, "template_version": self.template_version, "failures": failures},
-        }
-        return LLMJudgement(v, extra, failures, tally)
-
-    def _claims(
-        self,
-        s: Suggestion,
-        chunk_texts: Mapping[str, str],
-        own_orders: Sequence[Order],
-        masker: Masker | None,
-        tally: Tally,
-    ) -> tuple[list[_Claim], dict[str, str] | None]:
-        by_order = {o.order_number: o for o in own_orders}
-        cited_by_sentence = {normalise(c.sentence): c for c in s.citations}
-        claims: list[_Claim] = []
-        for n, sent in enumerate((x for x in sentences(s.draft) if is_claim(x)), start=1):
-            cit = cited_by_sentence.get(normalise(sent))
-            ids = cit.chunk_ids if cit else []
-            texts: list[tuple[str, str]] = []
-            refs: list[tuple[str, str]] = []
-            cited_orders: set[str] = set()
-            for cid in ids:
-                text = None
-                if cid.startswith("order:"):
-                    number = cid.split(":", 1)[1]
-                    cited_orders.add(number)
-                    o = by_order.get(number)
-                    text = order_record(o) if o is not None else None
-                else:
-                    text = chunk_texts.get(cid)
-                if text is not None:
-                    label = f"S{len(texts) + 1}"
-                    texts.append((label, text))
-                    refs.append((label, cid))
-            context = [o for o in own_orders if o.order_number not in cited_orders]
-            claim = _Claim(sent, len(ids), refs)
-            claims.append(claim)
-            if not texts and not context:
-                claim.verdict = "not_in_context"  # nothing to check it against: no question
-                continue
-            q = self.claim_question(sent, s.draft, texts, context[:MAX_CONTEXT_ORDERS], masker)
-            asked = self.ask(q)
-            tally.merge(asked.tally)
-            claim.asked = True
-            if not isinstance(asked.answer, ClaimAnswer):
-                # the remaining claims are not asked: groundedness falls back as a whole
-                return claims, {"question": f"claim {n}", "error": asked.error or "no answer"}
-            claim.verdict = asked.answer.verdict
-            if claim.verdict == "supported":
-                by_label = dict(refs)
-                claim.supporting = [
-                    by_label[x]
-                    for x in dict.fromkeys(asked.answer.supporting_sources)
-                    if x in by_label
-                ]
-        return claims, None
+        judge_grounded(self, d, s, chunk_texts, own_orders)  # 1.5: one question per claim
+        judge_correct(self, d, s, case)  # 1.6: one rubric question against the reference
+        return d.judgement(self.template_version)
 
     def apply(
         self,
@@ -397,76 +252,3 @@ def _forget(model: ChatModel, messages: list[Message]) -> None:
     if isinstance(model, CachingChatModel):
         key = model.key(messages)
         (model.folder / key[:2] / f"{key}.json").unlink(missing_ok=True)
-
-
-# ------------------------------------------------------------------------- building from settings
-
-
-def judge_from_settings(
-    settings: Settings,
-    *,
-    chat: ChatModel | None = None,
-    seed: int = 0,
-    cache: bool = True,
-    templates_folder: Path = TEMPLATES,
-    keep_questions: bool = False,
-    engine: Engine | None = None,
-) -> LLMJudge:
-    """The run's judge, its calls cached by (model, template version, messages, T, seed)."""
-    templates = JudgeTemplates.load(templates_folder)
-    inner: ChatModel | None = (
-        chat
-        if chat is not None
-        else providers.chat_model(
-            settings, "judge", temperature=0.0, seed=seed, max_tokens=JUDGE_REPLY_TOKENS
-        )
-    )
-    if inner is None:
-        raise ConfigError(
-            "--judge llm needs an endpoint.",
-            "Set SOUFFLEUR_JUDGE_BASE_URL (or SOUFFLEUR_LLM_BASE_URL), and the key and model.",
-        )
-    model: ChatModel = providers.logged(inner, settings, engine, "judge")
-    if cache:
-        model = CachingChatModel(
-            model,
-            settings.data_dir / "evals" / "judge-cache",
-            params={"temperature": 0.0, "seed": seed, "template_version": templates.version},
-        )
-    judge = LLMJudge(
-        model,
-        templates=templates,
-        seed=seed,
-        mask_pii=providers.masks_pii(settings, "judge"),
-        keep_questions=keep_questions,
-    )
-    judge.endpoint = providers.endpoint(settings, "judge") if chat is None else None
-    if chat is None and (settings.judge_model or settings.llm_model) == settings.llm_model:
-        judge.notes.append(
-            "the judge uses the drafter's model: prefer another model family "
-            "(self-preference bias, EVALS.md §1.12); set SOUFFLEUR_JUDGE_MODEL"
-        )
-    return judge
-
-
-def judge_summary(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """``judge_failures`` and the judge's own figures, for the run summary."""
-    rows = [r for r in records if r.get("status") == "scored"]
-    usage = [r.get("judge_usage") or {} for r in rows]
-    failures = sum(int(r.get("judge_failures") or 0) for r in rows)
-    fallbacks = Counter(m for r in rows for m in (r.get("verdicts") or {}).get("fallback", []))
-    names = Counter((r.get("verdicts") or {}).get("judge") for r in rows)
-    return {
-        "judge_failures": failures,
-        "judge": {
-            "name": names.most_common(1)[0][0] if names else None,
-            "cases": len(rows),
-            "judge_failures": failures,
-            "cases_with_judge_failures": sum(1 for r in rows if r.get("judge_failures")),
-            "fallbacks": {"grounded": fallbacks["grounded"], "correct": fallbacks["correct"]},
-            "calls": sum(int(u.get("calls") or 0) for u in usage),
-            "cached_calls": sum(int(u.get("cached_calls") or 0) for u in usage),
-            "note": "a judge failure is counted and the case keeps its offline verdict for "
-            "that metric; it is never a 0 or a NaN in a mean",
-        },
-    }
