@@ -1,0 +1,201 @@
+"""What a draft quotes from the retrieved passages: the few sentences that answer the question
+(:func:`select_sentences`), and the source quote shown beside a drafted sentence
+(:func:`source_quote`); both read a passage's sentences as a chat shows them (:func:`plain`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from copilot.pipeline.drafter import Passage
+from knowledge.screening import is_instruction
+from knowledge.text import content_terms, fold, pieces
+
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+_PLACEHOLDER = re.compile(r"x{3,}|\b[A-Z]{2,5}-?\d{5,}\b", re.I)
+
+
+def terminated(sentence: str) -> str:
+    """A heading or list item used as a sentence gets its full stop: run into the next one
+    ("Rupture du CDI Le CDI se caractérise…"), it read as one garbled sentence."""
+    return sentence if sentence[-1:] in ".!?…:;" else sentence + "."
+
+
+def plain(sentence: str) -> str:
+    """A sentence as it reads in a chat: Markdown emphasis and links removed."""
+    return _EMPHASIS.sub("", _LINK.sub(r"\1", sentence)).strip()
+
+
+QUOTE_CHARS = 320
+
+
+def source_quote(sentence: str, chunk_text: str, lang: str) -> str:
+    """What the agent is shown as the source of a drafted ``sentence``: the passage's sentence
+    that holds it (or, for a reworded one, shares the most words with it), followed by the next
+    while the quote stays short, Markdown stripped. The drafted sentence is never cut off."""
+    sents = [plain(raw) for raw, _ in pieces(chunk_text)]
+    sents = [s for s in sents if s]
+    if not sents:
+        return ""
+    said = fold(plain(sentence)).rstrip(".!?… ")
+    start = next((i for i, s in enumerate(sents) if said and said in fold(s)), None)
+    if start is None:
+        terms = set(content_terms(sentence, lang))
+        start = max(
+            range(len(sents)), key=lambda i: (len(terms & set(content_terms(sents[i], lang))), -i)
+        )
+    quote = sents[start]
+    for nxt in sents[start + 1 :]:
+        if len(quote) + 1 + len(nxt) > QUOTE_CHARS:
+            break
+        quote = f"{quote} {nxt}"
+    return quote
+
+
+def _usable(s: str) -> bool:
+    """A complete, self-contained sentence: not a heading, table row or list fragment."""
+    if not 25 <= len(s) <= 450 or "|" in s or _PLACEHOLDER.search(s):
+        return False
+    if s.endswith(("?", ":", ";", ",")) or not s.endswith((".", "!", "…", ")", "»", '"')):
+        return False
+    first = s.lstrip("«\"'( ")[:1]
+    if re.match(r"(oui|non|yes|no)\b", s, re.I):  # a FAQ answer that needs its question
+        return False
+    if s.count("(") != s.count(")") or s.count('"') % 2 or s.count("«") != s.count("»"):
+        return False  # a fragment cut inside brackets or quotes
+    head, sep, _ = s.partition(":")
+    if sep and len(head) < 25 and s.count(",") >= 3:
+        return False  # an enumeration ("E27: lamp A, lamp B, lamp C, ..."), not an answer
+    return first.isupper() or first.isdigit()
+
+
+def _usable_row(s: str) -> bool:
+    """A table row read with its header ("Colissimo — Price: €4.90, free from €60."): its
+    commas and colons are the table's, not an enumeration's."""
+    return 15 <= len(s) <= 450 and not _PLACEHOLDER.search(s)
+
+
+# A question that asks for a figure (a price, a delay, an hour): its answer has digits in it.
+_ASKS_FIGURE = re.compile(
+    r"\b(how (much|many|long|soon)|what time|when\b|until when|combien|quel(le)?s? (prix|tarif|delai|heure|montant|duree|cout)|a quelle heure|quand|jusqu.a quand|(price|cost|fee|prix|tarif|cout|frais|delai)s?\b)"
+)
+_DIGIT = re.compile(r"\d")
+_FIGURE_BONUS = 0.6
+
+
+_EXAMPLE_HEADING = re.compile(r"\b(?:exemples?|examples?)\b")
+
+
+Scored = tuple[float, int, int, str, Passage]  # score, passage rank, position, sentence, passage
+
+
+def select_sentences(
+    passages: list[Passage],
+    query: str,
+    lang: str,
+    n: int,
+    variant: int = 0,
+    *,
+    skip_examples: bool = False,
+    term_weights: dict[str, float] | None = None,
+) -> list[tuple[str, Passage]]:
+    """The ``n`` most relevant sentences of the best passages, in reading order.
+
+    The answer rests on one article, the best-ranked one: another article's sentences are
+    used only when the first gives fewer than two usable sentences (a reply that mixes two
+    articles is harder to trust and to check). With ``skip_examples`` (the reply states the
+    customer's own order), sections headed "Example" are left out: "You order a lamp on
+    Tuesday at 4 pm…" would read as a claim about their order.
+    """
+    share = _share_of_question(query, lang, term_weights)
+    wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
+    if skip_examples:
+        passages = [
+            p
+            for p in passages
+            if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
+        ]
+    scored = _scored(passages, lang, share, wants_figure)
+    scored.sort(key=lambda x: -x[0])
+    if variant:
+        scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
+    primary = passages[0].hit.doc_id if passages else None
+    first = [x for x in scored if x[4].hit.doc_id == primary]
+    if len(first) < min(n, 2):
+        first = scored
+    chosen = _without_repeats(first, n, lang)
+    chosen.sort(key=lambda x: (x[1], x[2]))
+    return [(s, p) for _, _, _, s, p in chosen]
+
+
+def _share_of_question(
+    query: str, lang: str, term_weights: dict[str, float] | None
+) -> Callable[[set[str]], float]:
+    """How much of the question a set of terms covers (see ``share``)."""
+    q = set(content_terms(query, lang))
+    weights = term_weights or {}
+    total = sum(weights.get(t, 1.0) for t in q)
+
+    def share(terms: set[str]) -> float:
+        """The part of the question ``terms`` cover, each query word weighted by its IDF."""
+        return sum(weights.get(t, 1.0) for t in q & terms) / total if total else 0.0
+
+    return share
+
+
+def _scored(
+    passages: list[Passage], lang: str, share: Callable[[set[str]], float], wants_figure: bool
+) -> list[Scored]:
+    """The usable sentences and table rows of the best four passages that are about the
+    question (or open a section that is), each with its score: the question's share it covers,
+    its section's, its passage's rank and its place in it, a figure when one is asked."""
+    scored: list[Scored] = []
+    for p_rank, p in enumerate(passages[:4]):
+        head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
+        head_match = share(head_terms)
+        for i, (raw, cells) in enumerate(pieces(p.hit.chunk.text)):
+            s = plain(raw)
+            if not (_usable(s) if cells is None else _usable_row(s)):
+                continue
+            if is_instruction(s):
+                continue  # a document is data: a sentence that instructs an assistant is never quoted
+            terms = set(content_terms(s, lang))
+            if cells is None:
+                overlap = share(terms)
+            else:  # a row: its own cells count, the column names (shared by all rows) half
+                own = set(content_terms(plain(cells), lang))
+                overlap = share(own) + 0.5 * share(terms - own)
+            if overlap == 0 and not (head_match >= 0.5 and i <= 1):
+                continue  # neither the sentence nor its section is about the question
+            score = (
+                (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
+                + 2.0 * overlap
+                + 0.8 * head_match / (1 + i)
+                + 1.5 / (1 + p_rank)
+                + (0.3 if i == 0 else 0.0)
+                - 0.04 * i
+            )
+            scored.append((score, p_rank, i, s, p))
+    return scored
+
+
+def _without_repeats(ranked: list[Scored], n: int, lang: str) -> list[Scored]:
+    """The best ``n`` sentences that each say something the others do not, from at most two
+    articles."""
+    chosen: list[Scored] = []
+    seen_terms: list[set[str]] = []
+    for item in ranked:
+        terms = set(content_terms(item[3], lang))
+        if any(
+            len(terms & t) / max(len(terms | t), 1) > 0.6 or len(terms & t) >= 0.8 * len(terms)
+            for t in seen_terms
+        ):
+            continue  # the same thing again, or nothing a chosen sentence does not say
+        if len({c[4].hit.doc_id for c in chosen} | {item[4].hit.doc_id}) > 2:
+            continue
+        chosen.append(item)
+        seen_terms.append(terms)
+        if len(chosen) == n:
+            break
+    return chosen
