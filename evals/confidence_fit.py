@@ -50,7 +50,9 @@ def label(r: Record) -> int:
 
 
 def matrix(rows: Sequence[Record], names: Sequence[str] = FEATURES) -> np.ndarray:
-    return np.array([[float(r["features"].get(n, 0.0)) for n in names] for r in rows], dtype=float)
+    """One row of features per case; (0, len(names)) when there is none (an empty fold)."""
+    values = [[float(r["features"].get(n, 0.0)) for n in names] for r in rows]
+    return np.array(values, dtype=float).reshape(len(rows), len(names))
 
 
 def grouped_folds(groups: Sequence[str], k: int, seed: int) -> list[np.ndarray]:

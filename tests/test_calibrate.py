@@ -67,6 +67,15 @@ def test_cross_validation_certifies_what_the_evidence_supports_and_nothing_else(
     assert noise["aurc"] > 0.2  # ~ the 30 % error rate: the model ranks no better than chance
 
 
+def test_three_cases_in_two_folds_fit_a_model_that_deflects_nothing() -> None:
+    # one fold holds every question: the other trains on nothing (it used to crash)
+    rows = synthetic(4.0, groups=1, per_group=3)
+    rep = cal.report({"tiny": rows}, target=0.10, low_confidence=0.0, folds=2, seed=0)
+    assert rep["sets"]["tiny"]["cv"]["deflection"]["deflection_rate"].value == 0.0
+    model = cal.train(rows, target=0.10, low_confidence=0.0, seed=0)
+    assert model.threshold > 1.0  # nothing certified on three cases: never deflect
+
+
 def test_a_model_fitted_on_one_set_is_tested_on_another() -> None:
     r = cal.report(
         {"a": synthetic(4.0, seed=1), "b": synthetic(4.0, seed=2)},
