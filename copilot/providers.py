@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from copilot.config import Settings, endpoint_is_local
@@ -32,6 +33,15 @@ def endpoint(settings: Settings, role: Role = "drafter") -> str | None:
     if role == "judge":
         return settings.judge_base_url or settings.llm_base_url
     return settings.llm_base_url
+
+
+def own_key(
+    own: SecretStr | None, own_base_url: str | None, settings: Settings
+) -> SecretStr | None:
+    """A role's API key: its own, else the drafter's only when the role talks to the
+    drafter's endpoint. A key is never sent to another host than its own."""
+    same_host = not own_base_url or own_base_url == settings.llm_base_url
+    return own or (settings.llm_api_key if same_host else None)
 
 
 def masks_pii(settings: Settings, role: Role = "drafter") -> bool:
@@ -58,8 +68,7 @@ def chat_model(
     if not base_url:
         return None
     if role == "judge":
-        same_host = not settings.judge_base_url or settings.judge_base_url == settings.llm_base_url
-        key = settings.judge_api_key or (settings.llm_api_key if same_host else None)
+        key = own_key(settings.judge_api_key, settings.judge_base_url, settings)
         model = settings.judge_model or settings.llm_model
     else:
         key, model = settings.llm_api_key, settings.llm_model
@@ -128,7 +137,7 @@ def embedder(settings: Settings) -> Embedder:
     client: Any = None
     if settings.embedder == "openai":
         base_url = settings.embedding_base_url or settings.llm_base_url
-        key = settings.embedding_api_key or settings.llm_api_key
+        key = own_key(settings.embedding_api_key, settings.embedding_base_url, settings)
         if base_url:
             import openai
 

@@ -151,3 +151,26 @@ def test_the_cli_refuses_a_wrong_setting_in_one_line(
     assert main(["status"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: SOUFFLEUR_LLM_CONCURRENCY='abc'") and "Traceback" not in err
+
+
+def test_an_api_key_never_goes_to_another_host_than_its_own(tmp_path: Path) -> None:
+    from copilot.providers import embedder
+
+    drafter = {"llm_base_url": "http://127.0.0.1:9/v1", "llm_api_key": "drafter-secret"}
+    elsewhere = load_settings(
+        data_dir=tmp_path,
+        embedder="openai",
+        embedding_base_url="https://embeddings.example.com/v1",
+        **drafter,
+    )
+    assert embedder(elsewhere).client.api_key == "not-needed"  # type: ignore[attr-defined]
+    own = load_settings(
+        data_dir=tmp_path,
+        embedder="openai",
+        embedding_base_url="https://embeddings.example.com/v1",
+        embedding_api_key="embedding-secret",
+        **drafter,
+    )
+    assert embedder(own).client.api_key == "embedding-secret"  # type: ignore[attr-defined]
+    same = load_settings(data_dir=tmp_path, embedder="openai", **drafter)
+    assert embedder(same).client.api_key == "drafter-secret"  # type: ignore[attr-defined]
