@@ -127,31 +127,15 @@ if user is None:
     st.navigation(gate, position="hidden").run()
     st.stop()
 
+ICONS = {
+    "desk": ":material/support_agent:",
+    "knowledge": ":material/library_books:",
+    "analytics": ":material/insights:",
+    "evals": ":material/science:",
+}
 PAGES = {
-    "desk": st.Page(
-        "faces/pages/desk.py",
-        title=T(lang, "page_desk"),
-        icon=":material/support_agent:",
-        url_path="desk",
-    ),
-    "knowledge": st.Page(
-        "faces/pages/knowledge.py",
-        title=T(lang, "page_knowledge"),
-        icon=":material/library_books:",
-        url_path="knowledge",
-    ),
-    "analytics": st.Page(
-        "faces/pages/analytics.py",
-        title=T(lang, "page_analytics"),
-        icon=":material/insights:",
-        url_path="analytics",
-    ),
-    "evals": st.Page(
-        "faces/pages/evals.py",
-        title=T(lang, "page_evals"),
-        icon=":material/science:",
-        url_path="evals",
-    ),
+    name: st.Page(f"faces/pages/{name}.py", title=T(lang, f"page_{name}"), icon=icon, url_path=name)
+    for name, icon in ICONS.items()
 }
 allowed = [PAGES[name] for name in pages_for(user)]
 if not allowed:

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from knowledge.text import sentences
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 DEV_SETS = ("cdtn-fr", "mtrag-support-en")
@@ -38,6 +40,18 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+
+
+def dev_sentences() -> list[str]:
+    """The sentences of 30 to 300 characters of the dev sets' knowledge (none when ../shared
+    is absent)."""
+    pool: list[str] = []
+    for name in DEV_SETS:
+        path = dev_set(name)
+        if path:
+            for d in read_jsonl(path / "kb.jsonl"):
+                pool.extend(s for s in sentences(d["text"]) if 30 < len(s) < 300)
+    return pool
 
 
 def case_query(case: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from benchmarks.common import (
     arguments,
     case_query,
     dedup_docs,
+    dev_sentences,
     dev_set,
     mean_metrics,
     percentile,
@@ -36,7 +37,6 @@ from benchmarks.common import (
 )
 from copilot import load_settings, open_workspace
 from knowledge import Document, make_embedder
-from knowledge.text import sentences
 
 CHUNKS_PER_QUERY = 30  # chunks fetched, then de-duplicated into a document ranking
 
@@ -153,12 +153,7 @@ def bench_langchain_peer(path: Path, cases: list[dict[str, Any]]) -> dict[str, A
 
 def bench_scale(sizes: list[int], embedder: str, queries: list[str]) -> list[dict[str, Any]]:
     """Query latency with N synthetic chunks made of real sentences (latency only, no recall)."""
-    pool: list[str] = []
-    for name in DEV_SETS:
-        path = dev_set(name)
-        if path:
-            for d in read_jsonl(path / "kb.jsonl"):
-                pool.extend(s for s in sentences(d["text"]) if 30 < len(s) < 300)
+    pool = dev_sentences()
     if not pool:
         pool = [f"Sentence {i} about delivery, returns and refunds." for i in range(1000)]
     rng = random.Random(0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEV_SETS, arguments, dev_set, percentile, read_jsonl, table
+from benchmarks.common import arguments, dev_sentences, percentile, table
 from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, demo_conversations, load_demo
 from copilot.pipeline.drafter import DraftRequest, Passage
@@ -32,7 +32,6 @@ from copilot.pipeline.reading import read_conversation
 from copilot.pipeline.tokens import Budget
 from copilot.types import Conversation, DraftOptions, Turn
 from knowledge import Document, make_embedder
-from knowledge.text import sentences
 
 
 class _NoModel:
@@ -59,13 +58,7 @@ def _args() -> argparse.Namespace:
 
 def _sentence_pool() -> list[str]:
     """Real sentences of the dev sets' knowledge (made-up ones when ../shared is absent)."""
-    pool: list[str] = []
-    for name in DEV_SETS:
-        path = dev_set(name)
-        if path:
-            for d in read_jsonl(path / "kb.jsonl"):
-                pool.extend(s for s in sentences(d["text"]) if 30 < len(s) < 300)
-    return pool or [
+    return dev_sentences() or [
         f"Sentence {i} about delivery, returns and refunds for order {i}." for i in range(5000)
     ]
 

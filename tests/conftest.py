@@ -62,6 +62,26 @@ def ws(settings: Settings) -> Workspace:
     return open_workspace(settings, embedder=HashEmbedder())
 
 
+def use_store(monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+    """The CLI and the app, as a test starts them, use the store in ``data``, with the instant
+    hash embedder and no demo loaded into it."""
+    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(data))
+    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
+    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+
+
+def unset_local_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave out what a developer's shell may set for the app: a model server, the UI language,
+    a database or an index server."""
+    for name in (
+        "SOUFFLEUR_LLM_BASE_URL",
+        "SOUFFLEUR_UI_LANG",
+        "SOUFFLEUR_DATABASE_URL",
+        "SOUFFLEUR_CHROMA_HOST",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 def shared_set(name: str) -> Path:
     path = SHARED_DATA / name
     if not (path / "kb.jsonl").exists():

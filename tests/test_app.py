@@ -27,6 +27,7 @@ from copilot.workspace import PolicyStore
 from faces.pages.ui import md_text, services
 from knowledge import make_engine
 from tests.builders import pdf_bytes
+from tests.conftest import unset_local_settings, use_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 XSS = "<script>alert(1)</script> ![x](http://evil/img.png) $x$ :red[boom]"
@@ -46,13 +47,7 @@ def data_dir(tmp_path: Path, demo_store: Path, monkeypatch: pytest.MonkeyPatch) 
     shutil.copytree(demo_store, data)
     monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(data))
     monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    for name in (
-        "SOUFFLEUR_LLM_BASE_URL",
-        "SOUFFLEUR_UI_LANG",
-        "SOUFFLEUR_DATABASE_URL",
-        "SOUFFLEUR_CHROMA_HOST",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    unset_local_settings(monkeypatch)
     yield data
     st.cache_resource.clear()
 
@@ -508,9 +503,7 @@ def test_analytics_with_no_rows_then_with_a_send(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = tmp_path / "empty"
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(empty))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, empty)
     try:
         at = ok(signed_in("eve"))
         assert "No data yet" in at.info[0].value

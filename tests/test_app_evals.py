@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from copilot import load_settings
 from evals import RunConfig, browse, run_eval
 from evals.runner import new_run_folder
+from tests.conftest import unset_local_settings, use_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "faces/pages/evals.py"
@@ -52,16 +53,8 @@ def eval_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def data_dir(tmp_path: Path, eval_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data = tmp_path / "data"
     shutil.copytree(eval_store, data)
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(data))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")  # the page needs no demo store
-    for name in (
-        "SOUFFLEUR_LLM_BASE_URL",
-        "SOUFFLEUR_UI_LANG",
-        "SOUFFLEUR_DATABASE_URL",
-        "SOUFFLEUR_CHROMA_HOST",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    use_store(monkeypatch, data)  # the page needs no demo store
+    unset_local_settings(monkeypatch)
     yield data
     st.cache_resource.clear()
 

@@ -14,6 +14,7 @@ from copilot.pipeline.calllog import CallLog
 from copilot.testing import FakeOpenAIServer, model_reply
 from faces.cli import main
 from knowledge import HashEmbedder
+from tests.conftest import use_store
 
 ASK = "Bonjour, où en est ma commande LUM-105097 ?"
 
@@ -89,9 +90,7 @@ def test_souffleur_logs_lists_filters_and_shows_one_call_whole(
         srv.reply(model_reply("Votre commande est en route."))
         cid = d.new_conversation("C1001", ASK)
         d.ensure_draft(cid)
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, tmp_path / "data")
     capsys.readouterr()
     assert main(["logs"]) == 0
     listed = capsys.readouterr().out

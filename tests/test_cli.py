@@ -6,13 +6,12 @@ from pathlib import Path
 import pytest
 
 from faces.cli import main
+from tests.conftest import use_store
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, tmp_path / "data")
     return tmp_path
 
 

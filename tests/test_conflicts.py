@@ -12,6 +12,7 @@ from copilot.workspace import Workspace
 from faces.cli import main
 from knowledge import Document, HashEmbedder
 from knowledge.conflicts import ConflictDecisionError, check_upload, find_conflicts, quantities
+from tests.conftest import use_store
 
 OLD = [
     Document(
@@ -71,9 +72,7 @@ def test_a_new_figure_on_the_same_subject_is_a_possible_conflict_and_others_are_
 def test_souffleur_ingest_names_the_possible_conflict(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, tmp_path / "data")
     (tmp_path / "faq.md").write_text("# Gift wrapping\n\n" + OLD[0].text, encoding="utf-8")
     (tmp_path / "news.md").write_text(
         "# Gift wrapping, new price\n\nGift wrapping is now offered for 4.90 € per item.",
@@ -246,9 +245,7 @@ def test_documents_of_one_batch_are_checked_against_each_other(tmp_path: Path) -
 def test_a_big_first_batch_is_not_checked_within_and_a_scan_checks_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, tmp_path / "data")
     ws = open_workspace(load_settings(), embedder=HashEmbedder())
     results = ws.kb.ingest_sources(
         [

@@ -16,6 +16,7 @@ from copilot.pipeline.llm import LangChainChatModel, LLMDrafter
 from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.types import DraftOptions
 from knowledge import HashEmbedder, SouffleurError
+from tests.builders import escalate_as_drafted, send_an_edited_follow_up
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +62,7 @@ def test_send_a_draft_as_is_then_edited(desk: Desk) -> None:
 
     desk.post_customer_message("conv-001", "Et je peux la retourner si elle ne me plaît pas ?")
     assert "conv-001" in [r.conversation_id for r in desk.inbox(waiting_only=True)]  # waits again
-    d2 = desk.ensure_draft("conv-001")
-    assert d2 is not None and d2.id != draft.id
-    desk.store.autosave(d2.id, d2.draft_text + " Bonne soirée.")
-    assert desk.store.current_draft("conv-001").edited_text.endswith("Bonne soirée.")  # type: ignore[union-attr]
-    desk.send(
-        "conv-001",
-        d2.draft_text + " Bonne soirée.",
-        agent="alice",
-        expected_version=desk.view("conv-001").conversation.version,
-    )
-    last = desk.store.feedback_rows()[-1]
-    assert last["outcome"] == "edited" and 0 < last["edit_ratio"] < 0.2
+    send_an_edited_follow_up(desk, draft)
 
 
 @pytest.mark.fault
@@ -88,12 +78,7 @@ def test_two_sessions_on_one_conversation_conflict_instead_of_corrupting(desk: D
 
 
 def test_escalate_and_discard_are_recorded(desk: Desk) -> None:
-    draft = desk.ensure_draft("conv-022")
-    assert draft is not None and draft.suggestion.escalation.escalate
-    queue = desk.escalate(
-        "conv-022", agent="alice", expected_version=desk.view("conv-022").conversation.version
-    )
-    assert queue == draft.suggestion.escalation.queue
+    escalate_as_drafted(desk, "conv-022")
     view = desk.view("conv-022")
     assert (
         view.conversation.status == "escalated" and view.conversation.messages[-1].role == "system"

@@ -20,7 +20,14 @@ from evals.cache import CachingChatModel
 from evals.compare import compare_runs, format_comparison
 from evals.runner import code_version
 from knowledge import HashEmbedder
-from tests.builders import case_result, case_row
+from tests.builders import (
+    case_result,
+    case_row,
+    human_request_case,
+    order_case,
+    order_row,
+    write_dataset,
+)
 from tests.conftest import shared_set
 
 KB = [
@@ -50,36 +57,17 @@ KB = [
     },
 ]
 ORDERS = [
-    {
-        "order_number": "ZZ-100001",
-        "customer_id": "K1",
-        "customer_name": "Ann Lee",
-        "email": "ann@example.com",
-        "created_at": "2026-11-10T10:00:00+01:00",
-        "status": "in_transit",
-        "items": [],
-        "total": 40.0,
-        "currency": "EUR",
-        "carrier": "Colissimo",
-        "tracking_number": "6A11112222333",
-        "estimated_delivery": "2026-11-25",
-        "delivered_at": None,
-    },
-    {
-        "order_number": "ZZ-200002",
-        "customer_id": "K2",
-        "customer_name": "Bob Roy",
-        "email": "bob@example.com",
-        "created_at": "2026-11-10T10:00:00+01:00",
-        "status": "in_transit",
-        "items": [],
-        "total": 90.0,
-        "currency": "EUR",
-        "carrier": "DHL Express",
-        "tracking_number": "9988776655",
-        "estimated_delivery": "2026-11-24",
-        "delivered_at": None,
-    },
+    order_row(),
+    order_row(
+        order_number="ZZ-200002",
+        customer_id="K2",
+        customer_name="Bob Roy",
+        email="bob@example.com",
+        total=90.0,
+        carrier="DHL Express",
+        tracking_number="9988776655",
+        estimated_delivery="2026-11-24",
+    ),
 ]
 
 
@@ -98,41 +86,16 @@ CASES = [
         reference_doc_ids=["paiement"],
         required_facts=["3 ou 4 fois"],
     ),
-    case_row(
-        4,
-        "Where is my order ZZ-100001?",
-        customer_context={"customer_id": "K1", "name": "Ann Lee"},
-        reference_doc_ids=["delivery"],
-        required_facts=["6A11112222333"],
-        forbidden_facts=["9988776655"],
-        order_facts={"tracking_number": "6A11112222333"},
-    ),
-    case_row(
-        5,
-        "I want to speak to a human, now.",
-        should_escalate=True,
-        expected_action="escalate",
-        reason="human_request",
-    ),
+    order_case(4, forbidden_facts=["9988776655"]),
+    human_request_case(5),
     case_row(
         6, "it doesn't work", expected_action="clarify", reference_answer="What does not work?"
     ),
 ]
 
 
-def write_dataset(folder: Path, cases: list[dict[str, object]] = CASES) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kb.jsonl").write_text("\n".join(json.dumps(d) for d in KB), encoding="utf-8")
-    (folder / "orders.jsonl").write_text("\n".join(json.dumps(o) for o in ORDERS), encoding="utf-8")
-    (folder / "cases.jsonl").write_text("\n".join(json.dumps(c) for c in cases), encoding="utf-8")
-    (folder / "dataset.json").write_text(
-        json.dumps({"name": "tiny", "today": "2026-11-20"}), encoding="utf-8"
-    )
-    return folder
-
-
 def test_a_run_writes_every_artefact(tmp_path: Path, settings: Settings) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     progress: list[tuple[int, int]] = []
     res = run_eval(
         RunConfig(dataset=ds, out=tmp_path / "run", workers=2),
@@ -180,7 +143,7 @@ def test_a_run_writes_every_artefact(tmp_path: Path, settings: Settings) -> None
 
 
 def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Settings) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     first = run_eval(
         RunConfig(dataset=ds, out=tmp_path / "run", limit=3), settings, embedder=HashEmbedder()
     )
@@ -200,7 +163,7 @@ def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Setting
 def test_a_run_folder_made_by_other_code_is_run_again_not_resumed(
     tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     first = run_eval(RunConfig(dataset=ds, out=tmp_path / "run"), settings, embedder=HashEmbedder())
     manifest = json.loads((first.folder / "manifest.json").read_text())
     manifest["code_version"] = "made-by-older-code"
@@ -225,7 +188,7 @@ def test_a_drafter_written_in_code_gets_a_new_version_when_its_code_changes(
 
 
 def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     a = run_eval(
         RunConfig(dataset=ds, out=tmp_path / "a", threshold=0.0), settings, embedder=HashEmbedder()
     )
@@ -248,7 +211,7 @@ def test_dataset_validation_names_line_and_field(tmp_path: Path) -> None:
         {"id": "t2", "conversation": [{"role": "agent", "text": "hi"}]},
         {"id": "t1", "conversation": [{"role": "customer", "text": "x"}]},
     ]
-    ds = write_dataset(tmp_path / "bad", bad)  # type: ignore[arg-type]
+    ds = write_dataset(tmp_path / "bad", KB, ORDERS, bad)
     (ds / "cases.jsonl").write_text(
         (ds / "cases.jsonl").read_text()
         + "\n{not json\n"
@@ -418,7 +381,7 @@ def test_an_overloaded_model_gets_one_case_at_a_time(
     tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     again = [{**c, "id": f"{c['id']}-again", "group_id": f"{c['id']}-again"} for c in CASES]
-    ds = write_dataset(tmp_path / "ds", [*CASES, *again])
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, [*CASES, *again])
     chat = OneSlot()
     with caplog.at_level("WARNING", logger="evals.runner"):
         res = run_eval(

@@ -22,6 +22,7 @@ from copilot.desk.faqdrafts import (
 from copilot.desk.store import DraftRecord
 from faces.cli import main
 from tests.builders import xlsx_bytes
+from tests.conftest import use_store
 from tests.test_app import data_dir, demo_store, ok, settings_of, signed_in
 from tests.test_orders import ORDERS
 
@@ -281,9 +282,7 @@ def test_an_article_from_a_gap_never_replaces_a_file_of_the_same_name() -> None:
 def test_the_faq_commands(
     desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(desk.ws.settings.data_dir))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, desk.ws.settings.data_dir)
     monkeypatch.delenv("SOUFFLEUR_LLM_BASE_URL", raising=False)
     reply(desk, "C1", PICKUP, "Yes, Tuesday to Saturday.")
     reply(desk, "C2", PICKUP_AGAIN, PICKUP_ANSWER)

@@ -41,7 +41,14 @@ from evals.llm_judge import (
 from evals.stats import Estimate
 from knowledge import HashEmbedder, Order, make_engine
 from knowledge.orders import Item
-from tests.builders import case_result, case_row
+from tests.builders import (
+    case_result,
+    case_row,
+    human_request_case,
+    order_case,
+    order_row,
+    write_dataset,
+)
 
 RETURNS = "You have 30 days after delivery to return an item. Returns are free with Colissimo."
 DELIVERY = "Standard delivery takes 3 to 5 working days. Express delivery arrives in 24 hours."
@@ -477,23 +484,7 @@ KB = [
     {"doc_id": "returns", "title": "Returns", "url": "", "lang": "en", "text": RETURNS, "metadata": {}},
     {"doc_id": "delivery", "title": "Delivery", "url": "", "lang": "en", "text": DELIVERY, "metadata": {}},
 ]  # fmt: skip
-ORDERS = [
-    {
-        "order_number": "ZZ-100001",
-        "customer_id": "K1",
-        "customer_name": "Ann Lee",
-        "email": "ann@example.com",
-        "created_at": "2026-11-10T10:00:00+01:00",
-        "status": "in_transit",
-        "items": [],
-        "total": 40.0,
-        "currency": "EUR",
-        "carrier": "Colissimo",
-        "tracking_number": "6A11112222333",
-        "estimated_delivery": "2026-11-25",
-        "delivered_at": None,
-    }
-]
+ORDERS = [order_row()]
 
 
 CASES = [
@@ -509,33 +500,9 @@ CASES = [
         "How long does standard delivery take?",
         reference_answer="Standard delivery takes 3 to 5 working days.",
     ),
-    case_row(
-        3,
-        "Where is my order ZZ-100001?",
-        customer_context={"customer_id": "K1", "name": "Ann Lee"},
-        reference_doc_ids=["delivery"],
-        required_facts=["6A11112222333"],
-        order_facts={"tracking_number": "6A11112222333"},
-    ),
-    case_row(
-        4,
-        "I want to speak to a human, now.",
-        should_escalate=True,
-        expected_action="escalate",
-        reason="human_request",
-    ),
+    order_case(3),
+    human_request_case(4),
 ]
-
-
-def write_dataset(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kb.jsonl").write_text("\n".join(json.dumps(d) for d in KB), encoding="utf-8")
-    (folder / "orders.jsonl").write_text("\n".join(json.dumps(o) for o in ORDERS), encoding="utf-8")
-    (folder / "cases.jsonl").write_text("\n".join(json.dumps(c) for c in CASES), encoding="utf-8")
-    (folder / "dataset.json").write_text(
-        json.dumps({"name": "tiny", "today": "2026-11-20"}), encoding="utf-8"
-    )
-    return folder
 
 
 class RuleJudge:
@@ -575,7 +542,7 @@ def no_nan(obj: Any, where: str = "summary") -> None:
 
 
 def test_a_run_with_the_llm_judge(tmp_path: Path, settings: Settings) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     judge = RuleJudge()
     res = run_eval(
         RunConfig(dataset=ds, out=tmp_path / "run", judge="llm", workers=2),
@@ -624,7 +591,7 @@ def test_a_run_with_the_llm_judge(tmp_path: Path, settings: Settings) -> None:
 def test_a_run_whose_judge_always_fails_keeps_the_offline_figures(
     tmp_path: Path, settings: Settings
 ) -> None:
-    ds = write_dataset(tmp_path / "ds")
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     base = run_eval(RunConfig(dataset=ds, out=tmp_path / "off"), settings, embedder=HashEmbedder())
     broken = ScriptedChatModel("broken", default="I cannot answer in JSON.")
     res = run_eval(

@@ -6,6 +6,7 @@ import pytest
 
 from copilot import Workspace
 from knowledge import OrderFeedError, order_key
+from tests.builders import jsonl
 
 ORDERS = [
     {
@@ -39,10 +40,6 @@ ORDERS = [
         "delivered_at": "2026-11-04T15:00:00+01:00",
     },
 ]
-
-
-def jsonl(records: list[dict[str, object]]) -> bytes:
-    return "\n".join(json.dumps(r) for r in records).encode()
 
 
 def test_import_jsonl_and_scoped_lookup(ws: Workspace) -> None:

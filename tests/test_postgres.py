@@ -38,6 +38,7 @@ from knowledge import Customer, HashEmbedder, SouffleurError
 from knowledge.db import make_engine, migrate
 from knowledge.orders import MIGRATIONS as ORDER_MIGRATIONS
 from knowledge.registry import MIGRATIONS as REGISTRY_MIGRATIONS
+from tests.builders import escalate_as_drafted, jsonl, send_an_edited_follow_up
 from tests.served import free_port
 from tests.test_orders import ORDERS as TWO_ORDERS
 
@@ -462,10 +463,6 @@ ORDERS = [
 ]
 
 
-def jsonl(records: list[dict[str, object]]) -> bytes:
-    return "\n".join(json.dumps(r) for r in records).encode()
-
-
 def test_order_feed_import_reimport_and_scoped_lookup(pg_ws: Workspace) -> None:
     book = pg_ws.orders
     bad = {
@@ -570,18 +567,7 @@ def test_desk_send_as_is_then_edited(desk: Desk) -> None:
     assert row["draft_id"] == draft.id and row["agent"] == "alice" and utc(row["created_at"])
 
     desk.post_customer_message("conv-001", "Et je peux la retourner si elle ne me plaît pas ?")
-    d2 = desk.ensure_draft("conv-001")
-    assert d2 is not None and d2.id != draft.id
-    desk.store.autosave(d2.id, d2.draft_text + " Bonne soirée.")
-    assert desk.store.current_draft("conv-001").edited_text.endswith("Bonne soirée.")  # type: ignore[union-attr]
-    desk.send(
-        "conv-001",
-        d2.draft_text + " Bonne soirée.",
-        agent="alice",
-        expected_version=desk.view("conv-001").conversation.version,
-    )
-    last = desk.store.feedback_rows()[-1]
-    assert last["outcome"] == "edited" and 0 < last["edit_ratio"] < 0.2
+    send_an_edited_follow_up(desk, draft)
     assert desk.store.current_draft("conv-001") is None
 
 
@@ -626,12 +612,7 @@ def test_desk_two_agents_sending_at_once_one_wins(desk: Desk) -> None:
 
 
 def test_desk_escalate_discard_and_knowledge_gaps(desk: Desk) -> None:
-    draft = desk.ensure_draft("conv-022")
-    assert draft is not None and draft.suggestion.escalation.escalate
-    queue = desk.escalate(
-        "conv-022", agent="alice", expected_version=desk.view("conv-022").conversation.version
-    )
-    assert queue == draft.suggestion.escalation.queue
+    queue = escalate_as_drafted(desk, "conv-022")
     view = desk.view("conv-022")
     assert view.conversation.status == "escalated" and view.conversation.queue == queue
     assert view.conversation.messages[-1].role == "system"

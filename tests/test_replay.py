@@ -31,6 +31,7 @@ from evals.replay import (
 )
 from faces.cli import main
 from knowledge.db import now
+from tests.conftest import unset_local_settings, use_store
 from tests.served import demo_workspace
 from tests.test_app_evals import APP, PAGE, ok, plain
 
@@ -257,9 +258,7 @@ def test_too_few_replies_say_how_many_there_are_and_are_needed(
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
+    use_store(monkeypatch, tmp_path / "data")
     for name in ("SOUFFLEUR_LLM_BASE_URL", "SOUFFLEUR_DATABASE_URL", "SOUFFLEUR_CHROMA_HOST"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
@@ -289,25 +288,12 @@ def test_the_cli_replays_the_demo_desk(env: Path, capsys: pytest.CaptureFixture[
     assert main(["eval", "run", "--dataset", str(out / "set" / "test")]) == 0
 
 
-def app_on(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The app on the workspace in ``data`` (offline, hash embedder)."""
-    monkeypatch.setenv("SOUFFLEUR_DATA_DIR", str(data))
-    monkeypatch.setenv("SOUFFLEUR_EMBEDDER", "hash")
-    monkeypatch.setenv("SOUFFLEUR_DEMO_AUTOLOAD", "false")
-    for name in (
-        "SOUFFLEUR_LLM_BASE_URL",
-        "SOUFFLEUR_UI_LANG",
-        "SOUFFLEUR_DATABASE_URL",
-        "SOUFFLEUR_CHROMA_HOST",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def app_dir(bench: Bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     data = tmp_path / "data"
     shutil.copytree(bench.ws.settings.data_dir, data)
-    app_on(data, monkeypatch)
+    use_store(monkeypatch, data)
+    unset_local_settings(monkeypatch)
     yield data
     st.cache_resource.clear()
 
@@ -344,7 +330,8 @@ def test_the_evals_page_says_when_the_desk_has_too_little(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo_workspace(tmp_path)  # the demo's sample conversations alone
-    app_on(tmp_path / "data", monkeypatch)
+    use_store(monkeypatch, tmp_path / "data")
+    unset_local_settings(monkeypatch)
     try:
         at = run_tab()
         assert at.button(key="eval_replay_start").disabled

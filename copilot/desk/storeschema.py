@@ -10,6 +10,18 @@ from knowledge.db import create_tables, unbounded_strings_on_postgresql
 
 metadata = sa.MetaData()
 
+
+def _of_a_conversation() -> sa.Column[str]:
+    """The conversation a row belongs to, and goes with when it is deleted."""
+    return sa.Column(
+        "conversation_id",
+        sa.String(64),
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+
+
 conversations = sa.Table(
     "conversations",
     metadata,
@@ -26,13 +38,7 @@ messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "conversation_id",
-        sa.String(64),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _of_a_conversation(),
     sa.Column("role", sa.String(16), nullable=False),  # customer | agent | system
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("author", sa.String(128), nullable=True),
@@ -42,13 +48,7 @@ drafts = sa.Table(
     "drafts",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "conversation_id",
-        sa.String(64),
-        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _of_a_conversation(),
     sa.Column("message_id", sa.Integer, nullable=False),  # the customer message it answers
     sa.Column("suggestion", sa.Text, nullable=False),  # the full Suggestion, JSON
     sa.Column("draft_text", sa.Text, nullable=False),

@@ -134,40 +134,26 @@ def handoff_summary(
     agent_turns = [t.text for t in conv.turns if t.role == "agent"]
     intent = INTENT_LABELS[lang].get(reading.intent, reading.intent)
     who = name or ("the customer" if lang == "en" else "le client")
+    said = ", ".join(f"{o.order_number} ({o.status})" for o in orders)
+    reasons = "; ".join(r.label for r in escalation.reasons)
     if lang == "fr":
-        lines = [f"{who} écrit au sujet de {intent} : « {excerpt} »"]
-        lines.append(
+        lines = [
+            f"{who} écrit au sujet de {intent} : « {excerpt} »",
             f"Déjà dit : {len(agent_turns)} réponse(s) d’agent"
             + (f", la dernière : « {agent_turns[-1][:120]} »" if agent_turns else "")
-            + "."
-        )
-        lines.append(
-            "Commande : "
-            + (
-                ", ".join(f"{o.order_number} ({o.status})" for o in orders)
-                if orders
-                else "aucune identifiée"
-            )
-            + "."
-        )
+            + ".",
+            f"Commande : {said if orders else 'aucune identifiée'}.",
+        ]
         if escalation.reasons:
-            lines.append("Motifs : " + "; ".join(r.label for r in escalation.reasons) + ".")
+            lines.append(f"Motifs : {reasons}.")
     else:
-        lines = [f'{who} writes about {intent}: "{excerpt}"']
-        lines.append(
+        lines = [
+            f'{who} writes about {intent}: "{excerpt}"',
             f"Already said: {len(agent_turns)} agent repl{'y' if len(agent_turns) == 1 else 'ies'}"
             + (f', the last: "{agent_turns[-1][:120]}"' if agent_turns else "")
-            + "."
-        )
-        lines.append(
-            "Order: "
-            + (
-                ", ".join(f"{o.order_number} ({o.status})" for o in orders)
-                if orders
-                else "none identified"
-            )
-            + "."
-        )
+            + ".",
+            f"Order: {said if orders else 'none identified'}.",
+        ]
         if escalation.reasons:
-            lines.append("Reasons: " + "; ".join(r.label for r in escalation.reasons) + ".")
+            lines.append(f"Reasons: {reasons}.")
     return "\n".join(lines)

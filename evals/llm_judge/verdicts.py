@@ -7,7 +7,7 @@ offline verdict when a question fails). Building it from the settings and its ru
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -143,14 +143,14 @@ class LLMJudge:
         masker: Masker | None = None,
     ) -> Question:
         """``sources``: (label, text) of the passages the sentence cites."""
-        mask = masker.mask if masker else (lambda t: t)
+        show = _shown(masker)
         shown = "\n\n".join(
-            f'<source label="{label}">\n{defang(mask(text))}\n</source>' for label, text in sources
+            f'<source label="{label}">\n{show(text)}\n</source>' for label, text in sources
         )
-        record = "\n\n".join(defang(mask(order_record(o))) for o in orders)
+        record = "\n\n".join(show(order_record(o)) for o in orders)
         user = self.templates.claim.render(
-            claim=defang(mask(claim)),
-            reply=defang(mask(reply)),
+            claim=show(claim),
+            reply=show(reply),
             sources=shown or "(this sentence cites no source)",
             order_record=record or "(none)",
         )
@@ -160,11 +160,11 @@ class LLMJudge:
     def correct_question(
         self, case: Case, reply: str, reference: str, masker: Masker | None = None
     ) -> Question:
-        mask = masker.mask if masker else (lambda t: t)
+        show = _shown(masker)
         user = self.templates.correct.render(
-            conversation=_conversation(case, mask),
-            reference=defang(mask(reference)),
-            reply=defang(mask(reply)),
+            conversation=_conversation(case, show),
+            reference=show(reference),
+            reply=show(reply),
         )
         return Question("correct", self._messages(user))
 
@@ -176,12 +176,12 @@ class LLMJudge:
         reference: str | None,
         masker: Masker | None = None,
     ) -> Question:
-        mask = masker.mask if masker else (lambda t: t)
+        show = _shown(masker)
         user = self.templates.pairwise.render(
-            conversation=defang(mask(conversation)),
-            reference=defang(mask(reference)) if reference else "(none)",
-            reply_1=defang(mask(reply_1)),
-            reply_2=defang(mask(reply_2)),
+            conversation=show(conversation),
+            reference=show(reference) if reference else "(none)",
+            reply_1=show(reply_1),
+            reply_2=show(reply_2),
         )
         return Question("pairwise", self._messages(user))
 
@@ -241,9 +241,17 @@ class LLMJudge:
         return j
 
 
-def _conversation(case: Case, mask: Any) -> str:
+def _shown(masker: Masker | None) -> Callable[[str], str]:
+    """How the judge is shown a text: its personal data masked (when the run masks it), then
+    defanged."""
+    if masker is None:
+        return defang
+    return lambda text: defang(masker.mask(text))
+
+
+def _conversation(case: Case, show: Callable[[str], str]) -> str:
     return "\n".join(
-        f"<{t.role}_message>{defang(mask(t.text))}</{t.role}_message>" for t in case.conversation
+        f"<{t.role}_message>{show(t.text)}</{t.role}_message>" for t in case.conversation
     )
 
 
