@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -133,7 +134,8 @@ class MiniLMEmbedder:
         *,
         max_tokens: int = 96,
         batch_size: int | None = None,
-        threads: int = 0,
+        threads: int = 1,
+        workers: int | None = None,
         compute: Literal["int8", "float"] = "int8",
         cache: Path | None = None,
     ) -> None:
@@ -149,7 +151,14 @@ class MiniLMEmbedder:
         # costs nothing: no padding at all; 800 dev-set passages took 12.3 s one by one against
         # 13.4 s by 32)
         self.batch_size = batch_size or (1 if compute == "int8" else 32)
+        # Runs of one short text keep ONNX Runtime's own threads busy waiting more than working:
+        # each run gets one thread (``threads``), and a call with many texts runs ``workers``
+        # of them at once on the one session (its runs are thread-safe; each text is still
+        # computed alone, so its vector is the same). 400 cdtn-fr passages, 2 cores: 9.3-13.4 s
+        # with the runtime's default threads, 3.7-5.6 s two at a time; a query's p95 6.8 ms
+        # instead of 18.3 ms while the machine is busy.
         self.threads = threads
+        self.workers = workers or os.cpu_count() or 1
         self.compute = compute
         self.cache = cache
 
@@ -186,8 +195,12 @@ class MiniLMEmbedder:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        batches = [
+            order[start : start + self.batch_size]
+            for start in range(0, len(order), self.batch_size)
+        ]
+
+        def run(idx: list[int]) -> None:
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -201,6 +214,13 @@ class MiniLMEmbedder:
             )[0]
             m = mask[..., None].astype(np.float32)
             out[idx] = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+
+        if self.workers > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
+                list(pool.map(run, batches))
+        else:
+            for idx in batches:
+                run(idx)
         return _normalise(out)
 
 

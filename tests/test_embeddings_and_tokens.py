@@ -46,6 +46,14 @@ def test_minilm_dynamic_padding_gives_the_same_vector_alone_or_in_a_batch() -> N
     assert float(alone @ batch) > 0.9999
 
 
+def test_minilm_gives_each_text_the_same_vector_whether_runs_go_one_or_four_at_a_time() -> None:
+    texts = [f"Text {i}: refunds arrive within {i} working days of the return." for i in range(24)]
+    texts += ["short", "a much longer sentence about delivery options and prices in Europe " * 5]
+    one = MiniLMEmbedder(workers=1).embed(texts)
+    four = MiniLMEmbedder(workers=4).embed(texts)
+    assert one.tobytes() == four.tobytes()  # bit for bit: each text is still run alone
+
+
 def test_minilm_ranks_an_english_paraphrase_first() -> None:
     assert _rank_ok(
         MiniLMEmbedder(),
