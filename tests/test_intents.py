@@ -223,6 +223,19 @@ def test_an_older_policy_without_computed_triggers_gets_them_from_the_shipped_on
     assert policy.label("foreign_order", "fr") == "Cite une commande absente du compte de ce client"
 
 
+def test_a_policy_saved_before_a_trigger_shipped_gets_it_and_says_so() -> None:
+    data = json.loads(Policy.default().model.model_dump_json())
+    data["triggers"] = [t for t in data["triggers"] if t["code"] not in ("fraud", "safety")]
+    policy = Policy.parse(json.dumps(data))
+    assert policy.added == ("fraud", "safety")
+    assert policy.said(["on a débité ma carte sans mon accord"], {"fraud": (0.9, "x")})
+    assert Policy.default().added == ()
+    for t in data["triggers"]:
+        t["enabled"] = t["code"] != "gdpr"  # switched off, not removed: stays off
+    kept = Policy.parse(json.dumps(data))
+    assert kept.trigger("gdpr") is None and "gdpr" not in kept.added
+
+
 def test_a_disabled_trigger_never_fires() -> None:
     data = json.loads(Policy.default().model.model_dump_json())
     for t in data["triggers"]:
@@ -281,3 +294,28 @@ def test_the_report_scores_fired_reasons_per_reason_and_overall() -> None:
     assert s["any_reason"]["precision"]["value"] == pytest.approx(2 / 3)
     assert s["right_reason_recall"]["value"] == pytest.approx(2 / 3)
     assert s["none_false_alarm"]["value"] == 0.5
+
+
+def test_every_shipped_trigger_is_named_by_exactly_one_eval_reason() -> None:
+    # a new trigger that no eval reason names would never be credited: the reports would
+    # count its escalations as false positives of every reason
+    from evals.metrics import GOLD_REASON_CODES
+
+    shipped = [t.code for t in Policy.default().model.triggers]
+    named = [c for codes in GOLD_REASON_CODES.values() for c in codes]
+    assert sorted(named) == sorted(set(named))  # none named twice
+    assert set(shipped) == set(named), "name the new trigger in evals.metrics.GOLD_REASON_CODES"
+
+
+def test_every_hand_off_trigger_has_its_sentence_in_each_language_and_register() -> None:
+    # the offline drafter says why it hands over in the trigger's own sentence; one missing in
+    # a bank would hand over in silence (a customer quoting another's order gets the 'unknown
+    # order' sentence instead, by design)
+    from copilot.pipeline.phrases import PHRASES
+
+    policy = Policy.default()
+    hard = [t.code for t in policy.model.triggers if policy.is_hard(t.code)]
+    for (lang, formal), bank in PHRASES.items():
+        missing = [c for c in hard if c not in bank and c != "foreign_order"]
+        assert not missing, f"{lang} {'formal' if formal else 'casual'}: {missing}"
+    assert all("unknown" in bank for bank in PHRASES.values())

@@ -40,6 +40,7 @@ class Policy:
     source: str = "default"
     _compiled: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     _by_code: dict[str, Trigger] = field(default_factory=dict)
+    added: tuple[str, ...] = ()  # shipped triggers the file did not list, taken from the default
 
     def __post_init__(self) -> None:
         self._by_code = {t.code: t for t in self.model.triggers}
@@ -55,8 +56,10 @@ class Policy:
     def parse(cls, text: str, source: str = "policy") -> Policy:
         """Validate policy YAML; :class:`PolicyError` says where it is wrong.
 
-        A computed trigger the file does not list (a policy written before it existed) is
-        taken from the shipped default policy, the one place that describes it."""
+        A shipped trigger the file does not list (a policy saved before that trigger shipped)
+        is taken from the shipped default policy, and named in ``added``: a new release's
+        triggers reach every saved policy (``enabled: false`` is how a trigger is switched
+        off)."""
         try:
             data: Any = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -69,11 +72,13 @@ class Policy:
                 f"{source}: must be a mapping with 'settings', 'queues' and 'triggers'.",
                 "Start from the shipped default policy.",
             )
+        added: list[dict[str, Any]] = []
         if isinstance(data.get("triggers"), list):
             listed = {t.get("code") for t in data["triggers"] if isinstance(t, dict)}
-            data["triggers"] += [t for t in _default_computed() if t["code"] not in listed]
+            added = [t for t in _default_triggers() if t["code"] not in listed]
+            data["triggers"] += added
         try:
-            return cls(PolicyModel.model_validate(data), source)
+            policy = cls(PolicyModel.model_validate(data), source)
         except ValidationError as exc:
             root = yaml.compose(text)
             problems = "; ".join(
@@ -83,6 +88,8 @@ class Policy:
             raise PolicyError(
                 f"{source}: {problems}.", "Correct these values; the previous policy stays active."
             ) from exc
+        policy.added = tuple(t["code"] for t in added)
+        return policy
 
     @classmethod
     def load(cls, path: Path | None = None) -> Policy:
@@ -242,14 +249,14 @@ def _detector_text(t: Trigger) -> str:
 
 
 @lru_cache(maxsize=1)
-def _shipped_computed() -> tuple[dict[str, Any], ...]:
+def _shipped_triggers() -> tuple[dict[str, Any], ...]:
     data = yaml.safe_load(DEFAULT_POLICY.read_text(encoding="utf-8"))
-    return tuple(t for t in data["triggers"] if t.get("detector") == "computed")
+    return tuple(data["triggers"])
 
 
-def _default_computed() -> list[dict[str, Any]]:
-    """The shipped policy's computed triggers (copies: the caller may change them)."""
-    return copy.deepcopy(list(_shipped_computed()))
+def _default_triggers() -> list[dict[str, Any]]:
+    """The shipped policy's triggers (copies: the caller may change them)."""
+    return copy.deepcopy(list(_shipped_triggers()))
 
 
 def _shouting(text: str) -> bool:

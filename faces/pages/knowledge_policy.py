@@ -64,6 +64,8 @@ def policy_editor(ctx: ui.Context, policy: Policy) -> None:
             currency=ps.currency,
         )
     )
+    if policy.added:
+        st.info(t("knowledge_policy_added", codes=", ".join(policy.added)), icon=":material/add:")
     notice = S.pop("policy_notice", None)
     if notice:
         if notice[0] == "error":

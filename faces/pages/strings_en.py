@@ -158,6 +158,7 @@ STRINGS: dict[str, str] = {
     "knowledge_orders_some_invalid": "{source}: some rows were not imported; the others were.",
     "knowledge_orders_all_valid": "{source}: every row is valid.",
     "knowledge_policy_active": "Active policy: {triggers} triggers, {queues} queues, refunds above {refund_limit:g} {currency} go to a human.",
+    "knowledge_policy_added": "Shipped triggers this policy did not list are active too: {codes}. Set `enabled: false` on one to switch it off.",
     "knowledge_policy_still_active": "The previous policy is still active.",
     "knowledge_policy_yaml": "Policy (YAML)",
     "knowledge_policy_save": "Save policy",

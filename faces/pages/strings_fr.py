@@ -155,6 +155,7 @@ STRINGS: dict[str, str] = {
     "knowledge_orders_some_invalid": "{source} : certaines lignes n’ont pas été importées ; les autres l’ont été.",
     "knowledge_orders_all_valid": "{source} : toutes les lignes sont valides.",
     "knowledge_policy_active": "Politique active : {triggers} déclencheurs, {queues} files, remboursements au-delà de {refund_limit:g} {currency} vers un humain.",
+    "knowledge_policy_added": "Déclencheurs livrés absents de cette politique, actifs eux aussi : {codes}. Mettez `enabled: false` sur l'un d'eux pour le désactiver.",
     "knowledge_policy_still_active": "La politique précédente reste active.",
     "knowledge_policy_yaml": "Politique (YAML)",
     "knowledge_policy_save": "Enregistrer",
