@@ -14,7 +14,13 @@ from typing import Any
 import pytest
 
 from copilot import Workspace, load_settings, open_workspace
-from copilot.pipeline.llm import LangChainChatModel, LLMDrafter, ReplyFormat, parse_plain
+from copilot.pipeline.llm import (
+    ORDER_FACTS_VERSION,
+    LangChainChatModel,
+    LLMDrafter,
+    ReplyFormat,
+    parse_plain,
+)
 from copilot.pipeline.suggest import SuggestionService
 from copilot.pipeline.tokens import Budget, cost_usd, count_messages
 from copilot.testing import FakeOpenAIServer, model_reply
@@ -124,6 +130,9 @@ def test_a_json_reply_becomes_a_cited_suggestion(demo_ws: Workspace, srv: FakeOp
     assert s.escalation.escalate and "llm_flag" in s.escalation.codes
     assert next(r.detail for r in s.escalation.reasons if r.code == "llm_flag") == "check_carrier"
     assert s.prompt_version.startswith("draft_system@") and "+draft_rules@" in s.prompt_version
+    # the ORDER FACTS sentences are code, sent in the prompt: their version is the prompt's too
+    assert s.prompt_version.endswith("+" + ORDER_FACTS_VERSION)
+    assert ORDER_FACTS_VERSION.startswith("facts-")
     (request,) = srv.chat_requests
     # the tone and length rules come from the rules file (part of the prompt version)
     system = request["messages"][0]["content"]

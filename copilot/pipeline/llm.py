@@ -13,7 +13,7 @@ from datetime import date
 from typing import Literal
 
 from copilot.pipeline.callcontext import calling
-from copilot.pipeline.drafter import DraftRequest, DraftResult, OnDelta
+from copilot.pipeline.drafter import DraftRequest, DraftResult, OnDelta, source_version
 from copilot.pipeline.llmchat import (
     ChatModel,
     Completion,
@@ -62,6 +62,15 @@ __all__ = [
 ReplyFormat = Literal["json", "plain", "auto"]
 # failures that say the server cannot give a JSON answer (not that it is down or slow)
 JSON_FAILURES = ("bad_output", "json_unsupported")
+# the ORDER FACTS lines of the prompt are sentences written in code: their version is part of
+# the prompt's
+ORDER_FACTS_VERSION = source_version(
+    "facts",
+    "copilot.pipeline.orderfacts",
+    "copilot.pipeline.orderchoice",
+    "copilot.pipeline.orderdates",
+    "copilot.pipeline.orderreturns",
+)
 
 
 class LLMDrafter:
@@ -99,9 +108,11 @@ class LLMDrafter:
 
     @property
     def prompt_version(self) -> str:
+        """The prompt files' versions, and the order facts': their sentences are written in
+        code (``orderfacts``) and sent in the prompt's ORDER FACTS section."""
         prompts = (self.system, self.rules.prompt, self.user, self.formats[self.format].prompt)
         extra = (self.repair,) if self.format == "json" else ()
-        return "+".join(p.version for p in (*prompts, *extra))
+        return "+".join([*(p.version for p in (*prompts, *extra)), ORDER_FACTS_VERSION])
 
     def assemble(
         self, req: DraftRequest, masker: Masker | None, budget_tokens: int | None = None
