@@ -344,3 +344,12 @@ def test_the_optional_fields_are_one_table_read_and_stored_alike(ws: Workspace) 
         add_missing_columns(conn)
         columns = {c["name"] for c in sa.inspect(conn).get_columns("orders")}
     assert set(names) <= columns
+    # and a database opened after a field was declared gets its column at the open
+    from knowledge import OrderBook
+
+    engine = sa.create_engine(f"sqlite:///{ws.settings.data_dir / 'older.db'}")
+    OrderBook(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE orders DROP COLUMN last_tracking_update"))
+    OrderBook(engine).import_records([(1, record)], source="test")
+    assert OrderBook(engine).order_of("C9", "ZX-1") == order

@@ -17,6 +17,7 @@ from knowledge.orders.model import Customer, ImportReport, Order, QuoteLookup, d
 from knowledge.orders.references import ReferenceShape, ends_with, keys_of, references
 from knowledge.orders.tables import (
     MIGRATIONS,
+    add_field_columns,
     customer_of_row,
     customers_table,
     order_of_row,
@@ -34,6 +35,7 @@ class OrderBook:
         self.engine = engine
         self._shapes: tuple[float, list[ReferenceShape]] | None = None
         migrate(engine, "knowledge.orders", MIGRATIONS)
+        add_field_columns(engine)
 
     # -- import ------------------------------------------------------------------------
     def import_file(self, name: str, data: bytes) -> ImportReport:

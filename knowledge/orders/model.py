@@ -4,7 +4,7 @@ report."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -23,24 +23,8 @@ STATUSES = (
 )
 # statuses after which nothing more is on its way to the customer
 CLOSED_STATUSES = ("delivered", "cancelled", "returned", "refunded")
-# The optional fields the feed gives as they are (text) or as an ISO date / date-time. A new
-# one is a line here, a field of Order and a migration step (add_missing_columns in
-# knowledge.orders.tables); its column, its validation and its reading back follow from this
-# line.
-OPTIONAL_FIELDS: tuple[tuple[str, Literal["text", "date", "datetime"]], ...] = (
-    ("carrier", "text"),
-    ("tracking_number", "text"),
-    ("estimated_delivery", "date"),
-    ("delivered_at", "datetime"),
-    # the carrier's latest tracking event (for lost parcels)
-    ("last_tracking_update", "date"),
-)
-FIELDS = (
-    *("order_number", "customer_id", "customer_name", "email", "created_at", "status"),
-    *("items", "total", "currency"),
-    *(name for name, _ in OPTIONAL_FIELDS),
-)
 REQUIRED = ("order_number", "customer_id", "created_at", "status")
+FieldKind = Literal["text", "date", "datetime"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +47,26 @@ class Order:
     items: tuple[Item, ...]
     total: float | None
     currency: str
-    carrier: str | None
-    tracking_number: str | None
-    estimated_delivery: date | None
-    delivered_at: datetime | None
-    # the carrier's latest tracking event (the feed's optional last_tracking_update)
-    last_tracking_update: date | None = None
+    # The feed's optional fields, given as they are ("text") or as an ISO "date" / "datetime".
+    # A new one is a line here: its column (added to existing databases when they open), its
+    # validation and its reading back follow from it; showing it to the agent or the customer
+    # is a choice made where orders are described.
+    carrier: str | None = field(default=None, metadata={"feed": "text"})
+    tracking_number: str | None = field(default=None, metadata={"feed": "text"})
+    estimated_delivery: date | None = field(default=None, metadata={"feed": "date"})
+    delivered_at: datetime | None = field(default=None, metadata={"feed": "datetime"})
+    # the carrier's latest tracking event (for lost parcels)
+    last_tracking_update: date | None = field(default=None, metadata={"feed": "date"})
+
+
+OPTIONAL_FIELDS: tuple[tuple[str, FieldKind], ...] = tuple(
+    (f.name, f.metadata["feed"]) for f in fields(Order) if "feed" in f.metadata
+)
+FIELDS = (
+    *("order_number", "customer_id", "customer_name", "email", "created_at", "status"),
+    *("items", "total", "currency"),
+    *(name for name, _ in OPTIONAL_FIELDS),
+)
 
 
 @dataclass(frozen=True)

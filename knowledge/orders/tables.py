@@ -52,12 +52,25 @@ def _add_last_tracking_update(conn: sa.Connection) -> None:
 
 
 def add_missing_columns(conn: sa.Connection) -> None:
-    """The optional fields added to OPTIONAL_FIELDS since a database was made: each a column
-    (append this step again to MIGRATIONS when adding one)."""
+    """A column for each optional field declared on Order since a database was made (run at
+    each open, and as a migration step of older releases: it is idempotent)."""
     columns = {c["name"] for c in sa.inspect(conn).get_columns("orders")}
     for name, _ in OPTIONAL_FIELDS:
         if name not in columns:
             conn.execute(sa.text(f"ALTER TABLE orders ADD COLUMN {name} TEXT"))
+
+
+def add_field_columns(engine: sa.Engine) -> None:
+    """``add_missing_columns`` at an open; a process that opened the database at the same
+    moment may have added a column first, which is the same outcome."""
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                add_missing_columns(conn)
+            return
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+            if attempt == 2:
+                raise
 
 
 MIGRATIONS = [
