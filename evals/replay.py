@@ -27,7 +27,10 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from copilot.config import Settings
+from copilot.desk.accounts import Accounts
 from copilot.desk.store import ConversationStore
 from copilot.pipeline.escalation import Policy
 from copilot.workspace import PolicyStore, Workspace
@@ -138,7 +141,12 @@ def run_replay(
     harness's report in the run folder (``out``, or a new one under the data directory).
     Fewer cases than ``min_cases`` (default :data:`MIN_CASES`) raise :class:`ReplayError`."""
     store, orders, policy = _desk(settings, workspace)
-    cases = history_cases(store, orders, window_days=policy.settings.repeated_contact_window_days)
+    cases = history_cases(
+        store,
+        orders,
+        window_days=policy.settings.repeated_contact_window_days,
+        agent_names=_agent_names(store.engine),
+    )
     train, test = _halves(cases, store, split_date, min_cases)
     built_at = datetime.now(UTC)
     folder = out or new_run_folder(
@@ -184,6 +192,12 @@ def _desk(
         else PolicyStore(engine, settings.policy_path).current()
     )
     return store, orders, policy
+
+
+def _agent_names(engine: Engine) -> list[str]:
+    """The names and user names of the desk's accounts (masked in the replies they signed)."""
+    users = Accounts(engine).users().values()
+    return [n for u in users for n in (u.name, u.username) if n]
 
 
 def _halves(

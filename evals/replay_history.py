@@ -9,7 +9,7 @@ every turn).
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, get_args
@@ -138,10 +138,17 @@ def customer_names(orders: OrderBook) -> Callable[[str | None], list[str]]:
 
 
 def history_cases(
-    store: ConversationStore, orders: OrderBook, *, window_days: int = 7
+    store: ConversationStore,
+    orders: OrderBook,
+    *,
+    window_days: int = 7,
+    agent_names: Iterable[str] = (),
 ) -> list[ReplayCase]:
-    """Every case of the store, personal data masked, oldest first. Each case counts, as the
-    desk did, the customer's other conversations opened in the ``window_days`` before it."""
+    """Every case of the store, personal data masked, oldest first: the customer's names, and
+    the agents' (``agent_names``, e.g. the desk's accounts, and who sent each reply), since
+    agents sign their replies. Each case counts, as the desk did, the customer's other
+    conversations opened in the ``window_days`` before it."""
+    agents = list(agent_names)
     feedback = _feedback_by_conversation(store)
     names = customer_names(orders)
     out: list[ReplayCase] = []
@@ -155,7 +162,8 @@ def history_cases(
         points = _points(rec, feedback[rec.id])
         if not points:
             continue
-        masker = Masker.for_names(names(rec.customer_id))
+        authors = [m.author for m in rec.messages if m.role == "agent" and m.author]
+        masker = Masker.for_names([*names(rec.customer_id), *agents, *authors])
         masked = {
             m.id: masker.mask(m.text) for m in rec.messages if m.role in ("customer", "agent")
         }

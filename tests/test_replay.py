@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from copilot import load_settings, open_workspace
 from copilot.demo import demo_conversations
+from copilot.desk.accounts import Accounts
 from copilot.desk.desk import Desk
 from copilot.workspace import Workspace
 from evals import load_dataset
@@ -98,8 +99,9 @@ def act(ws: Workspace) -> Bench:
     b.reply(
         "conv-015",
         "conv-015-1",
-        "Bonjour, votre demande est enregistrée sous le dossier 2291 : nous y répondons sous un mois.",
-    )  # the agent's own words
+        "Bonjour, votre demande est enregistrée sous le dossier 2291 : nous y répondons sous un "
+        "mois. Alice Moreau, service client",
+    )  # the agent's own words, signed
     b.draft("conv-005", "conv-005-1")
     b.escalate("conv-005", "conv-005-1")
     text = b.draft("conv-013", "conv-013-1")
@@ -200,9 +202,16 @@ def test_the_time_split(bench: Bench, tmp_path: Path) -> None:
 
 
 def test_the_report_compares_drafts_with_what_agents_did(bench: Bench, tmp_path: Path) -> None:
-    result = run_replay(
-        bench.ws.settings, split_date=bench.start, out=tmp_path / "run", workspace=bench.ws
-    )
+    # the account of the agent who signed conv-015's reply (removed after: an account turns on
+    # the app's sign-in, which a later test does without)
+    accounts = Accounts(bench.ws.engine)
+    accounts.add("alice", roles=["agent"], password="correct-horse-42", name="Alice Moreau")
+    try:
+        result = run_replay(
+            bench.ws.settings, split_date=bench.start, out=tmp_path / "run", workspace=bench.ws
+        )
+    finally:
+        accounts.remove("alice")
     report = json.loads((tmp_path / "run" / REPORT).read_text(encoding="utf-8"))
     rows = {r["id"]: r for r in report["rows"]}
     assert set(rows) == set(bench.desk_cases) and report["unscored"] == 0
@@ -218,6 +227,11 @@ def test_the_report_compares_drafts_with_what_agents_did(bench: Bench, tmp_path:
     assert "2291" not in rows["conv-015-1"]["facts_in_draft"]
     # the masked draft greets nobody by name
     assert bench.name.split()[0] not in rows[bench.pii_case]["draft"]
+    # nor does the set name the agent who signed a reply (the desk's account, its sender)
+    for half in ("train", "test"):
+        for name in ("cases.jsonl", "dataset.json"):
+            written = (tmp_path / "run" / "set" / half / name).read_text(encoding="utf-8")
+            assert "Moreau" not in written and "Alice" not in written, half
 
     # escalation agreement, from what the desk showed and what the agent did
     pairs = [(bench.copilot[c], bench.agent[c]) for c in bench.desk_cases]
