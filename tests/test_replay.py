@@ -8,7 +8,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -356,3 +356,53 @@ def test_the_evals_page_says_when_the_desk_has_too_little(
         )
     finally:
         st.cache_resource.clear()
+
+
+def test_a_history_of_more_conversations_than_sqlite_takes_values_replays(tmp_path: Path) -> None:
+    # SQLite refuses more than 32,766 values in one statement: the inbox read every
+    # conversation's messages with one IN (...) list of their ids
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from copilot.desk.store import ConversationStore
+    from copilot.desk.storeschema import conversations, messages
+    from knowledge import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'big.db'}")
+
+    @sa.event.listens_for(engine, "connect")
+    def _default_limit(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # SQLite's own default since 3.32 (this machine's build allows 250,000)
+        dbapi_conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+
+    engine.dispose()  # connections opened from now on get the limit
+    store = ConversationStore(engine)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    n = 33_000
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(conversations),
+            [
+                {
+                    "id": f"c{i}",
+                    "channel": "web",
+                    "status": "closed",
+                    "version": 1,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+                for i in range(n)
+            ],
+        )
+        conn.execute(
+            sa.insert(messages),
+            [
+                {"conversation_id": f"c{i}", "role": role, "text": f"{role} {i}", "created_at": at}
+                for i in range(n)
+                for role in ("customer", "agent")
+            ],
+        )
+    inbox = store.inbox(statuses=["closed"])
+    assert len(inbox) == n and all(len(r.messages) == 2 for r in inbox)
+    assert history(store).conversations == n  # each: one agent reply to a customer message

@@ -58,6 +58,9 @@ __all__ = [
 ]
 
 
+IN_SLICE = 10_000  # ids per IN (...) list
+
+
 class ConversationStore(DraftStore, AgentActions, StoreLog):
     """Conversations and their messages; drafts, agent actions and logs come from its parts."""
 
@@ -157,10 +160,12 @@ class ConversationStore(DraftStore, AgentActions, StoreLog):
             )
             ids = [r["id"] for r in rows]
             msgs: dict[str, list[Any]] = {i: [] for i in ids}
-            if ids:
+            # by slices: SQLite refuses a statement with more than 32,766 values (a desk's
+            # whole history, replayed, holds more conversations than that)
+            for start in range(0, len(ids), IN_SLICE):
                 for m in conn.execute(
                     sa.select(messages)
-                    .where(messages.c.conversation_id.in_(ids))
+                    .where(messages.c.conversation_id.in_(ids[start : start + IN_SLICE]))
                     .order_by(messages.c.id)
                 ).mappings():
                     msgs[m["conversation_id"]].append(m)
