@@ -40,6 +40,7 @@ from copilot.pipeline.llmreply import (
 )
 from copilot.pipeline.pii import Masker
 from copilot.pipeline.tokens import Budget, cost_usd, count_messages, count_text
+from copilot.pipeline.versions import ORDER_FACTS_MODULES
 from copilot.types import Usage
 
 # what other modules import from here (the chat-model seam, the prompt and the reply's reading
@@ -64,13 +65,7 @@ ReplyFormat = Literal["json", "plain", "auto"]
 JSON_FAILURES = ("bad_output", "json_unsupported")
 # the ORDER FACTS lines of the prompt are sentences written in code: their version is part of
 # the prompt's
-ORDER_FACTS_VERSION = source_version(
-    "facts",
-    "copilot.pipeline.orderfacts",
-    "copilot.pipeline.orderchoice",
-    "copilot.pipeline.orderdates",
-    "copilot.pipeline.orderreturns",
-)
+ORDER_FACTS_VERSION = source_version("facts", *ORDER_FACTS_MODULES)
 
 
 class LLMDrafter:

@@ -20,7 +20,7 @@ from copilot.pipeline.orderchoice import clarify_question
 from copilot.pipeline.orderdates import fmt_amount
 from copilot.pipeline.phrases import PHRASES
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
-from copilot.pipeline.versions import kept
+from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Citation
 
 # what other modules import from here (the phrase bank and the sentence selection were here)
@@ -35,10 +35,7 @@ PROMPT_VERSION = kept(
         "copilot.pipeline.offline",
         "copilot.pipeline.phrases",
         "copilot.pipeline.quotes",
-        "copilot.pipeline.orderfacts",
-        "copilot.pipeline.orderchoice",
-        "copilot.pipeline.orderdates",
-        "copilot.pipeline.orderreturns",
+        *ORDER_FACTS_MODULES,
         "copilot.pipeline.drafter",
     )
 )

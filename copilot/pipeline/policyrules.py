@@ -78,7 +78,11 @@ class Policy:
             added = [t for t in _default_triggers() if t["code"] not in listed]
             data["triggers"] += added
         try:
-            policy = cls(PolicyModel.model_validate(data), source)
+            return cls(
+                PolicyModel.model_validate(data),
+                source,
+                added=tuple(t["code"] for t in added),
+            )
         except ValidationError as exc:
             root = yaml.compose(text)
             problems = "; ".join(
@@ -88,8 +92,6 @@ class Policy:
             raise PolicyError(
                 f"{source}: {problems}.", "Correct these values; the previous policy stays active."
             ) from exc
-        policy.added = tuple(t["code"] for t in added)
-        return policy
 
     @classmethod
     def load(cls, path: Path | None = None) -> Policy:
