@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from copilot.pipeline.escalation import Policy
 from evals.aggregates import (
     by_action,
     clarify_rates,
@@ -69,7 +71,6 @@ from evals.stats import Estimate, wilson
 __all__ = [
     "C_ESC",
     "C_MISS",
-    "GOLD_REASON_CODES",
     "LOW_CONFIDENCE_REASON",
     "Record",
     "Step",
@@ -89,6 +90,7 @@ __all__ = [
     "escalation",
     "fdr_upper",
     "gold_reason",
+    "gold_reason_codes",
     "grounding",
     "held_back_failures",
     "hit_at",
@@ -193,22 +195,16 @@ def trigger_escalation(records: Sequence[Record]) -> dict[str, Any]:
     return escalation(flagged, 0.0)
 
 
-# The eval sets' reason labels -> the copilot's reason codes that name them. A case that needs a
-# human and has no reason label is one the knowledge base cannot answer (the dev sets).
-GOLD_REASON_CODES: dict[str, tuple[str, ...]] = {
-    "human_request": ("human_request",),
-    "angry": ("anger",),
-    "legal": ("legal_threat",),
-    "fraud": ("fraud",),
-    "gdpr": ("gdpr",),
-    "safety": ("safety",),
-    "refund_limit": ("refund_over_limit",),
-    "repeated_contact": ("repeated_contact", "repeated_contact_history"),
-    "foreign_order": ("foreign_order",),
-    "injection": ("prompt_injection",),
-    "lost_parcel": ("lost_parcel",),
-    "no_kb_answer": ("no_knowledge", "low_confidence", "llm_flag"),
-}
+@lru_cache(maxsize=1)
+def gold_reason_codes() -> dict[str, tuple[str, ...]]:
+    """The eval sets' reason labels -> the copilot's reason codes that name them: each shipped
+    trigger's ``eval_reason`` in the policy file, its code by default. A case that needs a
+    human and has no reason label is one the knowledge base cannot answer (the dev sets)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for t in Policy.default().model.triggers:
+        label = t.eval_reason or t.code
+        out[label] = (*out.get(label, ()), t.code)
+    return out
 
 
 def gold_reason(r: Record) -> str | None:
@@ -231,7 +227,7 @@ def suggested_escalation(records: Sequence[Record]) -> dict[str, Any]:
     by_reason: dict[str, Any] = {}
     golds = sorted({g for r in s if (g := gold_reason(r))})
     for g in golds:
-        codes = set(GOLD_REASON_CODES.get(g, (g,)))
+        codes = set(gold_reason_codes().get(g, (g,)))
         named = [r["escalate"] and bool(codes & set(r.get("reasons", []))) for r in s]
         is_g = [gold_reason(r) == g for r in s]
         rows = [r for r, x in zip(s, is_g, strict=True) if x]

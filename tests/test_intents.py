@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from copilot.pipeline.escalation import Policy, PolicyError, lost_orders
 from copilot.pipeline.intents import (
@@ -22,8 +23,11 @@ from copilot.pipeline.intents import (
     train,
     translation_groups,
 )
+from copilot.pipeline.policyrules import DEFAULT_POLICY as DEFAULT_POLICY_FILE
 from evals.intents import score
 from knowledge import HashEmbedder, Item, Order
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_shipped_model_was_fitted_on_the_shipped_examples() -> None:
@@ -296,26 +300,65 @@ def test_the_report_scores_fired_reasons_per_reason_and_overall() -> None:
     assert s["none_false_alarm"]["value"] == 0.5
 
 
-def test_every_shipped_trigger_is_named_by_exactly_one_eval_reason() -> None:
-    # a new trigger that no eval reason names would never be credited: the reports would
-    # count its escalations as false positives of every reason
-    from evals.metrics import GOLD_REASON_CODES
+def test_every_reason_the_eval_sets_label_is_named_by_a_shipped_trigger() -> None:
+    # a reason label no trigger names (its code or its eval_reason) would never be credited:
+    # the reports would count every escalation of those cases as naming the wrong reason
+    from evals.metrics import gold_reason_codes
 
-    shipped = [t.code for t in Policy.default().model.triggers]
-    named = [c for codes in GOLD_REASON_CODES.values() for c in codes]
-    assert sorted(named) == sorted(set(named))  # none named twice
-    assert set(shipped) == set(named), "name the new trigger in evals.metrics.GOLD_REASON_CODES"
+    codes = gold_reason_codes()
+    labels = {
+        json.loads(line).get("reason")
+        for path in (REPO / "evals" / "datasets").glob("*/cases.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    } - {None}
+    assert len(labels) >= 12
+    assert labels <= set(codes), f"no trigger names {sorted(labels - set(codes))}"
+    named = [c for group in codes.values() for c in group]
+    assert sorted(named) == sorted({t.code for t in Policy.default().model.triggers})
 
 
-def test_every_hand_off_trigger_has_its_sentence_in_each_language_and_register() -> None:
-    # the offline drafter says why it hands over in the trigger's own sentence; one missing in
-    # a bank would hand over in silence (a customer quoting another's order gets the 'unknown
-    # order' sentence instead, by design)
-    from copilot.pipeline.phrases import PHRASES
+def test_a_triggers_eval_reason_comes_from_the_policy_file() -> None:
+    from evals.metrics import gold_reason_codes
 
+    codes = gold_reason_codes()
+    assert codes["angry"] == ("anger",)
+    assert codes["no_kb_answer"] == ("no_knowledge", "low_confidence", "llm_flag")
+    assert codes["gdpr"] == ("gdpr",)  # no eval_reason: the code itself
+
+
+def test_every_hand_off_trigger_has_its_sentence_in_each_language() -> None:
+    # the offline drafter says why it hands over in the trigger's own sentence; a hard trigger
+    # without one would hand over in silence (a customer quoting another's order gets the
+    # 'unknown order' sentence instead, by design)
     policy = Policy.default()
-    hard = [t.code for t in policy.model.triggers if policy.is_hard(t.code)]
-    for (lang, formal), bank in PHRASES.items():
-        missing = [c for c in hard if c not in bank and c != "foreign_order"]
-        assert not missing, f"{lang} {'formal' if formal else 'casual'}: {missing}"
-    assert all("unknown" in bank for bank in PHRASES.values())
+    for t in policy.model.triggers:
+        if policy.is_hard(t.code) and t.code != "foreign_order":
+            for lang in ("fr", "en"):
+                for formal in (True, False):
+                    assert policy.handoff_sentence(t.code, lang, formal), (t.code, lang, formal)
+    assert policy.handoff_sentence("foreign_order", "fr", True) is None
+
+
+def test_a_saved_policy_says_the_shipped_hand_off_sentence_unless_it_has_its_own() -> None:
+    shipped = Policy.default()
+    text = (DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    for t in data["triggers"]:
+        if t["code"] == "anger":
+            t["handoff"] = {
+                "en": "A manager will call you back today.",
+                "fr": "Un responsable vous rappelle aujourd'hui.",
+            }
+        else:
+            t.pop("handoff", None)  # saved before the sentences moved into the policy file
+    saved = Policy.parse(yaml.safe_dump(data, allow_unicode=True))
+    assert saved.handoff_sentence("anger", "en", False) == "A manager will call you back today."
+    for code in ("legal_threat", "refund_over_limit"):
+        for lang, formal in (("fr", True), ("fr", False), ("en", True)):
+            assert saved.handoff_sentence(code, lang, formal) == shipped.handoff_sentence(
+                code, lang, formal
+            )
+    assert shipped.handoff_sentence("legal_threat", "fr", False) != shipped.handoff_sentence(
+        "legal_threat", "fr", True
+    )  # 'tu' and 'vous'

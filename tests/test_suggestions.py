@@ -409,6 +409,10 @@ def test_a_trigger_a_knowledge_manager_adds_behaves_like_a_shipped_one(demo: Wor
             "queue": "complaints",
             "patterns": [r"\bresilier?\b"],
             "priority": 5,  # ahead of every shipped trigger
+            "handoff": {
+                "en": "Our contracts team takes over your cancellation.",
+                "fr": "Notre service contrats reprend votre demande de résiliation.",
+            },
         }
     )
     policy = Policy(Policy.parse(json.dumps(data)).model)
@@ -428,8 +432,9 @@ def test_a_trigger_a_knowledge_manager_adds_behaves_like_a_shipped_one(demo: Wor
     )
     assert s.escalation.escalate and s.escalation.codes[:2] == ["cancel_contract", "legal_threat"]
     assert s.escalation.queue == "Complaints & legal"
-    # hard: the draft is a hand-off, like for a shipped trigger, not an answer
+    # hard: the draft is a hand-off, in the trigger's own words, like for a shipped trigger
     assert not s.citations
+    assert "Notre service contrats reprend votre demande de résiliation." in s.draft
 
 
 def test_pii_masking_round_trip() -> None:

@@ -122,10 +122,13 @@ def order_fact_lines(req: DraftRequest, escape: Callable[[str], str] = lambda s:
     return lines
 
 
-def source_version(prefix: str, *modules: str) -> str:
-    """``prefix-<digest>`` of these modules' source files: a drafter written in code (phrases
-    and rules) gets a new version whenever that code changes, as a prompt file does."""
+def source_version(prefix: str, *modules: str, data: str = "") -> str:
+    """``prefix-<digest>`` of these modules' source files (and of ``data``, text the drafter
+    says that is shipped outside them): a drafter written in code (phrases and rules) gets a
+    new version whenever that code changes, as a prompt file does."""
     digest = hashlib.sha256()
+    if data:
+        digest.update(data.encode("utf-8"))
     for module in modules:
         spec = importlib.util.find_spec(module)
         assert spec is not None and spec.origin is not None, module

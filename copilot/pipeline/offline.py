@@ -19,6 +19,7 @@ from copilot.pipeline.drafter import (
 from copilot.pipeline.orderchoice import clarify_question
 from copilot.pipeline.orderdates import fmt_amount
 from copilot.pipeline.phrases import PHRASES
+from copilot.pipeline.policyrules import shipped_handoffs
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
 from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Citation
@@ -27,7 +28,8 @@ from copilot.types import Citation
 __all__ = ["PROMPT_VERSION", "OfflineDrafter", "plain", "select_sentences", "terminated"]
 
 # the offline drafter's "prompt" is its code: the phrase bank, the rules of this module and of
-# the sentences it quotes, of the order facts it states and of the request it reads (code that
+# the sentences it quotes, of the order facts it states and of the request it reads, and the
+# shipped triggers' hand-off sentences (in the default policy file) (code that
 # was only moved keeps its version: see ``versions``)
 PROMPT_VERSION = kept(
     source_version(
@@ -37,6 +39,7 @@ PROMPT_VERSION = kept(
         "copilot.pipeline.quotes",
         *ORDER_FACTS_MODULES,
         "copilot.pipeline.drafter",
+        data=shipped_handoffs(),
     )
 )
 
@@ -68,7 +71,11 @@ class OfflineDrafter:
         ongoing = any(t.role == "agent" for t in req.conversation.turns)
         # No second "Hello" in a conversation the agent has already answered.
         opening = "" if ongoing else pick("hello", name=name) if name else pick("hello_anon")
-        handoff = [c for c in req.policy.ranked(req.handoff) if c in bank]
+        handoff = [
+            c
+            for c in req.policy.ranked(req.handoff)
+            if req.policy.handoff_sentence(c, r.lang, r.formal) is not None
+        ]
         body = _handoff_and_unknown(req, handoff[:1], pick)
         if req.ask_between and not handoff and not req.foreign_orders:
             return _clarify(req, opening)  # several of their orders fit: ask which one, only
@@ -118,7 +125,8 @@ def _handoff_and_unknown(req: DraftRequest, handoff: list[str], pick: Callable[.
                 else ""
             )
         )
-        body.append((pick(code, amount=amount), None))
+        said = req.policy.handoff_sentence(code, r.lang, r.formal) or ""
+        body.append((said.replace("{amount}", amount), None))
     for number in req.foreign_orders[:1]:
         body.append((pick("unknown", number=number), None))
     if not req.foreign_orders:

@@ -5,6 +5,7 @@ fire (patterns, learned intents, refund amounts)."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class Policy:
         A shipped trigger the file does not list (a policy saved before that trigger shipped)
         is taken from the shipped default policy, and named in ``added``: a new release's
         triggers reach every saved policy (``enabled: false`` is how a trigger is switched
-        off)."""
+        off). A listed trigger without its own ``handoff`` sentence says the shipped one's."""
         try:
             data: Any = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -75,7 +76,9 @@ class Policy:
         added: list[dict[str, Any]] = []
         if isinstance(data.get("triggers"), list):
             listed = {t.get("code") for t in data["triggers"] if isinstance(t, dict)}
-            added = [t for t in _default_triggers() if t["code"] not in listed]
+            shipped = _default_triggers()
+            added = [t for t in shipped if t["code"] not in listed]
+            _inherit_handoffs(data["triggers"], shipped)
             data["triggers"] += added
         try:
             return cls(
@@ -110,6 +113,12 @@ class Policy:
     def label(self, code: str, lang: Lang) -> str:
         t = self._by_code.get(code)
         return str(getattr(t.label, lang)) if t is not None else code
+
+    def handoff_sentence(self, code: str, lang: Lang, formal: bool) -> str | None:
+        """What the draft says when ``code`` hands over, in the customer's language and
+        register (None: the trigger has no sentence)."""
+        t = self._by_code.get(code)
+        return t.handoff.sentence(lang, formal) if t is not None and t.handoff else None
 
     def queue_of(self, code: str) -> str:
         t = self._by_code.get(code)
@@ -259,6 +268,25 @@ def _shipped_triggers() -> tuple[dict[str, Any], ...]:
 def _default_triggers() -> list[dict[str, Any]]:
     """The shipped policy's triggers (copies: the caller may change them)."""
     return copy.deepcopy(list(_shipped_triggers()))
+
+
+def shipped_handoffs() -> str:
+    """The shipped triggers' hand-off sentences, as JSON: the offline drafter says them, so
+    they are part of its version."""
+    return json.dumps(
+        {t["code"]: t["handoff"] for t in _shipped_triggers() if t.get("handoff")},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def _inherit_handoffs(listed: list[Any], shipped: list[dict[str, Any]]) -> None:
+    """A listed trigger without a hand-off sentence takes the shipped trigger's of its code
+    (the sentences moved into the policy file after policies were saved)."""
+    sentences = {t["code"]: t["handoff"] for t in shipped if t.get("handoff")}
+    for t in listed:
+        if isinstance(t, dict) and "handoff" not in t and t.get("code") in sentences:
+            t["handoff"] = copy.deepcopy(sentences[t["code"]])
 
 
 def _shouting(text: str) -> bool:

@@ -32,6 +32,21 @@ class Labels(BaseModel):
     fr: str
 
 
+class Handoff(BaseModel):
+    """The sentence a draft says when this trigger hands the conversation over, in each
+    language; ``fr_casual`` / ``en_casual`` for a customer addressed casually ('tu'), the
+    formal sentence otherwise. ``{amount}`` is replaced by the amount at stake, if any."""
+
+    en: str = Field(min_length=1)
+    fr: str = Field(min_length=1)
+    en_casual: str | None = None
+    fr_casual: str | None = None
+
+    def sentence(self, lang: str, formal: bool) -> str:
+        casual = None if formal else getattr(self, f"{lang}_casual", None)
+        return str(casual or getattr(self, lang))
+
+
 class PolicySettings(BaseModel):
     currency: str = "EUR"
     refund_limit: float = Field(150, ge=0)
@@ -89,6 +104,13 @@ class Trigger(BaseModel):
     hard: bool = True
     priority: int = Field(500, ge=0, le=MAX_PRIORITY)
     enabled: bool = True
+    # what the offline draft says when this trigger hands over (none: the draft answers as
+    # usual and the agent reads the reason); a saved policy's trigger without one takes the
+    # shipped trigger's
+    handoff: Handoff | None = None
+    # the reason label evaluation sets give the cases this trigger answers (EVALS.md: a case's
+    # 'gold_reason'), its code by default: e.g. 'angry' for anger
+    eval_reason: str | None = None
 
     @field_validator("patterns")
     @classmethod

@@ -30,6 +30,10 @@ KEPT: dict[str, str] = {
     # the order-fact modules' names written once, here, for both drafters' versions (the same
     # modules in the same order: offline.py's text changed, no rule or phrase did)
     "offline-3d8eea33e7": "offline-840e93825d",
+    # the hand-off sentences moved from the phrase bank to their triggers in the default
+    # policy file (the same sentences, now digested from there): 1,777 cases of the demo,
+    # telecom, rail and both dev sets gave the same drafts and verdicts
+    "offline-4fbd65c37a": "offline-840e93825d",
 }
 
 
