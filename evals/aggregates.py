@@ -109,17 +109,38 @@ def correctness(records: Sequence[Record]) -> dict[str, Any]:
     groups = [r["group"] for r in rows]
     clustered = len(set(groups)) < len(groups)
     bases = Counter(r["verdicts"]["correct_basis"] for r in rows)
-    f1s = [r["verdicts"]["token_f1"] for r in rows if r["verdicts"].get("token_f1") is not None]
-    rl = [r["verdicts"]["rouge_l"] for r in rows if r["verdicts"].get("rouge_l") is not None]
     return {
         "n": len(rows),
         "correct_rate": proportion(
             [float(r["verdicts"]["correct"]) for r in rows], groups, clustered
         ),
         "basis": dict(bases),
-        "token_f1_mean": float(np.mean(f1s)) if f1s else None,
-        "rouge_l_mean": float(np.mean(rl)) if rl else None,
     }
+
+
+def measures(records: Sequence[Record], keys: Sequence[str]) -> dict[str, Any]:
+    """The mean of each per-case number (a verdicts field, e.g. the evaluators' measures) over
+    the drafts the customer would get (scored, not handed over) that have it, with its 95 %
+    interval (cluster bootstrap by group when cases share groups)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        rows = [
+            r
+            for r in records
+            if r["status"] == "scored"
+            and not r["escalate"]
+            and (r.get("verdicts") or {}).get(key) is not None
+        ]
+        if not rows:
+            continue
+        groups = [r["group"] for r in rows]
+        clustered = len(set(groups)) < len(groups)
+        values = [float(r["verdicts"][key]) for r in rows]
+        out[key] = {
+            "n": len(rows),
+            "mean": bootstrap(values, mean, groups=groups if clustered else None),
+        }
+    return out
 
 
 def personalisation(records: Sequence[Record]) -> dict[str, Any]:

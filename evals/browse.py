@@ -21,7 +21,6 @@ from evals.browse_tables import (
     case_rows,
     citation_rows,
     comparison_notes,
-    comparison_rows,
     failure_rows,
     gate_rows,
     held_back_rows,
@@ -30,7 +29,7 @@ from evals.browse_tables import (
     verdict_line,
     why_failed,
 )
-from evals.compare import compare_runs
+from evals.compare import compare_runs, comparison_rows
 from evals.outcomes import Record
 from evals.records import read_results
 from evals.run_folder import REPO

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evals.compare import pp
 from evals.gate import gate_checks
 from evals.outcomes import Record, answered, held_back_failures, outcome, worst_failures
 
@@ -139,34 +140,6 @@ def citation_rows(r: Record) -> list[dict[str, str]]:
 
 
 # -- comparing two runs --------------------------------------------------------------
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def _pp(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:+.1f} pp"
-
-
-def comparison_rows(c: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per metric: A, B, the delta B − A with its 95 % interval, McNemar's p, W/T/L
-    (wins are changes in the better direction) and the minimum detectable difference."""
-    rows = []
-    for m in c["metrics"]:
-        rows.append(
-            {
-                "metric": m["metric"],
-                "better": m["better"],
-                "A": _pct(m["a"]),
-                "B": _pct(m["b"]),
-                "delta B−A [95% CI]": f"{_pp(m['delta'])} [{_pp(m['low'])}, {_pp(m['high'])}]",
-                "McNemar p": "–" if m["mcnemar_p"] is None else f"{m['mcnemar_p']:.3f}",
-                "W/T/L": "–" if m["wins"] is None else f"{m['wins']}/{m['ties']}/{m['losses']}",
-                "MDE": "–" if m["mde"] is None else f"{100 * m['mde']:.1f} pp",
-            }
-        )
-    return rows
-
-
 def gate_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
     """Every check of the CI gate with its status (pass, fail, n/a: not a pass) and, for the
     two non-inferiority checks, the interval bound, its limit and the headroom (how far the
@@ -187,9 +160,9 @@ def gate_rows(c: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "check": chk["check"],
                 "status": chk["status"],
-                "bound": _pp(bound) if bound is not None else ("n/a" if limit is not None else "—"),
-                "limit": _pp(limit) if limit is not None else "—",
-                "headroom": _pp(room(bound)) if room and bound is not None else "—",
+                "bound": pp(bound) if bound is not None else ("n/a" if limit is not None else "—"),
+                "limit": pp(limit) if limit is not None else "—",
+                "headroom": pp(room(bound)) if room and bound is not None else "—",
                 "passes": chk["status"] == "pass",
                 "detail": chk["why"],
             }

@@ -17,7 +17,7 @@ import numpy as np
 
 from evals.aggregates import hit_at
 from evals.gate import gate_checks
-from evals.judge import comparison_outcomes
+from evals.judge import Measure, comparison_outcomes, registered_measures
 from evals.outcomes import Record, answered, outcome, scored
 from evals.records import read_results
 from evals.stats import mcnemar_exact, paired_mde, percentile
@@ -136,6 +136,7 @@ def _paired_metrics(
             for o in comparison_outcomes()
         ),
     ]
+    metrics += [m for m in (_paired_mean(A, B, x) for x in registered_measures()) if m["n"]]
     if any(r["reference_doc_ids"] for r in A):
         hit5 = _binary(
             A,
@@ -171,19 +172,20 @@ def _binary(
 
 
 def _paired(
-    name: str, xa: np.ndarray, xb: np.ndarray, groups: list[str], better: str
+    name: str, xa: np.ndarray, xb: np.ndarray, groups: list[str], better: str, binary: bool = True
 ) -> dict[str, Any]:
-    """A paired 0/1 outcome of runs A and B on the same cases: means, the delta with its
-    group bootstrap interval, McNemar's exact p, wins/ties/losses and the detectable delta."""
+    """A paired outcome of runs A and B on the same cases: means, the delta with its group
+    bootstrap interval, wins/ties/losses (cases that moved in the better direction, did not
+    move, moved in the worse) and, for a 0/1 outcome, McNemar's exact p and the detectable
+    delta (a number per case has neither: its values are in its own unit)."""
     m = len(xa)
-    b_disc = int(((xa == 1) & (xb == 0)).sum())
-    c_disc = int(((xa == 0) & (xb == 1)).sum())
+    down, up = int((xb < xa).sum()), int((xb > xa).sum())  # for 0/1: McNemar's b and c
     low, high = (
         _paired_bootstrap(groups, lambda idx: float(xb[idx].mean() - xa[idx].mean()), m)
         if m
         else (None, None)
     )
-    wins, losses = (c_disc, b_disc) if better == "higher" else (b_disc, c_disc)
+    wins, losses = (up, down) if better == "higher" else (down, up)
     return {
         "metric": name,
         "n": m,
@@ -192,13 +194,35 @@ def _paired(
         "delta": float(xb.mean() - xa.mean()) if m else None,
         "low": low,
         "high": high,
-        "mcnemar_p": mcnemar_exact(b_disc, c_disc) if m else None,
+        "mcnemar_p": mcnemar_exact(down, up) if m and binary else None,
         "wins": wins,
-        "ties": m - b_disc - c_disc,
+        "ties": m - down - up,
         "losses": losses,
-        "mde": paired_mde((b_disc + c_disc) / m, m) if m else None,
+        "mde": paired_mde((down + up) / m, m) if m and binary else None,
         "better": better,
+        **({} if binary else {"scale": "number"}),
     }
+
+
+def _paired_mean(A: list[Record], B: list[Record], m: Measure) -> dict[str, Any]:
+    """A number per case (an evaluator's measure) on the drafts both runs would send (scored,
+    not handed over, measured in both)."""
+    keep = [
+        i
+        for i in range(len(A))
+        if not A[i]["escalate"]
+        and not B[i]["escalate"]
+        and (A[i].get("verdicts") or {}).get(m.key) is not None
+        and (B[i].get("verdicts") or {}).get(m.key) is not None
+    ]
+    return _paired(
+        m.label,
+        np.array([float(A[i]["verdicts"][m.key]) for i in keep]),
+        np.array([float(B[i]["verdicts"][m.key]) for i in keep]),
+        [A[i]["group"] for i in keep],
+        m.better,
+        binary=False,
+    )
 
 
 def _fdr_metric(
@@ -272,30 +296,58 @@ def _label(r: Record, tau: float) -> str:
     )
 
 
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def pp(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.1f} pp"
+
+
+def _number(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
+
+
+def _signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.3g}"
+
+
+def comparison_rows(c: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per metric, as the CLI prints it and the page shows it: A, B, the delta B − A
+    with its 95 % interval, McNemar's p, W/T/L (wins are changes in the better direction) and
+    the minimum detectable difference. Shares are in % and points, means of a number per case
+    in its own unit."""
+    rows = []
+    for m in c["metrics"]:
+        value, delta = (_number, _signed) if m.get("scale") == "number" else (pct, pp)
+        rows.append(
+            {
+                "metric": m["metric"],
+                "better": m["better"],
+                "A": value(m["a"]),
+                "B": value(m["b"]),
+                "delta B−A [95% CI]": f"{delta(m['delta'])} [{delta(m['low'])}, {delta(m['high'])}]",
+                "McNemar p": "–" if m["mcnemar_p"] is None else f"{m['mcnemar_p']:.3f}",
+                "W/T/L": "–" if m["wins"] is None else f"{m['wins']}/{m['ties']}/{m['losses']}",
+                "MDE": "–" if m["mde"] is None else f"{100 * m['mde']:.1f} pp",
+            }
+        )
+    return rows
+
+
 def format_comparison(c: dict[str, Any]) -> str:
-    def pct(x: float | None) -> str:
-        return "n/a" if x is None else f"{100 * x:.1f}%"
-
-    def pp(x: float | None) -> str:
-        return "n/a" if x is None else f"{100 * x:+.1f}pp"
-
     lines = [
         f"A = {c['a']}",
         f"B = {c['b']}",
         f"{c['n_paired']} paired cases (only in A: {c['only_a']}, only in B: {c['only_b']}); thresholds A {c['thresholds']['a']:.2f}, B {c['thresholds']['b']:.2f}",
         "",
     ]
-    lines.append(
-        f"{'metric':<38} {'A':>7} {'B':>7} {'delta [95% CI]':>28} {'McNemar p':>10} {'W/T/L':>12} {'MDE':>7}"
-    )
-    for m in c["metrics"]:
-        ci = f"{pp(m['delta'])} [{pp(m['low'])}, {pp(m['high'])}]"
-        wtl = f"{m['wins']}/{m['ties']}/{m['losses']}" if m["wins"] is not None else "-"
-        p = f"{m['mcnemar_p']:.3f}" if m["mcnemar_p"] is not None else "-"
-        mde = pp(m["mde"]).lstrip("+") if m["mde"] is not None else "-"
-        lines.append(
-            f"{m['metric']:<38} {pct(m['a']):>7} {pct(m['b']):>7} {ci:>28} {p:>10} {wtl:>12} {mde:>7}"
-        )
+    rows = comparison_rows(c)
+    if rows:
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+        lines.append("  ".join(k.ljust(w) for k, w in widths.items()).rstrip())
+        for r in rows:
+            lines.append("  ".join(r[k].ljust(w) for k, w in widths.items()).rstrip())
     lat = c["latency"]
     if lat.get("a_p50") is not None:
         lines.append(

@@ -50,12 +50,25 @@ class Outcome:
     better: Literal["higher", "lower"] = "lower"
 
 
+@dataclass(frozen=True)
+class Measure:
+    """A number an evaluator gives each draft, the Verdicts field ``key`` (None: not measured
+    on that case). A run's metrics table shows its mean over the drafts the customer would get
+    (scored, not handed over) with a 95 % interval; the comparison of two runs, the paired
+    difference of the means with its interval and the cases that moved each way."""
+
+    label: str
+    key: str
+    better: Literal["higher", "lower"] = "higher"
+
+
 class Evaluator(Protocol):
     """One part of the offline judge: it fills its own fields of the verdicts."""
 
     name: str
     fills: tuple[str, ...]  # the Verdicts fields it sets
     outcomes: tuple[Outcome, ...]  # what the comparison of two runs counts from it
+    measures: tuple[Measure, ...]  # the numbers per case the table and the comparison show
     section: str | None  # its aggregate in the run summary (evals.aggregates), read by its rows
 
     def evaluate(self, x: JudgeInput, v: Verdicts) -> None: ...
@@ -79,6 +92,7 @@ class Groundedness:
         "grounded",
     )
     outcomes: tuple[Outcome, ...] = ()
+    measures: tuple[Measure, ...] = ()
     section: str | None = "grounding"
 
     def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
@@ -146,7 +160,8 @@ class Correctness:
         "correct",
     )
     outcomes: tuple[Outcome, ...] = (Outcome("drafts with forbidden facts", "forbidden_found"),)
-    section: str | None = "correctness"  # with the reference overlap's means, as diagnostics
+    measures: tuple[Measure, ...] = ()
+    section: str | None = "correctness"
 
     def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
         for f in x.forbidden_facts:
@@ -174,7 +189,7 @@ class Correctness:
         return [
             (
                 "Correctness (non-escalated drafts)",
-                f"{fmt(c['correct_rate'])}; basis {c['basis']}; token F1 {fmt(c['token_f1_mean'], False)}, ROUGE-L {fmt(c['rouge_l_mean'], False)} (diagnostics)",
+                f"{fmt(c['correct_rate'])}; basis {c['basis']}",
             )
         ]
 
@@ -193,6 +208,7 @@ class Personalisation:
         "personal",
     )
     outcomes: tuple[Outcome, ...] = (Outcome("leaking drafts", "leaks"),)
+    measures: tuple[Measure, ...] = ()
     section: str | None = "personalisation"
 
     def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
@@ -249,12 +265,17 @@ class Personalisation:
 
 
 class ReferenceOverlap:
-    """Word overlap with the reference answer, when the case has one."""
+    """Word overlap with the reference answer, when the case has one (diagnostics: a right
+    answer may be worded otherwise)."""
 
     name = "reference_overlap"
     fills: tuple[str, ...] = ("token_f1", "rouge_l")
     outcomes: tuple[Outcome, ...] = ()
-    section: str | None = None  # no row of its own: its means are on the correctness row
+    measures: tuple[Measure, ...] = (
+        Measure("token F1 with the reference answer", "token_f1"),
+        Measure("ROUGE-L with the reference answer", "rouge_l"),
+    )
+    section: str | None = None  # no row of its own: its measures have theirs
 
     def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
         if x.reference_answer:
@@ -265,8 +286,31 @@ class ReferenceOverlap:
         return []
 
 
+class Length:
+    """How long the draft is, in words: padding shows here (a reply should answer the question
+    asked, and only it)."""
+
+    name = "length"
+    fills: tuple[str, ...] = ("draft_words",)
+    outcomes: tuple[Outcome, ...] = ()
+    measures: tuple[Measure, ...] = (Measure("draft length (words)", "draft_words", "lower"),)
+    section: str | None = None
+
+    def evaluate(self, x: JudgeInput, v: Verdicts) -> None:
+        v.draft_words = len(x.suggestion.draft.split())
+
+    def summary_rows(self, section: dict[str, Any]) -> list[Row]:
+        return []
+
+
 # the offline judge: each fills its own fields, in this order; add one here to judge more
-EVALUATORS: list[Evaluator] = [Groundedness(), Correctness(), Personalisation(), ReferenceOverlap()]
+EVALUATORS: list[Evaluator] = [
+    Groundedness(),
+    Correctness(),
+    Personalisation(),
+    ReferenceOverlap(),
+    Length(),
+]
 
 
 def comparison_outcomes() -> list[Outcome]:
@@ -274,9 +318,25 @@ def comparison_outcomes() -> list[Outcome]:
     return [o for e in EVALUATORS for o in e.outcomes]
 
 
+def registered_measures() -> list[Measure]:
+    """The numbers per case the registered evaluators give (summary and comparison)."""
+    return [m for e in EVALUATORS for m in e.measures]
+
+
 def summary_rows(summary: dict[str, Any]) -> list[Row]:
-    """The rows the registered evaluators add to a run's metrics table, in their order."""
-    return [row for e in EVALUATORS if e.section for row in e.summary_rows(summary[e.section])]
+    """The rows the registered evaluators add to a run's metrics table, in their order: their
+    sections', then one per measure (a run saved before a measure existed has no row for it)."""
+    rows = [row for e in EVALUATORS if e.section for row in e.summary_rows(summary[e.section])]
+    for m in registered_measures():
+        got = summary.get("measures", {}).get(m.key)
+        if got and got.get("n"):
+            rows.append(
+                (
+                    f"{m.label[:1].upper()}{m.label[1:]}, mean",
+                    f"{fmt(got['mean'], False)} over {got['n']} drafts",
+                )
+            )
+    return rows
 
 
 def judge_offline(x: JudgeInput) -> Verdicts:

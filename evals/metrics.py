@@ -32,12 +32,14 @@ from evals.aggregates import (
     grounding,
     hit_at,
     latency,
+    measures,
     mrr,
     ndcg_at,
     personalisation,
     recall_at,
     retrieval,
 )
+from evals.judge import registered_measures
 from evals.outcomes import (
     C_ESC,
     C_MISS,
@@ -321,6 +323,7 @@ def summarize(
         "grounding": grounding(records),
         "correctness": correctness(records),
         "personalisation": personalisation(records),
+        "measures": measures(records, [m.key for m in registered_measures()]),
         "calibration": calibration(records),
         "calibration_raw": calibration(
             [r for r in records if r.get("confidence_raw") is not None], key="confidence_raw"

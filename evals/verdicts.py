@@ -37,6 +37,7 @@ class Verdicts:
     leaks: list[str] = field(default_factory=list)
     token_f1: float | None = None
     rouge_l: float | None = None
+    draft_words: int | None = None
 
     @property
     def faithfulness(self) -> float | None:

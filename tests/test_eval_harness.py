@@ -205,6 +205,56 @@ def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:
     assert "gate" in format_comparison(c)
 
 
+def test_a_number_per_case_is_one_measure_in_the_table_and_the_comparison(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a new per-case number is one Measure on an evaluator: the run's metrics table and the
+    # comparison (CLI and page share its rows) show it with no other edit
+    from evals import judge
+    from evals.compare import comparison_rows
+    from evals.outcomes import scored
+    from evals.summary_table import summary_rows
+
+    class ClaimCount:
+        name = "claim_count"
+        fills: tuple[str, ...] = ()
+        outcomes: tuple[judge.Outcome, ...] = ()
+        measures = (judge.Measure("claims per draft", "claims"),)
+        section = None
+
+        def evaluate(self, x: object, v: object) -> None: ...
+
+        def summary_rows(self, section: dict[str, Any]) -> list[judge.Row]:
+            return []
+
+    monkeypatch.setattr(judge, "EVALUATORS", [*judge.EVALUATORS, ClaimCount()])
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
+    runs = [
+        run_eval(
+            RunConfig(dataset=ds, out=tmp_path / n, threshold=0.0),
+            settings,
+            embedder=HashEmbedder(),
+        )
+        for n in ("a", "b")
+    ]
+    table = dict(summary_rows(runs[0].summary))
+    sent = [r for r in runs[0].records if r["status"] == "scored" and not r["escalate"]]
+    words = [len(r["draft"].split()) for r in sent]
+    assert sent and table["Draft length (words), mean"].startswith(f"{sum(words) / len(words):.3f}")
+    assert table["Draft length (words), mean"].endswith(f"over {len(sent)} drafts")
+    assert "Claims per draft, mean" in table
+
+    c = compare_runs(runs[0].folder, runs[1].folder, margin=0.02)
+    rows = {r["metric"]: r for r in comparison_rows(c)}
+    length = rows["draft length (words)"]
+    assert length["better"] == "lower" and length["A"] == length["B"] != "n/a"
+    paired = [r for r in scored(runs[0].records) if not r["escalate"]]
+    assert "%" not in length["A"] and length["W/T/L"] == f"0/{len(paired)}/0"
+    assert rows["claims per draft"]["delta B−A [95% CI]"].startswith("+0 ")
+    text = format_comparison(c)
+    assert "draft length (words)" in text and "claims per draft" in text
+
+
 def test_dataset_validation_names_line_and_field(tmp_path: Path) -> None:
     bad = [
         case_row(1, "ok"),
