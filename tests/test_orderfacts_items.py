@@ -107,3 +107,38 @@ def test_a_message_that_names_no_item_designates_no_order(embed, text, names) ->
     own = [_order(n, name) for n, name in enumerate(names, 1)]
     choice = pick_orders(own, [], ("order_status",), TODAY, text, embed=embed)
     assert not choice.orders
+
+
+def _delivered(n: int, name: str, created: datetime) -> Order:
+    o = _order(n, name)
+    return Order(
+        **{
+            **o.__dict__,
+            "status": "delivered",
+            "created_at": created,
+            "delivered_at": created.replace(day=created.day + 2),
+        }
+    )
+
+
+def test_a_day_or_month_the_message_names_designates_the_order_that_carries_it() -> None:
+    # the dates an order carries: ordered, due, delivered, and those its item names hold (a
+    # journey's, a show's, a service's date, as the feed writes it)
+    own = [
+        _delivered(1, "Quillon -> Varne, 20/12/2026, seat 14", datetime(2026, 11, 3)),
+        _delivered(2, "Varne -> Quillon, 23 November 2026, seat 2", datetime(2026, 11, 4)),
+    ]
+    for text, number in (
+        ("my ticket of 23 November, can I get a refund?", "ZX-00002"),
+        ("mon billet du 20/12, je peux me faire rembourser ?", "ZX-00001"),
+        ("mon billet de décembre, remboursable ?", "ZX-00001"),  # no order placed in December
+        ("the one I ordered on Nov 3rd, refund please", "ZX-00001"),
+    ):
+        choice = pick_orders(own, [], ("refund",), TODAY, text)
+        assert [o.order_number for o in choice.orders] == [number], text
+    # nothing tells them apart: a refund of "my order" asks which, listing both
+    choice = pick_orders(own, [], ("refund",), TODAY, "I want a refund for my ticket")
+    assert not choice.orders and len(choice.ask_between) == 2
+    # a question about a kind of item they have is the policy's, not a question back
+    choice = pick_orders(own, [], ("other",), TODAY, "is my seat 14 by the window?")
+    assert not choice.ask_between

@@ -1,6 +1,6 @@
 """Which of the customer's orders a reply is about: those quoted, else the one the conversation
-designates (the items it names, even in another language than the feed's, the month or week it
-was ordered, whether it has arrived), else their only plausible one; when several fit and
+designates (the items it names, even in another language than the feed's, a day or month of its
+dates, the week it was ordered, whether it has arrived), else their only plausible one; when several fit and
 nothing tells them apart, the question that asks which."""
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ _ARRIVED = re.compile(
     re.IGNORECASE,
 )
 _MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
+# a day the message names: "23 novembre", "le 1er déc", "Nov 23", "23rd of November", "23/11"
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAY_MONTH = re.compile(
+    r"\b(?P<d1>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>" + _MONTH_ALT + r")\b"
+    r"|\b(?P<m2>" + _MONTH_ALT + r")\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b"
+    r"|(?<![\d/])(?P<d3>[0-3]?\d)/(?P<m3>[01]?\d)(?:/(?:\d{2}|\d{4}))?(?![\d/])"
+)
+_ISO_DAY = re.compile(r"\b\d{4}-(?P<m>[01]\d)-(?P<d>[0-3]\d)\b")
 _LAST_WEEK = re.compile(r"\b(la semaine (derniere|passee)|last week|the other week)\b")
 _LAST_MONTH = re.compile(r"\b(le mois (dernier|passe)|last month)\b")
 
@@ -146,8 +154,8 @@ def pick_orders(
         pool = narrowed
     if len(pool) == 1:
         return OrderChoice(pool)
-    if main not in ("order_status", "cancel"):
-        return OrderChoice()  # a return or refund question: the policy answers it, no guess
+    if main not in ("order_status", "cancel", "return", "refund"):
+        return OrderChoice()  # a question about a kind of item they have: the policy answers
     recent = sorted(pool, key=lambda o: o.created_at, reverse=True)
     return OrderChoice(ask_between=recent[:3])
 
@@ -168,9 +176,15 @@ def _designated(
             leader = _nearest_by_meaning(pool, text, embed)
             if leader is not None:
                 signals.append([leader])
+    days = _days_named(folded)
+    if days:
+        signals.append([o for o in pool if _order_days(o) & days])
     months = {MONTHS[m.group(1)] for m in _MONTH_WORD.finditer(folded)}
     if months:
-        signals.append([o for o in pool if o.created_at.month in months])
+        # the month it was ordered ("la commande d'octobre"), else a month of its other dates
+        # (delivery, or a travel or service date its item names carry: "mon billet de décembre")
+        ordered = [o for o in pool if o.created_at.month in months]
+        signals.append(ordered or [o for o in pool if {m for _, m in _order_days(o)} & months])
     if _LAST_WEEK.search(folded):
         signals.append([o for o in pool if 0 <= (today - o.created_at.date()).days <= 14])
     if _LAST_MONTH.search(folded):
@@ -186,6 +200,30 @@ def _designated(
         if kept:
             chosen = kept
     return chosen if signals and len(chosen) < len(pool) else []
+
+
+def _days_named(folded: str) -> set[tuple[int, int]]:
+    """The (day, month) pairs a folded text names ("23 novembre", "Nov 23", "23/11", ISO)."""
+    out = set()
+    for m in _DAY_MONTH.finditer(folded):
+        if m.group("d1"):
+            day, month = int(m.group("d1")), MONTHS[m.group("m1")]
+        elif m.group("d2"):
+            day, month = int(m.group("d2")), MONTHS[m.group("m2")]
+        else:
+            day, month = int(m.group("d3")), int(m.group("m3"))
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            out.add((day, month))
+    return out | {(int(m.group("d")), int(m.group("m"))) for m in _ISO_DAY.finditer(folded)}
+
+
+def _order_days(o: Order) -> set[tuple[int, int]]:
+    """The (day, month) of every date an order carries: ordered, due, delivered, and the dates
+    its item names hold (a journey's or a service's date, written as the feed writes it)."""
+    dated = [o.created_at, o.estimated_delivery, o.delivered_at]
+    days = {(d.day, d.month) for d in dated if d is not None}
+    names = fold(" ".join(i.name for i in o.items))
+    return days | _days_named(names)
 
 
 def _nearest_by_meaning(pool: list[Order], text: str, embed: Embed) -> Order | None:
