@@ -37,6 +37,19 @@ def test_a_refund_claimed_in_any_currency_and_a_promise_with_thousands_are_read(
     assert promised_amounts("Nous vous remboursons 1 140 € dès demain.") == [1140.0]
 
 
+def test_a_sum_claimed_outright_is_a_claim_and_a_price_is_not() -> None:
+    policy = Policy.default()
+    # no refund word, but a sum demanded: the refund limit applies to it
+    assert policy.amounts_claimed("Je vous demande 350 £ pour le nouveau billet d'avion") == [350.0]
+    assert policy.amounts_claimed("I'll keep it, but I expect €200 back") == [200.0]
+    assert policy.amounts_claimed("j'exige au moins 80 € pour le dérangement") == [80.0]
+    assert policy.amounts_claimed("Please reimburse the 45.50 EUR") == [45.5]
+    # an amount that is a price, not a claim
+    assert policy.amounts_claimed("je demande un billet à 180 £") == []
+    assert policy.amounts_claimed("I want the £200 annual pass") == []
+    assert policy.amounts_claimed("I expect the parcel for 12 € of shipping") == []
+
+
 def test_gap_questions_hide_amounts_and_answers_keep_them() -> None:
     text = "Can I get a $25 credit on order 4512345? A €100 gift card is fine."
     assert as_placeholders(text) == (

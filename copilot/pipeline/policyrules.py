@@ -31,7 +31,13 @@ from knowledge.text import fold
 DEFAULT_POLICY = Path(__file__).parent / "policy" / "default.yaml"
 
 _REFUND_WORDS = re.compile(
-    r"\b(rembours\w*|refund\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b"
+    r"\b(rembours\w*|refund\w*|reimburs\w*|dedommag\w*|compensat\w*|geste commercial|indemni\w*|money back|avoir)\b"
+)
+# a sum claimed outright: "je vous demande 350 £", "I demand £200", "j'exige 80 €" (the amount
+# right after the verb: "je demande un billet à 180 £" is a purchase)
+_DEMAND = re.compile(
+    r"\b(?:(?:je |j.|nous )(?:vous )?(?:demande|reclame|exige)\w*|i (?:demand|claim|expect)|we (?:demand|claim|expect))"
+    r"\s+(?:(?:au moins|at least|a minimum of)\s+)?(?=[\d$£€])"
 )
 
 
@@ -219,12 +225,14 @@ class Policy:
         return intents.get(t.intent_label, (0.0, ""))[0] >= t.threshold
 
     def amounts_claimed(self, text: str) -> list[float]:
-        """Amounts the customer asks to be refunded or compensated (only with refund words), in
-        whatever currency they write (a Canadian store's customer writes "$")."""
+        """Amounts the customer asks to be refunded or compensated (with refund words, or an
+        amount claimed outright), in whatever currency they write (a Canadian store's customer
+        writes "$")."""
         folded = fold(text)
-        if not _REFUND_WORDS.search(folded):
-            return []
-        return [m.value for m in money(folded)]
+        if _REFUND_WORDS.search(folded):
+            return [m.value for m in money(folded)]
+        starts = {d.end() for d in _DEMAND.finditer(folded)}
+        return [m.value for m in money(folded) if m.start in starts]
 
 
 def _where(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:
