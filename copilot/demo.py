@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from knowledge import Customer, FileResult, ImportReport
+from knowledge import OPTIONAL_FIELDS, Customer, FileResult, ImportReport
 from knowledge.conflicts import StoredConflict, check_upload
 
 if TYPE_CHECKING:
@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 DEMO_DIR = Path(__file__).parent / "demo"
 ANCHOR = date(2026, 11, 20)
-_DATE_FIELDS = ("created_at", "estimated_delivery", "delivered_at", "last_tracking_update")
+# the order's dates: when it was placed, and every optional field the feed gives as a date
+_DATE_FIELDS = (
+    "created_at",
+    *(name for name, kind in OPTIONAL_FIELDS if kind in ("date", "datetime")),
+)
 
 
 @dataclass

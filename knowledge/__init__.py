@@ -30,6 +30,7 @@ from knowledge.language import detect_language
 from knowledge.loaders import load_path, load_source, supported_extensions
 from knowledge.orders import (
     CLOSED_STATUSES,
+    OPTIONAL_FIELDS,
     Customer,
     ImportReport,
     Item,
@@ -48,6 +49,7 @@ from knowledge.vectors import VectorStore, open_chroma
 __all__ = [
     "CLOSED_STATUSES",
     "EMBEDDERS",
+    "OPTIONAL_FIELDS",
     "Chunk",
     "ChunkingConfig",
     "ConcurrentUpdateError",

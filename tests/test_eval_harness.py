@@ -208,8 +208,8 @@ def test_compare_two_runs_and_gate(tmp_path: Path, settings: Settings) -> None:
 def test_a_number_per_case_is_one_measure_in_the_table_and_the_comparison(
     tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a new per-case number is one Measure on an evaluator: the run's metrics table and the
-    # comparison (CLI and page share its rows) show it with no other edit
+    # a per-case number (a Verdicts field) is one Measure on an evaluator: the run's metrics
+    # table and the comparison (CLI and page share its rows) show it with no other edit
     from evals import judge
     from evals.compare import comparison_rows
     from evals.outcomes import scored
