@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     judge_model: str | None = Field(
         None, description="Unset = llm_model; prefer another model family than the drafter."
     )
+    judge_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds the eval LLM judge waits for one answer; unset = llm_timeout_s.",
+    )
     mask_pii: Literal["auto", "on", "off"] = "auto"
     company_name: str = "Atelier Lumen"
 

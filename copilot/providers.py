@@ -60,7 +60,7 @@ def chat_model(
 ) -> LangChainChatModel | None:
     """The chat model of ``role``, or None without an endpoint.
 
-    The judge has its own endpoint, key and model, each defaulting to the drafter's; the
+    The judge has its own endpoint, key, model and timeout, each defaulting to the drafter's; the
     drafter's API key is only reused when the judge talks to the drafter's endpoint: a key is
     never sent to another host than its own.
     """
@@ -70,13 +70,15 @@ def chat_model(
     if role == "judge":
         key = own_key(settings.judge_api_key, settings.judge_base_url, settings)
         model = settings.judge_model or settings.llm_model
+        timeout_s = settings.judge_timeout_s or settings.llm_timeout_s
     else:
         key, model = settings.llm_api_key, settings.llm_model
+        timeout_s = settings.llm_timeout_s
     return LangChainChatModel(
         base_url=base_url,
         api_key=key.get_secret_value() if key else "not-needed",
         model=model,
-        timeout_s=settings.llm_timeout_s,
+        timeout_s=timeout_s,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature if temperature is None else temperature,
         max_tokens=settings.llm_reply_tokens if max_tokens is None else max_tokens,

@@ -174,3 +174,20 @@ def test_an_api_key_never_goes_to_another_host_than_its_own(tmp_path: Path) -> N
     assert embedder(own).client.api_key == "embedding-secret"  # type: ignore[attr-defined]
     same = load_settings(data_dir=tmp_path, embedder="openai", **drafter)
     assert embedder(same).client.api_key == "drafter-secret"  # type: ignore[attr-defined]
+
+
+def test_the_judge_has_its_own_timeout_defaulting_to_the_drafters(tmp_path: Path) -> None:
+    # a slow judge model (a larger one, on another host) must not be cut off at the drafter's
+    # timeout, which is set for an agent waiting on a draft
+    from copilot.providers import chat_model
+
+    base = {"data_dir": tmp_path, "llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 30}
+
+    def timeout(role: str, **extra: object) -> float:
+        model = chat_model(load_settings(**base, **extra), role)  # type: ignore[arg-type]
+        assert model is not None
+        return float(model._plain.request_timeout)
+
+    assert timeout("judge", judge_timeout_s=120) == 120
+    assert timeout("drafter", judge_timeout_s=120) == 30
+    assert timeout("judge") == 30
