@@ -308,6 +308,24 @@ def test_return_eligibility_is_computed_from_the_delivery_date(demo: Workspace) 
     assert all(c.doc_ids[0].startswith("order:") for c in outside.citations)
 
 
+def test_a_reply_about_their_order_leaves_out_the_other_steps_of_an_order(
+    demo: Workspace,
+) -> None:
+    # their order is stated: a sentence about cancelling does not answer a return of a
+    # delivered order, nor one about pending orders a parcel on its way
+    back = ask(demo, "C1021", "coucou, je peux encore renvoyer le coussin de la commande 104758 ?")
+    assert back.order_numbers and "jusqu’au" in back.draft
+    assert "annul" not in back.draft.casefold()
+    where = ask(demo, "C1040", "Bonjour, où en est ma commande #105105 ? Le vase est-il parti ?")
+    assert where.order_numbers and "annul" not in where.draft.casefold()
+    # a step that speaks of the one asked stays: a refund is what a return comes to
+    from copilot.pipeline.offline import _about_another_step
+
+    assert _about_another_step("A shipped order can no longer be cancelled.", ("return",))
+    assert not _about_another_step("We refund you within 14 days of receipt.", ("return",))
+    assert not _about_another_step("Cancelled orders are refunded.", ("other",))
+
+
 def test_no_supporting_knowledge_escalates(demo: Workspace) -> None:
     s = ask(demo, None, "Quelle est la capitale de la Mongolie extérieure au XIIe siècle ?")
     assert s.escalation.escalate and set(s.escalation.codes) & {"no_knowledge", "low_confidence"}

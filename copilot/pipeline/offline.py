@@ -21,6 +21,7 @@ from copilot.pipeline.orderdates import fmt_amount
 from copilot.pipeline.phrases import PHRASES
 from copilot.pipeline.policyrules import shipped_handoffs
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
+from copilot.pipeline.reading import ORDER_INTENTS, detect_intents
 from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Citation
 
@@ -190,6 +191,8 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         skip_examples=bool(req.order_facts),
         term_weights=req.term_weights,
     ):
+        if req.order_facts and _about_another_step(picked, r.intents):
+            continue
         h = passage.hit
         sentence = terminated(picked)
         body.append(
@@ -206,6 +209,22 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
             )
         )
     return body
+
+
+# the steps of an order that speak of one another: a cancellation or a return is refunded
+_RELATED_STEPS = {"cancel": {"refund"}, "return": {"refund"}, "refund": {"cancel", "return"}}
+
+
+def _about_another_step(sentence: str, asked: tuple[str, ...]) -> bool:
+    """A sentence about another step of an order than the one asked ("a shipped order can no
+    longer be cancelled" in reply to a return of a delivered order): the customer's own order
+    is stated, so it adds nothing to their question. Only when the question names a step."""
+    steps = set(asked) & set(ORDER_INTENTS)
+    if not steps:
+        return False
+    near = steps.union(*(_RELATED_STEPS.get(s, set()) for s in steps))
+    said = set(detect_intents(sentence)) & set(ORDER_INTENTS)
+    return bool(said) and not said & near
 
 
 def _fit(
