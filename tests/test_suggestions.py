@@ -326,6 +326,20 @@ def test_a_reply_about_their_order_leaves_out_the_other_steps_of_an_order(
     assert not _about_another_step("Cancelled orders are refunded.", ("other",))
 
 
+def test_their_own_return_window_is_not_followed_by_the_general_rule(demo: Workspace) -> None:
+    s = ask(
+        demo,
+        "C1046",
+        "Hi, I bought the Ligne wall shelf (LUM-104878) but never put it up. "
+        "Is there still time to return it?",
+    )
+    assert "until 2 December 2026 (30 days after delivery)" in s.draft
+    assert "30 days from the delivery date" not in s.draft  # the general rule, restated
+    # without their order, the general rule is the answer
+    general = ask(demo, None, "How long do I have to return an item?")
+    assert "30 days" in general.draft
+
+
 def test_no_supporting_knowledge_escalates(demo: Workspace) -> None:
     s = ask(demo, None, "Quelle est la capitale de la Mongolie extérieure au XIIe siècle ?")
     assert s.escalation.escalate and set(s.escalation.codes) & {"no_knowledge", "low_confidence"}

@@ -7,6 +7,7 @@ articles), and a closing; every claim sentence carries its citation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from copilot.pipeline.drafter import (
@@ -193,6 +194,8 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
     ):
         if req.order_facts and _about_another_step(picked, r.intents):
             continue
+        if _window_restated(picked, req):
+            continue
         h = passage.hit
         sentence = terminated(picked)
         body.append(
@@ -225,6 +228,19 @@ def _about_another_step(sentence: str, asked: tuple[str, ...]) -> bool:
     near = steps.union(*(_RELATED_STEPS.get(s, set()) for s in steps))
     said = set(detect_intents(sentence)) & set(ORDER_INTENTS)
     return bool(said) and not said & near
+
+
+_DAYS = re.compile(r"\b\d+\s*(?:jours?|days?)\b", re.IGNORECASE)
+
+
+def _window_restated(sentence: str, req: DraftRequest) -> bool:
+    """A general return-window rule ("items can be returned within 30 days of delivery") once
+    the draft states their own window, with its last day: it adds nothing (a refund delay or
+    how to return still does)."""
+    if not any(f.return_eligible is not None for f in req.order_facts):
+        return False
+    steps = set(detect_intents(sentence))
+    return "return" in steps and "refund" not in steps and bool(_DAYS.search(sentence))
 
 
 def _fit(
