@@ -124,13 +124,7 @@ def measures(records: Sequence[Record], keys: Sequence[str]) -> dict[str, Any]:
     interval (cluster bootstrap by group when cases share groups)."""
     out: dict[str, Any] = {}
     for key in keys:
-        rows = [
-            r
-            for r in records
-            if r["status"] == "scored"
-            and not r["escalate"]
-            and (r.get("verdicts") or {}).get(key) is not None
-        ]
+        rows = [r for r in records if r["status"] == "scored" and measured(r, key) is not None]
         if not rows:
             continue
         groups = [r["group"] for r in rows]
@@ -141,6 +135,13 @@ def measures(records: Sequence[Record], keys: Sequence[str]) -> dict[str, Any]:
             "mean": bootstrap(values, mean, groups=groups if clustered else None),
         }
     return out
+
+
+def measured(r: Record, key: str) -> float | None:
+    """The number ``key`` of the case's verdicts, for a draft the customer would get (not
+    handed over); None when it was handed over or not measured."""
+    value = None if r["escalate"] else (r.get("verdicts") or {}).get(key)
+    return None if value is None else float(value)
 
 
 def personalisation(records: Sequence[Record]) -> dict[str, Any]:

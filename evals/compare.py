@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.aggregates import hit_at
+from evals.aggregates import hit_at, measured
 from evals.gate import gate_checks
 from evals.judge import Measure, comparison_outcomes, registered_measures
 from evals.outcomes import Record, answered, outcome, scored
@@ -207,19 +207,15 @@ def _paired(
 def _paired_mean(A: list[Record], B: list[Record], m: Measure) -> dict[str, Any]:
     """A number per case (an evaluator's measure) on the drafts both runs would send (scored,
     not handed over, measured in both)."""
-    keep = [
-        i
-        for i in range(len(A))
-        if not A[i]["escalate"]
-        and not B[i]["escalate"]
-        and (A[i].get("verdicts") or {}).get(m.key) is not None
-        and (B[i].get("verdicts") or {}).get(m.key) is not None
+    pairs = [
+        (measured(a, m.key), measured(b, m.key), a["group"]) for a, b in zip(A, B, strict=True)
     ]
+    keep = [(x, y, g) for x, y, g in pairs if x is not None and y is not None]
     return _paired(
         m.label,
-        np.array([float(A[i]["verdicts"][m.key]) for i in keep]),
-        np.array([float(B[i]["verdicts"][m.key]) for i in keep]),
-        [A[i]["group"] for i in keep],
+        np.array([x for x, _, _ in keep], dtype=float),
+        np.array([y for _, y, _ in keep], dtype=float),
+        [g for _, _, g in keep],
         m.better,
         binary=False,
     )

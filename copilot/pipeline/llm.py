@@ -40,7 +40,7 @@ from copilot.pipeline.llmreply import (
 )
 from copilot.pipeline.pii import Masker
 from copilot.pipeline.tokens import Budget, cost_usd, count_messages, count_text
-from copilot.pipeline.versions import ORDER_FACTS_MODULES
+from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Usage
 
 # what other modules import from here (the chat-model seam, the prompt and the reply's reading
@@ -65,7 +65,7 @@ ReplyFormat = Literal["json", "plain", "auto"]
 JSON_FAILURES = ("bad_output", "json_unsupported")
 # the ORDER FACTS lines of the prompt are sentences written in code: their version is part of
 # the prompt's
-ORDER_FACTS_VERSION = source_version("facts", *ORDER_FACTS_MODULES)
+ORDER_FACTS_VERSION = kept(source_version("facts", *ORDER_FACTS_MODULES))
 
 
 class LLMDrafter:

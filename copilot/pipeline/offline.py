@@ -73,12 +73,13 @@ class OfflineDrafter:
         ongoing = any(t.role == "agent" for t in req.conversation.turns)
         # No second "Hello" in a conversation the agent has already answered.
         opening = "" if ongoing else pick("hello", name=name) if name else pick("hello_anon")
+        # the sentence of the most serious reason a human takes over that has one
         handoff = [
-            c
+            said
             for c in req.policy.ranked(req.handoff)
-            if req.policy.handoff_sentence(c, r.lang, r.formal) is not None
-        ]
-        body = _handoff_and_unknown(req, handoff[:1], pick)
+            if (said := req.policy.handoff_sentence(c, r.lang, r.formal)) is not None
+        ][:1]
+        body = _handoff_and_unknown(req, handoff, pick)
         if req.ask_between and not handoff and not req.foreign_orders:
             return _clarify(req, opening)  # several of their orders fit: ask which one, only
         if "prompt_injection" not in req.handoff:
@@ -112,12 +113,12 @@ Body = list[tuple[str, Citation | None]]
 
 
 def _handoff_and_unknown(req: DraftRequest, handoff: list[str], pick: Callable[..., str]) -> Body:
-    """The hand-off formula of the first reason a human takes over, and the sentence for an
-    order number we cannot show (another customer's is worded exactly as an unknown one: the
-    reply must not tell whether that number exists)."""
+    """The hand-off sentence (``handoff``: the first reason's, or none), and the sentence for
+    an order number we cannot show (another customer's is worded exactly as an unknown one:
+    the reply must not tell whether that number exists)."""
     r = req.reading
     body: Body = []
-    for code in handoff:
+    for said in handoff:
         amount = (
             f" de {fmt_amount(req.refund_amount, req.policy.settings.currency, 'fr')}"
             if r.lang == "fr" and req.refund_amount
@@ -127,7 +128,6 @@ def _handoff_and_unknown(req: DraftRequest, handoff: list[str], pick: Callable[.
                 else ""
             )
         )
-        said = req.policy.handoff_sentence(code, r.lang, r.formal) or ""
         body.append((said.replace("{amount}", amount), None))
     for number in req.foreign_orders[:1]:
         body.append((pick("unknown", number=number), None))
@@ -192,10 +192,10 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         skip_examples=bool(req.order_facts),
         term_weights=req.term_weights,
     ):
-        if req.order_facts and _about_another_step(picked, r.intents):
-            continue
-        if _window_restated(picked, req):
-            continue
+        if req.order_facts:
+            steps = set(detect_intents(picked))
+            if _about_another_step(steps, r.intents) or _window_restated(picked, steps, req):
+                continue
         h = passage.hit
         sentence = terminated(picked)
         body.append(
@@ -218,28 +218,28 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
 _RELATED_STEPS = {"cancel": {"refund"}, "return": {"refund"}, "refund": {"cancel", "return"}}
 
 
-def _about_another_step(sentence: str, asked: tuple[str, ...]) -> bool:
-    """A sentence about another step of an order than the one asked ("a shipped order can no
-    longer be cancelled" in reply to a return of a delivered order): the customer's own order
-    is stated, so it adds nothing to their question. Only when the question names a step."""
+def _about_another_step(said: set[str], asked: tuple[str, ...]) -> bool:
+    """A sentence about another step of an order than the one asked (``said``: the sentence's
+    intents; "a shipped order can no longer be cancelled" in reply to a return of a delivered
+    order): the customer's own order is stated, so it adds nothing to their question. Only
+    when the question names a step."""
     steps = set(asked) & set(ORDER_INTENTS)
     if not steps:
         return False
     near = steps.union(*(_RELATED_STEPS.get(s, set()) for s in steps))
-    said = set(detect_intents(sentence)) & set(ORDER_INTENTS)
+    said = said & set(ORDER_INTENTS)
     return bool(said) and not said & near
 
 
 _DAYS = re.compile(r"\b\d+\s*(?:jours?|days?)\b", re.IGNORECASE)
 
 
-def _window_restated(sentence: str, req: DraftRequest) -> bool:
-    """A general return-window rule ("items can be returned within 30 days of delivery") once
-    the draft states their own window, with its last day: it adds nothing (a refund delay or
-    how to return still does)."""
+def _window_restated(sentence: str, steps: set[str], req: DraftRequest) -> bool:
+    """A general return-window rule ("items can be returned within 30 days of delivery";
+    ``steps``: the sentence's intents) once the draft states their own window, with its last
+    day: it adds nothing (a refund delay or how to return still does)."""
     if not any(f.return_eligible is not None for f in req.order_facts):
         return False
-    steps = set(detect_intents(sentence))
     return "return" in steps and "refund" not in steps and bool(_DAYS.search(sentence))
 
 

@@ -35,9 +35,9 @@ _ARRIVED = re.compile(
     r"\b(j.ai (bien )?recu|recu(e)? (hier|le|la semaine)|a ete livre\w*|i (got|received) (it|the)|was delivered|arrived (yesterday|today|on))\b",
     re.IGNORECASE,
 )
-_MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
-# a day the message names: "23 novembre", "le 1er déc", "Nov 23", "23rd of November", "23/11"
 _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_WORD = re.compile(r"\b(" + _MONTH_ALT + r")\b")
+# a day the message names: "23 novembre", "le 1er déc", "Nov 23", "23rd of November", "23/11"
 _DAY_MONTH = re.compile(
     r"\b(?P<d1>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>" + _MONTH_ALT + r")\b"
     r"|\b(?P<m2>" + _MONTH_ALT + r")\.?\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)?\b"

@@ -82,9 +82,8 @@ class Policy:
         added: list[dict[str, Any]] = []
         if isinstance(data.get("triggers"), list):
             listed = {t.get("code") for t in data["triggers"] if isinstance(t, dict)}
-            shipped = _default_triggers()
-            added = [t for t in shipped if t["code"] not in listed]
-            _inherit_handoffs(data["triggers"], shipped)
+            added = [t for t in _default_triggers() if t["code"] not in listed]
+            _inherit_handoffs(data["triggers"])
             data["triggers"] += added
         try:
             return cls(
@@ -278,20 +277,21 @@ def _default_triggers() -> list[dict[str, Any]]:
     return copy.deepcopy(list(_shipped_triggers()))
 
 
+def _shipped_handoff_map() -> dict[str, Any]:
+    """code -> the shipped trigger's hand-off sentences (the cached originals: copy to change)."""
+    return {t["code"]: t["handoff"] for t in _shipped_triggers() if t.get("handoff")}
+
+
 def shipped_handoffs() -> str:
     """The shipped triggers' hand-off sentences, as JSON: the offline drafter says them, so
     they are part of its version."""
-    return json.dumps(
-        {t["code"]: t["handoff"] for t in _shipped_triggers() if t.get("handoff")},
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    return json.dumps(_shipped_handoff_map(), ensure_ascii=False, sort_keys=True)
 
 
-def _inherit_handoffs(listed: list[Any], shipped: list[dict[str, Any]]) -> None:
+def _inherit_handoffs(listed: list[Any]) -> None:
     """A listed trigger without a hand-off sentence takes the shipped trigger's of its code
     (the sentences moved into the policy file after policies were saved)."""
-    sentences = {t["code"]: t["handoff"] for t in shipped if t.get("handoff")}
+    sentences = _shipped_handoff_map()
     for t in listed:
         if isinstance(t, dict) and "handoff" not in t and t.get("code") in sentences:
             t["handoff"] = copy.deepcopy(sentences[t["code"]])

@@ -1,6 +1,7 @@
 """What the drafters' versions digest, and the versions that a move of code keeps.
 
-The offline drafter's version is a digest of its modules' source (``drafter.source_version``):
+The offline drafter's version, and the ORDER FACTS part of the LLM prompt's, are digests of
+their modules' source (``drafter.source_version``):
 any change to its phrase bank or its rules is a new version, as a change to a prompt file is.
 Moving that code from one module to another changes the digest but not one draft. Such a move
 is recorded here once its drafts were checked identical: the digest of the code as moved, and
@@ -19,7 +20,8 @@ ORDER_FACTS_MODULES = (
     "copilot.pipeline.orderreturns",
 )
 
-# the digest of moved code -> the version it keeps
+# the digest of moved code -> the version it keeps (the offline drafter's, and the LLM
+# prompt's ORDER FACTS part)
 KEPT: dict[str, str] = {
     # offline.py and orderfacts.py split by concept (the phrase bank, the quoted sentences, the
     # order chosen, dates and amounts, returns), select_sentences and _return_sentences split
@@ -34,6 +36,10 @@ KEPT: dict[str, str] = {
     # policy file (the same sentences, now digested from there): 1,777 cases of the demo,
     # telecom, rail and both dev sets gave the same drafts and verdicts
     "offline-4fbd65c37a": "offline-840e93825d",
+    # review of session 8: one look-up of the hand-off sentence, one reading of each quoted
+    # sentence's step, one alternation of month names (1,777 cases: same drafts and verdicts)
+    "offline-ec35043680": "offline-93cc7574d5",
+    "facts-8eefe2389a": "facts-d9945b8cac",
 }
 
 
