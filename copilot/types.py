@@ -129,7 +129,9 @@ class Suggestion(BaseModel):
     notes: list[str] = Field(default_factory=list)
     retrieved: list[RetrievedPassage] = Field(default_factory=list)
     order_numbers: list[str] = Field(default_factory=list)
-    # the draft asks which of these orders the customer means (several fit, none designated)
+    # the draft asks back instead of answering: which order ("order": several fit, none
+    # designated, listed in clarify_orders) or what the message is about ("details")
+    clarify: Literal["order", "details"] | None = None
     clarify_orders: list[str] = Field(default_factory=list)
     # what an LLM prompt holds for this draft: ORDER FACTS lines and passages (doc_id, text)
     context: dict[str, list[Any]] = Field(default_factory=dict)

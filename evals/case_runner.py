@@ -116,7 +116,7 @@ def _scored(
         judge_usage={},
         cached=last_call_cached(),
         features=s.features,
-        clarify=bool(s.clarify_orders),
+        clarify=s.clarify is not None,
         # exactly what an LLM prompt would hold (the offline drafter is given the same)
         context=s.context,
         context_facts_required_ok=facts_found(

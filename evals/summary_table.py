@@ -110,7 +110,7 @@ def _clarify(s: Summary) -> list[Row]:
         return []
     return [
         (
-            "Clarify rate (asks which order) on clarify cases; needless elsewhere",
+            "Clarify rate (asks which order or what they mean) on clarify cases; needless elsewhere",
             f"{cl['rate_text']} of {cl['n']}; {cl['needless']} needless",
         )
     ]

@@ -167,8 +167,31 @@ def test_several_plausible_orders_and_no_hint_get_a_clarify_question(
 ) -> None:
     s = ask(ws, "U-1", "where is my order??")
     assert s.order_numbers == [] and set(s.clarify_orders) == {store.number(417), store.number(988)}
+    assert s.clarify == "order"
     assert store.number(417) in s.draft and store.number(988) in s.draft
     assert store.products[0] in s.draft and "TRK" not in s.draft  # lists them, tells nothing yet
+
+
+@pytest.mark.parametrize("text", ["it doesn't work", "ça marche plus 😩", "je peux l'échanger ?"])
+def test_a_first_message_that_says_nothing_of_its_topic_gets_asked_what_it_is_about(
+    ws: Workspace, text: str
+) -> None:
+    s = ask(ws, "U-3", text)  # three delivered orders: none is the obvious one
+    assert s.clarify == "details" and not s.escalation.escalate
+    assert s.citations == [] and s.order_numbers == [] and s.draft.rstrip().endswith("?")
+    assert any("does not say what it is about" in line for line in s.context["order_facts"])
+
+
+def test_the_same_words_after_a_named_topic_are_not_asked_about(
+    ws: Workspace, store: Store
+) -> None:
+    product = store.products[0].lower()
+    s = ask(
+        ws, "U-3", f"my {product} set arrived broken", "Sorry! What happens?", "it doesn't work"
+    )
+    assert s.clarify is None and "does not say" not in " ".join(s.context["order_facts"])
+    s = ask(ws, "U-1", "where is it? 0417")  # the order its last digits name answers it
+    assert s.clarify is None and s.order_numbers == [store.number(417)]
 
 
 def test_a_follow_up_naming_the_product_answers_the_question(ws: Workspace, store: Store) -> None:

@@ -78,6 +78,7 @@ class SuggestionOut(BaseModel):
     handoff_summary: str
     confidence: float
     needs_review: bool
+    clarify: str | None  # "order" (which one: clarify_orders) or "details" (what about)
     clarify_orders: list[str]
     language: str
     drafter: str
@@ -110,6 +111,7 @@ def suggestion_out(d: DraftRecord) -> SuggestionOut:
         handoff_summary=s.escalation.handoff_summary,
         confidence=s.confidence,
         needs_review=s.needs_review,
+        clarify=s.clarify,
         clarify_orders=s.clarify_orders,
         language=s.language,
         drafter=s.drafter,

@@ -56,6 +56,8 @@ class DraftRequest:
     term_weights: dict[str, float] | None = None
     # several of the customer's orders fit and nothing tells them apart: ask which one
     ask_between: tuple[Order, ...] = ()
+    # the customer's first message does not say what it is about: ask what they mean
+    ask_details: bool = False
 
     @property
     def char_limit(self) -> int:
@@ -112,6 +114,12 @@ def order_fact_lines(req: DraftRequest, escape: Callable[[str], str] = lambda s:
         lines.append(
             f"(Several orders of this customer fit and nothing says which: {escape(listed)}. "
             "Ask which one they mean, listing them by product and date; do not guess.)"
+        )
+    if req.ask_details:
+        lines.append(
+            "(The customer's message does not say what it is about, and no order of theirs "
+            "answers it: ask what they mean (which product, order or service, and what is "
+            "happening) before answering; do not guess.)"
         )
     not_found = [*req.foreign_orders, *([] if req.order_facts else req.unknown_orders)]
     if not_found:  # another customer's order reads exactly as a number that does not exist

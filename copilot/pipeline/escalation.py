@@ -44,6 +44,8 @@ class Signals:
     prior_contacts: int = 0
     has_knowledge: bool = True
     has_order_facts: bool = False
+    # the draft asks the customer which order, or what they mean: not a gap in the knowledge
+    asks_back: bool = False
     chit_chat: bool = False
     confidence: float | None = None
     llm_flag: bool = False
@@ -101,6 +103,7 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
     if (
         not signals.has_knowledge
         and not signals.has_order_facts
+        and not signals.asks_back
         and not signals.chit_chat
         and not handed_over
     ):
@@ -110,6 +113,7 @@ def decide(policy: Policy, signals: Signals, lang: Lang) -> Escalation:
         and signals.confidence < s.low_confidence
         and not signals.chit_chat
         and not signals.has_order_facts  # the order record answers: its facts are computed, not guessed
+        and not signals.asks_back
         and not reasons
     ):
         add("low_confidence", f"{signals.confidence:.2f}")

@@ -82,6 +82,11 @@ class OfflineDrafter:
         body = _handoff_and_unknown(req, handoff, pick)
         if req.ask_between and not handoff and not req.foreign_orders:
             return _clarify(req, opening)  # several of their orders fit: ask which one, only
+        if req.ask_details and not handoff:  # the message does not say what it is about
+            text, _ = _fit(opening, [(pick("details"), None)], "", req.char_limit)
+            return DraftResult(
+                text=text, citations=[], model="offline", prompt_version=PROMPT_VERSION
+            )
         if "prompt_injection" not in req.handoff:
             body += _order_sentences(req)
         # Past the return window, the reply says so and stops: how-to-return steps after it

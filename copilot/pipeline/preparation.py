@@ -105,6 +105,10 @@ def before_drafting(
     pattern_hits = policy.said(said, intents)
     refund_amount = _refund_amount(policy, conv, reading, found.chosen)
     reported_lost = policy.reported("lost_parcel", intents)
+    # a first message that says nothing of what it is about, and no order of theirs answers it
+    asks_details = reading.vague and not (
+        found.chosen or found.ask_between or found.foreign or found.unknown
+    )
     signals = Signals(
         pattern_hits,
         refund_amount,
@@ -112,8 +116,8 @@ def before_drafting(
         lost_orders(found.chosen, reported_lost, policy.settings, today()),
         conv.prior_contacts,
         has_knowledge=True,
-        # the orders answer, or the question which
-        has_order_facts=bool(found.facts or found.ask_between),
+        has_order_facts=bool(found.facts),
+        asks_back=bool(found.ask_between) or asks_details,
         chit_chat="chit_chat" in reading.intents,
     )
     pre = decide(policy, signals, reading.lang)
@@ -134,6 +138,7 @@ def before_drafting(
         opts.channel or conv.channel,
         kb.term_weights(reading.query, reading.lang) if hits else None,
         tuple(found.ask_between),
+        asks_details,
     )
     return BeforeDrafting(signals, len(pattern_hits), req)
 

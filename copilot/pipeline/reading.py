@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from copilot.types import Conversation, DraftOptions, Lang, Register
 from knowledge import detect_language
-from knowledge.text import fold, words
+from knowledge.text import fold, terms_of_words, words
 
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf\U0001f000-\U0001f2ff]")
 _FR_TU = re.compile(r"\b(tu|te|toi|ton|ta|tes|t['’](?:as|es|étais|avais|inquiète|en fais))\b", re.I)
@@ -178,6 +178,8 @@ class Reading:
     uses_emoji: bool
     query: str
     customer_turns: int
+    # the customer's first message does not say what it is about: ask before answering
+    vague: bool = False
 
     @property
     def order_related(self) -> bool:
@@ -270,6 +272,61 @@ def supplies_a_slot(conv: Conversation) -> bool:
     return "?" in turns[-2].text and len(words(turns[-1].text)) <= SLOT_REPLY_WORDS
 
 
+# What a first message needs to say what it is about. A message is vague when it has no word
+# of its own (greetings, "help", "a problem" and negations do not count), or when a pronoun
+# points back to something never named and at most two words stand beside it: "it doesn't
+# work", "quand ?", "je peux l'échanger ?", "how long does it take?". Language, not store
+# vocabulary: these are the pronouns and empty words of French and English chat.
+# fmt: off
+_NO_TOPIC = frozenset((
+    "hello", "hi", "hey", "bonjour", "bonsoir", "salut", "coucou", "slt", "bjr",
+    "please", "pls", "plz", "svp", "stp", "thanks", "thx", "merci",
+    "help", "aide", "problem", "problems", "probleme", "problemes", "souci", "soucis", "issue",
+    "question", "questions", "besoin", "need", "info", "infos", "information", "renseignement",
+    "doesn", "don", "isn", "didn", "won", "wasn", "aren", "hasn", "haven", "can", "ve", "ll",
+    "pas", "plus",
+))
+# fmt: on
+_IMPERSONAL = re.compile(
+    r"\b(?:is it|it is|it['’]s|c['’]est|est[- ]ce|il est|ce n['’]est)\s+(?:pas\s+)?"
+    r"(?:possible|ok|okay|normal|necessary|necessaire|true|vrai|free|gratuit|safe)\b"
+    r"|\bil (?:y a|faut)\b|\best[- ]ce\b|\bqu['’]est[- ]ce\b|\bc['’]est quoi\b"
+)
+_POINTS_BACK = re.compile(
+    r"\b(?:it|its|this|that|these|those|they|them|he|she|him|her"
+    r"|ca|cela|ceci|celle|celles|celui|ceux)\b|\bc['’]"
+    # "il"/"elle" as the subject that opens a clause ("elle arrive quand ?"), not the
+    # inverted one after its verb ("les congés peuvent-ils…")
+    r"|(?:^|[,.!?;:]\s*|\b(?:et|mais|si|quand)\s+)(?:il|ils|elle|elles)\b"
+    r"|\b(?:je|tu|on|nous|vous|peux|peut|pouvez|puis|veux|voudrais|dois|doit|vais)\s+"
+    r"(?:le|la|les|l['’])"
+)
+_GREETING = re.compile(r"^\W*(?:(?:bonjour|bonsoir|salut|coucou|slt|bjr|hello|hi|hey)\b\W*)+")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def lacks_topic(text: str, lang: str) -> bool:
+    """The message does not say what it is about (see ``_NO_TOPIC``). Acronyms ("AT", "RGPD")
+    name a topic; an impersonal "it"/"c'est" ("is it possible to…") points to nothing."""
+    acronyms = _ACRONYM.findall(text)
+    if len(acronyms) > 2:  # shouting, not acronyms
+        acronyms = []
+    rest = _ACRONYM.sub(" ", text) if acronyms else text
+    folded = _IMPERSONAL.sub(" ", _GREETING.sub("", fold(rest).strip()))
+    own = terms_of_words([w for w in words(folded) if w not in _NO_TOPIC], lang)
+    topic = len(own) + len(acronyms)
+    return topic == 0 or (topic <= 2 and _POINTS_BACK.search(folded) is not None)
+
+
+def opens_without_topic(conv: Conversation, lang: str) -> bool:
+    """The customer's first message (an agent's greeting may come before it) does not say what
+    it is about, and quotes no order number."""
+    customer = [t.text for t in conv.turns if t.role == "customer"]
+    if len(customer) != 1 or _REFERENCE.search(customer[0]):
+        return False
+    return lacks_topic(customer[0], lang)
+
+
 def read_conversation(
     conv: Conversation, options: DraftOptions | None = None, profile_lang: str | None = None
 ) -> Reading:
@@ -298,8 +355,9 @@ def read_conversation(
         intents = tuple(dict.fromkeys((*prior, *(i for i in intents if i not in _SMALL_TALK))))
     elif intents == ("other",) and len(conv.turns) > 1:
         intents = detect_intents(recent)
+    said: Lang = "fr" if lang == "fr" else "en"
     return Reading(
-        lang="fr" if lang == "fr" else "en",
+        lang=said,
         lang_confidence=conf,
         register=register,
         intent=intents[0],
@@ -307,4 +365,5 @@ def read_conversation(
         uses_emoji=bool(_EMOJI.search(recent)),
         query=build_query(conv),
         customer_turns=sum(1 for t in conv.turns if t.role == "customer"),
+        vague="chit_chat" not in intents and opens_without_topic(conv, said),
     )

@@ -128,6 +128,7 @@ class SuggestionService:
             retrieved=[_retrieved(h) for h in hits],
             order_numbers=[o.order_number for o in found.chosen],
             context=_prompt_context(before.req),
+            clarify=None if escalation.escalate else _asks_back(before.req),
             clarify_orders=[o.order_number for o in found.ask_between]
             if not escalation.escalate
             else [],
@@ -245,3 +246,10 @@ def _cited_chunks(citations: Sequence[Citation], hits: Sequence[Hit]) -> list[Ch
     """The passages the draft cites."""
     cited = {cid for c in citations for cid in c.chunk_ids}
     return [h.chunk for h in hits if h.chunk_id in cited]
+
+
+def _asks_back(req: DraftRequest) -> Literal["order", "details"] | None:
+    """What the draft asks the customer instead of answering, if anything."""
+    if req.ask_between:
+        return "order"
+    return "details" if req.ask_details else None
