@@ -97,6 +97,16 @@ def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
             "text": "# Delivery\n\nParcels are tracked online with the tracking number we e-mail you.",
         },
         {
+            "doc_id": "pickup",
+            "title": "Pickup points",
+            "lang": "en",
+            "text": "# Pickup points\n\nHow long your parcel is kept depends on the carrier.\n\n"
+            "| Carrier | Parcel kept at the pickup point |\n|---|---|\n"
+            + "".join(
+                f"| {c} | {d} days |\n" for c, d in zip(store.carriers, (7, 21), strict=True)
+            ),
+        },
+        {
             "doc_id": "returns",
             "title": "Returns",
             "lang": "en",
@@ -170,6 +180,16 @@ def test_several_plausible_orders_and_no_hint_get_a_clarify_question(
     assert s.clarify == "order"
     assert store.number(417) in s.draft and store.number(988) in s.draft
     assert store.products[0] in s.draft and "TRK" not in s.draft  # lists them, tells nothing yet
+
+
+def test_the_table_row_of_their_own_carrier_is_quoted_not_the_others(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-1", f"how many days is my parcel kept at the pickup point? {store.number(417)}")
+    mine, other = store.carriers[417 % 2], store.carriers[(417 + 1) % 2]
+    assert s.order_numbers == [store.number(417)]
+    days = (7, 21)[417 % 2]
+    assert f"{mine}: {days} days" in s.draft and other not in s.draft, s.draft
 
 
 @pytest.mark.parametrize("text", ["it doesn't work", "ça marche plus 😩", "je peux l'échanger ?"])

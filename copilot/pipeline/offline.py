@@ -196,6 +196,7 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         req.options.variant,
         skip_examples=bool(req.order_facts),
         term_weights=req.term_weights,
+        own=[n for f in req.order_facts for n in f.names],
     ):
         if req.order_facts:
             steps = set(detect_intents(picked))

@@ -69,6 +69,9 @@ class OrderFacts:
     sentences: tuple[str, ...]
     values: dict[str, str] = field(default_factory=dict)
     return_eligible: bool | None = None
+    # what names this order in the store's own words: its items' names and categories, its
+    # carrier (a table row about "Promo" fares or a carrier is theirs when these name it)
+    names: tuple[str, ...] = ()
 
 
 def describe(
@@ -96,7 +99,14 @@ def describe(
         eligible = return_sentences(
             order, parts, values, lang=lang, you=you, s=policy.settings, today=today
         )
-    return OrderFacts(order.order_number, tuple(parts), values, eligible)
+    names = [n for i in order.items or () for n in (i.name, i.category.replace("_", " ")) if n]
+    return OrderFacts(
+        order.order_number,
+        tuple(parts),
+        values,
+        eligible,
+        tuple(dict.fromkeys([*names, *([order.carrier] if order.carrier else [])])),
+    )
 
 
 def _status_sentence(order: Order, lang: Lang, you: dict[str, str], values: dict[str, str]) -> str:

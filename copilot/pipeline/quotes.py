@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from copilot.pipeline.drafter import Passage
 from knowledge.screening import is_instruction
@@ -99,6 +99,7 @@ def select_sentences(
     *,
     skip_examples: bool = False,
     term_weights: dict[str, float] | None = None,
+    own: Sequence[str] = (),
 ) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order.
 
@@ -106,7 +107,9 @@ def select_sentences(
     used only when the first gives fewer than two usable sentences (a reply that mixes two
     articles is harder to trust and to check). With ``skip_examples`` (the reply states the
     customer's own order), sections headed "Example" are left out: "You order a lamp on
-    Tuesday at 4 pm…" would read as a claim about their order.
+    Tuesday at 4 pm…" would read as a claim about their order. ``own``: the words that name
+    the customer's own order (its items, their categories, its carrier); a table row headed by
+    one of them is theirs, and the passage's other rows are about someone else's.
     """
     share = _share_of_question(query, lang, term_weights)
     wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
@@ -116,7 +119,8 @@ def select_sentences(
             for p in passages
             if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
         ]
-    scored = _scored(passages, lang, share, wants_figure)
+    theirs = {t for t in content_terms(" ".join(own), lang) if not t.isdigit()}
+    scored = _scored(passages, lang, share, wants_figure, theirs)
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
@@ -144,20 +148,46 @@ def _share_of_question(
     return share
 
 
+_ROW_LABEL = re.compile(r" — |: ")
+_THEIR_ROW_BONUS = 1.0
+
+
+def _their_rows(rows: list[tuple[int, str]], theirs: set[str], lang: str) -> set[int]:
+    """The table rows (position, text) headed by a word that names the customer's order."""
+    if not theirs:
+        return set()
+    return {
+        i for i, s in rows if set(content_terms(_ROW_LABEL.split(s, maxsplit=1)[0], lang)) & theirs
+    }
+
+
 def _scored(
-    passages: list[Passage], lang: str, share: Callable[[set[str]], float], wants_figure: bool
+    passages: list[Passage],
+    lang: str,
+    share: Callable[[set[str]], float],
+    wants_figure: bool,
+    theirs: set[str],
 ) -> list[Scored]:
     """The usable sentences and table rows of the best four passages that are about the
     question (or open a section that is), each with its score: the question's share it covers,
-    its section's, its passage's rank and its place in it, a figure when one is asked."""
+    its section's, its passage's rank and its place in it, a figure when one is asked, a row
+    headed by what names their order (``theirs``; its sibling rows are left out)."""
     scored: list[Scored] = []
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
-        for i, (raw, cells) in enumerate(pieces(p.hit.chunk.text)):
+        parts = pieces(p.hit.chunk.text)
+        mine = _their_rows(
+            [(i, plain(raw)) for i, (raw, cells) in enumerate(parts) if cells is not None],
+            theirs,
+            lang,
+        )
+        for i, (raw, cells) in enumerate(parts):
             s = plain(raw)
             if not (_usable(s) if cells is None else _usable_row(s)):
                 continue
+            if cells is not None and mine and i not in mine:
+                continue  # another row of the table is theirs: this one is someone else's
             if is_instruction(s):
                 continue  # a document is data: a sentence that instructs an assistant is never quoted
             terms = set(content_terms(s, lang))
@@ -169,7 +199,8 @@ def _scored(
             if overlap == 0 and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question
             score = (
-                (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
+                (_THEIR_ROW_BONUS if i in mine else 0.0)
+                + (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
                 + 2.0 * overlap
                 + 0.8 * head_match / (1 + i)
                 + 1.5 / (1 + p_rank)
