@@ -86,6 +86,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
         store.order(610, "U-3", 0, "delivered", delivered=TODAY - timedelta(days=5)),
         store.order(611, "U-3", 1, "delivered", delivered=TODAY - timedelta(days=50)),
         store.order(612, "U-3", 2, "delivered", delivered=TODAY - timedelta(days=2)),
+        store.order(720, "U-4", 1, "processing"),
     ]
     report = ws.orders.import_file("orders.jsonl", "\n".join(json.dumps(o) for o in feed).encode())
     assert report.problems == []
@@ -190,6 +191,29 @@ def test_the_table_row_of_their_own_carrier_is_quoted_not_the_others(
     assert s.order_numbers == [store.number(417)]
     days = (7, 21)[417 % 2]
     assert f"{mine}: {days} days" in s.draft and other not in s.draft, s.draft
+
+
+def test_a_question_about_a_delivered_parcel_gets_its_tracking_number(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-3", f"it says delivered but nothing in my mailbox, order {store.number(610)}")
+    assert "TRK000000610" in s.draft and store.carriers[610 % 2] in s.draft
+    s = ask(ws, "U-3", f"can I still return order {store.number(610)}?")
+    assert "TRK000000610" not in s.draft  # a return question: the tracking number says nothing
+
+
+def test_an_order_being_prepared_names_the_carrier_that_will_bring_it(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-4", f"has my order {store.number(720)} shipped yet?")
+    assert f"being prepared (carrier: {store.carriers[720 % 2]})" in s.draft, s.draft
+
+
+def test_cancelling_a_delivered_order_says_until_when_it_can_be_returned(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-3", f"I want to cancel {store.number(610)}")  # its category: 9 days
+    assert "still within the return period" in s.draft and "9 days" in s.draft, s.draft
 
 
 @pytest.mark.parametrize("text", ["it doesn't work", "ça marche plus 😩", "je peux l'échanger ?"])

@@ -87,7 +87,7 @@ def describe(
     """Sentences about ``order`` for this customer, in their language and register."""
     you = _you(lang, formal)
     values: dict[str, str] = {"order_number": order.order_number, "status": order.status}
-    parts = [_status_sentence(order, lang, you, values)]
+    parts = [_status_sentence(order, lang, you, values, tracked=intents[:1] == ("order_status",))]
     parts += _estimate_sentences(order, lang, values, asked, today)
     money_intent = any(i in intents for i in ("refund", "return", "payment", "cancel"))
     if order.total is not None and (money_intent or order.status in ("refunded", "returned")):
@@ -95,7 +95,15 @@ def describe(
         values["total"] = f"{order.total:.2f}"
         parts.append(f"Son montant est de {amount}." if lang == "fr" else f"Its total is {amount}.")
     eligible: bool | None = None
-    if any(i in intents for i in ("return", "refund")):
+    # Cancelling what has been delivered is returning it, when the policy gives each of its
+    # items a window of its own (a pass "cancelled within 14 days of issue"): it says until
+    # when. Items under the general window (a ticket the feed calls "delivered") are not.
+    if any(i in intents for i in ("return", "refund")) or (
+        "cancel" in intents
+        and order.status == "delivered"
+        and bool(order.items)
+        and all(policy.settings.has_own_window(i.category) for i in order.items)
+    ):
         eligible = return_sentences(
             order, parts, values, lang=lang, you=you, s=policy.settings, today=today
         )
@@ -109,9 +117,12 @@ def describe(
     )
 
 
-def _status_sentence(order: Order, lang: Lang, you: dict[str, str], values: dict[str, str]) -> str:
+def _status_sentence(
+    order: Order, lang: Lang, you: dict[str, str], values: dict[str, str], *, tracked: bool
+) -> str:
     """Where the order is: its status, with the delivery day, the carrier and the tracking
-    number when they say something at that status."""
+    number when they say something at that status (``tracked``: a question about where it is,
+    which a delivered order's tracking number and a prepared one's carrier answer too)."""
     status = _STATUS[lang].get(order.status, order.status)
     carrier = order.carrier or ""
     if lang == "fr":
@@ -139,12 +150,12 @@ def _status_sentence(order: Order, lang: Lang, you: dict[str, str], values: dict
     ):
         head += f" avec {carrier}" if lang == "fr" else f" with {carrier}"
         values["carrier"] = carrier
-    if order.tracking_number and order.status in (
-        "shipped",
-        "in_transit",
-        "out_for_delivery",
-        "delayed",
-        "lost",
+    elif carrier and tracked and order.status == "processing":  # who will bring it
+        head += f" (transporteur : {carrier})" if lang == "fr" else f" (carrier: {carrier})"
+        values["carrier"] = carrier
+    if order.tracking_number and (
+        order.status in ("shipped", "in_transit", "out_for_delivery", "delayed", "lost")
+        or (tracked and order.status == "delivered")
     ):
         head += (
             f" (numéro de suivi : {order.tracking_number})"

@@ -75,6 +75,10 @@ class PolicySettings(BaseModel):
             raise ValueError(f"return windows must be 0 to 365 days ({', '.join(bad)})")
         return {fold(k).strip(): v for k, v in windows.items()}
 
+    def has_own_window(self, category: str | None) -> bool:
+        """The policy gives items of ``category`` a window of their own."""
+        return bool(category) and fold(category or "").strip() in self.category_return_windows
+
     def return_window(self, category: str | None) -> int:
         """The return window, in days from delivery, of an item of ``category``."""
         if category and self.category_return_windows:
