@@ -216,6 +216,15 @@ def test_cancelling_a_delivered_order_says_until_when_it_can_be_returned(
     assert "still within the return period" in s.draft and "9 days" in s.draft, s.draft
 
 
+def test_an_order_singled_out_by_a_weekday_answers_a_question_of_any_kind(
+    ws: Workspace, store: Store
+) -> None:
+    weekday = (TODAY - timedelta(days=2)).strftime("%A")  # the day 612 was delivered
+    s = ask(ws, "U-3", f"I need an invoice for my order delivered on {weekday}")
+    assert s.order_numbers == [store.number(612)], s.draft
+    assert ask(ws, "U-3", "I need an invoice for my order").order_numbers == []  # which?
+
+
 @pytest.mark.parametrize("text", ["it doesn't work", "ça marche plus 😩", "je peux l'échanger ?"])
 def test_a_first_message_that_says_nothing_of_its_topic_gets_asked_what_it_is_about(
     ws: Workspace, text: str

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from copilot.pipeline.orderdates import MONTHS, fmt_date
+from copilot.pipeline.orderdates import MONTHS, WEEKDAYS, fmt_date
 from copilot.types import Lang
 from knowledge import CLOSED_STATUSES, Order
 from knowledge.text import STOPWORDS, content_terms, fold, words
@@ -147,8 +147,10 @@ def pick_orders(
         pool = [o for o in own if o.status not in CLOSED_STATUSES] or own
     elif _shared(_item_terms(text), owned_terms):
         pool = list(own)  # a question about a named item of theirs ("ma bouilloire")
-    else:
-        return OrderChoice()
+    else:  # another question about an order of theirs that it singles out ("an invoice for
+        # my September booking"): that order; none singled out, the policy answers
+        single = _designated(own, text, today, embed)
+        return OrderChoice(single if len(single) == 1 else [])
     narrowed = _designated(pool, text, today, embed) or _designated(own, text, today, embed)
     if narrowed:
         pool = narrowed
@@ -176,7 +178,7 @@ def _designated(
             leader = _nearest_by_meaning(pool, text, embed)
             if leader is not None:
                 signals.append([leader])
-    days = _days_named(folded)
+    days = _days_named(folded) | _weekdays_named(folded, today)
     if days:
         signals.append([o for o in pool if _order_days(o) & days])
     months = {MONTHS[m.group(1)] for m in _MONTH_WORD.finditer(folded)}
@@ -215,6 +217,21 @@ def _days_named(folded: str) -> set[tuple[int, int]]:
         if 1 <= day <= 31 and 1 <= month <= 12:
             out.add((day, month))
     return out | {(int(m.group("d")), int(m.group("m"))) for m in _ISO_DAY.finditer(folded)}
+
+
+_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b")
+
+
+def _weekdays_named(folded: str, today: date) -> set[tuple[int, int]]:
+    """The (day, month) of the days a weekday name can mean in chat: that weekday in the week
+    before or after today ("ma réservation de samedi", "it was due on Monday")."""
+    out = set()
+    for m in _WEEKDAY.finditer(folded):
+        for offset in range(-7, 8):
+            d = today + timedelta(days=offset)
+            if d.weekday() == WEEKDAYS[m.group(1)]:
+                out.add((d.day, d.month))
+    return out
 
 
 def _order_days(o: Order) -> set[tuple[int, int]]:

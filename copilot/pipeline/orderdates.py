@@ -45,6 +45,21 @@ MONTHS = {
     "fevr": 2,
     "sept": 9,
 }
+# weekday names of a folded message, to date.weekday() (Monday 0)
+WEEKDAYS = {
+    **{
+        d: i
+        for i, d in enumerate(
+            ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+        )
+    },
+    **{
+        d: i
+        for i, d in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+}
 _CURRENCY = {"EUR": "€", "CHF": "CHF", "GBP": "£", "USD": "$"}
 
 
