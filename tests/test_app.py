@@ -254,6 +254,15 @@ def test_new_conversation_for_a_demo_customer(data_dir: Path) -> None:
     assert at.subheader[1].value == "Camille Martin" and draft_area(at).value
 
 
+def test_a_first_message_without_a_topic_shows_that_the_draft_asks_back(data_dir: Path) -> None:
+    at = ok(signed_in("alice"))
+    at.selectbox(key="new_customer").set_value("C1001")
+    at.text_area(key="new_text").input("it doesn't work")
+    ok(at.button(key="FormSubmitter:new_conversation-Start the conversation").click().run())
+    assert any("Asks what it is about" in m.value for m in at.sidebar.markdown)
+    assert draft_area(at).value.rstrip().endswith("?")
+
+
 def test_a_draft_to_review_says_what_to_check(data_dir: Path) -> None:
     """With the hash embedder the meaning search ranks at random, so the two searches disagree
     and the sources share few of the words of a chatty question: the agent is told to check."""

@@ -41,7 +41,8 @@ def suggestion_panel(ctx: ui.Context, cid: str, draft: DraftRecord) -> None:
 
 
 def verdict(ctx: ui.Context, sug: Suggestion) -> None:
-    """Escalate or not, review or send, the confidence; the draft's language and drafter."""
+    """Escalate or not, review or send, whether it asks back, the confidence; the draft's
+    language and drafter."""
     t, esc = ctx.t, sug.escalation
     badges = st.container(horizontal=True, gap="small")
     if esc.escalate:
@@ -56,6 +57,8 @@ def verdict(ctx: ui.Context, sug: Suggestion) -> None:
         t("needs_review") if sug.needs_review else t("could_send"),
         color="orange" if sug.needs_review else "green",
     )
+    if sug.clarify:  # the draft asks back instead of answering
+        badges.badge(t(f"asks_{sug.clarify}"), color="blue", icon=":material/help:")
     badges.badge(t("confidence", p=f"{sug.confidence:.0%}").replace("%", "\\%"), color="gray")
     drafter = t("offline_drafter") if sug.drafter == "offline" else sug.model
     st.caption(

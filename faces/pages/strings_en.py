@@ -61,6 +61,8 @@ STRINGS: dict[str, str] = {
     "on": "On",
     "off": "Off",
     "needs_review": "Needs review",
+    "asks_order": "Asks which order",
+    "asks_details": "Asks what it is about",
     "could_send": "Could be sent",
     "review_hint_help": "Read from the retrieval evidence; on the evaluation sets, drafts with this signal are wrong about twice as often.",
     "escalate_to": "Escalate → {queue}",

@@ -58,6 +58,8 @@ STRINGS: dict[str, str] = {
     "on": "Oui",
     "off": "Non",
     "needs_review": "À relire",
+    "asks_order": "Demande quelle commande",
+    "asks_details": "Demande de préciser",
     "could_send": "Peut partir",
     "review_hint_help": "Déduit des indices de la recherche ; sur les jeux d'évaluation, les brouillons qui portent ce signal sont faux environ deux fois plus souvent.",
     "escalate_to": "Escalader → {queue}",
