@@ -8,6 +8,7 @@ and amounts are written by ``orderdates``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +18,7 @@ from copilot.pipeline.orderdates import asked_deadline, fmt_amount, fmt_date
 from copilot.pipeline.orderreturns import return_sentences, return_windows
 from copilot.types import Lang
 from knowledge import Order
+from knowledge.text import fold
 
 # what other modules import from here (order resolution, dates and returns were here)
 __all__ = [
@@ -83,6 +85,7 @@ def describe(
     policy: Policy,
     today: date,
     asked: str = "",
+    country: str = "",
 ) -> OrderFacts:
     """Sentences about ``order`` for this customer, in their language and register."""
     you = _you(lang, formal)
@@ -107,6 +110,9 @@ def describe(
         eligible = return_sentences(
             order, parts, values, lang=lang, you=you, s=policy.settings, today=today
         )
+    threshold = policy.settings.free_shipping_from(country, order.currency)
+    if threshold is not None and order.total is not None and _SHIPPING_COST.search(fold(asked)):
+        parts.append(_free_shipping_sentence(order.total, threshold, order.currency, lang, values))
     names = [n for i in order.items or () for n in (i.name, i.category.replace("_", " ")) if n]
     return OrderFacts(
         order.order_number,
@@ -114,6 +120,35 @@ def describe(
         values,
         eligible,
         tuple(dict.fromkeys([*names, *([order.carrier] if order.carrier else [])])),
+    )
+
+
+# a question about what delivery costs or whether it is free
+_SHIPPING_COST = re.compile(
+    r"\bfrais (de )?(port|livraison|d.envoi|d.expedition)\b|\b(livraison|port|envoi)( est| sont)? (gratuit|offert)"
+    r"|\b(shipping|delivery|postage) (cost|fee|charge|price)s?\b|\bfree (shipping|delivery)\b"
+    r"|\bcharged (for )?(shipping|delivery|postage)\b"
+)
+
+
+def _free_shipping_sentence(
+    total: float, threshold: float, currency: str, lang: Lang, values: dict[str, str]
+) -> str:
+    """The order's total against the policy's free-delivery threshold for this customer."""
+    at, mark = fmt_amount(threshold, currency, lang), fmt_amount(total, currency, lang)
+    values["free_shipping_threshold"] = f"{threshold:.2f}"
+    values["free_shipping"] = "yes" if total >= threshold else "no"
+    if total >= threshold:
+        return (
+            f"Son montant ({mark}) atteint le seuil de livraison standard gratuite ({at})."
+            if lang == "fr"
+            else f"Its total ({mark}) reaches the free standard delivery threshold ({at})."
+        )
+    short = fmt_amount(threshold - total, currency, lang)
+    return (
+        f"Son montant ({mark}) est sous le seuil de livraison standard gratuite ({at}) : il manquait {short}."
+        if lang == "fr"
+        else f"Its total ({mark}) is under the free standard delivery threshold ({at}), by {short}."
     )
 
 

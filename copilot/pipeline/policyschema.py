@@ -66,6 +66,9 @@ class PolicySettings(BaseModel):
     knowledge_coverage: float = Field(0.34, ge=0, le=1)
     passage_coverage: float = Field(0.5, ge=0, le=1)
     free_shipping_threshold: float | None = Field(None, ge=0)
+    # by the customer's country (its code in the customer feed) or the order's currency code;
+    # others have free_shipping_threshold
+    free_shipping_thresholds: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("category_return_windows")
     @classmethod
@@ -74,6 +77,22 @@ class PolicySettings(BaseModel):
         if bad:
             raise ValueError(f"return windows must be 0 to 365 days ({', '.join(bad)})")
         return {fold(k).strip(): v for k, v in windows.items()}
+
+    @field_validator("free_shipping_thresholds")
+    @classmethod
+    def _thresholds_positive(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        bad = [f"{k}: {v}" for k, v in thresholds.items() if v < 0]
+        if bad:
+            raise ValueError(f"free-shipping thresholds cannot be negative ({', '.join(bad)})")
+        return {k.strip().upper(): v for k, v in thresholds.items()}
+
+    def free_shipping_from(self, country: str, currency: str) -> float | None:
+        """The order total from which standard delivery is free for this customer's country
+        (else the order's currency, else the general threshold); None: no threshold."""
+        for key in (country, currency):
+            if key and key.strip().upper() in self.free_shipping_thresholds:
+                return self.free_shipping_thresholds[key.strip().upper()]
+        return self.free_shipping_threshold
 
     def has_own_window(self, category: str | None) -> bool:
         """The policy gives items of ``category`` a window of their own."""

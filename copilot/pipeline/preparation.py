@@ -53,6 +53,7 @@ def find_orders(
 ) -> FoundOrders:
     """1. the customer's own orders (the lookup never returns anyone else's)."""
     own = book.orders_of(conv.customer_id) if conv.customer_id else []
+    customer = book.customer(conv.customer_id) if conv.customer_id else None
     quoted = book.quoted(conv.customer_id, conv.customer_text, own=own)
     ask_between: list[Order] = []
     if quoted.foreign or (quoted.unknown and not quoted.own) or reading.intent == "chit_chat":
@@ -76,6 +77,7 @@ def find_orders(
             policy=policy,
             today=today(),
             asked=conv.last_customer_text,
+            country=customer.country if customer else "",
         )
         for o in chosen
     ]
