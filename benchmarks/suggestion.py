@@ -49,6 +49,12 @@ def _args() -> argparse.Namespace:
         "--rounds", type=int, default=4, help="passes over the demo conversations per size"
     )
     ap.add_argument(
+        "--intent-features",
+        choices=["e5", "ngrams"],
+        default="e5",
+        help="what the escalation-intent classifier reads (SOUFFLEUR_INTENT_FEATURES)",
+    )
+    ap.add_argument(
         "--no-intents",
         action="store_true",
         help="leave the escalation-intent classifier out (the policy's patterns alone)",
@@ -167,7 +173,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # one workspace grown size by size (1k -> 10k -> 100k): each size adds synthetic chunks
         ws = open_workspace(
-            load_settings(data_dir=Path(tmp), demo_autoload=False),
+            load_settings(
+                data_dir=Path(tmp), demo_autoload=False, intent_features=args.intent_features
+            ),
             embedder=make_embedder(args.embedder),
             drafter=None,
         )
@@ -182,7 +190,11 @@ def main() -> None:
             cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
             rows.append([f"{ws.kb.stats()['chunks']:,}", f"{build:.0f}", *cells, len(series[0])])
             print(f"  {size}: total p95 {percentile(series[4], 95):.1f} ms", file=sys.stderr)
-    print(f"\n### Suggestion latency, offline drafter ({args.embedder} embedder; ms p50 / p95)\n")
+    intents = "none" if args.no_intents else args.intent_features
+    print(
+        f"\n### Suggestion latency, offline drafter ({args.embedder} embedder, intents: "
+        f"{intents}; ms p50 / p95)\n"
+    )
     print(table(HEADERS, rows))
     print("\n(measurements on this machine; not guarantees)")
 

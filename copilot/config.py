@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: SecretStr | None = None
 
+    intent_features: Literal["e5", "ngrams"] = Field(
+        "e5",
+        description="What the escalation-intent classifier reads: the e5 embedding with the "
+        "character n-grams (default), or the n-grams alone (about 30 ms faster a message on 2 "
+        "cores, 9 points less any-reason recall on the held-out intents test).",
+    )
+
     chroma_host: str | None = Field(None, description="Use a `chroma run` server instead of files.")
     chroma_port: int = 8000
     chroma_namespace: str | None = Field(

@@ -18,6 +18,7 @@ from copilot.config import Settings
 from copilot.desk.shared import REFRESH_S, Revision, SharedState, Watched
 from copilot.pipeline.confidence import ConfidenceModel
 from copilot.pipeline.escalation import Policy
+from copilot.pipeline.intents import IntentClassifier
 from copilot.pipeline.suggest import SuggestionService
 from knowledge import (
     Embedder,
@@ -152,6 +153,7 @@ def open_workspace(
         drafter=providers.llm_drafter(settings, engine) if drafter == "settings" else drafter,
         confidence=confidence_source(engine, settings.confidence_path).current,
         company=settings.company_name,
+        intents=IntentClassifier.default(settings.intent_features),
     )
     ws = Workspace(settings, engine, kb, orders, policies, service)
     autoload = settings.demo_autoload if load_demo_if_empty is None else load_demo_if_empty

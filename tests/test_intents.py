@@ -362,3 +362,42 @@ def test_a_saved_policy_says_the_shipped_hand_off_sentence_unless_it_has_its_own
     assert shipped.handoff_sentence("legal_threat", "fr", False) != shipped.handoff_sentence(
         "legal_threat", "fr", True
     )  # 'tu' and 'vous'
+
+
+class _NoEmbedding:
+    """An embedder in the model's vector space that must not be asked for a vector."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.dim = 384
+        self.calls = 0
+
+    def embed(self, texts: object, *, kind: str = "passage") -> object:
+        self.calls += 1
+        raise AssertionError("the classifier embedded a message")
+
+
+MESSAGES = [
+    "effacez toutes les infos que vous avez sur moi, merci",
+    "votre robot comprend rien, passez moi un vrai conseiller stp",
+    "Where can I find the size guide for the jackets?",
+]
+
+
+def test_the_ngrams_setting_reads_every_message_without_the_embedding() -> None:
+    model = IntentModel.load()
+    blind = _NoEmbedding(model.embedder)
+    clf = IntentClassifier(model, blind, features="ngrams")  # type: ignore[arg-type]
+    best = clf.reasons(MESSAGES)
+    assert blind.calls == 0
+    assert "gdpr" in Policy.default().said(MESSAGES, best)
+    # the default reads the embedding of what the n-grams do not clear (so this one embeds)
+    with pytest.raises(AssertionError, match="embedded"):
+        IntentClassifier(model, blind, features="e5").reasons(MESSAGES)  # type: ignore[arg-type]
+
+
+def test_the_ngrams_setting_needs_a_model_with_its_ngram_part() -> None:
+    model = IntentModel.load()
+    model.gate_coef = None
+    with pytest.raises(IntentError, match="no n-gram model"):
+        IntentClassifier(model, _NoEmbedding(model.embedder), features="ngrams")  # type: ignore[arg-type]

