@@ -101,6 +101,8 @@ def run_manifest(
             "llm": llm.prompt_version if llm is not None else None,
         },
         "confidence_model": service.confidence.info,
+        # what the escalation-intent classifier read (SOUFFLEUR_INTENT_FEATURES)
+        "intents": service.intents.features if service.intents is not None else "off",
         "threshold": tau,
         "target_fdr": target,
         "policy_source": service.policy.source,

@@ -234,6 +234,7 @@ def _set_up(
         confidence=confidence,
         today=lambda: today,
         company=settings.company_name,
+        intents=ws.service.intents,  # as the settings ask (SOUFFLEUR_INTENT_FEATURES)
     )
     tau = cfg.threshold if cfg.threshold is not None else confidence.threshold
     target = cfg.target_fdr if cfg.target_fdr is not None else policy.settings.target_fdr

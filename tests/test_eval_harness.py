@@ -142,6 +142,17 @@ def test_a_run_writes_every_artefact(tmp_path: Path, settings: Settings) -> None
     assert "before calibration (the model's raw score)" in (res.folder / "report.md").read_text()
 
 
+def test_a_run_reads_intents_as_the_settings_ask(tmp_path: Path, settings: Settings) -> None:
+    ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
+    fast = settings.model_copy(update={"intent_features": "ngrams"})
+    res = run_eval(RunConfig(dataset=ds, out=tmp_path / "run"), fast, embedder=HashEmbedder())
+    manifest = json.loads((res.folder / "manifest.json").read_text())
+    assert manifest["intents"] == "ngrams"
+    assert manifest["settings"]["intent_features"] == "ngrams"
+    recs = {r["id"]: r for r in res.records}
+    assert recs["t5"]["escalate"] and "human_request" in recs["t5"]["reasons"]
+
+
 def test_the_index_is_cached_and_a_run_resumes(tmp_path: Path, settings: Settings) -> None:
     ds = write_dataset(tmp_path / "ds", KB, ORDERS, CASES)
     first = run_eval(
