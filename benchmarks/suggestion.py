@@ -5,6 +5,7 @@ under the tiktoken budget (the LLM drafter's prompt, without calling a model). T
 is loaded, then synthetic chunks made of real sentences are added to reach each size.
 
     .venv/bin/python benchmarks/suggestion.py [--sizes 1000 10000 100000] [--embedder minilm]
+        [--intent-features e5 ngrams]
 
 Target for round 1: the whole non-LLM path under 30 ms p95 at 100k chunks on a 2-core machine.
 Figures are printed, never asserted.
@@ -26,6 +27,7 @@ from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, demo_conversations, load_demo
 from copilot.pipeline.drafter import DraftRequest, Passage
 from copilot.pipeline.escalation import Policy
+from copilot.pipeline.intents import IntentClassifier
 from copilot.pipeline.llm import LLMDrafter
 from copilot.pipeline.pii import Masker
 from copilot.pipeline.reading import read_conversation
@@ -50,9 +52,11 @@ def _args() -> argparse.Namespace:
     )
     ap.add_argument(
         "--intent-features",
+        nargs="+",
         choices=["e5", "ngrams"],
-        default="e5",
-        help="what the escalation-intent classifier reads (SOUFFLEUR_INTENT_FEATURES)",
+        default=["e5"],
+        help="what the escalation-intent classifier reads (SOUFFLEUR_INTENT_FEATURES); "
+        "several: each is timed on the same index",
     )
     ap.add_argument(
         "--no-intents",
@@ -154,6 +158,7 @@ def _time_assembly(ws: Workspace, convs: list[Conversation]) -> list[float]:
 HEADERS = [
     "chunks",
     "build s",
+    "intents read",
     "retrieval",
     "order lookup",
     "intents (in composition)",
@@ -173,28 +178,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # one workspace grown size by size (1k -> 10k -> 100k): each size adds synthetic chunks
         ws = open_workspace(
-            load_settings(
-                data_dir=Path(tmp), demo_autoload=False, intent_features=args.intent_features
-            ),
+            load_settings(data_dir=Path(tmp), demo_autoload=False),
             embedder=make_embedder(args.embedder),
             drafter=None,
         )
         load_demo(ws, today=ANCHOR)
         ws.service.today = lambda: ANCHOR
-        if args.no_intents:
-            ws.service.intents = None
+        modes: list[str | None] = [None] if args.no_intents else list(args.intent_features)
         for size in sorted(args.sizes):
             build = _grow(ws, size, pool, rng)
-            series = _time_suggestions(ws, convs, args.rounds)
-            series.append(_time_assembly(ws, convs))
-            cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
-            rows.append([f"{ws.kb.stats()['chunks']:,}", f"{build:.0f}", *cells, len(series[0])])
-            print(f"  {size}: total p95 {percentile(series[4], 95):.1f} ms", file=sys.stderr)
-    intents = "none" if args.no_intents else args.intent_features
-    print(
-        f"\n### Suggestion latency, offline drafter ({args.embedder} embedder, intents: "
-        f"{intents}; ms p50 / p95)\n"
-    )
+            for mode in modes:
+                ws.service.intents = IntentClassifier.default(mode) if mode else None
+                series = _time_suggestions(ws, convs, args.rounds)
+                series.append(_time_assembly(ws, convs))
+                cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
+                rows.append(
+                    [
+                        f"{ws.kb.stats()['chunks']:,}",
+                        f"{build:.0f}",
+                        mode or "none",
+                        *cells,
+                        len(series[0]),
+                    ]
+                )
+                print(
+                    f"  {size} ({mode or 'no'} intents): total p95 "
+                    f"{percentile(series[4], 95):.1f} ms",
+                    file=sys.stderr,
+                )
+    print(f"\n### Suggestion latency, offline drafter ({args.embedder} embedder; ms p50 / p95)\n")
     print(table(HEADERS, rows))
     print("\n(measurements on this machine; not guarantees)")
 
