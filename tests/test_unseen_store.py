@@ -34,7 +34,15 @@ class Store:
         self.products = [_word(rng, 3) for _ in range(4)]
         self.categories = [_word(rng, 2).lower() for _ in range(3)]
         self.windows = {self.categories[0]: 9, self.categories[1]: 45, self.categories[2]: 0}
-        self.vocabulary = [self.prefix, *self.carriers, *self.products, *self.categories]
+        # the labels the help centre gives order statuses (the feed's own are English codes)
+        self.statuses = [_word(rng, 3) for _ in range(3)]
+        self.vocabulary = [
+            self.prefix,
+            *self.carriers,
+            *self.products,
+            *self.categories,
+            *self.statuses,
+        ]
 
     def number(self, serial: int) -> str:
         return f"{self.prefix}/2026/{serial:06d}"
@@ -105,6 +113,35 @@ def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
             "| Carrier | Parcel kept at the pickup point |\n|---|---|\n"
             + "".join(
                 f"| {c} | {d} days |\n" for c, d in zip(store.carriers, (7, 21), strict=True)
+            ),
+        },
+        {
+            "doc_id": "statuses",
+            "title": "What your order status means",
+            "lang": "en",
+            "text": "# What your order status means\n\n| Status | What it means |\n|---|---|\n"
+            + "".join(
+                f"| {label} | {meaning} |\n"
+                for label, meaning in zip(
+                    store.statuses,
+                    (
+                        "Your order is received and your payment is being checked.",
+                        "Your parcel is on the delivery truck: it arrives today.",
+                        "Your parcel was handed back to us and your order is refunded.",
+                    ),
+                    strict=True,
+                )
+            ),
+        },
+        {
+            "doc_id": "warranty",
+            "title": "Warranty",
+            "lang": "en",
+            "text": "# Warranty\n\nHow long your product is covered depends on what it is.\n\n"
+            "| Product | Covered for |\n|---|---|\n"
+            + "".join(
+                f"| {c.capitalize()} | {y} years |\n"
+                for c, y in zip(store.categories, (2, 5, 3), strict=True)
             ),
         },
         {
@@ -223,6 +260,27 @@ def test_an_order_singled_out_by_a_weekday_answers_a_question_of_any_kind(
     s = ask(ws, "U-3", f"I need an invoice for my order delivered on {weekday}")
     assert s.order_numbers == [store.number(612)], s.draft
     assert ask(ws, "U-3", "I need an invoice for my order").order_numbers == []  # which?
+
+
+def test_beside_their_order_a_table_row_is_quoted_only_when_it_names_what_they_asked(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-1", f"when will my parcel {store.number(417)} arrive? is my order on its way?")
+    assert s.order_numbers == [store.number(417)] and "TRK000000417" in s.draft, s.draft
+    assert not any(label in s.draft for label in store.statuses), s.draft
+    named = store.statuses[1]
+    s = ask(ws, "U-1", f"my order {store.number(417)} says {named}: what does {named} mean?")
+    assert f"{named}: Your parcel is on the delivery truck" in s.draft, s.draft
+    assert store.statuses[0] not in s.draft and store.statuses[2] not in s.draft, s.draft
+
+
+def test_the_row_that_names_their_product_answers_even_without_a_word_of_the_question(
+    ws: Workspace, store: Store
+) -> None:
+    s = ask(ws, "U-1", f"is the {store.products[1]} set of order {store.number(988)} covered?")
+    assert s.order_numbers == [store.number(988)], s.draft
+    assert f"{store.categories[1].capitalize()}: 5 years" in s.draft, s.draft
+    assert "2 years" not in s.draft and "3 years" not in s.draft, s.draft
 
 
 @pytest.mark.parametrize("text", ["it doesn't work", "ça marche plus 😩", "je peux l'échanger ?"])

@@ -120,7 +120,10 @@ def select_sentences(
             if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
         ]
     theirs = {t for t in content_terms(" ".join(own), lang) if not t.isdigit()}
-    scored = _scored(passages, lang, share, wants_figure, theirs)
+    # next to their order's facts, a table row speaks of one case among others (a status, a
+    # plan, a fare): it is quoted only when its header names their order or what they asked
+    named = theirs | set(content_terms(query, lang)) if skip_examples else None
+    scored = _scored(passages, lang, share, wants_figure, theirs, named)
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
@@ -156,9 +159,20 @@ def _their_rows(rows: list[tuple[int, str]], theirs: set[str], lang: str) -> set
     """The table rows (position, text) headed by a word that names the customer's order."""
     if not theirs:
         return set()
-    return {
-        i for i, s in rows if set(content_terms(_ROW_LABEL.split(s, maxsplit=1)[0], lang)) & theirs
-    }
+    return {i for i, s in rows if _headed_by(s, theirs, lang)}
+
+
+def _headed_by(row: str, terms: set[str], lang: str) -> bool:
+    """The row's label (its first cell) names one of ``terms``, or a cognate of one: a feed's
+    English category code ("accessories") names the French help centre's row ("Accessoires")."""
+    label = set(content_terms(_ROW_LABEL.split(row, maxsplit=1)[0], lang))
+    return bool(label & terms) or any(_cognates(a, b) for a in label for b in terms)
+
+
+def _cognates(a: str, b: str) -> bool:
+    """Two word stems that share most of their beginning ("accessor"/"accessoir")."""
+    n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return n >= 5 and n >= 0.6 * min(len(a), len(b))
 
 
 def _scored(
@@ -167,6 +181,7 @@ def _scored(
     share: Callable[[set[str]], float],
     wants_figure: bool,
     theirs: set[str],
+    named: set[str] | None = None,
 ) -> list[Scored]:
     """The usable sentences and table rows of the best four passages that are about the
     question (or open a section that is), each with its score: the question's share it covers,
@@ -188,6 +203,8 @@ def _scored(
                 continue
             if cells is not None and mine and i not in mine:
                 continue  # another row of the table is theirs: this one is someone else's
+            if cells is not None and named is not None and not _headed_by(s, named, lang):
+                continue  # a row about a case they did not name, beside their order's facts
             if is_instruction(s):
                 continue  # a document is data: a sentence that instructs an assistant is never quoted
             terms = set(content_terms(s, lang))
@@ -196,8 +213,9 @@ def _scored(
             else:  # a row: its own cells count, the column names (shared by all rows) half
                 own = set(content_terms(plain(cells), lang))
                 overlap = share(own) + 0.5 * share(terms - own)
-            if overlap == 0 and not (head_match >= 0.5 and i <= 1):
-                continue  # neither the sentence nor its section is about the question
+            if overlap == 0 and i not in mine and not (head_match >= 0.5 and i <= 1):
+                continue  # neither the sentence nor its section is about the question (a
+                # row that names their order is theirs: "Accessories: 1 year" under "Warranty")
             score = (
                 (_THEIR_ROW_BONUS if i in mine else 0.0)
                 + (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
