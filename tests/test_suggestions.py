@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -247,11 +248,24 @@ def test_another_customers_order_gets_a_neutral_answer_and_a_reason(demo: Worksp
     assert "LUM-105067" in s.draft and s.order_numbers == []
 
 
+_TU_WORDS = re.compile(r"\b(tu|ta|ton|tes|toi)\b", re.I)
+
+
 def test_register_follows_the_customer_and_the_agent_can_override_it(demo: Workspace) -> None:
     tu = ask(demo, "C1024", "slt, tu peux me dire où en est ma commande ? 😡")
-    assert tu.register_ == "tu" and (
-        "Ta commande" in tu.draft or "ton" in tu.draft.lower() or "toi" in tu.draft
+    assert tu.register_ == "tu"
+    # the articles it quotes word for word say "vous": the whole reply does ("Ta commande…
+    # vous pouvez…" would mix the two)
+    assert "Votre commande" in tu.draft and not _TU_WORDS.search(tu.draft), tu.draft
+    chosen = ask(
+        demo,
+        "C1024",
+        "slt, tu peux me dire où en est ma commande ? 😡",
+        options=DraftOptions(tone="casual"),
     )
+    assert "Ta commande" in chosen.draft  # the register an agent picks is kept
+    thanks = ask(demo, "C1024", "trop bien merci 🙂")  # nothing quoted: the customer's own
+    assert _TU_WORDS.search(thanks.draft) or "dispo" in thanks.draft, thanks.draft
     formal = ask(
         demo,
         "C1024",

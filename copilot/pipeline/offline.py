@@ -8,7 +8,8 @@ articles), and a closing; every claim sentence carries its citation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from copilot.pipeline.drafter import (
     DraftRequest,
@@ -24,7 +25,7 @@ from copilot.pipeline.policyrules import shipped_handoffs
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
 from copilot.pipeline.reading import ORDER_INTENTS, detect_intents
 from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
-from copilot.types import Citation
+from copilot.types import Citation, Register
 
 # what other modules import from here (the phrase bank and the sentence selection were here)
 __all__ = ["PROMPT_VERSION", "OfflineDrafter", "plain", "select_sentences", "terminated"]
@@ -54,6 +55,20 @@ class OfflineDrafter:
     system_prompt = ""  # no instructions: its phrases are all meant to be said
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
+        result = self._compose(req)
+        quoted = _register_of(c.sentence for c in result.citations if not _about_order(c))
+        if (
+            req.reading.lang == "fr"
+            and req.options.tone == "auto"  # a register the agent chose is kept
+            and quoted is not None
+            and quoted != req.reading.register
+        ):
+            # the articles it quotes word for word say "vous" (or "tu"): one reply speaks one
+            # register, so its own sentences follow them ("Ta commande…, vous pouvez…" would not)
+            result = self._compose(_in_register(req, quoted))
+        return result
+
+    def _compose(self, req: DraftRequest) -> DraftResult:
         r = req.reading
         bank = PHRASES[(r.lang, r.formal)]
         v = req.options.variant
@@ -115,6 +130,30 @@ class OfflineDrafter:
 
 
 Body = list[tuple[str, Citation | None]]
+
+# a French sentence that speaks to the reader with "vous", or with "tu"
+_VOUS = re.compile(r"\b(vous|votre|vos)\b", re.I)
+_TU = re.compile(r"\b(tu|toi|ton|ta|tes|te|t['’])(?=\s|\b)", re.I)
+
+
+def _register_of(sentences: Iterable[str]) -> Register | None:
+    """ "vous" or "tu" when the sentences address the reader in that register alone."""
+    text = " ".join(sentences)
+    vous, tu = bool(_VOUS.search(text)), bool(_TU.search(text))
+    return "vous" if vous and not tu else "tu" if tu and not vous else None
+
+
+def _about_order(c: Citation) -> bool:
+    return any(d.startswith("order:") for d in c.doc_ids)
+
+
+def _in_register(req: DraftRequest, register: Register) -> DraftRequest:
+    """The request in the other French register: the reading's and its order facts'."""
+    return replace(
+        req,
+        reading=replace(req.reading, register=register),
+        order_facts=[f.in_other_register() for f in req.order_facts],
+    )
 
 
 def _handoff_and_unknown(req: DraftRequest, handoff: list[str], pick: Callable[..., str]) -> Body:

@@ -9,7 +9,7 @@ and amounts are written by ``orderdates``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from copilot.pipeline.escalation import Policy
@@ -74,6 +74,12 @@ class OrderFacts:
     # what names this order in the store's own words: its items' names and categories, its
     # carrier (a table row about "Promo" fares or a carrier is theirs when these name it)
     names: tuple[str, ...] = ()
+    # in French, the same sentences in the other register (tu <-> vous): a drafter that quotes
+    # the knowledge word for word speaks the knowledge's register (see ``offline``)
+    other_register: tuple[str, ...] = ()
+
+    def in_other_register(self) -> OrderFacts:
+        return replace(self, sentences=self.other_register, other_register=self.sentences)
 
 
 def describe(
@@ -86,8 +92,10 @@ def describe(
     today: date,
     asked: str = "",
     country: str = "",
+    in_both_registers: bool = True,
 ) -> OrderFacts:
-    """Sentences about ``order`` for this customer, in their language and register."""
+    """Sentences about ``order`` for this customer, in their language and register (and, in
+    French, in the other register: ``OrderFacts.other_register``)."""
     you = _you(lang, formal)
     values: dict[str, str] = {"order_number": order.order_number, "status": order.status}
     parts = [_status_sentence(order, lang, you, values, tracked=intents[:1] == ("order_status",))]
@@ -114,12 +122,28 @@ def describe(
     if threshold is not None and order.total is not None and _SHIPPING_COST.search(fold(asked)):
         parts.append(_free_shipping_sentence(order.total, threshold, order.currency, lang, values))
     names = [n for i in order.items or () for n in (i.name, i.category.replace("_", " ")) if n]
+    other = (
+        describe(
+            order,
+            lang=lang,
+            formal=not formal,
+            intents=intents,
+            policy=policy,
+            today=today,
+            asked=asked,
+            country=country,
+            in_both_registers=False,
+        ).sentences
+        if lang == "fr" and in_both_registers
+        else ()
+    )
     return OrderFacts(
         order.order_number,
         tuple(parts),
         values,
         eligible,
         tuple(dict.fromkeys([*names, *([order.carrier] if order.carrier else [])])),
+        other,
     )
 
 
