@@ -106,15 +106,7 @@ def describe(
         values["total"] = f"{order.total:.2f}"
         parts.append(f"Son montant est de {amount}." if lang == "fr" else f"Its total is {amount}.")
     eligible: bool | None = None
-    # Cancelling what has been delivered is returning it, when the policy gives each of its
-    # items a window of its own (a pass "cancelled within 14 days of issue"): it says until
-    # when. Items under the general window (a ticket the feed calls "delivered") are not.
-    if any(i in intents for i in ("return", "refund")) or (
-        "cancel" in intents
-        and order.status == "delivered"
-        and bool(order.items)
-        and all(policy.settings.has_own_window(i.category) for i in order.items)
-    ):
+    if _window_asked(order, intents, policy):
         eligible = return_sentences(
             order, parts, values, lang=lang, you=you, s=policy.settings, today=today
         )
@@ -144,6 +136,19 @@ def describe(
         eligible,
         tuple(dict.fromkeys([*names, *([order.carrier] if order.carrier else [])])),
         other,
+    )
+
+
+def _window_asked(order: Order, intents: tuple[str, ...], policy: Policy) -> bool:
+    """A return or refund question; or cancelling what has been delivered, which is returning
+    it when the policy gives each of its items a window of its own (a pass "cancelled within
+    14 days of issue"). Items under the general window (a ticket the feed calls "delivered")
+    are not."""
+    return any(i in intents for i in ("return", "refund")) or (
+        "cancel" in intents
+        and order.status == "delivered"
+        and bool(order.items)
+        and all(policy.settings.has_own_window(i.category) for i in order.items)
     )
 
 
