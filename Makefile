@@ -71,7 +71,8 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval.py
-	$(BIN)/python benchmarks/suggestion.py
+	$(BIN)/python benchmarks/ingestion.py
+	$(BIN)/python benchmarks/suggestion.py --intent-features e5 ngrams
 	$(BIN)/python benchmarks/lexical.py
 	$(BIN)/python benchmarks/inbound.py
 	$(BIN)/python benchmarks/reliability.py
