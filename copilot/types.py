@@ -60,6 +60,11 @@ class Citation(BaseModel):
     snippets: list[str]
     urls: list[str] = Field(default_factory=list)
 
+    @property
+    def about_order(self) -> bool:
+        """It cites the customer's order record ("order:<number>"), not the knowledge base."""
+        return self.chunk_ids[0].startswith("order:")
+
 
 class Reason(BaseModel):
     code: str

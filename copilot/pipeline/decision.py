@@ -76,9 +76,7 @@ def decide_after_draft(
         query_stats=kb.query_stats(reading.query, lang=reading.lang)
         if reading.query and hits
         else None,
-        draft_sentences=[
-            c.sentence for c in result.citations if not c.chunk_ids[0].startswith("order:")
-        ],
+        draft_sentences=[c.sentence for c in result.citations if not c.about_order],
         cited_docs=[d for c in result.citations for d in c.doc_ids],
         term_weights=req.term_weights,
     )
@@ -112,7 +110,7 @@ def knowledge_answers(
     """The knowledge base supports the draft (else ``no_knowledge``): its sentences, or the
     best passage, hold at least ``knowledge_coverage`` of the customer's content words, or the
     best passage alone ``passage_coverage`` of them; a stray word in common is not support."""
-    kb_cited = any(not c.chunk_ids[0].startswith("order:") for c in citations)
+    kb_cited = any(not c.about_order for c in citations)
     cover = max(feats["draft_coverage"], feats["coverage_best"])
     return (kb_cited and cover >= settings.knowledge_coverage) or feats[
         "coverage_best"

@@ -8,7 +8,7 @@ articles), and a closing; every claim sentence carries its citation.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 
 from copilot.pipeline.drafter import (
@@ -23,7 +23,7 @@ from copilot.pipeline.orderdates import fmt_amount
 from copilot.pipeline.phrases import PHRASES
 from copilot.pipeline.policyrules import shipped_handoffs
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
-from copilot.pipeline.reading import ORDER_INTENTS, detect_intents
+from copilot.pipeline.reading import ORDER_INTENTS, addressed_as, detect_intents
 from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Citation, Register
 
@@ -56,7 +56,7 @@ class OfflineDrafter:
 
     def draft(self, req: DraftRequest, on_delta: OnDelta | None = None) -> DraftResult:
         result = self._compose(req)
-        quoted = _register_of(c.sentence for c in result.citations if not _about_order(c))
+        quoted = addressed_as(" ".join(c.sentence for c in result.citations if not c.about_order))
         if (
             req.reading.lang == "fr"
             and req.options.tone == "auto"  # a register the agent chose is kept
@@ -130,21 +130,6 @@ class OfflineDrafter:
 
 
 Body = list[tuple[str, Citation | None]]
-
-# a French sentence that speaks to the reader with "vous", or with "tu"
-_VOUS = re.compile(r"\b(vous|votre|vos)\b", re.I)
-_TU = re.compile(r"\b(tu|toi|ton|ta|tes|te|t['’])(?=\s|\b)", re.I)
-
-
-def _register_of(sentences: Iterable[str]) -> Register | None:
-    """ "vous" or "tu" when the sentences address the reader in that register alone."""
-    text = " ".join(sentences)
-    vous, tu = bool(_VOUS.search(text)), bool(_TU.search(text))
-    return "vous" if vous and not tu else "tu" if tu and not vous else None
-
-
-def _about_order(c: Citation) -> bool:
-    return any(d.startswith("order:") for d in c.doc_ids)
 
 
 def _in_register(req: DraftRequest, register: Register) -> DraftRequest:
@@ -301,11 +286,7 @@ def _fit(
     text = render(kept)
     while len(text) > limit and len(kept) > 1:
         drop = max(
-            (
-                i
-                for i, (_, c) in enumerate(kept)
-                if c is not None and not c.chunk_ids[0].startswith("order:")
-            ),
+            (i for i, (_, c) in enumerate(kept) if c is not None and not c.about_order),
             default=len(kept) - 1,
         )
         kept.pop(drop)

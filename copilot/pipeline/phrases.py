@@ -1,7 +1,8 @@
 """The offline drafter's phrase bank: greetings, closings, small talk, the unknown-order
-question and the question what a message is about, by language and register (lists give the variants "regenerate" goes through). Part of
-the offline drafter's version (see ``offline.PROMPT_VERSION``). The sentence a draft says when a
-trigger hands over is the trigger's own, in the policy file (``handoff``)."""
+question and the question what a message is about, by language and register (lists give the
+variants "regenerate" goes through). Part of the offline drafter's version (see
+``offline.PROMPT_VERSION``). The sentence a draft says when a trigger hands over is the
+trigger's own, in the policy file (``handoff``)."""
 
 from __future__ import annotations
 

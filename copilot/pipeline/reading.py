@@ -191,6 +191,12 @@ class Reading:
         return self.register in ("vous", "formal")
 
 
+def addressed_as(text: str) -> Register | None:
+    """ "vous" or "tu" when a French text speaks to its reader in that register alone."""
+    vous, tu = bool(_FR_VOUS.search(text)), bool(_FR_TU.search(text))
+    return "vous" if vous and not tu else "tu" if tu and not vous else None
+
+
 def detect_register(text: str, lang: str) -> Register:
     """*vous*/*tu* in French, formal/casual in English, from the customer's own words."""
     if lang == "fr":

@@ -40,6 +40,10 @@ KEPT: dict[str, str] = {
     # sentence's step, one alternation of month names (1,777 cases: same drafts and verdicts)
     "offline-ec35043680": "offline-93cc7574d5",
     "facts-8eefe2389a": "facts-d9945b8cac",
+    # review of sessions 9-10: the tu/vous words and "cites an order" read where they were
+    # already defined (reading._FR_TU/_FR_VOUS, Citation.about_order) (1,777 cases: same drafts,
+    # reasons, confidences and verdicts)
+    "offline-3b25e73217": "offline-b735e36fc8",
 }
 
 
