@@ -14,7 +14,7 @@ from knowledge import (
     embedder_named,
     make_embedder,
 )
-from knowledge.embeddings import quantized_minilm
+from knowledge.modelfiles import quantized_minilm
 
 
 def _rank_ok(emb: Embedder, query: str, good: str, bad: list[str]) -> bool:

