@@ -257,6 +257,13 @@ def test_register_follows_the_customer_and_the_agent_can_override_it(demo: Works
     # the articles it quotes word for word say "vous": the whole reply does ("Ta commande…
     # vous pouvez…" would mix the two)
     assert "Votre commande" in tu.draft and not _TU_WORDS.search(tu.draft), tu.draft
+    # ...but the greeting names them as they wrote: by the first name, as an informal reply
+    # would (the full name belongs to a formal message)
+    customer = demo.orders.customer("C1024")
+    assert customer is not None
+    full = customer.name
+    greeting = tu.draft.splitlines()[0]
+    assert full.split()[0] in greeting and full not in greeting, tu.draft
     chosen = ask(
         demo,
         "C1024",

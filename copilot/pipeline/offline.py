@@ -64,11 +64,12 @@ class OfflineDrafter:
             and quoted != req.reading.register
         ):
             # the articles it quotes word for word say "vous" (or "tu"): one reply speaks one
-            # register, so its own sentences follow them ("Ta commande…, vous pouvez…" would not)
-            result = self._compose(_in_register(req, quoted))
+            # register, so its own sentences follow them ("Ta commande…, vous pouvez…" would not);
+            # the greeting still names them as they wrote ("slt" is greeted by the first name)
+            result = self._compose(_in_register(req, quoted), greet_formal=req.reading.formal)
         return result
 
-    def _compose(self, req: DraftRequest) -> DraftResult:
+    def _compose(self, req: DraftRequest, greet_formal: bool | None = None) -> DraftResult:
         r = req.reading
         bank = PHRASES[(r.lang, r.formal)]
         v = req.options.variant
@@ -80,9 +81,10 @@ class OfflineDrafter:
             options = bank[key]
             return options[v % len(options)].format(**kw)
 
+        formal_name = r.formal if greet_formal is None else greet_formal
         name = (
             first_name(req.customer_name)
-            if not r.formal or r.lang == "en"
+            if not formal_name or r.lang == "en"
             else (req.customer_name or "")
         )
         ongoing = any(t.role == "agent" for t in req.conversation.turns)
