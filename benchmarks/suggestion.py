@@ -27,7 +27,7 @@ from copilot import Workspace, load_settings, open_workspace
 from copilot.demo import ANCHOR, demo_conversations, load_demo
 from copilot.pipeline.drafter import DraftRequest, Passage
 from copilot.pipeline.escalation import Policy
-from copilot.pipeline.intents import IntentClassifier
+from copilot.pipeline.intents import IntentClassifier, reaches_gate
 from copilot.pipeline.llm import LLMDrafter
 from copilot.pipeline.pii import Masker
 from copilot.pipeline.reading import read_conversation
@@ -164,7 +164,7 @@ def _share_read_by_e5(classifier: IntentClassifier | None, convs: list[Conversat
     rows = classifier.model.gate_proba(last)
     if rows is None:
         return "100 %"
-    return f"{100 * sum(classifier.model.passes_gate(r) for r in rows) / len(last):.0f} %"
+    return f"{100 * reaches_gate(rows, classifier.model.labels).mean():.0f} %"
 
 
 HEADERS = [
