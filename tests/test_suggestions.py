@@ -166,6 +166,39 @@ def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
     assert ("€4.90" in picked[0]) is figure
 
 
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        # the question names the Saver row whole: the other fares' rows answer someone else
+        ("Is a Saver ticket refundable if I cannot travel?", ["Saver"]),
+        # "express" is one word of the "Night Express" label, not the row's name: rows of
+        # both express services stay in the running
+        ("Do you have an express service, and how much is it?", ["Day Courier", "Night Express"]),
+    ],
+)
+def test_a_table_row_the_question_names_whole_is_quoted_without_its_siblings(
+    query: str, rows: list[str]
+) -> None:
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
+    from knowledge.types import Chunk, Hit
+
+    text = (
+        "Refund conditions depend on the fare you bought.\n\n"
+        "| Fare | Refund | Fee |\n|---|---|---|\n"
+        "| Flexi | 100% until departure | no fee |\n"
+        "| Classic | up to 7 days before departure | 15 per passenger |\n"
+        "| Saver | not refundable | — |\n\n"
+        "| Service | Speed | Price |\n|---|---|---|\n"
+        "| Day Courier | express, same day | 12 |\n"
+        "| Night Express | express, next morning | 15 |\n"
+    )
+    chunk = Chunk("c::1", "fares", 1, 0, text, "Fares and services", (), "en")
+    picked = [s for s, _ in select_sentences([Passage("P1", Hit(chunk, 1.0, 1))], query, "en", 3)]
+    labels = [s.split(" — ")[0] for s in picked if " — " in s]
+    assert labels == rows, picked
+
+
 def test_a_sentence_that_says_nothing_new_is_not_repeated() -> None:
     """Two definitions of the sabbatical, the second inside the first, once both made the
     draft: a sentence whose words a chosen one already has is left for one that adds."""

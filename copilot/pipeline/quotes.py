@@ -123,7 +123,8 @@ def select_sentences(
     # next to their order's facts, a table row speaks of one case among others (a status, a
     # plan, a fare): it is quoted only when its header names their order or what they asked
     named = theirs | set(content_terms(query, lang)) if skip_examples else None
-    scored = _scored(passages, lang, share, wants_figure, theirs, named)
+    asked = set(content_terms(query, lang))
+    scored = _scored(passages, lang, share, wants_figure, theirs, named, asked)
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
@@ -169,6 +170,13 @@ def _headed_by(row: str, terms: set[str], lang: str) -> bool:
     return bool(label & terms) or any(_cognates(a, b) for a in label for b in terms)
 
 
+def _labelled_by(row: str, terms: set[str], lang: str) -> bool:
+    """Every word of the row's label is one of ``terms`` (or a cognate): the question names the
+    row whole ("a Promo ticket" is the "Promo" row's, "express delivery" not "DHL Express")."""
+    label = set(content_terms(_ROW_LABEL.split(row, maxsplit=1)[0], lang))
+    return bool(label) and all(a in terms or any(_cognates(a, b) for b in terms) for a in label)
+
+
 def _cognates(a: str, b: str) -> bool:
     """Two word stems that share most of their beginning ("accessor"/"accessoir")."""
     n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
@@ -182,21 +190,23 @@ def _scored(
     wants_figure: bool,
     theirs: set[str],
     named: set[str] | None = None,
+    asked: set[str] | None = None,
 ) -> list[Scored]:
     """The usable sentences and table rows of the best four passages that are about the
     question (or open a section that is), each with its score: the question's share it covers,
     its section's, its passage's rank and its place in it, a figure when one is asked, a row
-    headed by what names their order (``theirs``; its sibling rows are left out)."""
+    headed by what names their order (``theirs``) or labelled by words of the question
+    (``asked``: "is a Promo ticket refundable?" is the Promo row's); such a row's siblings are
+    left out."""
     scored: list[Scored] = []
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
         parts = pieces(p.hit.chunk.text)
-        mine = _their_rows(
-            [(i, plain(raw)) for i, (raw, cells) in enumerate(parts) if cells is not None],
-            theirs,
-            lang,
-        )
+        rows = [(i, plain(raw)) for i, (raw, cells) in enumerate(parts) if cells is not None]
+        mine = _their_rows(rows, theirs, lang) | {
+            i for i, row in rows if asked and _labelled_by(row, asked, lang)
+        }
         for i, (raw, cells) in enumerate(parts):
             s = plain(raw)
             if not (_usable(s) if cells is None else _usable_row(s)):
