@@ -199,6 +199,39 @@ def test_a_table_row_the_question_names_whole_is_quoted_without_its_siblings(
     assert labels == rows, picked
 
 
+def test_the_row_of_their_own_case_is_quoted_even_when_general_sentences_score_higher() -> None:
+    """ "Cancel my ticket" from a customer whose order is a Saver ticket: the general how-to
+    sentences share more words with the question, but the Saver row is their answer."""
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
+    from knowledge.types import Chunk, Hit
+
+    howto = (
+        "To cancel a ticket, open My trips and choose Cancel ticket. "
+        "A cancelled ticket is refunded to the card used for the booking."
+    )
+    table = (
+        "| Fare | Refund | Fee |\n|---|---|---|\n"
+        "| Flexi | 100% until departure | no fee |\n"
+        "| Saver | not refundable | — |\n"
+    )
+    passages = [
+        Passage("P1", Hit(Chunk("c::1", "cancel", 1, 0, howto, "Cancel a ticket", (), "en"), 2, 1)),
+        Passage("P2", Hit(Chunk("c::2", "cancel", 1, 1, table, "Cancel a ticket", (), "en"), 1, 2)),
+    ]
+    kwargs = {"skip_examples": True, "own": ["Dover → Lille, Saver fare", "ticket saver"]}
+    plain = [s for s, _ in select_sentences(passages, "can I cancel my ticket?", "en", 2, **kwargs)]
+    theirs = [
+        s
+        for s, _ in select_sentences(
+            passages, "can I cancel my ticket?", "en", 2, items=kwargs["own"], **kwargs
+        )
+    ]
+    assert not any(s.startswith("Saver") for s in plain), plain
+    assert any(s.startswith("Saver") for s in theirs), theirs
+    assert not any(s.startswith("Flexi") for s in theirs), theirs
+
+
 def test_a_sentence_that_says_nothing_new_is_not_repeated() -> None:
     """Two definitions of the sabbatical, the second inside the first, once both made the
     draft: a sentence whose words a chosen one already has is left for one that adds."""

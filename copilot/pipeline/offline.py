@@ -214,6 +214,13 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         1 if req.order_facts and req.options.length != "shorter" else 0
     )
     body: Body = []
+
+    def adds(sentence: str) -> bool:
+        """Next to their order's facts, a sentence about another step of an order, or a
+        window rule their own window already states, adds nothing."""
+        steps = set(detect_intents(sentence))
+        return not (_about_another_step(steps, r.intents) or _window_restated(sentence, steps, req))
+
     for picked, passage in select_sentences(
         req.passages,
         r.query,
@@ -222,12 +229,12 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         req.options.variant,
         skip_examples=bool(req.order_facts),
         term_weights=req.term_weights,
-        own=[n for f in req.order_facts for n in f.names],
+        own=[n for f in req.order_facts for n in (*f.names, *filter(None, [f.carrier]))],
+        items=[n for f in req.order_facts for n in f.names],
+        keep=adds if req.order_facts else None,
     ):
-        if req.order_facts:
-            steps = set(detect_intents(picked))
-            if _about_another_step(steps, r.intents) or _window_restated(picked, steps, req):
-                continue
+        if req.order_facts and not adds(picked):
+            continue
         h = passage.hit
         sentence = terminated(picked)
         body.append(

@@ -71,9 +71,10 @@ class OrderFacts:
     sentences: tuple[str, ...]
     values: dict[str, str] = field(default_factory=dict)
     return_eligible: bool | None = None
-    # what names this order in the store's own words: its items' names and categories, its
-    # carrier (a table row about "Promo" fares or a carrier is theirs when these name it)
+    # what names this order in the store's own words: its items' names and categories (a
+    # table row about "Promo" fares is theirs when these name it), and its carrier
     names: tuple[str, ...] = ()
+    carrier: str | None = None
     # in French, the same sentences in the other register (tu <-> vous): a drafter that quotes
     # the knowledge word for word speaks the knowledge's register (see ``offline``)
     other_register: tuple[str, ...] = ()
@@ -134,7 +135,8 @@ def describe(
         tuple(parts),
         values,
         eligible,
-        tuple(dict.fromkeys([*names, *([order.carrier] if order.carrier else [])])),
+        tuple(dict.fromkeys(names)),
+        order.carrier or None,
         other,
     )
 

@@ -100,6 +100,8 @@ def select_sentences(
     skip_examples: bool = False,
     term_weights: dict[str, float] | None = None,
     own: Sequence[str] = (),
+    items: Sequence[str] = (),
+    keep: Callable[[str], bool] | None = None,
 ) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order.
 
@@ -109,7 +111,10 @@ def select_sentences(
     customer's own order), sections headed "Example" are left out: "You order a lamp on
     Tuesday at 4 pm…" would read as a claim about their order. ``own``: the words that name
     the customer's own order (its items, their categories, its carrier); a table row headed by
-    one of them is theirs, and the passage's other rows are about someone else's.
+    one of them is theirs, and the passage's other rows are about someone else's. ``items``:
+    the names and categories of their order's items; a row they label whole is their case in
+    a table of cases (their fare, plan or category), quoted even when general sentences
+    outscore it, if its passage is about the question and the drafter would ``keep`` it.
     """
     share = _share_of_question(query, lang, term_weights)
     wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
@@ -124,7 +129,8 @@ def select_sentences(
     # plan, a fare): it is quoted only when its header names their order or what they asked
     named = theirs | set(content_terms(query, lang)) if skip_examples else None
     asked = set(content_terms(query, lang))
-    scored = _scored(passages, lang, share, wants_figure, theirs, named, asked)
+    kinds = {t for t in content_terms(" ".join(items), lang) if not t.isdigit()}
+    scored, personal = _scored(passages, lang, share, wants_figure, theirs, named, asked, kinds)
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
@@ -133,6 +139,14 @@ def select_sentences(
     if len(first) < min(n, 2):
         first = scored
     chosen = _without_repeats(first, n, lang)
+    # the row of their case is the personal answer: it is quoted even when general sentences
+    # outscore it ("cancel my train" -> the row of their ticket's fare)
+    if chosen and not any((x[1], x[2]) in personal for x in chosen):
+        row = next(
+            (x for x in first if (x[1], x[2]) in personal and (keep is None or keep(x[3]))), None
+        )
+        if row is not None:
+            chosen = _without_repeats([row, *(x for x in first if x is not row)], n, lang)
     chosen.sort(key=lambda x: (x[1], x[2]))
     return [(s, p) for _, _, _, s, p in chosen]
 
@@ -191,14 +205,17 @@ def _scored(
     theirs: set[str],
     named: set[str] | None = None,
     asked: set[str] | None = None,
-) -> list[Scored]:
+    kinds: set[str] | None = None,
+) -> tuple[list[Scored], set[tuple[int, int]]]:
     """The usable sentences and table rows of the best four passages that are about the
     question (or open a section that is), each with its score: the question's share it covers,
     its section's, its passage's rank and its place in it, a figure when one is asked, a row
     headed by what names their order (``theirs``) or labelled by words of the question
     (``asked``: "is a Promo ticket refundable?" is the Promo row's); such a row's siblings are
-    left out."""
+    left out. Also the rows (passage rank, position) their items label whole (``kinds``), in
+    a passage about the question."""
     scored: list[Scored] = []
+    personal: set[tuple[int, int]] = set()
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
@@ -226,6 +243,9 @@ def _scored(
             if overlap == 0 and i not in mine and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question (a
                 # row that names their order is theirs: "Accessories: 1 year" under "Warranty")
+            on_topic = overlap > 0 or head_match > 0
+            if cells is not None and kinds and on_topic and _labelled_by(s, kinds, lang):
+                personal.add((p_rank, i))  # the row of their case, in a passage about the question
             score = (
                 (_THEIR_ROW_BONUS if i in mine else 0.0)
                 + (_FIGURE_BONUS if wants_figure and _DIGIT.search(s) else 0.0)
@@ -236,7 +256,7 @@ def _scored(
                 - 0.04 * i
             )
             scored.append((score, p_rank, i, s, p))
-    return scored
+    return scored, personal
 
 
 def _without_repeats(ranked: list[Scored], n: int, lang: str) -> list[Scored]:
