@@ -150,6 +150,17 @@ def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
             "lang": "en",
             "text": "# Returns\n\nReturn windows depend on the product category, from delivery.",
         },
+        {
+            "doc_id": "exchanges",
+            "title": "Exchanging an item",
+            "lang": "en",
+            "text": "# Exchanging an item\n\nWhat an exchange costs depends on the category.\n\n"
+            "| Category | Exchange fee |\n|---|---|\n"
+            + "".join(
+                f"| {c.capitalize()} | {fee} {store.currency} per item |\n"
+                for c, fee in zip(store.categories, (11, 13, 17), strict=True)
+            ),
+        },
     ]
     ws.kb.ingest_sources([("kb.jsonl", "\n".join(json.dumps(d) for d in kb).encode())])
     policy = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
@@ -329,6 +340,17 @@ def test_return_windows_come_from_the_category_in_the_policy(
     assert expected in s.draft, s.draft
     if serial == 610:
         assert "28 November 2026" in s.draft and "9 days" in s.draft
+
+
+def test_an_item_that_cannot_be_returned_gets_the_rule_of_its_own_category(
+    ws: Workspace, store: Store
+) -> None:
+    """Past the return verdict the draft stops, except for the knowledge's row about their own
+    case: what exchanging an item of their category costs (and no other category's row)."""
+    s = ask(ws, "U-3", f"Can I exchange my order {store.number(612)} for another one?")
+    assert s.order_numbers == [store.number(612)]
+    assert "cannot be returned" in s.draft and f"17 {store.currency}" in s.draft, s.draft
+    assert f"11 {store.currency}" not in s.draft and f"13 {store.currency}" not in s.draft
 
 
 def test_another_customers_order_reads_as_an_unknown_one(ws: Workspace, store: Store) -> None:

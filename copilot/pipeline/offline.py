@@ -108,16 +108,13 @@ class OfflineDrafter:
             body += _order_sentences(req)
         # Past the return window, the reply says so and stops: how-to-return steps after it
         # would contradict it (the agent adds what the policy offers next, e.g. a warranty).
+        # Only the knowledge's row for their own case still speaks to them (their fare's
+        # exchange rule, when a ticket cannot be returned).
         window_closed = r.intents[:1] == ("return",) and any(
             f.return_eligible is False for f in req.order_facts
         )
-        if (
-            not handoff
-            and "chit_chat" not in r.intents
-            and not req.foreign_orders
-            and not window_closed
-        ):
-            body += _knowledge_sentences(req)
+        if not handoff and "chit_chat" not in r.intents and not req.foreign_orders:
+            body += _knowledge_sentences(req, only_theirs=window_closed)
         if "chit_chat" in r.intents and not body:
             body.append((pick("chit_chat"), None))
         if not body:
@@ -207,8 +204,9 @@ def _order_sentences(req: DraftRequest) -> Body:
     return body
 
 
-def _knowledge_sentences(req: DraftRequest) -> Body:
-    """The passages' sentences that answer the question, each citing its passage."""
+def _knowledge_sentences(req: DraftRequest, *, only_theirs: bool = False) -> Body:
+    """The passages' sentences that answer the question, each citing its passage (with
+    ``only_theirs``, the table row of their own case alone, if there is one)."""
     r = req.reading
     n = _SENTENCES[req.options.length] - (
         1 if req.order_facts and req.options.length != "shorter" else 0
@@ -232,6 +230,7 @@ def _knowledge_sentences(req: DraftRequest) -> Body:
         own=[n for f in req.order_facts for n in (*f.names, *filter(None, [f.carrier]))],
         items=[n for f in req.order_facts for n in f.names],
         keep=adds if req.order_facts else None,
+        only_theirs=only_theirs,
     ):
         if req.order_facts and not adds(picked):
             continue
@@ -277,8 +276,11 @@ def _window_restated(sentence: str, steps: set[str], req: DraftRequest) -> bool:
     """A general return-window rule ("items can be returned within 30 days of delivery";
     ``steps``: the sentence's intents) once the draft states their own window, with its last
     day: it adds nothing (a refund delay or how to return still does)."""
-    if not any(f.return_eligible is not None for f in req.order_facts):
-        return False
+    if not any(
+        "return_deadline" in f.values or f.values.get("return_eligible") == "after_delivery"
+        for f in req.order_facts
+    ):
+        return False  # no window of theirs stated (a non-returnable category has none)
     return "return" in steps and "refund" not in steps and bool(_DAYS.search(sentence))
 
 

@@ -102,6 +102,7 @@ def select_sentences(
     own: Sequence[str] = (),
     items: Sequence[str] = (),
     keep: Callable[[str], bool] | None = None,
+    only_theirs: bool = False,
 ) -> list[tuple[str, Passage]]:
     """The ``n`` most relevant sentences of the best passages, in reading order.
 
@@ -115,6 +116,7 @@ def select_sentences(
     the names and categories of their order's items; a row they label whole is their case in
     a table of cases (their fare, plan or category), quoted even when general sentences
     outscore it, if its passage is about the question and the drafter would ``keep`` it.
+    ``only_theirs``: that row alone, or nothing.
     """
     share = _share_of_question(query, lang, term_weights)
     wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
@@ -138,17 +140,31 @@ def select_sentences(
     first = [x for x in scored if x[4].hit.doc_id == primary]
     if len(first) < min(n, 2):
         first = scored
-    chosen = _without_repeats(first, n, lang)
-    # the row of their case is the personal answer: it is quoted even when general sentences
-    # outscore it ("cancel my train" -> the row of their ticket's fare)
-    if chosen and not any((x[1], x[2]) in personal for x in chosen):
-        row = next(
-            (x for x in first if (x[1], x[2]) in personal and (keep is None or keep(x[3]))), None
-        )
-        if row is not None:
-            chosen = _without_repeats([row, *(x for x in first if x is not row)], n, lang)
+    chosen = _chosen(first, personal, n, lang, keep, only_theirs)
     chosen.sort(key=lambda x: (x[1], x[2]))
     return [(s, p) for _, _, _, s, p in chosen]
+
+
+def _chosen(
+    ranked: list[Scored],
+    personal: set[tuple[int, int]],
+    n: int,
+    lang: str,
+    keep: Callable[[str], bool] | None,
+    only_theirs: bool,
+) -> list[Scored]:
+    """The best ``n`` that say different things; the row of their case is the personal answer:
+    it is quoted even when general sentences outscore it ("cancel my train" -> the row of
+    their ticket's fare), unless the drafter would not ``keep`` it."""
+    row = next(
+        (x for x in ranked if (x[1], x[2]) in personal and (keep is None or keep(x[3]))), None
+    )
+    if only_theirs:
+        return [] if row is None else [row]
+    chosen = _without_repeats(ranked, n, lang)
+    if row is not None and chosen and not any((x[1], x[2]) in personal for x in chosen):
+        chosen = _without_repeats([row, *(x for x in ranked if x is not row)], n, lang)
+    return chosen
 
 
 def _share_of_question(
