@@ -95,6 +95,13 @@ def ws(tmp_path_factory: pytest.TempPathFactory, store: Store) -> Workspace:
         store.order(611, "U-3", 1, "delivered", delivered=TODAY - timedelta(days=50)),
         store.order(612, "U-3", 2, "delivered", delivered=TODAY - timedelta(days=2)),
         store.order(720, "U-4", 1, "processing"),
+        # sent by e-mail the moment it was bought: no carrier, no tracking number
+        {
+            **store.order(830, "U-6", 0, "delivered", created=TODAY - timedelta(days=3)),
+            "carrier": None,
+            "tracking_number": None,
+            "delivered_at": f"{(TODAY - timedelta(days=3)).isoformat()}T00:04:00",
+        },
     ]
     report = ws.orders.import_file("orders.jsonl", "\n".join(json.dumps(o) for o in feed).encode())
     assert report.problems == []
@@ -351,6 +358,15 @@ def test_an_item_that_cannot_be_returned_gets_the_rule_of_its_own_category(
     assert s.order_numbers == [store.number(612)]
     assert "cannot be returned" in s.draft and f"17 {store.currency}" in s.draft, s.draft
     assert f"11 {store.currency}" not in s.draft and f"13 {store.currency}" not in s.draft
+
+
+def test_an_order_sent_electronically_is_issued_not_delivered(ws: Workspace, store: Store) -> None:
+    """The feed calls it delivered, but nothing travelled: no carrier, no tracking number,
+    delivered minutes after it was placed (an e-ticket, a licence, a gift card)."""
+    s = ask(ws, "U-6", f"Hi, about my order {store.number(830)}: what is its status?")
+    assert f"{store.number(830)} was issued on 21 November 2026" in s.draft, s.draft
+    parcel = ask(ws, "U-3", f"Hi, about my order {store.number(610)}: what is its status?")
+    assert "was delivered on" in parcel.draft, parcel.draft
 
 
 def test_another_customers_order_reads_as_an_unknown_one(ws: Workspace, store: Store) -> None:

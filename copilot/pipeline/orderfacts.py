@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from copilot.pipeline.escalation import Policy
 from copilot.pipeline.orderchoice import _close, clarify_question, pick_orders, refers_to_own_order
@@ -183,6 +183,18 @@ def _free_shipping_sentence(
     )
 
 
+def _sent_electronically(order: Order) -> bool:
+    """A "delivered" order with no carrier and no tracking number, delivered within hours of
+    being placed: an e-ticket, a licence or a gift card the feed calls delivered, not a parcel."""
+    return (
+        order.status == "delivered"
+        and not order.carrier
+        and not order.tracking_number
+        and order.delivered_at is not None
+        and order.delivered_at - order.created_at < timedelta(days=1)
+    )
+
+
 def _status_sentence(
     order: Order, lang: Lang, you: dict[str, str], values: dict[str, str], *, tracked: bool
 ) -> str:
@@ -190,6 +202,8 @@ def _status_sentence(
     number when they say something at that status (``tracked``: a question about where it is,
     which a delivered order's tracking number and a prepared one's carrier answer too)."""
     status = _STATUS[lang].get(order.status, order.status)
+    if _sent_electronically(order):
+        status = "a été émise" if lang == "fr" else "was issued"  # not a parcel: nothing delivered
     carrier = order.carrier or ""
     if lang == "fr":
         head = f"{you['Your_f']} commande {order.order_number} {status}"
