@@ -166,6 +166,16 @@ def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
     assert ("€4.90" in picked[0]) is figure
 
 
+def _picked(text: str, query: str, n: int, title: str = "Help") -> list[str]:
+    """The sentences the offline drafter picks from one English passage holding ``text``."""
+    from copilot.pipeline.drafter import Passage
+    from copilot.pipeline.offline import select_sentences
+    from knowledge.types import Chunk, Hit
+
+    chunk = Chunk("c::1", "doc", 1, 0, text, title, (), "en")
+    return [s for s, _ in select_sentences([Passage("P1", Hit(chunk, 1.0, 1))], query, "en", n)]
+
+
 @pytest.mark.parametrize(
     ("query", "rows"),
     [
@@ -179,10 +189,6 @@ def test_a_question_asking_for_a_figure_gets_the_sentence_with_the_figure(
 def test_a_table_row_the_question_names_whole_is_quoted_without_its_siblings(
     query: str, rows: list[str]
 ) -> None:
-    from copilot.pipeline.drafter import Passage
-    from copilot.pipeline.offline import select_sentences
-    from knowledge.types import Chunk, Hit
-
     text = (
         "Refund conditions depend on the fare you bought.\n\n"
         "| Fare | Refund | Fee |\n|---|---|---|\n"
@@ -193,10 +199,32 @@ def test_a_table_row_the_question_names_whole_is_quoted_without_its_siblings(
         "| Day Courier | express, same day | 12 |\n"
         "| Night Express | express, next morning | 15 |\n"
     )
-    chunk = Chunk("c::1", "fares", 1, 0, text, "Fares and services", (), "en")
-    picked = [s for s, _ in select_sentences([Passage("P1", Hit(chunk, 1.0, 1))], query, "en", 3)]
+    picked = _picked(text, query, 3, "Fares and services")
     labels = [s.split(" — ")[0] for s in picked if " — " in s]
     assert labels == rows, picked
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("My bus was 52 minutes late, what do I get?", ["40 minutes or more"]),
+        ("bus was ~35 mins late, what do I get?", ["20 to 39 minutes"]),
+        # 52 is a line, not minutes: no row is theirs by its range
+        (
+            "The bus on line 52 was late, what part of the fare do I get back?",
+            ["20 to 39 minutes", "40 minutes or more"],
+        ),
+    ],
+)
+def test_a_range_row_that_holds_the_quantity_asked_is_theirs(query: str, rows: list[str]) -> None:
+    text = (
+        "When your bus arrives late, you get part of the fare back.\n\n"
+        "| Delay on arrival | Compensation |\n|---|---|\n"
+        "| 20 to 39 minutes | 10% of the fare |\n"
+        "| 40 minutes or more | 30% of the fare |\n"
+    )
+    picked = _picked(text, query, 3, "Late buses")
+    assert [s.split(":")[0] for s in picked if "minutes" in s] == rows, picked
 
 
 def test_the_row_of_their_own_case_is_quoted_even_when_general_sentences_score_higher() -> None:

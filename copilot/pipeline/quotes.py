@@ -132,7 +132,9 @@ def select_sentences(
     named = theirs | set(content_terms(query, lang)) if skip_examples else None
     asked = set(content_terms(query, lang))
     kinds = {t for t in content_terms(" ".join(items), lang) if not t.isdigit()}
-    scored, personal = _scored(passages, lang, share, wants_figure, theirs, named, asked, kinds)
+    scored, personal = _scored(
+        passages, lang, share, wants_figure, theirs, named, asked, kinds, _quantities(query)
+    )
     scored.sort(key=lambda x: -x[0])
     if variant:
         scored = scored[variant % max(len(scored), 1) :] + scored[: variant % max(len(scored), 1)]
@@ -193,11 +195,71 @@ def _their_rows(rows: list[tuple[int, str]], theirs: set[str], lang: str) -> set
     return {i for i, s in rows if _headed_by(s, theirs, lang)}
 
 
+def _asked_rows(
+    rows: list[tuple[int, str]], asked: set[str], amounts: Sequence[tuple[float, str]], lang: str
+) -> set[int]:
+    """The table rows (position, text) the question names whole, or whose range holds a
+    quantity it gives."""
+    return {
+        i
+        for i, row in rows
+        if (asked and _labelled_by(row, asked, lang)) or _in_range(row, amounts)
+    }
+
+
 def _headed_by(row: str, terms: set[str], lang: str) -> bool:
     """The row's label (its first cell) names one of ``terms``, or a cognate of one: a feed's
     English category code ("accessories") names the French help centre's row ("Accessoires")."""
     label = set(content_terms(_ROW_LABEL.split(row, maxsplit=1)[0], lang))
     return bool(label & terms) or any(_cognates(a, b) for a in label for b in terms)
+
+
+# A quantity the question gives ("65 minutes", "8 ans") and the ranges table rows are labelled
+# with ("60 to 119 minutes", "de 2 à 11 ans", "moins de 2 ans", "60 minutes or more").
+_QUANTITY = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]+)")
+_RANGES = (
+    (re.compile(r"(\d+)\s*(?:to|a|-|–)\s*(\d+)\s*([a-z]+)"), "between"),
+    (re.compile(r"(\d+)\s*([a-z]+)\s*(?:or more|and more|and over|ou plus|et plus)\b"), "from"),
+    (re.compile(r"(?:under|less than|below|moins de)\s*(\d+)\s*([a-z]+)"), "below"),
+    (re.compile(r"(?:over|more than|plus de|from|des|a partir de)\s*(\d+)\s*([a-z]+)"), "above"),
+    (re.compile(r"(?:up to|jusqu.a)\s*(\d+)\s*([a-z]+)"), "upto"),
+)
+
+
+_ABBREVIATED = {"min": "minute", "mn": "minute", "hr": "hour", "yr": "year"}
+
+
+def _unit(word: str) -> str:
+    """A unit word, singular and unabbreviated ("mins" and "minutes": "minute")."""
+    word = word[:-1] if len(word) > 2 and word.endswith("s") else word
+    return _ABBREVIATED.get(word, word)
+
+
+def _quantities(text: str) -> list[tuple[float, str]]:
+    """The numbers of a text with the word that follows each (its unit)."""
+    return [(float(n.replace(",", ".")), _unit(u)) for n, u in _QUANTITY.findall(fold(text))]
+
+
+def _in_range(row: str, asked: Sequence[tuple[float, str]]) -> bool:
+    """The row's label is a range ("30 to 59 minutes") that holds a quantity the question
+    gives in the same unit ("65 minutes" holds for "60 minutes or more")."""
+    label = fold(_ROW_LABEL.split(row, maxsplit=1)[0])
+    for pattern, kind in _RANGES:
+        m = pattern.search(label)
+        if m is None:
+            continue
+        if kind == "between":
+            lo, hi, unit = float(m[1]), float(m[2]), m[3]
+        elif kind == "from":
+            lo, hi, unit = float(m[1]), float("inf"), m[2]
+        elif kind == "above":
+            lo, hi, unit = float(m[1]) + 1e-9, float("inf"), m[2]
+        elif kind == "below":
+            lo, hi, unit = float("-inf"), float(m[1]) - 1e-9, m[2]
+        else:
+            lo, hi, unit = float("-inf"), float(m[1]), m[2]
+        return any(u == _unit(unit) and lo <= x <= hi for x, u in asked)
+    return False
 
 
 def _labelled_by(row: str, terms: set[str], lang: str) -> bool:
@@ -222,13 +284,15 @@ def _scored(
     named: set[str] | None = None,
     asked: set[str] | None = None,
     kinds: set[str] | None = None,
+    amounts: Sequence[tuple[float, str]] = (),
 ) -> tuple[list[Scored], set[tuple[int, int]]]:
     """The usable sentences and table rows of the best four passages that are about the
     question (or open a section that is), each with its score: the question's share it covers,
     its section's, its passage's rank and its place in it, a figure when one is asked, a row
-    headed by what names their order (``theirs``) or labelled by words of the question
-    (``asked``: "is a Promo ticket refundable?" is the Promo row's); such a row's siblings are
-    left out. Also the rows (passage rank, position) their items label whole (``kinds``), in
+    headed by what names their order (``theirs``), labelled by words of the question
+    (``asked``: "is a Promo ticket refundable?" is the Promo row's) or by a range that holds
+    a quantity it gives (``amounts``: "65 minutes late" is the "60 minutes or more" row's);
+    such a row's siblings are left out. Also the rows (passage rank, position) their items label whole (``kinds``), in
     a passage about the question."""
     scored: list[Scored] = []
     personal: set[tuple[int, int]] = set()
@@ -237,9 +301,7 @@ def _scored(
         head_match = share(head_terms)
         parts = pieces(p.hit.chunk.text)
         rows = [(i, plain(raw)) for i, (raw, cells) in enumerate(parts) if cells is not None]
-        mine = _their_rows(rows, theirs, lang) | {
-            i for i, row in rows if asked and _labelled_by(row, asked, lang)
-        }
+        mine = _their_rows(rows, theirs, lang) | _asked_rows(rows, asked or set(), amounts, lang)
         for i, (raw, cells) in enumerate(parts):
             s = plain(raw)
             if not (_usable(s) if cells is None else _usable_row(s)):
