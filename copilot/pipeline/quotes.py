@@ -118,7 +118,8 @@ def select_sentences(
     outscore it, if its passage is about the question and the drafter would ``keep`` it.
     ``only_theirs``: that row alone, or nothing.
     """
-    share = _share_of_question(query, lang, term_weights)
+    asked = set(content_terms(query, lang))
+    share = _share_of_question(asked, term_weights)
     wants_figure = bool(_ASKS_FIGURE.search(fold(query)))
     if skip_examples:
         passages = [
@@ -126,12 +127,11 @@ def select_sentences(
             for p in passages
             if not any(_EXAMPLE_HEADING.search(fold(h)) for h in p.hit.chunk.heading_path)
         ]
-    theirs = {t for t in content_terms(" ".join(own), lang) if not t.isdigit()}
+    theirs = _naming_terms(own, lang)
     # next to their order's facts, a table row speaks of one case among others (a status, a
     # plan, a fare): it is quoted only when its header names their order or what they asked
-    named = theirs | set(content_terms(query, lang)) if skip_examples else None
-    asked = set(content_terms(query, lang))
-    kinds = {t for t in content_terms(" ".join(items), lang) if not t.isdigit()}
+    named = theirs | asked if skip_examples else None
+    kinds = _naming_terms(items, lang)
     scored, personal = _scored(
         passages, lang, share, wants_figure, theirs, named, asked, kinds, _quantities(query)
     )
@@ -169,11 +169,15 @@ def _chosen(
     return chosen
 
 
+def _naming_terms(names: Sequence[str], lang: str) -> set[str]:
+    """The terms of names from the feed (item names, categories, a carrier), numbers left out."""
+    return {t for t in content_terms(" ".join(names), lang) if not t.isdigit()}
+
+
 def _share_of_question(
-    query: str, lang: str, term_weights: dict[str, float] | None
+    q: set[str], term_weights: dict[str, float] | None
 ) -> Callable[[set[str]], float]:
-    """How much of the question a set of terms covers (see ``share``)."""
-    q = set(content_terms(query, lang))
+    """How much of the question (its terms ``q``) a set of terms covers (see ``share``)."""
     weights = term_weights or {}
     total = sum(weights.get(t, 1.0) for t in q)
 
@@ -185,6 +189,13 @@ def _share_of_question(
 
 
 _ROW_LABEL = re.compile(r" — |: ")
+
+
+def _label(row: str) -> str:
+    """A table row's label: its first cell, as the row is read ("Promo — Refund: …")."""
+    return _ROW_LABEL.split(row, maxsplit=1)[0]
+
+
 _THEIR_ROW_BONUS = 1.0
 
 
@@ -210,7 +221,7 @@ def _asked_rows(
 def _headed_by(row: str, terms: set[str], lang: str) -> bool:
     """The row's label (its first cell) names one of ``terms``, or a cognate of one: a feed's
     English category code ("accessories") names the French help centre's row ("Accessoires")."""
-    label = set(content_terms(_ROW_LABEL.split(row, maxsplit=1)[0], lang))
+    label = set(content_terms(_label(row), lang))
     return bool(label & terms) or any(_cognates(a, b) for a in label for b in terms)
 
 
@@ -243,7 +254,7 @@ def _quantities(text: str) -> list[tuple[float, str]]:
 def _in_range(row: str, asked: Sequence[tuple[float, str]]) -> bool:
     """The row's label is a range ("30 to 59 minutes") that holds a quantity the question
     gives in the same unit ("65 minutes" holds for "60 minutes or more")."""
-    label = fold(_ROW_LABEL.split(row, maxsplit=1)[0])
+    label = fold(_label(row))
     for pattern, kind in _RANGES:
         m = pattern.search(label)
         if m is None:
@@ -265,7 +276,7 @@ def _in_range(row: str, asked: Sequence[tuple[float, str]]) -> bool:
 def _labelled_by(row: str, terms: set[str], lang: str) -> bool:
     """Every word of the row's label is one of ``terms`` (or a cognate): the question names the
     row whole ("a Promo ticket" is the "Promo" row's, "express delivery" not "DHL Express")."""
-    label = set(content_terms(_ROW_LABEL.split(row, maxsplit=1)[0], lang))
+    label = set(content_terms(_label(row), lang))
     return bool(label) and all(a in terms or any(_cognates(a, b) for b in terms) for a in label)
 
 
@@ -292,8 +303,8 @@ def _scored(
     headed by what names their order (``theirs``), labelled by words of the question
     (``asked``: "is a Promo ticket refundable?" is the Promo row's) or by a range that holds
     a quantity it gives (``amounts``: "65 minutes late" is the "60 minutes or more" row's);
-    such a row's siblings are left out. Also the rows (passage rank, position) their items label whole (``kinds``), in
-    a passage about the question."""
+    such a row's siblings are left out. Also the rows (passage rank, position) their items
+    label whole (``kinds``), in a passage about the question."""
     scored: list[Scored] = []
     personal: set[tuple[int, int]] = set()
     for p_rank, p in enumerate(passages[:4]):
