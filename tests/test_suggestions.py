@@ -260,6 +260,64 @@ def test_the_row_of_their_own_case_is_quoted_even_when_general_sentences_score_h
     assert not any(s.startswith("Flexi") for s in theirs), theirs
 
 
+def _offline_draft(question: str, article: str) -> str:
+    """The offline drafter's reply to one English question, from one passage holding
+    ``article`` (no order)."""
+    from copilot.pipeline.drafter import DraftRequest, Passage
+    from copilot.pipeline.offline import OfflineDrafter
+    from copilot.pipeline.reading import read_conversation
+    from knowledge.types import Chunk, Hit
+
+    conv = Conversation(turns=[Turn(role="customer", text=question)])
+    chunk = Chunk("c::1", "doc", 1, 0, article, "Help", (), "en")
+    req = DraftRequest(
+        conv,
+        read_conversation(conv),
+        DraftOptions(),
+        Policy.default(),
+        None,
+        [Passage("P1", Hit(chunk, 1.0, 1))],
+        [],
+    )
+    return OfflineDrafter().draft(req).text
+
+
+DELAYS = (
+    "If your train arrives late, you are entitled to compensation based on the ticket price. "
+    "A delay of 60 minutes or more gives compensation of 50% of the ticket price. "
+    "A delay of 30 to 59 minutes gives compensation of 25% of the ticket price. "
+    "Compensation for a late train is paid as a voucher or to your card. "
+    "Claim within 30 days of travel in My account."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim_sentence"),
+    [
+        # two questions joined by "and": the second one gets its own sentence
+        ("My train was 65 minutes late, what compensation do I get and how do I claim it?", True),
+        ("My train was 65 minutes late. What compensation do I get? How do I claim it?", True),
+        # one question: no sentence more than usual
+        ("My train was 65 minutes late, what compensation do I get for the late train?", False),
+    ],
+)
+def test_a_second_question_in_the_message_gets_its_answer(
+    question: str, claim_sentence: bool
+) -> None:
+    draft = _offline_draft(question, DELAYS)
+    assert "50% of the ticket price" in draft, draft
+    assert ("Claim within 30 days" in draft) is claim_sentence, draft
+
+
+def test_a_second_question_already_answered_adds_nothing() -> None:
+    one = _offline_draft("My train was 65 minutes late, what compensation do I get?", DELAYS)
+    two = _offline_draft(
+        "My train was 65 minutes late, what compensation do I get and is it a percentage?",
+        DELAYS,
+    )
+    assert len(re.findall(r"[.!?](?:\s|$)", two)) == len(re.findall(r"[.!?](?:\s|$)", one))
+
+
 def test_a_sentence_that_says_nothing_new_is_not_repeated() -> None:
     """Two definitions of the sabbatical, the second inside the first, once both made the
     draft: a sentence whose words a chosen one already has is left for one that adds."""

@@ -15,6 +15,7 @@ from copilot.pipeline.drafter import (
     DraftRequest,
     DraftResult,
     OnDelta,
+    Passage,
     first_name,
     source_version,
 )
@@ -23,9 +24,10 @@ from copilot.pipeline.orderdates import fmt_amount
 from copilot.pipeline.phrases import PHRASES
 from copilot.pipeline.policyrules import shipped_handoffs
 from copilot.pipeline.quotes import plain, select_sentences, source_quote, terminated
-from copilot.pipeline.reading import ORDER_INTENTS, addressed_as, detect_intents
+from copilot.pipeline.reading import ORDER_INTENTS, addressed_as, detect_intents, second_question
 from copilot.pipeline.versions import ORDER_FACTS_MODULES, kept
 from copilot.types import Citation, Register
+from knowledge.text import content_terms
 
 # what other modules import from here (the phrase bank and the sentence selection were here)
 __all__ = ["PROMPT_VERSION", "OfflineDrafter", "plain", "select_sentences", "terminated"]
@@ -219,23 +221,32 @@ def _knowledge_sentences(req: DraftRequest, *, only_theirs: bool = False) -> Bod
         steps = set(detect_intents(sentence))
         return not (_about_another_step(steps, r.intents) or _window_restated(sentence, steps, req))
 
-    for picked, passage in select_sentences(
-        req.passages,
-        r.query,
-        r.lang,
-        max(n, 1),
-        req.options.variant,
-        skip_examples=bool(req.order_facts),
-        term_weights=req.term_weights,
-        own=[n for f in req.order_facts for n in (*f.names, *filter(None, [f.carrier]))],
-        items=[n for f in req.order_facts for n in f.names],
-        keep=adds if req.order_facts else None,
-        only_theirs=only_theirs,
-    ):
-        if req.order_facts and not adds(picked):
-            continue
+    def picked(count: int) -> list[tuple[str, Passage]]:
+        return [
+            (s, p)
+            for s, p in select_sentences(
+                req.passages,
+                r.query,
+                r.lang,
+                count,
+                req.options.variant,
+                skip_examples=bool(req.order_facts),
+                term_weights=req.term_weights,
+                own=[n for f in req.order_facts for n in (*f.names, *filter(None, [f.carrier]))],
+                items=[n for f in req.order_facts for n in f.names],
+                keep=adds if req.order_facts else None,
+                only_theirs=only_theirs,
+            )
+            if not req.order_facts or adds(s)
+        ]
+
+    chosen = picked(max(n, 1))
+    second = second_question(req.conversation.last_customer_text)
+    if second and not only_theirs:
+        chosen = _answering_the_second(chosen, picked(max(n, 1) + _LOOK_AHEAD), second, r.lang)
+    for sentence_, passage in chosen:
         h = passage.hit
-        sentence = terminated(picked)
+        sentence = terminated(sentence_)
         body.append(
             (
                 sentence,
@@ -250,6 +261,25 @@ def _knowledge_sentences(req: DraftRequest, *, only_theirs: bool = False) -> Bod
             )
         )
     return body
+
+
+# how many sentences past the usual ones may answer a second question
+_LOOK_AHEAD = 2
+
+
+def _answering_the_second(
+    chosen: list[tuple[str, Passage]], more: list[tuple[str, Passage]], second: str, lang: str
+) -> list[tuple[str, Passage]]:
+    """Two questions in one message ("what am I owed and how do I claim it?"): one sentence
+    more, among the next best (``more``), if it speaks of words of the second question that no
+    chosen sentence covers; none when the chosen ones answer it already (no padding)."""
+    said = {t for s, _ in chosen for t in content_terms(s, lang)}
+    open_terms = set(content_terms(second, lang)) - said
+    extra = next(
+        (x for x in more if x not in chosen and open_terms & set(content_terms(x[0], lang))),
+        None,
+    )
+    return chosen if extra is None else [x for x in more if x in chosen or x is extra]
 
 
 # the steps of an order that speak of one another: a cancellation or a return is refunded

@@ -232,6 +232,25 @@ _REFERENCE = re.compile(
 )
 
 
+# a second question joined to the first by "and" / "et": "what am I owed and how do I claim it?"
+_JOINED_QUESTION = re.compile(
+    r"\b(?:and|et)\s+(?:how|when|where|what|which|why|who|can|could|do|does|is|are|will|would"
+    r"|should|comment|quand|ou|combien|quel(?:le)?s?|pourquoi|est-ce|puis-je|peut-on|dois-je"
+    r"|faut-il)\b"
+)
+
+
+def second_question(text: str) -> str | None:
+    """The last of two questions a message asks (folded): the last sentence ending in "?"
+    after another one, or the question joined to the first by "and" / "et" ("… and how do I
+    claim it?"). None when it asks one question or none."""
+    asked = [part for part in re.split(r"(?<=\?)", fold(text)) if "?" in part]
+    joined = _JOINED_QUESTION.search(asked[-1]) if asked else None
+    if joined:
+        return asked[-1][joined.start() :]
+    return asked[-1] if len(asked) > 1 else None
+
+
 def build_query(conv: Conversation) -> str:
     """The retrieval query: the last customer message, with the previous one when it is short.
 
