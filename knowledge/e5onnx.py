@@ -315,8 +315,8 @@ def wide_channels(image: E5Image) -> dict[int, list[int]]:
 
     In e5 such a channel is a property of the weights: it is wide on the first token (<s>)
     whatever the text (10 to 70, where the other channels stay under 7), so the empty query
-    finds them. On 2,177 chat messages, the channels found on 200 of them are these (fewer in
-    2 layers)."""
+    finds them. Run on 200 of the intent examples instead, the rule finds none that this misses
+    (in 5 layers, a few fewer)."""
     import onnxruntime as ort
     from onnx import TensorProto, helper
 
