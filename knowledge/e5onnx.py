@@ -261,7 +261,8 @@ class _Graph:
         context = op("MatMul", weights, op("Transpose", v, perm=[1, 0, 2]))
         attended = op("Reshape", op("Transpose", context, perm=[1, 0, 2]), "join_heads")
         x = self.norm(op("Add", x, self.linear(attended, f"l{n}.ao", h, h)), f"l{n}.aln")
-        order = np.array([c for c in range(self.image.ffn) if c not in set(apart)] + apart)
+        moved = set(apart)
+        order = np.array([c for c in range(self.image.ffn) if c not in moved] + apart)
         mid = self.linear(x, f"l{n}.fi", self.image.ffn, h, order if apart else None)
         gelu = op(
             "Mul", op("Mul", mid, "half"), op("Add", op("Erf", op("Div", mid, "root2")), "one")
