@@ -113,7 +113,7 @@ def _time_suggestions(ws: Workspace, convs: list[Conversation], rounds: int) -> 
         ws.service.suggest(conv)
     series: list[list[float]] = [[], [], [], [], []]
     for _ in range(rounds):
-        ws.kb.retriever._query_vectors.clear()  # measure the query embedding every time
+        ws.kb.retriever.forget_queries()  # measure the query's embedding and spelling each time
         for conv in convs:
             if ws.service.intents is not None:  # a new message in an ongoing chat:
                 ws.service.intents.forget()  # its earlier turns were read when they came

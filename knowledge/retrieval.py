@@ -222,6 +222,14 @@ class HybridRetriever:
             for q, vec in zip(part, self.embedder.embed(part, kind="query"), strict=True):
                 self._remember(q, vec)
 
+    def forget_queries(self) -> None:
+        """Empty the memos kept per query, its vector and its spelling (benchmarks measure
+        queries never seen)."""
+        self._query_vectors.clear()
+        speller = self.snapshot().speller
+        if speller is not None:
+            speller.forget()
+
     def _remember(self, query: str, vec: np.ndarray) -> None:
         self._query_vectors[query] = vec
         if len(self._query_vectors) > 8192:

@@ -32,6 +32,8 @@ class Speller:
         # language -> first letter -> length -> {word: count}
         self._by_key: dict[str, dict[tuple[str, int], dict[str, int]]] = {}
         self._known: dict[str, set[str]] = {}  # surface words and their stems
+        # corrected queries: a suggestion's search and its draft ask for the same one
+        self._corrected: dict[tuple[str, tuple[str, ...]], str] = {}
 
     @classmethod
     def build(cls, texts: Sequence[str], langs: Sequence[str]) -> Speller:
@@ -79,11 +81,25 @@ class Speller:
         return word in known or set(content_terms(word, lang)) <= known
 
     def correct(self, query: str, langs: Sequence[str]) -> str:
-        """The query with its misspelt words replaced by their corrections (folded)."""
-        fixes = self.corrections(query, langs)
-        if not fixes:
-            return query
-        return LETTER_RUN.sub(lambda m: fixes.get(fold(m.group()), m.group()), query)
+        """The query with its misspelt words replaced by their corrections (folded);
+        memoised (a speller is never changed: a knowledge change builds a new one)."""
+        key = (query, tuple(langs))
+        done = self._corrected.get(key)
+        if done is None:
+            fixes = self.corrections(query, langs)
+            done = (
+                LETTER_RUN.sub(lambda m: fixes.get(fold(m.group()), m.group()), query)
+                if fixes
+                else query
+            )
+            if len(self._corrected) >= 4096:
+                self._corrected.clear()
+            self._corrected[key] = done
+        return done
+
+    def forget(self) -> None:
+        """Empty the memo (benchmarks measure queries never seen)."""
+        self._corrected.clear()
 
     def _closest(self, word: str, langs: Sequence[str]) -> str | None:
         limit = _max_distance(word)

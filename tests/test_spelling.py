@@ -50,3 +50,16 @@ def test_the_most_frequent_of_equally_close_words_wins_and_a_word_seen_once_neve
     speller = Speller.build(["contrat contrat contrat contras contras", "rarissime"], ["fr", "fr"])
     assert speller.corrections("contrast", ["fr"]) == {"contrast": "contrat"}
     assert speller.corrections("rarisssime", ["fr"]) == {}
+
+
+def test_a_query_is_corrected_once_per_speller_and_per_language() -> None:
+    speller = Speller.build(ARTICLES, LANGS)
+    looked: list[str] = []
+    corrections = speller.corrections
+    speller.corrections = lambda q, langs: looked.append(q) or corrections(q, langs)  # type: ignore[method-assign]
+    for _ in range(3):
+        assert speller.correct("ma demmission", ["fr"]) == "ma demission"
+    assert speller.correct("ma demmission", ["en"]) == "ma demmission"  # another language
+    assert looked == ["ma demmission", "ma demmission"]
+    speller.forget()
+    assert speller.correct("ma demmission", ["fr"]) == "ma demission" and len(looked) == 3
