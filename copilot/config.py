@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         "character n-grams (default), or the n-grams alone (about 30 ms faster a message on 2 "
         "cores, 9 points less any-reason recall on the held-out intents test).",
     )
+    intent_reader: Literal["process", "thread"] = Field(
+        "process",
+        description="Where a new message's e5 intent read runs while the suggestion retrieves: "
+        "a child process of its own (default; a thread on a one-core machine), or a thread "
+        "of the app's process, which shares its interpreter lock with the suggestion.",
+    )
 
     chroma_host: str | None = Field(None, description="Use a `chroma run` server instead of files.")
     chroma_port: int = 8000

@@ -153,7 +153,9 @@ def open_workspace(
         drafter=providers.llm_drafter(settings, engine) if drafter == "settings" else drafter,
         confidence=confidence_source(engine, settings.confidence_path).current,
         company=settings.company_name,
-        intents=IntentClassifier.default(settings.intent_features, settings.model_cache),
+        intents=IntentClassifier.default(
+            settings.intent_features, settings.model_cache, settings.intent_reader
+        ),
     )
     ws = Workspace(settings, engine, kb, orders, policies, service)
     autoload = settings.demo_autoload if load_demo_if_empty is None else load_demo_if_empty

@@ -21,11 +21,13 @@ the classifier the pipeline asks.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -49,7 +51,10 @@ from copilot.pipeline.intenttraining import (
     train,
     translation_groups,
 )
+from copilot.pipeline.intentworker import ReaderGone, ReaderProcess, read_message
 from knowledge.embeddings import Embedder
+
+log = logging.getLogger(__name__)
 
 # what other modules import from here (the model and its training were here)
 __all__ = [
@@ -86,6 +91,7 @@ class IntentClassifier:
         *,
         cache_size: int = 4096,
         features: Literal["e5", "ngrams"] = "e5",
+        process: ReaderProcess | None = None,
     ) -> None:
         if embedder.name != model.embedder:
             raise IntentError(
@@ -107,16 +113,22 @@ class IntentClassifier:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
-        # messages read ahead, while the suggestion finds orders and passages (see read_ahead)
+        # messages read ahead, while the suggestion finds orders and passages (see read_ahead):
+        # by a child process running this model and embedder when there is one, else a thread
+        self.process = process
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="intents")
         self._pending: dict[str, Future[np.ndarray]] = {}
 
     @classmethod
     def default(
-        cls, features: Literal["e5", "ngrams"] = "e5", model_cache: Path | None = None
+        cls,
+        features: Literal["e5", "ngrams"] = "e5",
+        model_cache: Path | None = None,
+        reader: Literal["process", "thread"] = "process",
     ) -> IntentClassifier:
-        """The shipped model; its e5 graph is made in ``model_cache`` (SOUFFLEUR_MODEL_CACHE)."""
-        return _shipped(features, model_cache)
+        """The shipped model; its e5 graph is made in ``model_cache`` (SOUFFLEUR_MODEL_CACHE).
+        Messages are read ahead by a child process (``reader``; a thread on one core)."""
+        return _shipped(features, model_cache, reader)
 
     def proba(self, text: str) -> dict[str, float]:
         """Calibrated probability of each label (``none`` included) for one message."""
@@ -127,7 +139,11 @@ class IntentClassifier:
                 self._cache.move_to_end(key)
             pending = self._pending.get(key)
         if row is None:
-            row = pending.result() if pending is not None else self._read(key)
+            try:
+                row = pending.result() if pending is not None else self._read(key)
+            except ReaderGone as exc:  # the child process stopped: read here, as it would have
+                log.info("%s: read in-process", exc)
+                row = self._read(key)
         return dict(zip(self.model.labels, (float(p) for p in row), strict=True))
 
     def read_ahead(self, texts: Sequence[str]) -> None:
@@ -135,32 +151,48 @@ class IntentClassifier:
         orders and the passages meanwhile, then :meth:`proba` waits for what is left."""
         if self.features == "ngrams":
             return  # a millisecond: nothing to overlap
+        sent: list[tuple[str, Future[np.ndarray]]] = []
         with self._lock:
             for key in {t.strip() for t in texts} - self._cache.keys() - self._pending.keys():
-                if key:
+                if not key:
+                    continue
+                fut = self.process.submit(key) if self.process is not None else None
+                if fut is None:
                     self._pending[key] = self._ahead.submit(self._read, key)
+                else:
+                    self._pending[key] = fut
+                    sent.append((key, fut))
+        for key, fut in sent:  # (a callback of a future already answered runs here: unlocked)
+            fut.add_done_callback(partial(self._answered, key))
+
+    def _answered(self, key: str, fut: Future[np.ndarray]) -> None:
+        """The child process's row: kept as a read here would be (if not forgotten since)."""
+        if fut.exception() is None:
+            self._keep(key, fut.result(), fut)
 
     def _read(self, key: str) -> np.ndarray:
         try:
-            gate = self.model.gate_proba([key])
-            if gate is not None and (
-                self.features == "ngrams" or not self.model.passes_gate(gate[0])
-            ):
-                row = gate[0]  # clearly ordinary by its n-grams (or n-grams asked for)
-            else:
-                with self._engine:
-                    vector = self.embedder.embed([key], kind="query")
-                row = self.model.proba([key], vector)[0]
+            row = read_message(self.model, self.features, key, self._embed)
         except BaseException:
             with self._lock:  # asked again, it is read again
                 self._pending.pop(key, None)
             raise
+        self._keep(key, row)
+        return row
+
+    def _embed(self, text: str) -> np.ndarray:
+        with self._engine:
+            return self.embedder.embed([text], kind="query")
+
+    def _keep(self, key: str, row: np.ndarray, fut: Future[np.ndarray] | None = None) -> None:
+        """Memoise ``key``'s row; a row read ahead only while its read is still awaited."""
         with self._lock:
+            if fut is not None and self._pending.get(key) is not fut:
+                return  # forgotten since (benchmarks measure unseen messages)
             self._cache[key] = row
             self._pending.pop(key, None)
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return row
 
     def forget(self) -> None:
         """Empty the per-message memo (benchmarks measure the classifier on unseen messages)."""
@@ -175,8 +207,7 @@ class IntentClassifier:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if missing:
-            with self._engine:
-                made = self.embedder.embed(missing, kind="query")
+            made = self._query_vectors(missing)
         with self._lock:
             if missing:
                 self._vectors.update(zip(missing, made, strict=True))
@@ -184,6 +215,18 @@ class IntentClassifier:
             while len(self._vectors) > self._cache_size:
                 self._vectors.popitem(last=False)
         return np.vstack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    def _query_vectors(self, texts: list[str]) -> np.ndarray:
+        """The texts' e5 query vectors: by the child process when there is one (this process
+        then never loads e5), else here."""
+        futures = [self.process.submit(t, "vector") for t in texts] if self.process else []
+        if futures and all(f is not None for f in futures):
+            try:
+                return np.vstack([f.result() for f in futures if f is not None])
+            except ReaderGone as exc:
+                log.info("%s: embedded in-process", exc)
+        with self._engine:
+            return self.embedder.embed(texts, kind="query")
 
     def reasons(self, messages: Sequence[str]) -> dict[str, tuple[float, str]]:
         """For each reason, its highest probability over ``messages`` and that message."""
@@ -211,10 +254,16 @@ def shipped_labels() -> tuple[str, ...]:
 
 @lru_cache(maxsize=4)
 def _shipped(
-    features: Literal["e5", "ngrams"] = "e5", model_cache: Path | None = None
+    features: Literal["e5", "ngrams"] = "e5",
+    model_cache: Path | None = None,
+    reader: Literal["process", "thread"] = "process",
 ) -> IntentClassifier:
-    """One classifier per process, features and cache (the model file and the e5 engine are
-    read once)."""
+    """One classifier per process, features, cache and reader (the model file and the e5
+    engine are read once). The n-grams alone need no reader (a millisecond), nor one core."""
+    wanted = reader == "process" and features == "e5" and (os.cpu_count() or 1) >= 2
     return IntentClassifier(
-        IntentModel.load(DEFAULT_MODEL), intent_embedder(model_cache), features=features
+        IntentModel.load(DEFAULT_MODEL),
+        intent_embedder(model_cache),
+        features=features,
+        process=ReaderProcess(DEFAULT_MODEL, model_cache, features) if wanted else None,
     )

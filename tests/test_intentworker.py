@@ -1,0 +1,159 @@
+"""The intent reader's child process: the rows a thread would read, and nothing lost when the
+child stops, cannot start, or is asked by many threads at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from copilot.pipeline.intents import DEFAULT_MODEL, IntentClassifier, IntentModel
+from copilot.pipeline.intenttraining import intent_embedder
+from copilot.pipeline.intentworker import ReaderProcess
+
+# one the n-grams leave alone, and ones they pass on to e5 (asserted below)
+ORDINARY = "Bonjour, quels sont vos horaires d'ouverture le samedi ?"
+PASSED = [
+    "I will take you to court if my refund is not here by Friday",
+    "Je veux parler à un humain, pas à un robot",
+    "my charger caught fire last night and burnt the table",
+]
+
+
+class _Counting:
+    """The parent's own e5, counting its calls (a read by the child makes none)."""
+
+    def __init__(self) -> None:
+        self.inner = intent_embedder()
+        self.name, self.dim, self.calls = self.inner.name, self.inner.dim, 0
+
+    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray:
+        self.calls += 1
+        return self.inner.embed(texts, kind=kind)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def model() -> IntentModel:
+    return IntentModel.load(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="module")
+def thread_rows(model: IntentModel) -> dict[str, dict[str, float]]:
+    """What the classifier reads with no child process at all."""
+    plain = IntentClassifier(model, intent_embedder())
+    return {t: plain.proba(t) for t in [ORDINARY, *PASSED]}
+
+
+@pytest.fixture
+def process() -> Iterator[ReaderProcess]:
+    proc = ReaderProcess(DEFAULT_MODEL, None, retry_s=0.0)
+    yield proc
+    proc.close()
+
+
+def _wait_for(cond: object, timeout: float = 60.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_the_child_reads_each_message_as_the_thread_does(
+    model: IntentModel, thread_rows: dict[str, dict[str, float]], process: ReaderProcess
+) -> None:
+    assert not model.passes_gate(model.gate_proba([ORDINARY])[0])  # type: ignore[index]
+    assert all(model.passes_gate(row) for row in model.gate_proba(PASSED))  # type: ignore[union-attr]
+    own = _Counting()
+    clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    clf.read_ahead([ORDINARY, *PASSED])
+    for text in [ORDINARY, *PASSED]:
+        assert clf.proba(text) == thread_rows[text]  # the same floats, to the last bit
+    assert own.calls == 0  # read by the child, not here
+    assert process.pid is not None and process.pid != os.getpid()
+
+
+def test_the_child_embeds_the_texts_order_resolution_compares(
+    model: IntentModel, process: ReaderProcess
+) -> None:
+    names = ["bouilloire en inox", "stainless steel kettle", "Wireless earbuds"]
+    want = intent_embedder().embed(names, kind="query")
+    own = _Counting()
+    clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    got = clf.vectors(names)
+    assert got.dtype == np.float32 and np.array_equal(got, want)
+    assert own.calls == 0  # this process never loaded e5
+    process.close()
+    process.command = [sys.executable, "-c", "raise SystemExit(3)"]  # a child that dies at once
+    again = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    assert np.array_equal(again.vectors(names), want) and own.calls == 1  # embedded here
+
+
+def test_a_child_killed_mid_read_loses_no_message_and_is_replaced(
+    model: IntentModel, thread_rows: dict[str, dict[str, float]], process: ReaderProcess
+) -> None:
+    own = _Counting()
+    clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    clf.read_ahead([PASSED[0]])
+    first = process.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)  # before, during or after its read: each must hold
+    assert clf.proba(PASSED[0]) == thread_rows[PASSED[0]]
+    _wait_for(lambda: process.pid != first)  # the answers thread saw it go
+    clf.read_ahead([PASSED[1]])  # a new child (retry_s=0) reads the next message
+    assert process.pid not in (None, first)
+    calls = own.calls
+    assert clf.proba(PASSED[1]) == thread_rows[PASSED[1]]
+    assert own.calls == calls  # the new child read it
+
+
+def test_a_child_that_cannot_start_leaves_the_reading_here(
+    model: IntentModel, thread_rows: dict[str, dict[str, float]], tmp_path: Path
+) -> None:
+    missing = ReaderProcess(tmp_path / "no-model.npz", None, retry_s=3600.0)  # exits at once
+    no_python = ReaderProcess(DEFAULT_MODEL, None, retry_s=3600.0)
+    no_python.command = [str(tmp_path / "no-python"), *no_python.command[1:]]  # cannot start
+    for process in (missing, no_python):
+        own = _Counting()
+        clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+        clf.read_ahead(PASSED[:2])
+        assert [clf.proba(t) for t in PASSED[:2]] == [thread_rows[t] for t in PASSED[:2]]
+        assert own.calls == 2  # read here instead
+        process.close()
+
+
+def test_many_threads_at_once_each_get_their_own_messages_rows(
+    model: IntentModel, thread_rows: dict[str, dict[str, float]], process: ReaderProcess
+) -> None:
+    clf = IntentClassifier(model, _Counting(), process=process)  # type: ignore[arg-type]
+    texts = [ORDINARY, *PASSED]
+    got: dict[tuple[int, str], dict[str, float]] = {}
+
+    def agent(n: int) -> None:
+        mine = texts[n % len(texts) :] + texts[: n % len(texts)]
+        clf.read_ahead(mine)
+        for text in mine:
+            got[(n, text)] = clf.proba(text)
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 * len(texts)
+    assert all(row == thread_rows[text] for (_, text), row in got.items())
+
+
+def test_the_child_ends_when_its_parent_closes_the_pipe(process: ReaderProcess) -> None:
+    assert process.submit(ORDINARY) is not None
+    pid = process.pid
+    assert pid is not None
+    process.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped: gone
