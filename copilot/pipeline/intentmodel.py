@@ -100,26 +100,39 @@ class IntentModel:
     gate_intercept: np.ndarray | None = None
     gate_temperature: float = 1.0
 
-    def features(self, texts: Sequence[str], vectors: np.ndarray) -> csr_matrix:
-        return hstack([self.grams.transform(texts), csr_matrix(vectors)]).tocsr()
+    # ``grams``: the texts' n-grams (``self.grams.transform(texts)``) when the caller has them:
+    # a message the gate passes on is read by the gate and the full model, from one transform
 
-    def gate_proba(self, texts: Sequence[str]) -> np.ndarray | None:
+    def features(
+        self, texts: Sequence[str], vectors: np.ndarray, grams: csr_matrix | None = None
+    ) -> csr_matrix:
+        grams = self.grams.transform(texts) if grams is None else grams
+        return hstack([grams, csr_matrix(vectors)]).tocsr()
+
+    def gate_proba(
+        self, texts: Sequence[str], grams: csr_matrix | None = None
+    ) -> np.ndarray | None:
         """The n-gram model's probabilities (None when the model has no gate)."""
         if self.gate_coef is None or self.gate_intercept is None:
             return None
-        z = np.asarray(self.grams.transform(texts) @ self.gate_coef.T) + self.gate_intercept
+        grams = self.grams.transform(texts) if grams is None else grams
+        z = np.asarray(grams @ self.gate_coef.T) + self.gate_intercept
         return softmax(z / self.gate_temperature)
 
     def passes_gate(self, row: np.ndarray) -> bool:
         """Some reason is likely enough, by the n-grams alone, to ask the embedding."""
         return bool(reaches_gate(row[None, :], self.labels)[0])
 
-    def logits(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        return np.asarray(self.features(texts, vectors) @ self.coef.T) + self.intercept
+    def logits(
+        self, texts: Sequence[str], vectors: np.ndarray, grams: csr_matrix | None = None
+    ) -> np.ndarray:
+        return np.asarray(self.features(texts, vectors, grams) @ self.coef.T) + self.intercept
 
-    def proba(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    def proba(
+        self, texts: Sequence[str], vectors: np.ndarray, grams: csr_matrix | None = None
+    ) -> np.ndarray:
         """Calibrated probability of each label, one row per text."""
-        return softmax(self.logits(texts, vectors) / self.temperature)
+        return softmax(self.logits(texts, vectors, grams) / self.temperature)
 
     def save(self, path: Path) -> None:
         words = sorted(self.grams.vocabulary, key=self.grams.vocabulary.__getitem__)

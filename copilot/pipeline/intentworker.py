@@ -65,10 +65,11 @@ def read_message(
 ) -> np.ndarray:
     """One message's probability row: the n-gram gate's when it is clearly ordinary (or
     n-grams alone were asked for), else the full model's with the message's e5 vector."""
-    gate = model.gate_proba([text])
+    grams = model.grams.transform([text])  # read by the gate and, past it, the full model
+    gate = model.gate_proba([text], grams)
     if gate is not None and (features == "ngrams" or not model.passes_gate(gate[0])):
         return gate[0]
-    return model.proba([text], embed(text))[0]
+    return model.proba([text], embed(text), grams)[0]
 
 
 class ReaderProcess:
