@@ -119,7 +119,9 @@ def test_a_child_that_cannot_start_leaves_the_reading_here(
     missing = ReaderProcess(tmp_path / "no-model.npz", None, retry_s=3600.0)  # exits at once
     no_python = ReaderProcess(DEFAULT_MODEL, None, retry_s=3600.0)
     no_python.command = [str(tmp_path / "no-python"), *no_python.command[1:]]  # cannot start
-    for process in (missing, no_python):
+    # the model file refitted since the parent loaded it: the child refuses to read with it
+    refitted = ReaderProcess(DEFAULT_MODEL, None, retry_s=3600.0, model_sha256="0" * 64)
+    for process in (missing, no_python, refitted):
         own = _Counting()
         clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
         clf.read_ahead(PASSED[:2])
@@ -148,12 +150,90 @@ def test_many_threads_at_once_each_get_their_own_messages_rows(
         t.join()
     assert len(got) == 8 * len(texts)
     assert all(row == thread_rows[text] for (_, text), row in got.items())
+    assert clf.embedder.calls == 0  # type: ignore[attr-defined]  # all read by the child
 
 
 def test_the_child_ends_when_its_parent_closes_the_pipe(process: ReaderProcess) -> None:
-    assert process.submit(ORDINARY) is not None
+    fut = process.submit(ORDINARY)
+    assert fut is not None and fut.result(timeout=60).shape == (len(process_labels()),)
     pid = process.pid
     assert pid is not None
-    process.close()
+    assert process.close() == 0  # it ended by itself (not killed after 5 s)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # reaped: gone
+
+
+def process_labels() -> tuple[str, ...]:
+    return IntentModel.load(DEFAULT_MODEL).labels
+
+
+# A child that speaks the protocol but never reads: each request answered by an error frame
+# (ERRING), or never answered (MUTE).
+_FAKE = """
+import struct, sys
+frame = struct.Struct("<IBI")
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+while len(head := inp.read(frame.size)) == frame.size:
+    rid, _, size = frame.unpack(head)
+    inp.read(size)
+    if {answer}:
+        said = b"ValueError: this child cannot read"
+        out.write(frame.pack(rid, 0, len(said)) + said)
+        out.flush()
+"""
+
+
+def test_a_child_that_errs_or_hangs_leaves_the_reading_here(
+    model: IntentModel, thread_rows: dict[str, dict[str, float]], process: ReaderProcess
+) -> None:
+    for answer in (True, False):
+        process.close()
+        process.command = [sys.executable, "-c", _FAKE.format(answer=answer)]
+        own = _Counting()
+        clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+        clf.wait_s = 1.0
+        clf.read_ahead([ORDINARY, PASSED[0]])
+        mute = process.pid
+        assert [clf.proba(t) for t in (ORDINARY, PASSED[0])] == [
+            thread_rows[ORDINARY],
+            thread_rows[PASSED[0]],
+        ]
+        assert own.calls == 1  # the message the gate passes on, embedded here
+        if not answer:  # one that hangs is killed (and replaced later)
+            _wait_for(lambda mute=mute: process.pid != mute)
+
+
+def test_a_row_read_ahead_and_forgotten_is_read_again(
+    model: IntentModel, process: ReaderProcess
+) -> None:
+    own = _Counting()
+    clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    clf.read_ahead([PASSED[0]])
+    in_flight = clf._pending[PASSED[0]]
+    clf.forget()
+    in_flight.result(timeout=60)  # answered after the forgetting: not kept
+    clf.proba(PASSED[0])
+    assert own.calls == 1
+
+
+def test_a_full_pipe_neither_blocks_nor_mixes_answers(
+    model: IntentModel, process: ReaderProcess
+) -> None:
+    # 40 messages of 2 kB from 4 agents at once: more than the pipes hold (64 kB)
+    texts = [
+        f"Bonjour, je voudrais savoir {n} " + "quels sont vos horaires. " * 80 for n in range(40)
+    ]
+    plain = IntentClassifier(model, intent_embedder())
+    want = {t: plain.proba(t) for t in texts}
+    clf = IntentClassifier(model, _Counting(), process=process)  # type: ignore[arg-type]
+
+    def agent(n: int) -> None:
+        clf.read_ahead(texts[n::4])
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert {t: clf.proba(t) for t in texts} == want

@@ -51,7 +51,7 @@ from copilot.pipeline.intenttraining import (
     train,
     translation_groups,
 )
-from copilot.pipeline.intentworker import ReaderGone, ReaderProcess, read_message
+from copilot.pipeline.intentworker import ChildFuture, ReaderGone, ReaderProcess, read_message
 from knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,7 @@ class IntentClassifier:
         # messages read ahead, while the suggestion finds orders and passages (see read_ahead):
         # by a child process running this model and embedder when there is one, else a thread
         self.process = process
+        self.wait_s = 20.0  # then the child is taken for hung: killed, the message read here
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="intents")
         self._pending: dict[str, Future[np.ndarray]] = {}
 
@@ -139,11 +140,7 @@ class IntentClassifier:
                 self._cache.move_to_end(key)
             pending = self._pending.get(key)
         if row is None:
-            try:
-                row = pending.result() if pending is not None else self._read(key)
-            except ReaderGone as exc:  # the child process stopped: read here, as it would have
-                log.info("%s: read in-process", exc)
-                row = self._read(key)
+            row = self._read(key) if pending is None else self._awaited(key, pending)
         return dict(zip(self.model.labels, (float(p) for p in row), strict=True))
 
     def read_ahead(self, texts: Sequence[str]) -> None:
@@ -151,24 +148,43 @@ class IntentClassifier:
         orders and the passages meanwhile, then :meth:`proba` waits for what is left."""
         if self.features == "ngrams":
             return  # a millisecond: nothing to overlap
-        sent: list[tuple[str, Future[np.ndarray]]] = []
         with self._lock:
-            for key in {t.strip() for t in texts} - self._cache.keys() - self._pending.keys():
-                if not key:
+            keys = [
+                k
+                for k in {t.strip() for t in texts} - self._cache.keys() - self._pending.keys()
+                if k
+            ]
+        for key in keys:
+            # sent unlocked: a write waits while the child catches up, and the child's answers
+            # take this lock (two agents reading one message at once: read twice, kept once)
+            fut = self.process.submit(key) if self.process is not None else None
+            with self._lock:
+                if key in self._cache or key in self._pending:
                     continue
-                fut = self.process.submit(key) if self.process is not None else None
-                if fut is None:
-                    self._pending[key] = self._ahead.submit(self._read, key)
-                else:
-                    self._pending[key] = fut
-                    sent.append((key, fut))
-        for key, fut in sent:  # (a callback of a future already answered runs here: unlocked)
-            fut.add_done_callback(partial(self._answered, key))
+                self._pending[key] = fut or self._ahead.submit(self._read, key)
+            if fut is not None:  # (the callback of a future already answered runs here)
+                fut.add_done_callback(partial(self._answered, key))
 
     def _answered(self, key: str, fut: Future[np.ndarray]) -> None:
         """The child process's row: kept as a read here would be (if not forgotten since)."""
         if fut.exception() is None:
             self._keep(key, fut.result(), fut)
+        else:
+            with self._lock:  # asked again, it is read again (here)
+                if self._pending.get(key) is fut:
+                    del self._pending[key]
+
+    def _awaited(self, key: str, pending: Future[np.ndarray]) -> np.ndarray:
+        """A row read ahead; a child process that stopped or hangs: read here instead."""
+        try:
+            # the child answers in milliseconds (its first answer: a second or two after start)
+            timeout = self.wait_s if isinstance(pending, ChildFuture) else None
+            return pending.result(timeout=timeout)
+        except (ReaderGone, TimeoutError) as exc:
+            if isinstance(exc, TimeoutError) and self.process is not None:
+                self.process.abandon(f"no row in {self.wait_s:.0f} s")
+            log.info("%s: read in-process", str(exc) or f"no row in {self.wait_s:.0f} s")
+            return self._read(key)
 
     def _read(self, key: str) -> np.ndarray:
         try:
@@ -222,9 +238,11 @@ class IntentClassifier:
         futures = [self.process.submit(t, "vector") for t in texts] if self.process else []
         if futures and all(f is not None for f in futures):
             try:
-                return np.vstack([f.result() for f in futures if f is not None])
-            except ReaderGone as exc:
-                log.info("%s: embedded in-process", exc)
+                return np.vstack([f.result(timeout=self.wait_s) for f in futures if f is not None])
+            except (ReaderGone, TimeoutError) as exc:
+                if isinstance(exc, TimeoutError):
+                    self.process.abandon(f"no vector in {self.wait_s:.0f} s")  # type: ignore[union-attr]
+                log.info("%s: embedded in-process", str(exc) or f"no vector in {self.wait_s:.0f} s")
         with self._engine:
             return self.embedder.embed(texts, kind="query")
 
@@ -261,9 +279,14 @@ def _shipped(
     """One classifier per process, features, cache and reader (the model file and the e5
     engine are read once). The n-grams alone need no reader (a millisecond), nor one core."""
     wanted = reader == "process" and features == "e5" and (os.cpu_count() or 1) >= 2
+    model = IntentModel.load(DEFAULT_MODEL)
     return IntentClassifier(
-        IntentModel.load(DEFAULT_MODEL),
+        model,
         intent_embedder(model_cache),
         features=features,
-        process=ReaderProcess(DEFAULT_MODEL, model_cache, features) if wanted else None,
+        process=ReaderProcess(
+            DEFAULT_MODEL, model_cache, features, model_sha256=model.examples_sha256
+        )
+        if wanted
+        else None,
     )

@@ -27,6 +27,7 @@ UTF-8 text.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -49,8 +51,19 @@ log = logging.getLogger(__name__)
 _REQUEST = struct.Struct("<IBI")
 _KINDS: dict[str, tuple[int, str]] = {"row": (0, "<f8"), "vector": (1, "<f4")}  # code, dtype
 _ANSWER = struct.Struct("<IBI")
-# ``-m`` would run this module a second time beside the copy its package imports
-_ENTRY = "import sys; from copilot.pipeline.intentworker import main; main(sys.argv[1:])"
+# ``-m`` would run this module a second time beside the copy its package imports. The real
+# stdout is kept for the answers before anything is imported (whatever a library prints goes
+# to stderr), and Ctrl-C in a terminal is the parent's to handle: the child ends with its pipe.
+_ENTRY = (
+    "import os, signal, sys; answers = os.dup(1); os.dup2(2, 1); "
+    "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "from copilot.pipeline.intentworker import main; main(sys.argv[1:], answers)"
+)
+_MAX_ANSWER = 1 << 20  # a row or a vector is a few kB; an error message, a few hundred bytes
+
+
+class ChildFuture(Future[np.ndarray]):
+    """A row (or vector) the child process was asked for."""
 
 
 class ReaderGone(RuntimeError):
@@ -78,7 +91,10 @@ class ReaderProcess:
     Thread-safe. :meth:`submit` writes the request at once (a few microseconds: the caller
     keeps the interpreter lock) and returns a future; a daemon thread waits for answers. A
     child that stops fails the futures still waiting with :class:`ReaderGone`, and the next
-    child is started ``retry_s`` seconds later at the earliest."""
+    child is started ``retry_s`` seconds later at the earliest. Locks: ``_lock`` guards the
+    table of waiting requests and is never held while writing, reading or resolving a future
+    (the answers thread always drains the child, however full its input pipe is);
+    ``_writing`` keeps frames whole."""
 
     def __init__(
         self,
@@ -87,60 +103,79 @@ class ReaderProcess:
         features: Literal["e5", "ngrams"] = "e5",
         *,
         retry_s: float = 30.0,
+        model_sha256: str | None = None,
     ) -> None:
         self.command = [sys.executable, "-c", _ENTRY, str(model_path), "--features", features]
         if model_cache is not None:
             self.command += ["--cache", str(model_cache)]
+        if model_sha256 is not None:  # the parent's model: a child never reads with another
+            self.command += ["--sha256", model_sha256]
         self.retry_s = retry_s
         self._lock = threading.Lock()
+        self._writing = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
-        # request id -> (its future, the child's pid, the answer's dtype)
-        self._waiting: dict[int, tuple[Future[np.ndarray], int, str]] = {}
+        # request id -> (its future, the child it was sent to, the answer's dtype)
+        self._waiting: dict[int, tuple[Future[np.ndarray], subprocess.Popen[bytes], str]] = {}
         self._next = 0
         self._retry_at = 0.0
+        _OPEN.add(self)
 
     @property
     def pid(self) -> int | None:
         proc = self._proc
         return proc.pid if proc is not None and proc.poll() is None else None
 
-    def submit(
-        self, text: str, what: Literal["row", "vector"] = "row"
-    ) -> Future[np.ndarray] | None:
+    def submit(self, text: str, what: Literal["row", "vector"] = "row") -> ChildFuture | None:
         """The future row of ``text`` (or its e5 query vector); None when no child runs now
         (read it yourself)."""
         code, dtype = _KINDS[what]
+        data = text.encode(errors="surrogatepass")
         with self._lock:
-            proc = self._running()
-            if proc is None:
-                return None
-            self._next = (self._next + 1) % 2**32
-            fut: Future[np.ndarray] = Future()
-            self._waiting[self._next] = (fut, proc.pid, dtype)
-            data = text.encode()
-            try:
-                assert proc.stdin is not None
-                proc.stdin.write(_REQUEST.pack(self._next, code, len(data)) + data)
-                proc.stdin.flush()
-            except OSError as exc:  # it stopped since: its reader thread fails the futures
-                self._waiting.pop(self._next, None)
-                self._stopped(proc, f"the pipe to it broke ({exc})")
-                return None
-            return fut
+            proc, lost = self._running()
+            if proc is not None:
+                self._next = (self._next + 1) % 2**32
+                rid, fut = self._next, ChildFuture()
+                self._waiting[rid] = (fut, proc, dtype)
+        _fail(lost, "it had stopped")
+        if proc is None:
+            return None
+        try:
+            assert proc.stdin is not None
+            with self._writing:  # blocks while the child catches up: its answers still drain
+                _write_all(proc.stdin, _REQUEST.pack(rid, code, len(data)) + data)
+        except (OSError, ValueError) as exc:  # it stopped (or was closed) since
+            with self._lock:
+                self._waiting.pop(rid, None)
+                lost = self._stopped(proc)
+            _fail(lost, f"the pipe to it broke ({exc})")
+            return None
+        return fut
 
-    def close(self) -> None:
-        """End the child (it exits when its input closes) and wait for it."""
+    def abandon(self, why: str) -> None:
+        """The child does not answer in time: kill it (its reads fail over, a new one later)."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            log.warning("intent reader process killed: %s", why)
+            proc.kill()
+
+    def close(self) -> int | None:
+        """End the child (it exits when its input closes), wait for it; its exit code."""
         with self._lock:
             proc, self._proc = self._proc, None
-        if proc is not None:
-            _end(proc)
+        return _end(proc) if proc is not None else None
 
-    def _running(self) -> subprocess.Popen[bytes] | None:
-        """The child, started when none runs and the pause after the last failure is over."""
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
+    def _running(
+        self,
+    ) -> tuple[subprocess.Popen[bytes] | None, list[Future[np.ndarray]]]:
+        """(lock held) The child, started when none runs and the pause after the last failure
+        is over; and the futures of a child found dead here (to fail, unlocked)."""
+        lost: list[Future[np.ndarray]] = []
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                return self._proc, lost
+            lost = self._stopped(self._proc)  # dead before its answers thread said so
         if time.monotonic() < self._retry_at:
-            return None
+            return None, lost
         try:
             proc = subprocess.Popen(
                 self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
@@ -148,51 +183,87 @@ class ReaderProcess:
         except OSError as exc:
             self._retry_at = time.monotonic() + self.retry_s
             log.warning("intent reader process could not start (%s): reading in-process", exc)
-            return None
+            return None, lost
         self._proc = proc
         threading.Thread(
             target=self._answers, args=(proc,), name="intent-answers", daemon=True
         ).start()
-        return proc
+        return proc, lost
 
     def _answers(self, proc: subprocess.Popen[bytes]) -> None:
-        """Hand each answer of ``proc`` to its future, until its output ends."""
+        """Hand each answer of ``proc`` to its future, until its output ends (or makes no
+        sense: the child is then killed)."""
         out = proc.stdout
         assert out is not None
-        while True:
-            head = _read_exactly(out, _ANSWER.size)
-            if head is None:
-                break
-            rid, ok, size = _ANSWER.unpack(head)
-            body = _read_exactly(out, size)
-            if body is None:
-                break
+        why = "its output ended"
+        try:
+            while (head := _read_exactly(out, _ANSWER.size)) is not None:
+                rid, ok, size = _ANSWER.unpack(head)
+                with self._lock:
+                    waiting = self._waiting.pop(rid, None)
+                body = _read_exactly(out, size) if size <= _MAX_ANSWER else None
+                if body is None:
+                    why = f"a broken answer ({size} bytes)"
+                    if waiting is not None:
+                        waiting[0].set_exception(ReaderGone(f"the intent reader gave {why}"))
+                    break
+                if waiting is None:
+                    continue
+                fut, _, dtype = waiting
+                if ok:
+                    fut.set_result(np.frombuffer(body, dtype=dtype).copy())
+                else:
+                    said = body.decode(errors="replace")
+                    fut.set_exception(ReaderGone(f"the intent reader failed: {said}"))
+        except Exception as exc:  # whatever happens here, no future is left waiting
+            why = f"{type(exc).__name__}: {exc}"
+        finally:
+            try:  # a child whose output ended is exiting; one that talks nonsense is killed
+                code = proc.wait(timeout=1 if why == "its output ended" else 0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                code = proc.wait()
+            out.close()
             with self._lock:
-                waiting = self._waiting.pop(rid, None)
-            if waiting is None:
-                continue
-            fut, _, dtype = waiting
-            if ok:
-                fut.set_result(np.frombuffer(body, dtype=dtype).copy())
-            else:
-                fut.set_exception(ReaderGone(f"the intent reader failed: {body.decode()}"))
-        with self._lock:
-            self._stopped(proc, f"it exited with code {proc.wait()}")
+                lost = self._stopped(proc)
+            _fail(lost, f"{why}, exit code {code}")
 
-    def _stopped(self, proc: subprocess.Popen[bytes], why: str) -> None:
-        """``proc`` is gone (lock held): its waiting futures fail; a new one starts later."""
-        lost = [w[0] for w in self._waiting.values() if w[1] == proc.pid]
-        self._waiting = {rid: w for rid, w in self._waiting.items() if w[1] != proc.pid}
-        for fut in lost:
-            fut.set_exception(ReaderGone(f"the intent reader process stopped: {why}"))
+    def _stopped(self, proc: subprocess.Popen[bytes]) -> list[Future[np.ndarray]]:
+        """(lock held) ``proc`` is gone: its waiting futures (to fail, unlocked); a new child
+        starts ``retry_s`` later."""
+        lost = [w[0] for w in self._waiting.values() if w[1] is proc]
+        self._waiting = {rid: w for rid, w in self._waiting.items() if w[1] is not proc}
         if self._proc is proc:
             self._proc = None
             self._retry_at = time.monotonic() + self.retry_s
             log.warning(
-                "intent reader process stopped (%s): reading in-process, a new one in %.0f s",
-                why,
+                "intent reader process stopped: reading in-process, a new one in %.0f s",
                 self.retry_s,
             )
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        return lost
+
+
+_OPEN: weakref.WeakSet[ReaderProcess] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for reader in list(_OPEN):
+        reader.close()
+
+
+def _fail(futures: list[Future[np.ndarray]], why: str) -> None:
+    for fut in futures:
+        fut.set_exception(ReaderGone(f"the intent reader process stopped: {why}"))
+
+
+def _write_all(stream: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view) or 0 :]
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
@@ -206,25 +277,32 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return data
 
 
-def _end(proc: subprocess.Popen[bytes]) -> None:
+def _end(proc: subprocess.Popen[bytes]) -> int:
     if proc.stdin is not None:
         with contextlib.suppress(OSError):
             proc.stdin.close()
     try:
-        proc.wait(timeout=5)
+        return proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        return proc.wait()
 
 
-def serve(model_path: Path, features: Literal["e5", "ngrams"], cache: Path | None) -> None:
-    """The child: answer each request of stdin on the real stdout, until stdin ends."""
+def serve(
+    model_path: Path,
+    features: Literal["e5", "ngrams"],
+    cache: Path | None,
+    answers_fd: int,
+    sha256: str | None = None,
+) -> None:
+    """The child: answer each request of stdin on ``answers_fd``, until stdin ends."""
     from copilot.pipeline.intenttraining import intent_embedder
 
-    answers = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)  # whatever a library prints goes to stderr, not into the answers
+    answers = os.fdopen(answers_fd, "wb", buffering=0)
     requests = sys.stdin.buffer
     model = IntentModel.load(model_path)
+    if sha256 is not None and model.examples_sha256 != sha256:
+        raise SystemExit(f"{model_path} was refitted since the parent loaded it: not read here")
     embedder = intent_embedder(cache)
 
     def embed(text: str) -> np.ndarray:
@@ -236,7 +314,7 @@ def serve(model_path: Path, features: Literal["e5", "ngrams"], cache: Path | Non
         if body is None:
             break
         try:
-            text = body.decode()
+            text = body.decode(errors="surrogatepass")
             out = (
                 np.ascontiguousarray(read_message(model, features, text, embed), "<f8")
                 if code == _KINDS["row"][0]
@@ -246,13 +324,14 @@ def serve(model_path: Path, features: Literal["e5", "ngrams"], cache: Path | Non
         except Exception as exc:  # said to the parent, which reads the message itself
             said = f"{type(exc).__name__}: {exc}".encode()
             answer = _ANSWER.pack(rid, 0, len(said)) + said
-        answers.write(answer)
+        _write_all(answers, answer)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str], answers_fd: int) -> None:
     ap = argparse.ArgumentParser(description="Souffleur's intent reader (a child process).")
     ap.add_argument("model", type=Path)
     ap.add_argument("--features", choices=["e5", "ngrams"], default="e5")
     ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument("--sha256", default=None)
     args = ap.parse_args(argv)
-    serve(args.model, args.features, args.cache)
+    serve(args.model, args.features, args.cache, answers_fd, args.sha256)
