@@ -191,7 +191,7 @@ def test_a_child_that_errs_or_hangs_leaves_the_reading_here(
         process.command = [sys.executable, "-c", _FAKE.format(answer=answer)]
         own = _Counting()
         clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
-        clf.wait_s = 1.0
+        process.wait_s = 1.0
         clf.read_ahead([ORDINARY, PASSED[0]])
         mute = process.pid
         assert [clf.proba(t) for t in (ORDINARY, PASSED[0])] == [

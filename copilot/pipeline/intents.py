@@ -21,7 +21,6 @@ the classifier the pipeline asks.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections import OrderedDict
@@ -51,10 +50,8 @@ from copilot.pipeline.intenttraining import (
     train,
     translation_groups,
 )
-from copilot.pipeline.intentworker import ChildFuture, ReaderGone, ReaderProcess, read_message
+from copilot.pipeline.intentworker import ChildFuture, ReaderProcess, read_message
 from knowledge.embeddings import Embedder
-
-log = logging.getLogger(__name__)
 
 # what other modules import from here (the model and its training were here)
 __all__ = [
@@ -116,7 +113,6 @@ class IntentClassifier:
         # messages read ahead, while the suggestion finds orders and passages (see read_ahead):
         # by a child process running this model and embedder when there is one, else a thread
         self.process = process
-        self.wait_s = 20.0  # then the child is taken for hung: killed, the message read here
         self._ahead = ThreadPoolExecutor(1, thread_name_prefix="intents")
         self._pending: dict[str, Future[np.ndarray]] = {}
 
@@ -176,15 +172,10 @@ class IntentClassifier:
 
     def _awaited(self, key: str, pending: Future[np.ndarray]) -> np.ndarray:
         """A row read ahead; a child process that stopped or hangs: read here instead."""
-        try:
-            # the child answers in milliseconds (its first answer: a second or two after start)
-            timeout = self.wait_s if isinstance(pending, ChildFuture) else None
-            return pending.result(timeout=timeout)
-        except (ReaderGone, TimeoutError) as exc:
-            if isinstance(exc, TimeoutError) and self.process is not None:
-                self.process.abandon(f"no row in {self.wait_s:.0f} s")
-            log.info("%s: read in-process", str(exc) or f"no row in {self.wait_s:.0f} s")
-            return self._read(key)
+        if not isinstance(pending, ChildFuture) or self.process is None:
+            return pending.result()  # a thread of this process: its failure is raised
+        rows = self.process.collect([pending])
+        return rows[0] if rows is not None else self._read(key)
 
     def _read(self, key: str) -> np.ndarray:
         try:
@@ -235,14 +226,12 @@ class IntentClassifier:
     def _query_vectors(self, texts: list[str]) -> np.ndarray:
         """The texts' e5 query vectors: by the child process when there is one (this process
         then never loads e5), else here."""
-        futures = [self.process.submit(t, "vector") for t in texts] if self.process else []
-        if futures and all(f is not None for f in futures):
-            try:
-                return np.vstack([f.result(timeout=self.wait_s) for f in futures if f is not None])
-            except (ReaderGone, TimeoutError) as exc:
-                if isinstance(exc, TimeoutError):
-                    self.process.abandon(f"no vector in {self.wait_s:.0f} s")  # type: ignore[union-attr]
-                log.info("%s: embedded in-process", str(exc) or f"no vector in {self.wait_s:.0f} s")
+        if self.process is not None:
+            futures = [self.process.submit(t, "vector") for t in texts]
+            sent = [f for f in futures if f is not None]
+            got = self.process.collect(sent) if len(sent) == len(texts) else None
+            if got is not None:
+                return np.vstack(got)
         with self._engine:
             return self.embedder.embed(texts, kind="query")
 

@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Literal
@@ -48,9 +48,8 @@ from copilot.pipeline.intentmodel import IntentModel
 
 log = logging.getLogger(__name__)
 
-_REQUEST = struct.Struct("<IBI")
+_FRAME = struct.Struct("<IBI")  # request: id, kind, length; answer: id, ok, length
 _KINDS: dict[str, tuple[int, str]] = {"row": (0, "<f8"), "vector": (1, "<f4")}  # code, dtype
-_ANSWER = struct.Struct("<IBI")
 # ``-m`` would run this module a second time beside the copy its package imports. The real
 # stdout is kept for the answers before anything is imported (whatever a library prints goes
 # to stderr), and Ctrl-C in a terminal is the parent's to handle: the child ends with its pipe.
@@ -111,6 +110,7 @@ class ReaderProcess:
         if model_sha256 is not None:  # the parent's model: a child never reads with another
             self.command += ["--sha256", model_sha256]
         self.retry_s = retry_s
+        self.wait_s = 20.0  # then the child is taken for hung: killed, the message read here
         self._lock = threading.Lock()
         self._writing = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -142,7 +142,7 @@ class ReaderProcess:
         try:
             assert proc.stdin is not None
             with self._writing:  # blocks while the child catches up: its answers still drain
-                _write_all(proc.stdin, _REQUEST.pack(rid, code, len(data)) + data)
+                _write_all(proc.stdin, _FRAME.pack(rid, code, len(data)) + data)
         except (OSError, ValueError) as exc:  # it stopped (or was closed) since
             with self._lock:
                 self._waiting.pop(rid, None)
@@ -151,12 +151,19 @@ class ReaderProcess:
             return None
         return fut
 
-    def abandon(self, why: str) -> None:
-        """The child does not answer in time: kill it (its reads fail over, a new one later)."""
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            log.warning("intent reader process killed: %s", why)
-            proc.kill()
+    def collect(self, futures: Sequence[ChildFuture]) -> list[np.ndarray] | None:
+        """The answers to ``futures``; None when the child stopped, failed, or gave none in
+        ``wait_s`` (it is then killed: its reads fail over, a new one starts later)."""
+        try:
+            return [fut.result(timeout=self.wait_s) for fut in futures]
+        except ReaderGone as exc:
+            log.info("%s: read in-process", exc)
+        except TimeoutError:
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                log.warning("intent reader process killed: no answer in %.0f s", self.wait_s)
+                proc.kill()
+        return None
 
     def close(self) -> int | None:
         """End the child (it exits when its input closes), wait for it; its exit code."""
@@ -195,15 +202,15 @@ class ReaderProcess:
         sense: the child is then killed)."""
         out = proc.stdout
         assert out is not None
-        why = "its output ended"
+        why, ended = "its output ended", True
         try:
-            while (head := _read_exactly(out, _ANSWER.size)) is not None:
-                rid, ok, size = _ANSWER.unpack(head)
+            while (head := _read_exactly(out, _FRAME.size)) is not None:
+                rid, ok, size = _FRAME.unpack(head)
                 with self._lock:
                     waiting = self._waiting.pop(rid, None)
                 body = _read_exactly(out, size) if size <= _MAX_ANSWER else None
                 if body is None:
-                    why = f"a broken answer ({size} bytes)"
+                    why, ended = f"a broken answer ({size} bytes)", False
                     if waiting is not None:
                         waiting[0].set_exception(ReaderGone(f"the intent reader gave {why}"))
                     break
@@ -216,10 +223,10 @@ class ReaderProcess:
                     said = body.decode(errors="replace")
                     fut.set_exception(ReaderGone(f"the intent reader failed: {said}"))
         except Exception as exc:  # whatever happens here, no future is left waiting
-            why = f"{type(exc).__name__}: {exc}"
+            why, ended = f"{type(exc).__name__}: {exc}", False
         finally:
             try:  # a child whose output ended is exiting; one that talks nonsense is killed
-                code = proc.wait(timeout=1 if why == "its output ended" else 0)
+                code = proc.wait(timeout=1 if ended else 0)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 code = proc.wait()
@@ -240,9 +247,7 @@ class ReaderProcess:
                 "intent reader process stopped: reading in-process, a new one in %.0f s",
                 self.retry_s,
             )
-        if proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()
+        _close_input(proc)
         return lost
 
 
@@ -277,10 +282,14 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return data
 
 
-def _end(proc: subprocess.Popen[bytes]) -> int:
+def _close_input(proc: subprocess.Popen[bytes]) -> None:
     if proc.stdin is not None:
         with contextlib.suppress(OSError):
             proc.stdin.close()
+
+
+def _end(proc: subprocess.Popen[bytes]) -> int:
+    _close_input(proc)
     try:
         return proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -308,8 +317,8 @@ def serve(
     def embed(text: str) -> np.ndarray:
         return embedder.embed([text], kind="query")
 
-    while (head := _read_exactly(requests, _REQUEST.size)) is not None:
-        rid, code, size = _REQUEST.unpack(head)
+    while (head := _read_exactly(requests, _FRAME.size)) is not None:
+        rid, code, size = _FRAME.unpack(head)
         body = _read_exactly(requests, size)
         if body is None:
             break
@@ -320,10 +329,10 @@ def serve(
                 if code == _KINDS["row"][0]
                 else np.ascontiguousarray(embed(text)[0], "<f4")
             )
-            answer = _ANSWER.pack(rid, 1, out.nbytes) + out.tobytes()
+            answer = _FRAME.pack(rid, 1, out.nbytes) + out.tobytes()
         except Exception as exc:  # said to the parent, which reads the message itself
             said = f"{type(exc).__name__}: {exc}".encode()
-            answer = _ANSWER.pack(rid, 0, len(said)) + said
+            answer = _FRAME.pack(rid, 0, len(said)) + said
         _write_all(answers, answer)
 
 
