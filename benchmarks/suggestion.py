@@ -155,6 +155,19 @@ def _time_assembly(ws: Workspace, convs: list[Conversation]) -> list[float]:
     return out
 
 
+def _reference_ms(ws: Workspace, convs: list[Conversation]) -> float:
+    """How fast this machine is right now: the p50 of the conversations' query embeddings
+    alone (one by one, nothing else running). A shared VM moves by a third between runs; a
+    row's timings are comparable with another's at a like reference."""
+    queries = [q for c in convs if (q := read_conversation(c).query)]
+    out = []
+    for q in queries * 3:
+        t = time.perf_counter()
+        ws.kb.embedder.embed([q], kind="query")
+        out.append((time.perf_counter() - t) * 1000)
+    return percentile(out[len(queries) :], 50)  # the first pass: the runtime's allocations
+
+
 def _share_read_by_e5(classifier: IntentClassifier | None, convs: list[Conversation]) -> str:
     """How many of the timed (last) customer messages the n-gram gate passes on to e5: the
     suggestions that wait for an embedding (the dev sets' messages: about 18 %)."""
@@ -179,6 +192,7 @@ HEADERS = [
     "total (non-LLM path)",
     "prompt assembly (tiktoken budget)",
     "suggestions",
+    "machine reference (a query embedded alone, p50 ms)",
 ]
 
 
@@ -202,6 +216,7 @@ def main() -> None:
             build = _grow(ws, size, pool, rng)
             for mode in modes:
                 ws.service.intents = IntentClassifier.default(mode) if mode else None
+                reference = _reference_ms(ws, convs)
                 series = _time_suggestions(ws, convs, args.rounds)
                 series.append(_time_assembly(ws, convs))
                 cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
@@ -213,6 +228,7 @@ def main() -> None:
                         _share_read_by_e5(ws.service.intents, convs),
                         *cells,
                         len(series[0]),
+                        f"{reference:.1f}",
                     ]
                 )
                 print(
