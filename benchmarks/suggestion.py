@@ -105,14 +105,22 @@ def _grow(ws: Workspace, size: int, pool: list[str], rng: random.Random) -> floa
     return time.perf_counter() - t0
 
 
-def _time_suggestions(ws: Workspace, convs: list[Conversation], rounds: int) -> list[list[float]]:
-    """Per suggestion: retrieval, order lookup, intents, composition and total (ms)."""
+def _time_suggestions(
+    ws: Workspace,
+    convs: list[Conversation],
+    rounds: int,
+    reference: list[float] | None = None,
+) -> list[list[float]]:
+    """Per suggestion: retrieval, order lookup, intents, composition and total (ms); with
+    ``reference``, the machine's speed before each round (see :func:`_reference`)."""
     # one untimed pass: first-seen input lengths cost the ONNX runtime an allocation
     # each, which a long-running app pays once (the query vectors are cleared below)
     for conv in convs:
         ws.service.suggest(conv)
     series: list[list[float]] = [[], [], [], [], []]
     for _ in range(rounds):
+        if reference is not None:
+            reference.extend(_reference(ws, convs))
         ws.kb.retriever.forget_queries()  # measure the query's embedding and spelling each time
         for conv in convs:
             if ws.service.intents is not None:  # a new message in an ongoing chat:
@@ -155,17 +163,18 @@ def _time_assembly(ws: Workspace, convs: list[Conversation]) -> list[float]:
     return out
 
 
-def _reference_ms(ws: Workspace, convs: list[Conversation]) -> float:
-    """How fast this machine is right now: the p50 of the conversations' query embeddings
-    alone (one by one, nothing else running). A shared VM moves by a third between runs; a
-    row's timings are comparable with another's at a like reference."""
-    queries = [q for c in convs if (q := read_conversation(c).query)]
+def _reference(ws: Workspace, convs: list[Conversation]) -> list[float]:
+    """How fast this machine is right now: the conversations' queries embedded alone, one by
+    one, with nothing else running (ms each). A shared VM moves by a third between runs, and
+    within one: a row's timings compare with another's at a like reference (its p50 over the
+    row's rounds)."""
     out = []
-    for q in queries * 3:
-        t = time.perf_counter()
-        ws.kb.embedder.embed([q], kind="query")
-        out.append((time.perf_counter() - t) * 1000)
-    return percentile(out[len(queries) :], 50)  # the first pass: the runtime's allocations
+    for conv in convs:
+        if query := read_conversation(conv).query:
+            t = time.perf_counter()
+            ws.kb.embedder.embed([query], kind="query")
+            out.append((time.perf_counter() - t) * 1000)
+    return out
 
 
 def _share_read_by_e5(classifier: IntentClassifier | None, convs: list[Conversation]) -> str:
@@ -192,7 +201,7 @@ HEADERS = [
     "total (non-LLM path)",
     "prompt assembly (tiktoken budget)",
     "suggestions",
-    "machine reference (a query embedded alone, p50 ms)",
+    "machine reference (a query embedded alone before each round, p50 ms)",
 ]
 
 
@@ -216,8 +225,8 @@ def main() -> None:
             build = _grow(ws, size, pool, rng)
             for mode in modes:
                 ws.service.intents = IntentClassifier.default(mode) if mode else None
-                reference = _reference_ms(ws, convs)
-                series = _time_suggestions(ws, convs, args.rounds)
+                reference: list[float] = []
+                series = _time_suggestions(ws, convs, args.rounds, reference)
                 series.append(_time_assembly(ws, convs))
                 cells = [f"{percentile(v, 50):.1f} / {percentile(v, 95):.1f}" for v in series]
                 rows.append(
@@ -228,7 +237,7 @@ def main() -> None:
                         _share_read_by_e5(ws.service.intents, convs),
                         *cells,
                         len(series[0]),
-                        f"{reference:.1f}",
+                        f"{percentile(reference, 50):.1f}",
                     ]
                 )
                 print(
