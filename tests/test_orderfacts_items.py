@@ -35,7 +35,7 @@ def _order(n: int, name: str) -> Order:
 
 @pytest.fixture(scope="module")
 def embed():
-    return IntentClassifier.default().vectors
+    return IntentClassifier.default().meanings
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,7 @@ from copilot.pipeline.intenttraining import (
     translation_groups,
 )
 from copilot.pipeline.intentworker import ChildFuture, ReaderProcess, read_message
+from knowledge import ItemVectors
 from knowledge.embeddings import Embedder
 
 # what other modules import from here (the model and its training were here)
@@ -222,6 +223,26 @@ class IntentClassifier:
             while len(self._vectors) > self._cache_size:
                 self._vectors.popitem(last=False)
         return np.vstack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    def meanings(
+        self, said: str, names: Sequence[str], stored: ItemVectors | None = None
+    ) -> np.ndarray:
+        """Order resolution's vectors (see ``orderchoice.Meanings``): the message's content
+        words, then each item name. With ``stored`` (the order book's, in the database), an
+        item name is embedded once for every process and kept over restarts; the customer's
+        words are never stored."""
+        if stored is None:
+            return self.vectors([said, *names])
+        with self._lock:
+            lacking = [n for n in dict.fromkeys(names) if n not in self._vectors]
+        kept = stored.get(self.embedder.name, lacking, self.embedder.dim) if lacking else {}
+        with self._lock:
+            self._vectors.update(kept)
+        rows = self.vectors([said, *names])  # the words and the names not kept, in one request
+        row_of = {n: 1 + i for i, n in enumerate(names)}
+        made = {n: rows[row_of[n]] for n in lacking if n not in kept}
+        stored.put(self.embedder.name, made)
+        return rows
 
     def _query_vectors(self, texts: list[str]) -> np.ndarray:
         """The texts' e5 query vectors: by the child process when there is one (this process

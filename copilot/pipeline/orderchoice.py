@@ -56,8 +56,9 @@ _DEFINITE = re.compile(
 )
 
 
-# Unit vectors of short texts (a multilingual query embedding), for naming items across languages.
-Embed = Callable[[Sequence[str]], np.ndarray]
+# For naming items across languages: the unit vectors (a multilingual query embedding) of a
+# message's content words, then of each item name, in one array.
+Meanings = Callable[[str, Sequence[str]], np.ndarray]
 # When no word of the message names an item of the candidate orders, the order whose item names
 # are nearest in meaning to the message's content words is taken if it is near enough and leads
 # the next order by enough cosine. multilingual-e5 cosines are compressed (unrelated texts still
@@ -124,7 +125,7 @@ def pick_orders(
     today: date,
     text: str = "",
     *,
-    embed: Embed | None = None,
+    embed: Meanings | None = None,
 ) -> OrderChoice:
     """The orders the reply should talk about: those quoted, else the one of theirs that the
     conversation designates (by the items it names, the month or week it was ordered, whether
@@ -163,7 +164,7 @@ def pick_orders(
 
 
 def _designated(
-    pool: list[Order], text: str, today: date, embed: Embed | None = None
+    pool: list[Order], text: str, today: date, embed: Meanings | None = None
 ) -> list[Order]:
     """The orders of ``pool`` that the message singles out; empty when it names none."""
     folded = fold(text)
@@ -243,7 +244,7 @@ def _order_days(o: Order) -> set[tuple[int, int]]:
     return days | _days_named(names)
 
 
-def _nearest_by_meaning(pool: list[Order], text: str, embed: Embed) -> Order | None:
+def _nearest_by_meaning(pool: list[Order], text: str, embed: Meanings) -> Order | None:
     """The order whose item names are nearest in meaning to the message's content words
     (stop words of both languages left out), when it is at least ``ITEM_FLOOR`` near and leads
     every other order by ``ITEM_MARGIN``; None when none stands out."""
@@ -252,7 +253,7 @@ def _nearest_by_meaning(pool: list[Order], text: str, embed: Embed) -> Order | N
     flat = [n for ns in names for n in ns]
     if not said or not flat:
         return None
-    vectors = embed([said, *flat])
+    vectors = embed(said, flat)
     sims = vectors[1:] @ vectors[0]
     best: list[float] = []
     start = 0

@@ -12,7 +12,7 @@ from datetime import date
 from copilot.pipeline.drafter import DraftRequest, Passage
 from copilot.pipeline.escalation import Policy, Signals, decide, lost_orders
 from copilot.pipeline.intents import IntentClassifier
-from copilot.pipeline.orderchoice import Embed, pick_orders
+from copilot.pipeline.orderchoice import Meanings, pick_orders
 from copilot.pipeline.orderfacts import OrderFacts, describe
 from copilot.pipeline.reading import Reading
 from copilot.types import Conversation, DraftOptions, Timings
@@ -49,7 +49,7 @@ def find_orders(
     reading: Reading,
     policy: Policy,
     today: Callable[[], date],
-    embed: Embed | None,
+    embed: Meanings | None,
 ) -> FoundOrders:
     """1. the customer's own orders (the lookup never returns anyone else's)."""
     own = book.orders_of(conv.customer_id) if conv.customer_id else []

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from copilot.pipeline.confidence import ConfidenceModel, review_hints
@@ -159,7 +160,7 @@ class SuggestionService:
         # items named in another language than the feed's are matched by the classifier's
         # multilingual embedding, unless it was asked to read n-grams only (no embedding)
         embed = (
-            self.intents.vectors
+            partial(self.intents.meanings, stored=self.orders.item_vectors)
             if self.intents is not None and self.intents.features == "e5"
             else None
         )

@@ -7,11 +7,13 @@ quoted, never with its contents.
 
 ``model``: the Order, its customer, the feed's fields; ``feed``: reading a feed file;
 ``validation``: its records checked; ``references``: order numbers as customers quote them;
-``tables``: the SQL tables and their migrations; ``book``: the :class:`OrderBook` over them.
+``tables``: the SQL tables and their migrations; ``book``: the :class:`OrderBook` over them;
+``itemvectors``: the vectors of the item names, kept for order resolution.
 """
 
 from knowledge.orders.book import SHAPES_TTL_S, OrderBook
 from knowledge.orders.feed import read_feed
+from knowledge.orders.itemvectors import ItemVectors
 from knowledge.orders.model import (
     CLOSED_STATUSES,
     FIELDS,
@@ -55,6 +57,7 @@ __all__ = [
     "Customer",
     "ImportReport",
     "Item",
+    "ItemVectors",
     "Order",
     "OrderBook",
     "QuoteLookup",

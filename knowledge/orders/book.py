@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from knowledge.db import migrate
 from knowledge.orders.feed import read_feed
+from knowledge.orders.itemvectors import ItemVectors
 from knowledge.orders.model import Customer, ImportReport, Order, QuoteLookup, digits_of, order_key
 from knowledge.orders.references import ReferenceShape, ends_with, keys_of, references
 from knowledge.orders.tables import (
@@ -36,6 +37,7 @@ class OrderBook:
         self._shapes: tuple[float, list[ReferenceShape]] | None = None
         migrate(engine, "knowledge.orders", MIGRATIONS)
         add_field_columns(engine)
+        self.item_vectors = ItemVectors(engine)  # what order resolution compares items by
 
     # -- import ------------------------------------------------------------------------
     def import_file(self, name: str, data: bytes) -> ImportReport:

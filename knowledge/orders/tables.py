@@ -43,6 +43,15 @@ customers_table = sa.Table(
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
 
+# the vectors of the feed's item names by embedder (see itemvectors): a name by its SHA-256
+item_vectors_table = sa.Table(
+    "item_vectors",
+    metadata,
+    sa.Column("embedder", sa.Text, primary_key=True),
+    sa.Column("name_sha256", sa.Text, primary_key=True),
+    sa.Column("vector", sa.LargeBinary, nullable=False),
+)
+
 
 def _add_last_tracking_update(conn: sa.Connection) -> None:
     """Orders imported before the feed had ``last_tracking_update`` (tables made by step 1)."""
@@ -78,6 +87,7 @@ MIGRATIONS = [
     unbounded_strings_on_postgresql(orders_table, customers_table),
     _add_last_tracking_update,
     add_missing_columns,
+    create_tables(item_vectors_table),
 ]
 
 
