@@ -56,6 +56,18 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data", demo_autoload=False)
 
 
+def open_demo(root: Path, embedder: Any = None) -> Workspace:
+    """The demo store in a new workspace under ``root`` (the instant hash embedder unless
+    told), drafted offline, on the demo's date."""
+    from copilot.demo import ANCHOR, load_demo
+
+    settings = load_settings(data_dir=root / "data", demo_autoload=False)
+    ws = open_workspace(settings, embedder=embedder or HashEmbedder(), drafter=None)
+    load_demo(ws, today=ANCHOR)
+    ws.service.today = lambda: ANCHOR
+    return ws
+
+
 @pytest.fixture
 def ws(settings: Settings) -> Workspace:
     """An empty workspace with the instant hash embedder."""

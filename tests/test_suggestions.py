@@ -7,35 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from copilot import Workspace, load_settings, open_workspace
-from copilot.demo import ANCHOR, load_demo
+from copilot import Workspace
+from copilot.demo import ANCHOR
 from copilot.pipeline.escalation import Policy, PolicyError
 from copilot.pipeline.offline import PROMPT_VERSION
 from copilot.pipeline.pii import Masker
 from copilot.pipeline.suggest import SuggestionService
 from copilot.types import Conversation, DraftOptions, Turn
-from knowledge import HashEmbedder, MiniLMEmbedder
+from knowledge import MiniLMEmbedder
+from tests.conftest import open_demo
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("sugg") / "data", demo_autoload=False)
-    ws = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
-    load_demo(ws, today=ANCHOR)
-    ws.service.today = lambda: ANCHOR
-    return ws
+    return open_demo(tmp_path_factory.mktemp("sugg"))
 
 
 @pytest.fixture(scope="module")
 def demo_minilm(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The demo store with the default embedder, for what depends on real ranking (~30 s)."""
-    settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("sugg-minilm") / "data", demo_autoload=False
-    )
-    ws = open_workspace(settings, embedder=MiniLMEmbedder(), drafter=None)
-    load_demo(ws, today=ANCHOR)
-    ws.service.today = lambda: ANCHOR
-    return ws
+    return open_demo(tmp_path_factory.mktemp("sugg-minilm"), MiniLMEmbedder())
 
 
 def ask(

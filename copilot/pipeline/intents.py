@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache, partial
 from pathlib import Path
@@ -130,6 +130,9 @@ class IntentClassifier:
 
     def proba(self, text: str) -> dict[str, float]:
         """Calibrated probability of each label (``none`` included) for one message."""
+        return dict(zip(self.model.labels, (float(p) for p in self._row(text)), strict=True))
+
+    def _row(self, text: str) -> np.ndarray:
         key = text.strip()
         with self._lock:
             row = self._cache.get(key)
@@ -138,7 +141,7 @@ class IntentClassifier:
             pending = self._pending.get(key)
         if row is None:
             row = self._read(key) if pending is None else self._awaited(key, pending)
-        return dict(zip(self.model.labels, (float(p) for p in row), strict=True))
+        return row
 
     def read_ahead(self, texts: Sequence[str]) -> None:
         """Start reading messages in the background: the suggestion finds the customer's
@@ -257,13 +260,22 @@ class IntentClassifier:
 
     def reasons(self, messages: Sequence[str]) -> dict[str, tuple[float, str]]:
         """For each reason, its highest probability over ``messages`` and that message."""
+        return self._best((text, self._row(text)) for text in messages if text.strip())
+
+    def reasons_so_far(self, messages: Sequence[str]) -> tuple[dict[str, tuple[float, str]], bool]:
+        """What :meth:`reasons` says from the messages read by now, without waiting for the
+        others; and whether none was left out."""
+        with self._lock:
+            rows = [(t, self._cache.get(t.strip())) for t in messages if t.strip()]
+        read = [(t, row) for t, row in rows if row is not None]
+        return self._best(read), len(read) == len(rows)
+
+    def _best(self, rows: Iterable[tuple[str, np.ndarray]]) -> dict[str, tuple[float, str]]:
         best: dict[str, tuple[float, str]] = {}
-        for text in messages:
-            if not text.strip():
-                continue
-            for label, p in self.proba(text).items():
+        for text, row in rows:
+            for label, p in zip(self.model.labels, row, strict=True):
                 if label != NONE and p > best.get(label, (-1.0, ""))[0]:
-                    best[label] = (p, text)
+                    best[label] = (float(p), text)
         return best
 
 

@@ -4,18 +4,16 @@ refund at stake, and the drafter's request."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from copilot.pipeline.drafter import DraftRequest, Passage
 from copilot.pipeline.escalation import Policy, Signals, decide, lost_orders
-from copilot.pipeline.intents import IntentClassifier
 from copilot.pipeline.orderchoice import Meanings, pick_orders
 from copilot.pipeline.orderfacts import OrderFacts, describe
 from copilot.pipeline.reading import Reading
-from copilot.types import Conversation, DraftOptions, Timings
+from copilot.types import Conversation, DraftOptions
 from knowledge import Hit, KnowledgeBase, Order, OrderBook
 
 MAX_TURNS_READ = 8  # the customer's latest messages read for escalation intents
@@ -97,18 +95,14 @@ def before_drafting(
     name: str | None,
     found: FoundOrders,
     hits: list[Hit],
-    timings: Timings,
+    intents: Mapping[str, tuple[float, str]],
     *,
     kb: KnowledgeBase,
-    classifier: IntentClassifier | None,
     today: Callable[[], date],
 ) -> BeforeDrafting:
-    """3. the policy's triggers known before drafting, and the drafter's request."""
-    # the escalation intents of the customer's latest messages (each read once: memoised)
+    """3. the policy's triggers known before drafting, and the drafter's request; ``intents``:
+    the escalation intents of the customer's latest messages (``IntentClassifier.reasons``)."""
     said = customer_said(conv)
-    t_intents = time.perf_counter()
-    intents = classifier.reasons(said) if classifier is not None else {}
-    timings.intents_ms = (time.perf_counter() - t_intents) * 1000
     pattern_hits = policy.said(said, intents)
     refund_amount = _refund_amount(policy, conv, reading, found.chosen)
     reported_lost = policy.reported("lost_parcel", intents)

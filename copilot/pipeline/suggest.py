@@ -104,9 +104,11 @@ class SuggestionService:
         opts = options or DraftOptions()
         t_start = time.perf_counter()
         timings = Timings()
-        found, hits, index_down, before = self._prepare(conv, opts, timings)
+        found, hits, index_down, step3 = self._prepare(conv, opts, timings)
+        before, (result, llm_unavailable, notes) = self._decide_and_draft(
+            conv, step3, on_delta, offline, timings
+        )
         reading = before.req.reading
-        result, llm_unavailable, notes = self._draft(before.req, on_delta, offline, timings)
         feats, confidence, escalation = decide_after_draft(
             self.kb, self.confidence, found, before, result
         )
@@ -146,9 +148,10 @@ class SuggestionService:
 
     def _prepare(
         self, conv: Conversation, opts: DraftOptions, timings: Timings
-    ) -> tuple[FoundOrders, list[Hit], str | None, BeforeDrafting]:
-        """Steps 1 to 3, each timed: the customer's orders, retrieval, the policy's triggers
-        known before drafting and the drafter's request (which holds the reading)."""
+    ) -> tuple[FoundOrders, list[Hit], str | None, Callable[..., BeforeDrafting]]:
+        """Steps 1 and 2, each timed: the customer's orders and retrieval; and step 3 (the
+        policy's triggers known before drafting and the drafter's request), waiting for the
+        escalation intents of the customer's messages."""
         policy = self.policy
         if self.intents is not None:  # the messages' intents are read while orders are found
             self.intents.read_ahead(customer_said(conv))
@@ -170,9 +173,8 @@ class SuggestionService:
         t = time.perf_counter()
         reading, hits, index_down = self._retrieve(reading, found.chosen)
         timings.retrieval_ms = (time.perf_counter() - t) * 1000
-
-        t = time.perf_counter()
-        before = before_drafting(
+        step3 = partial(
+            before_drafting,
             conv,
             opts,
             policy,
@@ -180,13 +182,38 @@ class SuggestionService:
             name,
             found,
             hits,
-            timings,
             kb=self.kb,
-            classifier=self.intents,
             today=self.today,
         )
+        return found, hits, index_down, step3
+
+    def _decide_and_draft(
+        self,
+        conv: Conversation,
+        step3: Callable[..., BeforeDrafting],
+        on_delta: OnDelta | None,
+        offline: bool,
+        timings: Timings,
+    ) -> tuple[BeforeDrafting, tuple[DraftResult, bool, list[str]]]:
+        """Steps 3 and 4, timed. The intents still being read (a long message, by the child
+        process) are waited for last: meanwhile the offline draft is made from the messages
+        read by now, and kept when the intents read then hand nothing more over (they reach
+        the draft only through its hand-off): the same draft, made while the reader ends."""
+        said = customer_said(conv)
+        early = None
+        if self.intents is not None and (offline or self.llm is None):
+            so_far, complete = self.intents.reasons_so_far(said)
+            if not complete:
+                guess = step3(so_far)
+                early = (guess.req.handoff, self._draft(guess.req, on_delta, offline, timings))
+        t = time.perf_counter()
+        intents = self.intents.reasons(said) if self.intents is not None else {}
+        timings.intents_ms = (time.perf_counter() - t) * 1000
+        before = step3(intents)
         timings.prompt_ms = (time.perf_counter() - t) * 1000
-        return found, hits, index_down, before
+        if early is not None and early[0] == before.req.handoff:
+            return before, early[1]
+        return before, self._draft(before.req, on_delta, offline, timings)
 
     def _draft(
         self, req: DraftRequest, on_delta: OnDelta | None, offline: bool, timings: Timings
