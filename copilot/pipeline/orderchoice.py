@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from copilot.pipeline.orderdates import MONTHS, WEEKDAYS, fmt_date
 from copilot.types import Lang
@@ -79,15 +80,8 @@ def _close(a: str, b: str) -> bool:
     allowed = 0 if n < 5 else 1 if n < 8 else 2
     if not allowed or abs(len(a) - len(b)) > allowed:
         return False
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        if min(cur) > allowed:
-            return False
-        prev = cur
-    return prev[-1] <= allowed
+    # letters added, dropped or changed (a swap is two); past ``allowed`` it stops counting
+    return Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed
 
 
 def _shared(asked: set[str], owned: set[str]) -> set[str]:
