@@ -19,6 +19,8 @@ class _StillReading:
     """The shipped classifier, except that when the suggestion asks what is read so far, no
     message is (a long one still in the reader): the suggestion drafts before it waits."""
 
+    reads_aside = True
+
     def __init__(self, inner: IntentClassifier) -> None:
         self.inner, self.features, self.asked = inner, inner.features, 0
 
@@ -68,3 +70,23 @@ def test_the_draft_made_while_the_intents_are_read_is_the_one_made_after_them(
     assert after.escalation.escalate is hands_over
     assert early.draft == after.draft and early.citations == after.citations
     assert early.escalation == after.escalation and early.confidence == after.confidence
+
+
+def test_nothing_is_drafted_early_when_the_messages_are_read_in_this_process(
+    demo: Workspace,
+) -> None:
+    assert not IntentClassifier.default("ngrams").reads_aside  # a millisecond: nothing to wait
+    assert not IntentClassifier.default(reader="thread").reads_aside  # one interpreter
+    here = _StillReading(IntentClassifier.default())
+    here.reads_aside = False
+    demo.service.intents = here  # type: ignore[assignment]
+    try:
+        text = "Bonjour, où en est ma commande LUM-105097 ?"
+        demo.service.suggest(
+            Conversation(
+                customer_id="C1001", channel="web", turns=[Turn(role="customer", text=text)]
+            )
+        )
+    finally:
+        demo.service.intents = IntentClassifier.default()
+    assert here.asked == 0

@@ -143,6 +143,13 @@ class IntentClassifier:
             row = self._read(key) if pending is None else self._awaited(key, pending)
         return row
 
+    @property
+    def reads_aside(self) -> bool:
+        """Messages are read by a child process, on the other core: a suggestion that would
+        wait for one has work to do meanwhile (in-process, the n-grams take a millisecond
+        and a reader thread would share the interpreter with it)."""
+        return self.features == "e5" and self.process is not None
+
     def read_ahead(self, texts: Sequence[str]) -> None:
         """Start reading messages in the background: the suggestion finds the customer's
         orders and the passages meanwhile, then :meth:`proba` waits for what is left."""

@@ -201,7 +201,7 @@ class SuggestionService:
         the draft only through its hand-off): the same draft, made while the reader ends."""
         said = customer_said(conv)
         early = None
-        if self.intents is not None and (offline or self.llm is None):
+        if self.intents is not None and self.intents.reads_aside and (offline or self.llm is None):
             so_far, complete = self.intents.reasons_so_far(said)
             if not complete:
                 guess = step3(so_far)
