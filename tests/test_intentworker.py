@@ -35,8 +35,9 @@ class _Counting:
         self.name, self.dim, self.calls = self.inner.name, self.inner.dim, 0
 
     def embed(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray:
-        self.calls += 1
-        return self.inner.embed(texts, kind=kind)  # type: ignore[arg-type]
+        out = self.inner.embed(texts, kind=kind)  # type: ignore[arg-type]
+        self.calls += 1  # counted once made
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,37 @@ def test_the_child_embeds_the_texts_order_resolution_compares(
     process.command = [sys.executable, "-c", "raise SystemExit(3)"]  # a child that dies at once
     again = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
     assert np.array_equal(again.vectors(names), want) and own.calls == 1  # embedded here
+
+
+def test_vectors_asked_while_the_child_reads_are_made_here_alike(
+    model: IntentModel, process: ReaderProcess
+) -> None:
+    """Order resolution asks for vectors while the child reads the message: they are made
+    here (the same to the bit) rather than behind that read, once e5 is loaded here. It loads
+    the first time, in the background, while the child answers."""
+    own = _Counting()
+    clf = IntentClassifier(model, own, process=process)  # type: ignore[arg-type]
+    alike = IntentClassifier(model, _Counting(), process=process)  # type: ignore[arg-type]
+    clf.vectors(["bouilloire"])  # the child is free: it answers
+    assert own.calls == 0
+    assert process.pid is not None
+    os.kill(process.pid, signal.SIGSTOP)  # reading a message, as long as this test needs
+    clf.read_ahead([PASSED[0]])
+    first = threading.Thread(target=clf.vectors, args=(["kettle"],))
+    first.start()  # asked to the child (e5 not loaded here yet), which loads meanwhile
+    _wait_for(lambda: own.calls == 1)
+    os.kill(process.pid, signal.SIGCONT)
+    first.join()
+    assert own.calls == 1  # the child made "kettle"
+    os.kill(process.pid, signal.SIGSTOP)
+    clf.read_ahead([PASSED[1]])
+    here = clf.vectors(["earbuds", "bouilloire en inox"])  # the child still reads: here
+    assert own.calls == 2
+    os.kill(process.pid, signal.SIGCONT)
+    clf.proba(PASSED[1])  # the read ends: the child is free again
+    assert np.array_equal(here, alike.vectors(["earbuds", "bouilloire en inox"]))
+    clf.vectors(["lamp"])
+    assert alike.embedder.calls == 0 and own.calls == 2  # type: ignore[attr-defined]
 
 
 def test_a_child_killed_mid_read_loses_no_message_and_is_replaced(
