@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
+from typing import NamedTuple
 
 from copilot.pipeline.drafter import Passage
 from knowledge.screening import is_instruction
@@ -34,8 +37,7 @@ def source_quote(sentence: str, chunk_text: str, lang: str) -> str:
     """What the agent is shown as the source of a drafted ``sentence``: the passage's sentence
     that holds it (or, for a reworded one, shares the most words with it), followed by the next
     while the quote stays short, Markdown stripped. The drafted sentence is never cut off."""
-    sents = [plain(raw) for raw, _ in pieces(chunk_text)]
-    sents = [s for s in sents if s]
+    sents = [s for s, _ in _plain_pieces(chunk_text) if s]
     if not sents:
         return ""
     said = fold(plain(sentence)).rstrip(".!?… ")
@@ -51,6 +53,40 @@ def source_quote(sentence: str, chunk_text: str, lang: str) -> str:
             break
         quote = f"{quote} {nxt}"
     return quote
+
+
+@lru_cache(maxsize=2048)
+def _plain_pieces(text: str) -> tuple[tuple[str, str | None], ...]:
+    """A passage's pieces (see ``pieces``) as a chat reads them, a row with its cells: the
+    same passages come back suggestion after suggestion."""
+    return tuple((plain(raw), cells) for raw, cells in pieces(text))
+
+
+class _Quotable(NamedTuple):
+    """A passage's sentence or table row that a draft may quote."""
+
+    at: int  # its place among the passage's pieces
+    text: str
+    row: bool  # a table row, read with its header
+    terms: frozenset[str]
+    own: frozenset[str]  # a row's own cells' terms (the column names are every row's)
+
+
+@lru_cache(maxsize=2048)
+def _quotable(text: str, lang: str) -> tuple[tuple[_Quotable, ...], tuple[tuple[int, str], ...]]:
+    """A passage's sentences and rows that read whole and instruct no assistant (a document
+    is data: such a sentence is never quoted), with their terms; and all its table rows
+    (place, text). Read once per passage, whatever the question."""
+    quotable, rows = [], []
+    for i, (s, cells) in enumerate(_plain_pieces(text)):
+        if cells is not None:
+            rows.append((i, s))
+        if not (_usable(s) if cells is None else _usable_row(s)) or is_instruction(s):
+            continue
+        terms = frozenset(content_terms(s, lang))
+        own = terms if cells is None else frozenset(content_terms(plain(cells), lang))
+        quotable.append(_Quotable(i, s, cells is not None, terms, own))
+    return tuple(quotable), tuple(rows)
 
 
 def _usable(s: str) -> bool:
@@ -176,12 +212,12 @@ def _naming_terms(names: Sequence[str], lang: str) -> set[str]:
 
 def _share_of_question(
     q: set[str], term_weights: dict[str, float] | None
-) -> Callable[[set[str]], float]:
+) -> Callable[[AbstractSet[str]], float]:
     """How much of the question (its terms ``q``) a set of terms covers (see ``share``)."""
     weights = term_weights or {}
     total = sum(weights.get(t, 1.0) for t in q)
 
-    def share(terms: set[str]) -> float:
+    def share(terms: AbstractSet[str]) -> float:
         """The part of the question ``terms`` cover, each query word weighted by its IDF."""
         return sum(weights.get(t, 1.0) for t in q & terms) / total if total else 0.0
 
@@ -199,7 +235,7 @@ def _label(row: str) -> str:
 _THEIR_ROW_BONUS = 1.0
 
 
-def _their_rows(rows: list[tuple[int, str]], theirs: set[str], lang: str) -> set[int]:
+def _their_rows(rows: Sequence[tuple[int, str]], theirs: set[str], lang: str) -> set[int]:
     """The table rows (position, text) headed by a word that names the customer's order."""
     if not theirs:
         return set()
@@ -207,7 +243,10 @@ def _their_rows(rows: list[tuple[int, str]], theirs: set[str], lang: str) -> set
 
 
 def _asked_rows(
-    rows: list[tuple[int, str]], asked: set[str], amounts: Sequence[tuple[float, str]], lang: str
+    rows: Sequence[tuple[int, str]],
+    asked: set[str],
+    amounts: Sequence[tuple[float, str]],
+    lang: str,
 ) -> set[int]:
     """The table rows (position, text) the question names whole, or whose range holds a
     quantity it gives."""
@@ -289,7 +328,7 @@ def _cognates(a: str, b: str) -> bool:
 def _scored(
     passages: list[Passage],
     lang: str,
-    share: Callable[[set[str]], float],
+    share: Callable[[AbstractSet[str]], float],
     wants_figure: bool,
     theirs: set[str],
     named: set[str] | None = None,
@@ -310,30 +349,20 @@ def _scored(
     for p_rank, p in enumerate(passages[:4]):
         head_terms = set(content_terms(" ".join((p.hit.title, *p.hit.chunk.heading_path)), lang))
         head_match = share(head_terms)
-        parts = pieces(p.hit.chunk.text)
-        rows = [(i, plain(raw)) for i, (raw, cells) in enumerate(parts) if cells is not None]
+        quotable, rows = _quotable(p.hit.chunk.text, lang)
         mine = _their_rows(rows, theirs, lang) | _asked_rows(rows, asked or set(), amounts, lang)
-        for i, (raw, cells) in enumerate(parts):
-            s = plain(raw)
-            if not (_usable(s) if cells is None else _usable_row(s)):
-                continue
-            if cells is not None and mine and i not in mine:
+        for i, s, row, terms, own in quotable:
+            if row and mine and i not in mine:
                 continue  # another row of the table is theirs: this one is someone else's
-            if cells is not None and named is not None and not _headed_by(s, named, lang):
+            if row and named is not None and not _headed_by(s, named, lang):
                 continue  # a row about a case they did not name, beside their order's facts
-            if is_instruction(s):
-                continue  # a document is data: a sentence that instructs an assistant is never quoted
-            terms = set(content_terms(s, lang))
-            if cells is None:
-                overlap = share(terms)
-            else:  # a row: its own cells count, the column names (shared by all rows) half
-                own = set(content_terms(plain(cells), lang))
-                overlap = share(own) + 0.5 * share(terms - own)
+            # a row: its own cells count, the column names (shared by all rows) half
+            overlap = share(own) + 0.5 * share(terms - own) if row else share(terms)
             if overlap == 0 and i not in mine and not (head_match >= 0.5 and i <= 1):
                 continue  # neither the sentence nor its section is about the question (a
                 # row that names their order is theirs: "Accessories: 1 year" under "Warranty")
             on_topic = overlap > 0 or head_match > 0
-            if cells is not None and kinds and on_topic and _labelled_by(s, kinds, lang):
+            if row and kinds and on_topic and _labelled_by(s, kinds, lang):
                 personal.add((p_rank, i))  # the row of their case, in a passage about the question
             score = (
                 (_THEIR_ROW_BONUS if i in mine else 0.0)
