@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from copilot.types import Conversation, DraftOptions, Lang, Register
 from knowledge import detect_language
@@ -211,8 +212,10 @@ def detect_register(text: str, lang: str) -> Register:
     return "formal"
 
 
+@lru_cache(maxsize=8192)
 def detect_intents(text: str) -> tuple[str, ...]:
-    """Intents by number of keyword hits; ties go to the one mentioned first."""
+    """Intents by number of keyword hits; ties go to the one mentioned first. Kept per text:
+    the offline draft asks it of the same passages' sentences suggestion after suggestion."""
     folded = fold(text)
     if _GREETING_ONLY.match(folded) or (
         _THANKS.search(folded) and "?" not in folded and len(folded) < 160
