@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot import Workspace, load_settings, open_workspace
+from copilot import load_settings, open_workspace
 from copilot.demo import ANCHOR, load_demo
 from copilot.desk.desk import Desk, as_placeholders, band
 from copilot.desk.store import ConflictError, DraftRecord, edit_ratio
@@ -17,15 +17,12 @@ from copilot.testing import FakeOpenAIServer, model_reply
 from copilot.types import DraftOptions
 from knowledge import HashEmbedder, SouffleurError
 from tests.builders import escalate_as_drafted, send_an_edited_follow_up
+from tests.conftest import open_demo
 
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("desk") / "data", demo_autoload=False)
-    ws: Workspace = open_workspace(settings, embedder=HashEmbedder(), drafter=None)
-    load_demo(ws, today=ANCHOR)
-    ws.service.today = lambda: ANCHOR
-    return Desk(ws)
+    return Desk(open_demo(tmp_path_factory.mktemp("desk")))
 
 
 def test_the_inbox_lists_demo_conversations_longest_wait_first(desk: Desk) -> None:
