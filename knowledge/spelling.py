@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein, Indel
 
 from knowledge.text import LETTER_RUN, STOPWORDS, content_terms, fold, words
@@ -34,6 +35,8 @@ class Speller:
         self._known: dict[str, set[str]] = {}  # surface words and their stems
         # corrected queries: a suggestion's search and its draft ask for the same one
         self._corrected: dict[tuple[str, tuple[str, ...]], str] = {}
+        # (language, bucket) -> a bucket's words by their sorted letters (see _anagrams)
+        self._letters: dict[tuple[str, tuple[str, int]], dict[str, list[str]]] = {}
 
     @classmethod
     def build(cls, texts: Sequence[str], langs: Sequence[str]) -> Speller:
@@ -102,16 +105,45 @@ class Speller:
         self._corrected.clear()
 
     def _closest(self, word: str, langs: Sequence[str]) -> str | None:
+        """The most frequent of the words fewest typing slips away, if any is within the word's
+        limit. Slips: letters missing or added (Indel distance), or swapped (the same letters in
+        another order: Damerau-Levenshtein); a substituted letter counts twice, so it is never
+        one slip. Each bucket's distances are computed by rapidfuzz in one call, and the words
+        with the same letters are looked up (one by one in Python, an unknown word's 300-400
+        candidates took 1-5 ms)."""
         limit = _max_distance(word)
+        letters = "".join(sorted(word))
         best: tuple[int, int, str] | None = None  # (distance, -count, word)
         for lang in langs:
             by_key = self._by_key.get(lang, {})
             for length in range(len(word) - limit, len(word) + limit + 1):
-                for cand, n in by_key.get((word[0], length), {}).items():
-                    d = _slips(word, cand, limit)
-                    if d <= limit and (best is None or (d, -n, cand) < best):
-                        best = (d, -n, cand)
+                bucket = by_key.get((word[0], length))
+                if not bucket:
+                    continue
+                near = {
+                    cand: int(d)
+                    for cand, d, _ in process.extract(
+                        word, list(bucket), scorer=Indel.distance, score_cutoff=limit, limit=None
+                    )
+                }
+                if length == len(word):  # swapped letters: more than ``limit`` insertions
+                    for cand in self._anagrams(lang, (word[0], length)).get(letters, ()):
+                        if cand not in near:
+                            near[cand] = DamerauLevenshtein.distance(word, cand, score_cutoff=limit)
+                for cand, d in near.items():
+                    if d <= limit and (best is None or (d, -bucket[cand], cand) < best):
+                        best = (d, -bucket[cand], cand)
         return best[2] if best else None
+
+    def _anagrams(self, lang: str, key: tuple[str, int]) -> dict[str, list[str]]:
+        """A bucket's words by their letters in order, made the first time it is asked for."""
+        got = self._letters.get((lang, key))
+        if got is None:
+            got = defaultdict(list)
+            for cand in self._by_key[lang][key]:
+                got["".join(sorted(cand))].append(cand)
+            self._letters[(lang, key)] = got = dict(got)
+        return got
 
 
 def learnable(tokens: Iterable[str]) -> Iterator[str]:
@@ -128,12 +160,3 @@ def word_counts(text: str) -> Counter[str]:
 def _stems(word: str, lang: str) -> tuple[str, ...]:
     """The forms a word of the articles makes known: its stem (stop words have none)."""
     return tuple(content_terms(word, lang))
-
-
-def _slips(word: str, cand: str, limit: int) -> int:
-    """Typing slips between two words: letters missing or added, or swapped (same letters in
-    another order); a substituted letter counts twice, so it is never one slip."""
-    d = Indel.distance(word, cand, score_cutoff=limit)
-    if d > limit and sorted(word) == sorted(cand):
-        d = DamerauLevenshtein.distance(word, cand, score_cutoff=limit)
-    return d

@@ -63,3 +63,42 @@ def test_a_query_is_corrected_once_per_speller_and_per_language() -> None:
     assert looked == ["ma demmission", "ma demmission"]
     speller.forget()
     assert speller.correct("ma demmission", ["fr"]) == "ma demission" and len(looked) == 3
+
+
+def test_the_closest_word_is_the_one_the_slip_rule_picks_among_all_candidates() -> None:
+    """Dense buckets (words of seven letters, many the same letters in another order): the
+    speller's pick is the one a comparison with every word of the articles makes."""
+    import random
+
+    from rapidfuzz.distance import DamerauLevenshtein, Indel
+
+    rng = random.Random(7)
+    vocab = {
+        "".join(rng.choice("aeinrst") for _ in range(rng.randrange(6, 12))) for _ in range(3000)
+    }
+    vocab |= {"".join(rng.sample(w, len(w))) for w in list(vocab)[:800]}  # the same letters
+    counts = {w: rng.randrange(1, 6) for w in sorted(vocab)}
+    speller = Speller.from_counts({"fr": counts, "en": {w: 7 - n for w, n in counts.items()}})
+
+    def by_rule(word: str, langs: list[str]) -> str | None:
+        limit = 2 if len(word) >= 10 else 1
+        best = None
+        for lang, book in (("fr", counts), ("en", {w: 7 - n for w, n in counts.items()})):
+            for cand, n in book.items():
+                if lang not in langs or n < 2 or cand[0] != word[0]:
+                    continue
+                d = Indel.distance(word, cand)
+                if d > limit and sorted(word) == sorted(cand):
+                    d = DamerauLevenshtein.distance(word, cand)
+                if d <= limit and (best is None or (d, -n, cand) < best):
+                    best = (d, -n, cand)
+        return best[2] if best else None
+
+    words = sorted(vocab)
+    asked = []
+    for w in rng.sample(words, 300):
+        i = rng.randrange(len(w) - 1)
+        asked += [w[:i] + w[i + 1 :], w[:i] + w[i] + w[i:], w[:i] + w[i + 1] + w[i] + w[i + 2 :]]
+    for word in asked:
+        for langs in (["fr"], ["en"], ["fr", "en"]):
+            assert speller._closest(word, langs) == by_rule(word, langs), (word, langs)
