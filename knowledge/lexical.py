@@ -95,9 +95,14 @@ class BM25Index:
         for lang in langs:
             terms.update(content_terms(query, lang))
         cols = [c for t in sorted(terms) if (c := self._known(t)) is not None]
-        if not cols or self.n_docs == 0:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self.weights[:, cols].sum(axis=1)).ravel()
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        # each term's column added to the rows that use it, term after term: the float32 sums
+        # scipy's column sum makes, without copying the columns (0.6 ms a query at 100k chunks)
+        w = self.weights  # canonical: a row appears once in a column
+        for c in cols:
+            part = slice(w.indptr[c], w.indptr[c + 1])
+            out[w.indices[part]] += w.data[part]
+        return out
 
     def query_stats(self, query: str, langs: Sequence[str]) -> dict[str, float]:
         """Evidence about the query itself: how much of it the index knows, how specific it is,
@@ -130,9 +135,10 @@ class BM25Index:
     ) -> list[tuple[int, float]]:
         """Top ``n`` (row, score) with a positive score, restricted to ``mask`` rows if given."""
         s = self.scores(query, langs)
+        keep = s > 0
         if mask is not None:
-            s = np.where(mask, s, 0.0)
-        positive = np.flatnonzero(s > 0)
+            keep &= mask
+        positive = np.flatnonzero(keep)
         if positive.size == 0:
             return []
         if positive.size > n:

@@ -51,6 +51,36 @@ def test_french_feminine_participles_stem_like_the_masculine_with_or_without_acc
     assert idx.top("à quel moment ma carte est-elle débitée ?", ["fr"], 2)[0][0] == 0
 
 
+def test_bm25_scores_are_the_sums_of_the_query_terms_columns_to_the_bit() -> None:
+    """Each row's score adds the weights of the query's terms in alphabetical order, as the
+    column sum of the weight matrix does; a mask only keeps rows out of the top."""
+    import itertools
+    import random
+
+    import numpy as np
+
+    rng = random.Random(3)
+    words = [f"mot{i}" for i in range(40)]
+    texts = [" ".join(rng.choices(words, k=rng.randrange(3, 30))) for _ in range(500)]
+    idx = BM25Index.build(texts, ["fr"] * len(texts))
+    mask = np.array([i % 3 != 0 for i in range(len(texts))])
+    for _ in range(50):
+        query = " ".join(rng.sample(words, rng.randrange(1, 8)))
+        cols = sorted(
+            (c for t in set(content_terms(query, "fr")) if (c := idx._known(t)) is not None),
+            key=lambda c: next(t for t, i in idx.vocab.items() if i == c),
+        )
+        summed = np.asarray(idx.weights[:, cols].sum(axis=1)).ravel()
+        assert np.array_equal(idx.scores(query, ["fr"]), summed)
+        masked = np.where(mask, summed, 0.0)
+        top = idx.top(query, ["fr"], 20, mask)
+        rows = [r for r, _ in top]
+        assert [s for _, s in top] == [float(masked[r]) for r in rows]  # masked rows: never
+        assert len(rows) == min(20, int((masked > 0).sum())) and all(masked[rows] > 0)
+        assert all(a >= b for (_, a), (_, b) in itertools.pairwise(top))
+        assert np.delete(masked, rows).max(initial=0.0) <= top[-1][1]  # none better left out
+
+
 def test_question_auxiliaries_do_not_outweigh_the_subject() -> None:
     """ "Quand vais-je la recevoir ?" once ranked the heading "Dans quelle devise vais-je payer ?"
     first: the rare auxiliary outweighed the words that carry the question."""
