@@ -78,14 +78,15 @@ def test_the_closest_word_is_the_one_the_slip_rule_picks_among_all_candidates() 
     }
     vocab |= {"".join(rng.sample(w, len(w))) for w in list(vocab)[:800]}  # the same letters
     counts = {w: rng.randrange(1, 6) for w in sorted(vocab)}
-    speller = Speller.from_counts({"fr": counts, "en": {w: 7 - n for w, n in counts.items()}})
+    books = {"fr": counts, "en": {w: 7 - n for w, n in counts.items()}}
+    speller = Speller.from_counts(books)
 
     def by_rule(word: str, langs: list[str]) -> str | None:
         limit = 2 if len(word) >= 10 else 1
         best = None
-        for lang, book in (("fr", counts), ("en", {w: 7 - n for w, n in counts.items()})):
-            for cand, n in book.items():
-                if lang not in langs or n < 2 or cand[0] != word[0]:
+        for lang in langs:
+            for cand, n in books[lang].items():
+                if n < 2 or cand[0] != word[0]:
                     continue
                 d = Indel.distance(word, cand)
                 if d > limit and sorted(word) == sorted(cand):
