@@ -14,7 +14,7 @@ from copilot.pipeline.orderchoice import Meanings, pick_orders
 from copilot.pipeline.orderfacts import OrderFacts, describe
 from copilot.pipeline.reading import Reading
 from copilot.types import Conversation, DraftOptions
-from knowledge import Hit, KnowledgeBase, Order, OrderBook
+from knowledge import Customer, Hit, KnowledgeBase, Order, OrderBook
 
 MAX_TURNS_READ = 8  # the customer's latest messages read for escalation intents
 
@@ -44,14 +44,15 @@ class BeforeDrafting:
 def find_orders(
     book: OrderBook,
     conv: Conversation,
+    customer: Customer | None,
     reading: Reading,
     policy: Policy,
     today: Callable[[], date],
     embed: Meanings | None,
 ) -> FoundOrders:
-    """1. the customer's own orders (the lookup never returns anyone else's)."""
+    """1. the customer's own orders (the lookup never returns anyone else's); ``customer``:
+    the conversation's customer, as the book has them (their country words the facts)."""
     own = book.orders_of(conv.customer_id) if conv.customer_id else []
-    customer = book.customer(conv.customer_id) if conv.customer_id else None
     quoted = book.quoted(conv.customer_id, conv.customer_text, own=own)
     ask_between: list[Order] = []
     if quoted.foreign or (quoted.unknown and not quoted.own) or reading.intent == "chit_chat":

@@ -167,7 +167,7 @@ class SuggestionService:
             if self.intents is not None and self.intents.features == "e5"
             else None
         )
-        found = find_orders(self.orders, conv, reading, policy, self.today, embed)
+        found = find_orders(self.orders, conv, customer, reading, policy, self.today, embed)
         timings.orders_ms = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()
