@@ -177,5 +177,5 @@ def keep_built_minilm(
         emb.name,
     )
     return older, VectorStore(
-        vectors.client, embedder_name=name, dim=older.dim, prefix=vectors.prefix
+        vectors.source, embedder_name=name, dim=older.dim, prefix=vectors.prefix
     )

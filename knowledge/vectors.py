@@ -10,34 +10,40 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from knowledge.errors import EmbedderMismatchError, IndexUnavailableError
+from knowledge.localindex import ClientSource, Direct, local_index
 
 _BATCH = 4000
 
 
 def open_chroma(
     *, path: str | Path | None = None, host: str | None = None, port: int = 8000
-) -> Any:
-    """A Chroma client: a server at ``host:port`` when a host is given, else files under ``path``."""
+) -> ClientSource:
+    """Where the vector store gets its Chroma client: a server at ``host:port`` when a host is
+    given, else the folder ``path``, shared safely with the other processes that open it
+    (:mod:`knowledge.localindex`)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     try:
         if host:
-            return chromadb.HttpClient(host=host, port=port, settings=settings)
+            return Direct(chromadb.HttpClient(host=host, port=port, settings=settings))
         if path is None:
             raise IndexUnavailableError(
                 "No index location configured.", "Set SOUFFLEUR_DATA_DIR or SOUFFLEUR_CHROMA_HOST."
             )
         Path(path).mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=settings)
+        return local_index(
+            Path(path), lambda: chromadb.PersistentClient(path=str(path), settings=settings)
+        )
     except IndexUnavailableError:
         raise
     except Exception as exc:  # chromadb wraps connection and storage errors in many types
@@ -62,17 +68,29 @@ def mismatch_error(on_disk: set[str], configured: str) -> EmbedderMismatchError:
 
 
 class VectorStore:
-    """Chunk vectors partitioned by language, tagged with the embedder that made them."""
+    """Chunk vectors partitioned by language, tagged with the embedder that made them.
+    ``source``: :func:`open_chroma`'s (a bare client is used as it is)."""
 
     def __init__(
-        self, client: Any, *, embedder_name: str, dim: int, prefix: str = "souffleur"
+        self, source: Any, *, embedder_name: str, dim: int, prefix: str = "souffleur"
     ) -> None:
-        self.client = client
+        self.source: ClientSource = source if hasattr(source, "reading") else Direct(source)
         self.embedder_name = embedder_name
         self.dim = dim
         self.prefix = re.sub(r"[^a-zA-Z0-9_-]", "_", prefix)
         self._collections: dict[str, Any] = {}
+        self._opened = self.source.opened
         self._languages: tuple[float, list[str]] | None = None
+
+    @contextmanager
+    def _client(self, *, write: bool) -> Iterator[Any]:
+        """The client, for one read or one write (never nested: see ``localindex``)."""
+        with self.source.writing() if write else self.source.reading() as client:
+            if self.source.opened != self._opened:  # opened again: its collections are new
+                self._collections.clear()
+                self._languages = None
+                self._opened = self.source.opened
+            yield client
 
     def _name(self, lang: str) -> str:
         safe = re.sub(r"[^a-z]", "", lang.lower())[:8] or "xx"
@@ -83,11 +101,15 @@ class VectorStore:
         may have added one)."""
         if self._languages is not None and time.monotonic() - self._languages[0] < 2.0:
             return self._languages[1]
+        with self._client(write=False) as client:
+            return self._listed(client)
+
+    def _listed(self, client: Any) -> list[str]:
         out = []
         # exactly "<prefix>_<lang>": another workspace's "<prefix>_x_fr" or "<prefix>-2_fr" is
         # never taken for one of ours (and so never reindexed or repaired away)
         own = re.compile(re.escape(self.prefix) + r"_([a-z]{1,8})")
-        for col in self.client.list_collections():
+        for col in client.list_collections():
             name = col if isinstance(col, str) else col.name
             if m := own.fullmatch(name):
                 out.append(m.group(1))
@@ -96,58 +118,68 @@ class VectorStore:
 
     def built_with(self) -> set[str]:
         """The embedder names recorded on the existing collections."""
+        with self._client(write=False) as client:
+            return self._built_with(client)
+
+    def _built_with(self, client: Any) -> set[str]:
         names = set()
-        for lang in self.languages():
-            meta = self.client.get_collection(self._name(lang)).metadata or {}
+        for lang in self._listed(client):
+            meta = client.get_collection(self._name(lang)).metadata or {}
             names.add(str(meta.get("embedder", "unknown")))
         return names
 
     def check_embedder(self) -> None:
-        other = self.built_with() - {self.embedder_name}
+        with self._client(write=False) as client:
+            self._check_embedder(client)
+
+    def _check_embedder(self, client: Any) -> None:
+        other = self._built_with(client) - {self.embedder_name}
         if other:
             raise mismatch_error(other, self.embedder_name)
 
-    def _collection(self, lang: str, *, create: bool) -> Any | None:
+    def _collection(self, client: Any, lang: str, *, create: bool) -> Any | None:
         name = self._name(lang)
         if name in self._collections:
             return self._collections[name]
         try:
             if create:
                 self._languages = None  # a new language may appear
-                col = self.client.get_or_create_collection(
+                col = client.get_or_create_collection(
                     name,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine", "ef_search": 120}},
                     metadata={"embedder": self.embedder_name, "dim": self.dim},
                 )
             else:
-                col = self.client.get_collection(name, embedding_function=None)
+                col = client.get_collection(name, embedding_function=None)
         except Exception:  # chromadb raises NotFoundError/ValueError depending on the client
             if create:
                 raise
             return None
         meta = col.metadata or {}
         if meta.get("embedder") not in (None, self.embedder_name):
-            self.check_embedder()
+            self._check_embedder(client)
         self._collections[name] = col
         return col
 
-    def _fresh(self, lang: str, *, create: bool) -> Any | None:
+    def _fresh(self, client: Any, lang: str, *, create: bool) -> Any | None:
         """The collection, re-fetched: another process may have dropped and rebuilt it."""
         self._collections.pop(self._name(lang), None)
-        return self._collection(lang, create=create)
+        return self._collection(client, lang, create=create)
 
     def _call(self, lang: str, create: bool, fn: Any) -> Any:
+        """``fn(collection)`` for one read, or one write when ``create``."""
         from chromadb.errors import NotFoundError
 
-        col = self._collection(lang, create=create)
-        if col is None:
-            return None
-        try:
-            return fn(col)
-        except NotFoundError:
-            col = self._fresh(lang, create=create)
-            return None if col is None else fn(col)
+        with self._client(write=create) as client:
+            col = self._collection(client, lang, create=create)
+            if col is None:
+                return None
+            try:
+                return fn(col)
+            except NotFoundError:
+                col = self._fresh(client, lang, create=create)
+                return None if col is None else fn(col)
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, langs: Sequence[str]) -> None:
         by_lang: dict[str, list[int]] = {}
@@ -170,11 +202,10 @@ class VectorStore:
             grouped.setdefault(lang, []).append(chunk_id)
         for lang, ids in grouped.items():
             for start in range(0, len(ids), _BATCH):
-                self._call(
-                    lang,
-                    False,
-                    lambda col, start=start, ids=ids: col.delete(ids=ids[start : start + _BATCH]),
-                )
+                with self._client(write=True) as client:
+                    col = self._collection(client, lang, create=False)
+                    if col is not None:
+                        col.delete(ids=ids[start : start + _BATCH])
 
     def query(
         self, vector: np.ndarray, n: int, langs: Sequence[str] | None = None
@@ -191,17 +222,18 @@ class VectorStore:
     def all_ids(self) -> dict[str, str]:
         """chunk id -> language of every stored vector."""
         out: dict[str, str] = {}
-        for lang in self.languages():
-            col = self._fresh(lang, create=False)
-            if col is None:
-                continue
-            offset = 0
-            while True:
-                got = col.get(include=[], limit=10000, offset=offset)
-                if not got["ids"]:
-                    break
-                out.update((cid, lang) for cid in got["ids"])
-                offset += len(got["ids"])
+        with self._client(write=False) as client:
+            for lang in self._listed(client):
+                col = self._fresh(client, lang, create=False)
+                if col is None:
+                    continue
+                offset = 0
+                while True:
+                    got = col.get(include=[], limit=10000, offset=offset)
+                    if not got["ids"]:
+                        break
+                    out.update((cid, lang) for cid in got["ids"])
+                    offset += len(got["ids"])
         return out
 
     def count(self) -> int:
@@ -210,10 +242,11 @@ class VectorStore:
         )
 
     def drop_all(self) -> None:
-        for lang in self.languages():
-            self.client.delete_collection(self._name(lang))
-        self._collections.clear()
-        self._languages = None
+        with self._client(write=True) as client:
+            for lang in self._listed(client):
+                client.delete_collection(self._name(lang))
+            self._collections.clear()
+            self._languages = None
 
 
 def _query(col: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
