@@ -142,7 +142,8 @@ def test_a_real_small_llm_goes_through_the_whole_suggestion_path(
     elapsed = time.perf_counter() - t0
     print(
         f"\nSmolLM2-135M on llama_cpp.server: {elapsed:.1f} s, first text after {s.timings.ttft_ms or 0:.0f} ms, "
-        f"drafter={s.drafter}, llm_unavailable={s.llm_unavailable}, {len(seen)} streamed updates, notes={s.notes}"
+        f"drafter={s.drafter}, llm_unavailable={s.llm_unavailable}, {len(seen)} streamed updates, notes={s.notes}\n"
+        f"draft: {s.draft[:400]!r}"
     )
 
     # The draft is the model's own: a 135M model cannot keep to the JSON format, so the
