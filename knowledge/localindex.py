@@ -90,7 +90,7 @@ class LocalIndex:
                 with self._gate.shared():
                     yield self.client
             finally:  # even a write that failed half-way may have changed the index
-                self._loaded += 1
+                self._loaded = max(self._loaded, 0) + 1
                 _write_atomically(self.path / STAMP, str(self._loaded))
 
     def _stamp(self) -> int:
@@ -111,7 +111,7 @@ class LocalIndex:
                 return
             self.client.close()
             self.client = self._open_client()
-            self._loaded = max(stamp, 0)
+            self._loaded = stamp  # a damaged stamp too: read again once, not at every search
             self.opened += 1
 
 

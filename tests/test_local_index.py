@@ -117,3 +117,16 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert other.returncode == 0, err[-2000:]
     out = _in_another_process(path, "print(lost(3, 'a-'), lost(4, 'b-'), store.count())\n")
     assert out == f"0 0 {2 * EACH}"
+
+
+def test_a_damaged_stamp_makes_the_index_read_again_once(tmp_path: Path) -> None:
+    store = _store(tmp_path / "chroma")
+    _add(store, 5, "x-", batch=EACH)
+    source = store.source
+    (tmp_path / "chroma" / STAMP).write_text("not a number")
+    opened = source.opened
+    assert store.query(_vectors(5)[0], 1, ["en"])[0][0] == "x-0"
+    assert store.query(_vectors(5)[1], 1, ["en"])[0][0] == "x-1"
+    assert source.opened == opened + 1  # read again once, not at every search
+    _add(store, 6, "y-", batch=EACH)  # the next write leaves a number again
+    assert (tmp_path / "chroma" / STAMP).read_text() == "1"
