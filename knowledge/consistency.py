@@ -62,10 +62,11 @@ class ConsistencyReport:
     in_flight_vectors: int  # vectors another live process is writing (not yet committed)
     live_leases: int
     dead_leases: int
+    damaged: tuple[str, ...] = ()  # languages whose vectors cannot all be read back: reindex
 
     @property
     def consistent(self) -> bool:
-        return not (self.missing_vectors or self.dead_vectors or self.dead_leases)
+        return not (self.missing_vectors or self.dead_vectors or self.dead_leases or self.damaged)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def check(registry: Registry, vectors: VectorStore) -> ConsistencyReport:
         in_flight_vectors=seen.in_flight_vectors,
         live_leases=len(seen.leases) - len(seen.dead),
         dead_leases=len(seen.dead),
+        damaged=tuple(vectors.unreadable()),
     )
 
 

@@ -236,6 +236,25 @@ class VectorStore:
                     offset += len(got["ids"])
         return out
 
+    def unreadable(self) -> list[str]:
+        """The languages whose stored vectors Chroma cannot all read back: its in-memory index
+        was saved over vectors another process had added (before ``localindex`` made the
+        processes take turns). Reads every vector: for ``souffleur status --check``."""
+        from chromadb.errors import InternalError
+
+        out = []
+        with self._client(write=False) as client:
+            for lang in self._listed(client):
+                col = self._fresh(client, lang, create=False)
+                if col is None:
+                    continue
+                try:  # Chroma: "Error finding id" for an id its index lost
+                    for offset in range(0, col.count(), _BATCH):
+                        col.get(include=["embeddings"], limit=_BATCH, offset=offset)
+                except InternalError:
+                    out.append(lang)
+        return out
+
     def count(self) -> int:
         return sum(
             self._call(lang, False, lambda col: col.count()) or 0 for lang in self.languages()

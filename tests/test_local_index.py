@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.consistency import check
+from knowledge.db import make_engine
 from knowledge.localindex import STAMP
+from knowledge.registry import Registry
 from knowledge.vectors import VectorStore, open_chroma
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,3 +133,38 @@ def test_a_damaged_stamp_makes_the_index_read_again_once(tmp_path: Path) -> None
     assert source.opened == opened + 1  # read again once, not at every search
     _add(store, 6, "y-", batch=EACH)  # the next write leaves a number again
     assert (tmp_path / "chroma" / STAMP).read_text() == "1"
+
+
+# An index saved over another process's vectors, as Chroma's own clients did before: a process
+# opened first, another adds EACH vectors, then the first one adds EACH of its own.
+_DAMAGE = """
+import subprocess, sys
+import chromadb, numpy as np
+from chromadb.config import Settings
+path, name, each, dim = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+col = chromadb.PersistentClient(
+    path=path, settings=Settings(anonymized_telemetry=False)
+).get_or_create_collection(name, embedding_function=None, metadata={"embedder": "test-8"})
+if sys.argv[5:] == ["other"]:
+    col.add(ids=[f"b{i}" for i in range(each)], embeddings=np.random.default_rng(1).normal(size=(each, dim)))
+    sys.exit(0)
+col.add(ids=["a"], embeddings=np.ones((1, dim)))
+subprocess.run([sys.executable, *sys.argv, "other"], check=True)
+col.add(ids=[f"c{i}" for i in range(each)], embeddings=np.random.default_rng(2).normal(size=(each, dim)))
+"""
+
+
+@pytest.mark.slow
+def test_status_check_finds_an_index_saved_over_and_reindex_mends_it(tmp_path: Path) -> None:
+    path = tmp_path / "chroma"
+    script = tmp_path / "damage.py"
+    script.write_text(_DAMAGE)
+    args = [sys.executable, str(script), str(path), "souffleur_en", str(EACH), str(DIM)]
+    subprocess.run(args, check=True, timeout=300, capture_output=True)
+    store = _store(path)
+    assert store.unreadable() == ["en"]
+    report = check(Registry(make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")), store)
+    assert report.damaged == ("en",) and not report.consistent  # status --check: reindex
+    store.drop_all()  # what `souffleur reindex` does before it embeds every chunk again
+    _add(store, 7, "r-")
+    assert store.unreadable() == []

@@ -61,6 +61,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"{report.dead_vectors} dead vectors, {report.in_flight_vectors} vectors of "
         f"{report.live_leases} ingestion(s) in progress, {report.dead_leases} interrupted ingestion(s)"
     )
+    if report.damaged:
+        print(
+            f"damaged         the index cannot read back all its {', '.join(report.damaged)} "
+            "vectors: a process saved it over vectors another one had added. "
+            "Run `souffleur reindex` to rebuild it from the documents."
+        )
     if report.consistent:
         print("                consistent")
         return 0
