@@ -167,11 +167,12 @@ class VectorStore:
         self._collections.pop(self._name(lang), None)
         return self._collection(client, lang, create=create)
 
-    def _call(self, lang: str, create: bool, fn: Any) -> Any:
-        """``fn(collection)`` for one read, or one write when ``create``."""
+    def _call(self, lang: str, fn: Any, *, write: bool, create: bool = False) -> Any:
+        """``fn(collection)`` for one read or one write; ``create``: the collection is made
+        if missing (else None when it is)."""
         from chromadb.errors import NotFoundError
 
-        with self._client(write=create) as client:
+        with self._client(write=write) as client:
             col = self._collection(client, lang, create=create)
             if col is None:
                 return None
@@ -190,10 +191,11 @@ class VectorStore:
                 part = rows[start : start + _BATCH]
                 self._call(
                     lang,
-                    True,
                     lambda col, part=part: col.upsert(
                         ids=[ids[i] for i in part], embeddings=vectors[part]
                     ),
+                    write=True,
+                    create=True,
                 )
 
     def delete(self, ids_by_lang: Iterable[tuple[str, str]]) -> None:
@@ -202,10 +204,11 @@ class VectorStore:
             grouped.setdefault(lang, []).append(chunk_id)
         for lang, ids in grouped.items():
             for start in range(0, len(ids), _BATCH):
-                with self._client(write=True) as client:
-                    col = self._collection(client, lang, create=False)
-                    if col is not None:
-                        col.delete(ids=ids[start : start + _BATCH])
+                self._call(
+                    lang,
+                    lambda col, start=start, ids=ids: col.delete(ids=ids[start : start + _BATCH]),
+                    write=True,
+                )
 
     def query(
         self, vector: np.ndarray, n: int, langs: Sequence[str] | None = None
@@ -213,7 +216,7 @@ class VectorStore:
         """Top ``n`` (chunk id, cosine similarity) over the given languages (all when None)."""
         results: list[tuple[str, float]] = []
         for lang in langs if langs is not None else self.languages():
-            res = self._call(lang, False, lambda col: _query(col, vector, n))
+            res = self._call(lang, lambda col: _query(col, vector, n), write=False)
             if res:
                 results.extend(res)
         results.sort(key=lambda x: -x[1])
@@ -223,17 +226,9 @@ class VectorStore:
         """chunk id -> language of every stored vector."""
         out: dict[str, str] = {}
         with self._client(write=False) as client:
-            for lang in self._listed(client):
-                col = self._fresh(client, lang, create=False)
-                if col is None:
-                    continue
-                offset = 0
-                while True:
-                    got = col.get(include=[], limit=10000, offset=offset)
-                    if not got["ids"]:
-                        break
+            for lang, col in self._own(client):
+                for got in _pages(col, [], 10000):
                     out.update((cid, lang) for cid in got["ids"])
-                    offset += len(got["ids"])
         return out
 
     def unreadable(self) -> list[str]:
@@ -244,20 +239,24 @@ class VectorStore:
 
         out = []
         with self._client(write=False) as client:
-            for lang in self._listed(client):
-                col = self._fresh(client, lang, create=False)
-                if col is None:
-                    continue
+            for lang, col in self._own(client):
                 try:  # Chroma: "Error finding id" for an id its index lost
-                    for offset in range(0, col.count(), _BATCH):
-                        col.get(include=["embeddings"], limit=_BATCH, offset=offset)
+                    for _ in _pages(col, ["embeddings"], _BATCH):
+                        pass
                 except InternalError:
                     out.append(lang)
         return out
 
+    def _own(self, client: Any) -> Iterator[tuple[str, Any]]:
+        """This store's collections, by language, each fetched again."""
+        for lang in self._listed(client):
+            col = self._fresh(client, lang, create=False)
+            if col is not None:
+                yield lang, col
+
     def count(self) -> int:
         return sum(
-            self._call(lang, False, lambda col: col.count()) or 0 for lang in self.languages()
+            self._call(lang, lambda col: col.count(), write=False) or 0 for lang in self.languages()
         )
 
     def drop_all(self) -> None:
@@ -266,6 +265,14 @@ class VectorStore:
                 client.delete_collection(self._name(lang))
             self._collections.clear()
             self._languages = None
+
+
+def _pages(col: Any, include: list[str], size: int) -> Iterator[dict[str, Any]]:
+    """Every stored record of ``col``, ``size`` at a time."""
+    offset = 0
+    while (got := col.get(include=include, limit=size, offset=offset))["ids"]:
+        yield got
+        offset += len(got["ids"])
 
 
 def _query(col: Any, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
